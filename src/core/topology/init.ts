@@ -1,0 +1,244 @@
+// Starting points for a rosvpn.json: the starter example, or the original guide's four environment variables.
+// Never import `vscode` here.
+
+import { parseCidr, parseIpv4 } from './ipv4';
+import { checkHostileString, show, type StringPolicy } from './text';
+import type { Diagnostic, SecondConfig, TopologyDocument } from './types';
+import { validateTopology } from './validate';
+
+/** The starter topology: the original guide's example deployment. Valid; set gateway.publicAddress to yours. */
+export function starterTopology(name = 'demo'): TopologyDocument {
+  return {
+    name,
+    robotSubnet: '192.168.0.0/24',
+    tunnel: 'vxlan',
+    ssh: { user: 'ubuntu', identityFile: '~/.ssh/id_ed25519' },
+    gateway: {
+      host: 'ros-openvpn',
+      publicAddress: '44.232.53.80',
+      cloudIp: '172.31.1.11',
+      vpnIp: '192.168.0.130/24',
+      openvpnPort: 1194,
+    },
+    seconds: [{ name: 'second', host: '172.31.1.12', cloudIp: '172.31.1.12', vpnIp: '192.168.0.131/24' }],
+    desktop: { host: 'localhost', lanInterface: 'eno1' },
+  };
+}
+
+/** The original guide's variables, plus two optional ones of ours. */
+export const ENV = {
+  gatewayCloudIp: 'ROSVPN_GATEWAY_CLOUD_IP',
+  secondCloudIp: 'ROSVPN_SECOND_CLOUD_IP',
+  gatewayVpnIp: 'ROSVPN_GATEWAY_VPN_IP',
+  secondVpnIp: 'ROSVPN_SECOND_VPN_IP',
+  gatewayHost: 'ROSVPN_GATEWAY_HOST',
+  gatewayPublicIp: 'ROSVPN_GATEWAY_PUBLIC_IP',
+} as const;
+
+/** The guide's example values, used in fixes. */
+const EXAMPLE: Record<string, string> = {
+  [ENV.gatewayCloudIp]: '172.31.1.11',
+  [ENV.secondCloudIp]: '172.31.1.12',
+  [ENV.gatewayVpnIp]: '192.168.0.130/24',
+  [ENV.secondVpnIp]: '192.168.0.131/24',
+  [ENV.gatewayHost]: 'ros-openvpn',
+  [ENV.gatewayPublicIp]: '44.232.53.80',
+};
+
+/** The ssh alias the guide uses for the cloud gateway. */
+export const DEFAULT_GATEWAY_HOST = 'ros-openvpn';
+
+export interface FromEnvResult {
+  /** Set when there is no error diagnostic. */
+  topology?: TopologyDocument;
+  /** Paths are variable names where the problem is in a variable (`ROSVPN_SECOND_VPN_IP`). */
+  diagnostics: Diagnostic[];
+}
+
+/** The name of the i-th second (0-based): second, second-2, second-3, ... */
+export function secondName(i: number): string {
+  return i === 0 ? 'second' : `second-${i + 1}`;
+}
+
+function exportLine(name: string, value: string): string {
+  return /^[A-Za-z0-9._/:,-]+$/.test(value) ? `export ${name}=${value}` : `export ${name}="${value}"`;
+}
+
+/**
+ * Build a topology from the original guide's variables: ROSVPN_GATEWAY_CLOUD_IP, ROSVPN_SECOND_CLOUD_IP,
+ * ROSVPN_GATEWAY_VPN_IP, ROSVPN_SECOND_VPN_IP (the SECOND ones may hold comma- or space-separated lists of
+ * equal length, one entry per second instance), and optionally ROSVPN_GATEWAY_HOST (default ros-openvpn, the
+ * guide's ssh alias) and ROSVPN_GATEWAY_PUBLIC_IP. The robot subnet is the gateway VPN IP's network. The
+ * result is validated; diagnostics about a value that came from a variable name the variable.
+ */
+export function topologyFromEnv(env: Record<string, string | undefined>, name = 'demo'): FromEnvResult {
+  const diagnostics: Diagnostic[] = [];
+  const error = (variable: string, message: string, fix: string): void => {
+    diagnostics.push({ severity: 'error', path: variable, message, fix });
+  };
+
+  const read = (variable: string, required: boolean, policy: StringPolicy): string | undefined => {
+    const rawValue: unknown = env[variable];
+    if (typeof rawValue !== 'string' || rawValue.trim() === '') {
+      if (required) error(variable, 'not set', exportLine(variable, EXAMPLE[variable] as string));
+      return undefined;
+    }
+    const value = rawValue.trim();
+    const problem = checkHostileString(value, policy);
+    if (problem) {
+      error(variable, problem.message, `${problem.fix}, e.g. ${exportLine(variable, EXAMPLE[variable] as string)}`);
+      return undefined;
+    }
+    return value;
+  };
+  const single: StringPolicy = { maxLength: 64 };
+  const list: StringPolicy = { maxLength: 4096 };
+
+  const gwCloudText = read(ENV.gatewayCloudIp, true, single);
+  const gwVpnText = read(ENV.gatewayVpnIp, true, single);
+  const secCloudText = read(ENV.secondCloudIp, true, list);
+  const secVpnText = read(ENV.secondVpnIp, true, list);
+  const hostText = read(ENV.gatewayHost, false, { maxLength: 253, sshArgument: true });
+  const publicText = read(ENV.gatewayPublicIp, false, { maxLength: 253 });
+
+  let gatewayCloudIp: string | undefined;
+  if (gwCloudText !== undefined) {
+    const p = parseIpv4(gwCloudText);
+    if (p.ok) gatewayCloudIp = p.text;
+    else error(ENV.gatewayCloudIp, `${show(gwCloudText)} ${p.problem}`, exportLine(ENV.gatewayCloudIp, p.suggestion ?? EXAMPLE[ENV.gatewayCloudIp] as string));
+  }
+
+  let robotSubnet: string | undefined;
+  let prefix = 24;
+  let gatewayVpnIp: string | undefined;
+  if (gwVpnText !== undefined) {
+    const p = parseCidr(gwVpnText, 24);
+    if (p.ok) {
+      gatewayVpnIp = p.text;
+      robotSubnet = p.networkText;
+      prefix = p.prefix;
+    } else {
+      const what = p.missingPrefix ? `${show(gwVpnText)} has no prefix length (/NN); the robot subnet is derived from it` : `${show(gwVpnText)} ${p.problem}`;
+      error(ENV.gatewayVpnIp, what, exportLine(ENV.gatewayVpnIp, p.suggestion ?? EXAMPLE[ENV.gatewayVpnIp] as string));
+    }
+  }
+
+  const splitList = (text: string | undefined): string[] | undefined =>
+    text === undefined ? undefined : text.split(/[\s,]+/).filter((s) => s !== '');
+
+  const parseList = (
+    variable: string,
+    text: string | undefined,
+    parse: (item: string) => { ok: true; value: string } | { ok: false; problem: string; suggestion?: string },
+  ): string[] | undefined => {
+    const items = splitList(text);
+    if (!items) return undefined;
+    if (items.length === 0) {
+      error(variable, 'holds no addresses', exportLine(variable, EXAMPLE[variable] as string));
+      return undefined;
+    }
+    const out: string[] = [];
+    const fixed: string[] = [];
+    let bad = false;
+    let fixable = true;
+    items.forEach((item, i) => {
+      const r = parse(item);
+      if (r.ok) {
+        out.push(r.value);
+        fixed.push(r.value);
+        return;
+      }
+      bad = true;
+      if (r.suggestion === undefined) fixable = false;
+      fixed.push(r.suggestion ?? item);
+      const where = items.length > 1 ? `item ${i + 1}: ` : '';
+      error(
+        variable,
+        `${where}${show(item)} ${r.problem}`,
+        exportLine(variable, fixable && r.suggestion !== undefined ? fixed.concat(items.slice(i + 1)).join(',') : EXAMPLE[variable] as string),
+      );
+    });
+    return bad ? undefined : out;
+  };
+
+  const secondCloudIps = parseList(ENV.secondCloudIp, secCloudText, (item) => {
+    const p = parseIpv4(item);
+    return p.ok ? { ok: true, value: p.text } : p;
+  });
+  const secondVpnIps = parseList(ENV.secondVpnIp, secVpnText, (item) => {
+    const p = parseCidr(item, prefix);
+    if (p.ok) return { ok: true, value: p.text };
+    return p.missingPrefix ? { ...p, problem: 'has no prefix length (/NN)' } : p;
+  });
+  if (secondCloudIps && secondVpnIps && secondCloudIps.length !== secondVpnIps.length) {
+    const n = secondCloudIps.length;
+    error(
+      ENV.secondVpnIp,
+      `lists ${secondVpnIps.length} address${secondVpnIps.length === 1 ? '' : 'es'} but ${ENV.secondCloudIp} lists ${n}`,
+      `give one VPN IP per second instance, in the same order as ${ENV.secondCloudIp}`,
+    );
+  }
+
+  if (diagnostics.length > 0 || !gatewayCloudIp || !gatewayVpnIp || !robotSubnet || !secondCloudIps || !secondVpnIps) {
+    return { diagnostics };
+  }
+
+  const starter = starterTopology(name);
+  const seconds: SecondConfig[] = secondCloudIps.map((cloudIp, i) => ({
+    name: secondName(i),
+    host: cloudIp,
+    jump: 'gateway',
+    cloudIp,
+    vpnIp: secondVpnIps[i] as string,
+  }));
+  const topology: TopologyDocument = {
+    name,
+    robotSubnet,
+    tunnel: 'vxlan',
+    ...(starter.ssh ? { ssh: starter.ssh } : {}),
+    gateway: {
+      host: hostText ?? DEFAULT_GATEWAY_HOST,
+      ...(publicText !== undefined ? { publicAddress: publicText } : {}),
+      cloudIp: gatewayCloudIp,
+      vpnIp: gatewayVpnIp,
+      openvpnPort: 1194,
+    },
+    seconds,
+    ...(starter.desktop ? { desktop: starter.desktop } : {}),
+  };
+
+  // Validate, and point at the variable that a bad field came from.
+  const fromVariable = (path: string): { variable: string; item?: number } | undefined => {
+    if (path === 'gateway.cloudIp') return { variable: ENV.gatewayCloudIp };
+    if (path === 'gateway.vpnIp' || path === 'robotSubnet') return { variable: ENV.gatewayVpnIp };
+    if (path === 'gateway.publicAddress') return { variable: ENV.gatewayPublicIp };
+    if (path === 'gateway.host' && hostText !== undefined) return { variable: ENV.gatewayHost };
+    const m = /^seconds\[(\d+)\]\.(cloudIp|host|vpnIp)$/.exec(path);
+    if (m) return { variable: m[2] === 'vpnIp' ? ENV.secondVpnIp : ENV.secondCloudIp, item: Number(m[1]) };
+    return undefined;
+  };
+  const describe = (path: string): string => {
+    const v = fromVariable(path);
+    if (!v) return path;
+    return v.item !== undefined && seconds.length > 1 ? `${v.variable} item ${v.item + 1}` : v.variable;
+  };
+  const result = validateTopology(topology);
+  for (const d of result.diagnostics) {
+    const v = fromVariable(d.path);
+    if (!v) {
+      diagnostics.push(d);
+      continue;
+    }
+    const where = v.item !== undefined && seconds.length > 1 ? `item ${v.item + 1}: ` : '';
+    // Name other fields by their variables too ("is already used by ROSVPN_GATEWAY_VPN_IP").
+    const message = d.message.replace(/\b(gateway\.(?:cloudIp|vpnIp|publicAddress|host)|seconds\[\d+\]\.(?:cloudIp|host|vpnIp)|robotSubnet(?= ))/g, (p) =>
+      p === 'robotSubnet' ? 'the robot subnet' : describe(p),
+    );
+    const fix = d.path === 'gateway.publicAddress' && d.severity === 'warning'
+      ? `${d.fix ?? ''}, e.g. ${exportLine(ENV.gatewayPublicIp, EXAMPLE[ENV.gatewayPublicIp] as string)}`
+      : d.fix;
+    diagnostics.push({ ...d, path: v.variable, message: `${where}${message}`, ...(fix !== undefined ? { fix } : {}) });
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { topology, diagnostics };
+}

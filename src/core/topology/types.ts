@@ -1,0 +1,135 @@
+// The topology model: what `rosvpn.json` describes, after validation and defaults.
+// This module (like all of src/core) must never import `vscode`.
+
+export type TunnelMode = 'vxlan' | 'gretap';
+export type Role = 'gateway' | 'second' | 'desktop';
+
+/** SSH connection settings; each host may override the topology-wide defaults. */
+export interface SshSettings {
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  /** Reach this host through another: `gateway`, an ssh config alias, or `user@host:port`. */
+  jump?: string;
+}
+
+export interface HostBase extends SshSettings {
+  /** Hostname, IPv4 address or ~/.ssh/config alias used to reach the host over SSH. */
+  host: string;
+}
+
+export interface GatewayConfig extends HostBase {
+  /** Address (Elastic IP or DNS name) the desktop's OpenVPN client connects to. */
+  publicAddress?: string;
+  /** The gateway's private address in the VPC subnet (the guide's ROSVPN_GATEWAY_CLOUD_IP). */
+  cloudIp: string;
+  /** Static address of `rosbridge` in the robot subnet, CIDR (the guide's ROSVPN_GATEWAY_VPN_IP). */
+  vpnIp: string;
+  openvpnPort: number;
+  openvpnProto: 'udp' | 'tcp';
+}
+
+export interface SecondConfig extends HostBase {
+  name: string;
+  /** Private address in the VPC subnet (the guide's ROSVPN_SECOND_CLOUD_IP). */
+  cloudIp: string;
+  /** Static address of this host's `rosbridge` in the robot subnet, CIDR (ROSVPN_SECOND_VPN_IP). */
+  vpnIp: string;
+}
+
+export type DesktopAddressing = 'dhcp' | 'static';
+
+export interface DesktopConfig extends HostBase {
+  /** The LAN NIC that is bridged into `rosbridge` (the robot's LAN). */
+  lanInterface: string;
+  addressing: DesktopAddressing;
+  /** With static addressing: the desktop's LAN address, CIDR, which moves from the NIC to the bridge. */
+  address?: string;
+  /** With static addressing: the LAN's default gateway, if the desktop has one. */
+  defaultGateway?: string;
+}
+
+export interface Features {
+  /** Install Docker CE from Docker's apt repository (off by default). */
+  docker: boolean;
+  /** Install ROS 2 from the ROS apt repository (off by default). */
+  ros2: boolean;
+}
+
+export interface VxlanSettings {
+  /** VXLAN network identifier. */
+  vni: number;
+  /** UDP destination port. */
+  port: number;
+}
+
+export interface Topology {
+  name: string;
+  robotSubnet: string;
+  cloudSubnet?: string;
+  tunnel: TunnelMode;
+  /** Layer-2 MTU inside the bridge and tunnels; 1500 matches the robot LAN. */
+  mtu: number;
+  vxlan: VxlanSettings;
+  features: Features;
+  ssh: SshSettings;
+  gateway: GatewayConfig;
+  seconds: SecondConfig[];
+  desktop?: DesktopConfig;
+}
+
+/**
+ * rosvpn.json as a user writes it: fields with defaults may be left out. This is what starterTopology() and
+ * topologyFromEnv() build and what applyTopologyEdit() accepts (a Topology is one too).
+ */
+export interface TopologyDocument {
+  name: string;
+  robotSubnet: string;
+  cloudSubnet?: string;
+  tunnel?: TunnelMode;
+  mtu?: number;
+  vxlan?: Partial<VxlanSettings>;
+  features?: Partial<Features>;
+  ssh?: SshSettings;
+  gateway: Omit<GatewayConfig, 'openvpnPort' | 'openvpnProto'> & Partial<Pick<GatewayConfig, 'openvpnPort' | 'openvpnProto'>>;
+  seconds?: SecondConfig[];
+  desktop?: Omit<DesktopConfig, 'addressing'> & { addressing?: DesktopAddressing };
+}
+
+declare const validated: unique symbol;
+/** A topology that passed validation. Only the validator produces one; only it may be rendered. */
+export type ValidTopology = Topology & { readonly [validated]: true };
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  /** Field path in the file, e.g. `seconds[1].vpnIp`; empty for the whole file. */
+  path: string;
+  /** What is wrong, naming the offending value. */
+  message: string;
+  /** How to fix it. */
+  fix?: string;
+  /** 1-based position in the file text, when known (JSON syntax errors, duplicate keys). */
+  line?: number;
+  /** 1-based column (UTF-16 code units), with `line`. */
+  column?: number;
+}
+
+/** Names used on every host. Fixed so that admins and the guide's instructions recognise them. */
+export const BRIDGE_NAME = 'rosbridge';
+export const VXLAN_DEVICE = 'rosvx0';
+export const CLIENT_PROFILE_NAME = 'ros_local_gateway';
+export const OPENVPN_INSTANCE = 'rosvpn';
+export const TOPOLOGY_FILE = 'rosvpn.json';
+
+export const DEFAULTS = {
+  tunnel: 'vxlan' as TunnelMode,
+  mtu: 1500,
+  vni: 42,
+  vxlanPort: 4789,
+  openvpnPort: 1194,
+  openvpnProto: 'udp' as const,
+  addressing: 'dhcp' as DesktopAddressing,
+  sshUser: 'ubuntu',
+};
