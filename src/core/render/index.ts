@@ -1,0 +1,46 @@
+// Rendering: a validated topology in, one self-contained provisioning script per host out.
+import { Diagnostic, Role, ValidTopology } from '../topology/types';
+import { EmbeddedFile, renderGateway, renderSecond } from './cloud';
+import { renderDesktop } from './desktop';
+import { v } from './bash';
+
+export interface RenderedScript {
+  role: Role;
+  /** `gateway`, `desktop`, or the second's name. */
+  hostName: string;
+  /** File name inside the output directory, e.g. `gateway.sh`. */
+  fileName: string;
+  content: string;
+  /** Files the script installs, for review and linting. */
+  embedded: EmbeddedFile[];
+}
+
+export interface RenderResult {
+  scripts: RenderedScript[];
+  diagnostics: Diagnostic[];
+}
+
+export function renderTopology(t: ValidTopology): RenderResult {
+  const diagnostics: Diagnostic[] = [];
+  if (!t.gateway.publicAddress) {
+    diagnostics.push({
+      severity: 'error',
+      path: 'gateway.publicAddress',
+      message: 'not set, but the client profile needs the address the desktop connects to',
+      fix: "set it to the gateway's Elastic IP or DNS name ('rosvpn cloud up' fills it in)",
+    });
+    return { scripts: [], diagnostics };
+  }
+  const scripts: RenderedScript[] = [];
+  const gw = renderGateway(t);
+  scripts.push({ role: 'gateway', hostName: 'gateway', fileName: 'gateway.sh', ...gw });
+  for (const s of t.seconds) {
+    scripts.push({ role: 'second', hostName: s.name, fileName: `${v(s.name)}.sh`, ...renderSecond(t, s) });
+  }
+  const desktop = renderDesktop(t);
+  if (desktop) scripts.push({ role: 'desktop', hostName: 'desktop', fileName: 'desktop.sh', ...desktop });
+  for (const s of scripts) s.content = `${s.content.trimEnd()}\n`;
+  return { scripts, diagnostics };
+}
+
+export { TUNNEL_OVERHEAD, bridgeMac } from './network';
