@@ -1,0 +1,203 @@
+// `rosvpn`: the command-line shell over the core engine. Thin: parse arguments, call the core, print.
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs, ParseArgsConfig } from 'util';
+import { renderTopology } from '../core/render';
+import { loadTopology, serializeTopology } from '../core/topology/file';
+import { starterTopology, topologyFromEnv } from '../core/topology/init';
+import { Diagnostic, TOPOLOGY_FILE, ValidTopology } from '../core/topology/types';
+import { formatDiagnostic, hasErrors, validateTopology } from '../core/topology/validate';
+import schema from '../../schemas/rosvpn.schema.json';
+import { version } from '../../package.json';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+/** Exit codes: 0 success, 1 the input or an operation failed, 2 wrong usage. */
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;
+
+export const HELP = `rosvpn ${version} — put ROS 2 nodes on AWS EC2 onto your robot's LAN at layer 2
+(OpenVPN tap + VXLAN/gretap), with DDS multicast discovery unchanged.
+
+Usage: rosvpn <command> [options]
+
+Commands:
+  init [FILE] [--from-env] [--force]
+      Write a starter topology (default ./${TOPOLOGY_FILE}). --from-env builds it from the original
+      guide's variables ROSVPN_GATEWAY_CLOUD_IP, ROSVPN_SECOND_CLOUD_IP, ROSVPN_GATEWAY_VPN_IP and
+      ROSVPN_SECOND_VPN_IP (the SECOND ones may be comma-separated lists for several seconds; optional:
+      ROSVPN_GATEWAY_HOST, ROSVPN_GATEWAY_PUBLIC_IP). Never overwrites without --force.
+  validate [FILE] [--json]
+      Check the topology; every problem names the field and the fix. Exit 0 when valid, 1 otherwise.
+  render [FILE] --out DIR
+      Write one provisioning script per host: DIR/gateway.sh, DIR/<second name>.sh, DIR/desktop.sh.
+      Review them, then run each as root on its host (sudo bash gateway.sh). Nothing is written when
+      the topology has errors.
+  schema
+      Print the JSON Schema of ${TOPOLOGY_FILE} (for editors other than VS Code).
+
+Options:
+  -h, --help       Show this help (also: rosvpn <command> --help)
+  -v, --version    Show the version
+
+FILE defaults to ./${TOPOLOGY_FILE}. Exit codes: 0 success, 1 invalid input or failure, 2 usage error.
+`;
+
+class UsageError extends Error {}
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+function parse(args: string[], options: OptionSpecs): Parsed {
+  try {
+    const r = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    return { values: r.values as Parsed['values'], positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function topologyPath(io: CliIo, positionals: string[]): string {
+  if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got: ${positionals.join(' ')}`);
+  return path.resolve(io.cwd, positionals[0] ?? TOPOLOGY_FILE);
+}
+
+function printDiagnostics(io: CliIo, file: string, diagnostics: Diagnostic[]): void {
+  const name = path.basename(file);
+  for (const d of diagnostics) (d.severity === 'error' ? io.err : io.out)(formatDiagnostic(d, name));
+}
+
+/** Loads and validates; prints diagnostics; returns the topology only when valid. */
+async function loadValid(io: CliIo, file: string): Promise<ValidTopology | undefined> {
+  if (!fs.existsSync(file)) {
+    io.err(`${path.basename(file)}: not found at ${file} — create one with: rosvpn init`);
+    return undefined;
+  }
+  const loaded = await loadTopology(file);
+  const diagnostics = [...loaded.diagnostics, ...(loaded.result?.diagnostics ?? [])];
+  printDiagnostics(io, file, diagnostics);
+  return loaded.result?.topology;
+}
+
+async function cmdInit(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { 'from-env': { type: 'boolean' }, force: { type: 'boolean' } });
+  if (values.help) return help(io);
+  const file = topologyPath(io, positionals);
+  let doc: object;
+  if (values['from-env']) {
+    const fromEnv = topologyFromEnv(io.env);
+    printDiagnostics(io, file, fromEnv.diagnostics);
+    if (!fromEnv.topology || hasErrors(fromEnv.diagnostics)) {
+      io.err(`nothing written: fix the variables above and run rosvpn init --from-env again`);
+      return EXIT_FAIL;
+    }
+    doc = fromEnv.topology;
+  } else {
+    doc = starterTopology();
+  }
+  if (fs.existsSync(file) && !values.force) {
+    io.err(`${path.basename(file)}: already exists at ${file}; nothing written (use --force to replace it)`);
+    return EXIT_FAIL;
+  }
+  fs.writeFileSync(file, serializeTopology(doc));
+  io.out(`wrote ${file}`);
+  const check = validateTopology(doc);
+  printDiagnostics(io, file, check.diagnostics.filter((d) => d.severity === 'warning'));
+  io.out(`next: edit it for your hosts, then: rosvpn validate && rosvpn render --out scripts`);
+  return EXIT_OK;
+}
+
+async function cmdValidate(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  if (values.help) return help(io);
+  const file = topologyPath(io, positionals);
+  if (values.json) {
+    const loaded = fs.existsSync(file) ? await loadTopology(file) : undefined;
+    const diagnostics = loaded
+      ? [...loaded.diagnostics, ...(loaded.result?.diagnostics ?? [])]
+      : [{ severity: 'error', path: '', message: `not found at ${file}`, fix: 'create one with: rosvpn init' }];
+    const valid = !!loaded?.result?.topology;
+    io.out(JSON.stringify({ file, valid, diagnostics }, null, 2));
+    return valid ? EXIT_OK : EXIT_FAIL;
+  }
+  const t = await loadValid(io, file);
+  if (!t) return EXIT_FAIL;
+  io.out(`${path.basename(file)}: valid — ${t.seconds.length} second(s), tunnel ${t.tunnel}${t.desktop ? ', desktop gateway' : ''}`);
+  return EXIT_OK;
+}
+
+async function cmdRender(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' } });
+  if (values.help) return help(io);
+  if (!values.out) throw new UsageError('render needs --out DIR');
+  const file = topologyPath(io, positionals);
+  const t = await loadValid(io, file);
+  if (!t) {
+    io.err('nothing rendered: fix the errors above');
+    return EXIT_FAIL;
+  }
+  const result = renderTopology(t);
+  printDiagnostics(io, file, result.diagnostics);
+  if (hasErrors(result.diagnostics)) {
+    io.err('nothing rendered: fix the errors above');
+    return EXIT_FAIL;
+  }
+  const outDir = path.resolve(io.cwd, String(values.out));
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const s of result.scripts) {
+    const target = path.join(outDir, s.fileName);
+    fs.writeFileSync(target, s.content, { mode: 0o755 });
+    fs.chmodSync(target, 0o755);
+    io.out(`wrote ${target}  (${s.role}${s.role === 'second' ? ` ${s.hostName}` : ''})`);
+  }
+  io.out(`run each as root on its host, gateway first: sudo bash gateway.sh`);
+  return EXIT_OK;
+}
+
+function help(io: CliIo): number {
+  io.out(HELP);
+  return EXIT_OK;
+}
+
+const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> = {
+  init: cmdInit,
+  validate: cmdValidate,
+  render: cmdRender,
+  schema: async (io) => {
+    io.out(JSON.stringify(schema, null, 2));
+    return EXIT_OK;
+  },
+};
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') return help(io);
+  if (command === '-v' || command === '--version') {
+    io.out(version);
+    return EXIT_OK;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) {
+    io.err(`rosvpn: unknown command '${command}'. Commands: ${Object.keys(COMMANDS).join(', ')}. See: rosvpn --help`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await handler(io, rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`rosvpn ${command}: ${e.message}. See: rosvpn --help`);
+      return EXIT_USAGE;
+    }
+    io.err(`rosvpn ${command}: ${(e as Error).message}`);
+    return EXIT_FAIL;
+  }
+}
