@@ -1,0 +1,69 @@
+// The extension manifest, the packaged .vsix, and the core/vscode boundary.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { run } from '../../src/lab/sh';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+describe('manifest and packaging', function () {
+  this.timeout(120000);
+
+  it('is a VS Code extension manifest named rosvpn with the rosvpn binary', () => {
+    assert.equal(pkg.name, 'rosvpn');
+    assert.equal(pkg.displayName, 'ROS VPN');
+    assert.match(pkg.engines.vscode, /^\^1\.\d+\.0$/);
+    assert.equal(pkg.bin.rosvpn, 'dist/cli.js');
+    assert.equal(pkg.main, './dist/extension.js');
+  });
+
+  it('every contributed command has category "ROS VPN" and is registered in the one registry', () => {
+    const commands: { command: string; category: string }[] = pkg.contributes.commands;
+    assert.ok(commands.length > 0);
+    const sources = filesUnder(path.join(ROOT, 'src', 'extension')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    for (const c of commands) {
+      assert.equal(c.category, 'ROS VPN', c.command);
+      assert.ok(sources.includes(`id: '${c.command}'`), `${c.command} has no CommandSpec in src/extension`);
+    }
+    assert.equal((sources.match(/registerCommand\(/g) ?? []).length, 1, 'commands are registered in one place only');
+  });
+
+  it('the core never imports vscode', () => {
+    const offenders = filesUnder(path.join(ROOT, 'src', 'core')).filter((f) => /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(f, 'utf8')));
+    assert.deepEqual(offenders, []);
+  });
+
+  it('jsonValidation points at the schema in the repo', () => {
+    const v = pkg.contributes.jsonValidation[0];
+    assert.equal(v.fileMatch, 'rosvpn.json');
+    assert.ok(fs.existsSync(path.join(ROOT, v.url)));
+  });
+
+  it('vsce packages a .vsix holding only the allow-listed files', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-vsix-')), 'rosvpn.vsix');
+    const r = run('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], { cwd: ROOT });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const listing = run('python3', ['-m', 'zipfile', '-l', out]);
+    assert.equal(listing.status, 0, listing.stderr);
+    const files = [...listing.stdout.matchAll(/^extension\/(\S+)/gm)].map((m) => m[1]).sort();
+    for (const f of ['dist/extension.js', 'dist/cli.js', 'package.json', 'readme.md', 'schemas/rosvpn.schema.json', 'media/rosvpn.svg', 'snippets/rosvpn.code-snippets']) {
+      assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
+    }
+    for (const f of files) assert.doesNotMatch(f, /^(src|test|node_modules|scripts|\.ci)\/|\.map$|\.ts$/, `${f} should not be packaged`);
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  });
+
+  it('the extension bundle does not contain the CLI-only or lab code', () => {
+    const ext = fs.readFileSync(path.join(ROOT, 'dist', 'extension.js'), 'utf8');
+    assert.doesNotMatch(ext, /VpcMesh|ip netns add/);
+  });
+});

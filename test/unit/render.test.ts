@@ -1,0 +1,176 @@
+// Rendering: golden scripts per role for vxlan and gretap with 1 and 3 seconds, shellcheck and bash -n
+// on every script and every file a script installs, and the guarantees the scripts make.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { renderTopology, RenderedScript } from '../../src/core/render';
+import { q, UnsafeValueError } from '../../src/core/render/bash';
+import { ValidTopology } from '../../src/core/topology/types';
+import { validateTopology } from '../../src/core/topology/validate';
+import { requireTool, run } from '../../src/lab/sh';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'topologies');
+const GOLDEN = path.join(__dirname, '..', 'golden');
+const CASES = ['vxlan-1', 'vxlan-3', 'gretap-1', 'gretap-3'];
+
+export function loadFixture(name: string): ValidTopology {
+  const raw = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8'));
+  const result = validateTopology(raw);
+  assert.ok(result.topology, `fixture ${name} must be valid: ${JSON.stringify(result.diagnostics)}`);
+  return result.topology;
+}
+
+function renderFixture(name: string): RenderedScript[] {
+  const r = renderTopology(loadFixture(name));
+  assert.deepEqual(r.diagnostics, []);
+  return r.scripts;
+}
+
+function script(scripts: RenderedScript[], file: string): string {
+  const s = scripts.find((x) => x.fileName === file);
+  assert.ok(s, `no ${file} among ${scripts.map((x) => x.fileName).join(', ')}`);
+  return s.content;
+}
+
+describe('render: golden scripts', () => {
+  for (const c of CASES) {
+    it(`${c}: every script equals test/golden/${c}/ (UPDATE_GOLDEN=1 to accept a change)`, () => {
+      const scripts = renderFixture(c);
+      const dir = path.join(GOLDEN, c);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir, { recursive: true });
+        for (const s of scripts) fs.writeFileSync(path.join(dir, s.fileName), s.content);
+      }
+      const expected = fs.readdirSync(dir).sort();
+      assert.deepEqual(scripts.map((s) => s.fileName).sort(), expected);
+      for (const s of scripts) {
+        assert.equal(s.content, fs.readFileSync(path.join(dir, s.fileName), 'utf8'), `${c}/${s.fileName} differs from golden`);
+      }
+    });
+  }
+});
+
+describe('render: lint', () => {
+  before(() => requireTool('shellcheck', 'apt-get install shellcheck'));
+
+  for (const c of CASES) {
+    it(`${c}: scripts and installed scripts pass bash -n and shellcheck with no findings`, () => {
+      for (const s of renderFixture(c)) {
+        const units = [{ name: s.fileName, content: s.content, shell: 'bash' }, ...s.embedded.map((e) => ({ name: `${s.fileName}:${e.path}`, content: e.content, shell: e.shell }))];
+        for (const u of units) {
+          if (!u.shell) continue;
+          const syntax = run(u.shell === 'sh' ? 'sh' : 'bash', ['-n'], { input: u.content });
+          assert.equal(syntax.status, 0, `${u.name}: ${u.shell} -n: ${syntax.stderr}`);
+          const lint = run('shellcheck', ['-s', u.shell, '-f', 'gcc', '-'], { input: u.content });
+          assert.equal(lint.stdout + lint.stderr, '', `${u.name}: shellcheck findings`);
+          assert.equal(lint.status, 0);
+        }
+      }
+    });
+  }
+
+  it('shellcheck does flag a bad script (the lint can fail)', () => {
+    const lint = run('shellcheck', ['-s', 'bash', '-f', 'gcc', '-'], { input: '#!/bin/bash\nrm -rf $DIR/*\n' });
+    assert.notEqual(lint.status, 0);
+    assert.match(lint.stdout, /SC2086|SC2115/);
+  });
+});
+
+describe('render: what each role gets', () => {
+  it('one script per host: gateway.sh, <second>.sh, desktop.sh', () => {
+    assert.deepEqual(
+      renderFixture('vxlan-3').map((s) => s.fileName),
+      ['gateway.sh', 'second.sh', 'second-2.sh', 'second-3.sh', 'desktop.sh'],
+    );
+  });
+
+  it('every script is strict, root-only, non-interactive and reports steps and a summary', () => {
+    for (const s of renderFixture('vxlan-1')) {
+      assert.match(s.content, /^#!\/usr\/bin\/env bash\n/);
+      assert.match(s.content, /\nset -euo pipefail\n/);
+      assert.match(s.content, /DEBIAN_FRONTEND=noninteractive/);
+      assert.match(s.content, /die "run as root/);
+      assert.match(s.content, /::step name=%s status=%s/);
+      assert.match(s.content, /\nsummary 0\n$/);
+    }
+  });
+
+  it('vxlan: the gateway floods to every second; each second to the gateway and every other second', () => {
+    const scripts = renderFixture('vxlan-3');
+    assert.match(script(scripts, 'gateway.sh'), /PEERS=\('172\.31\.1\.12' '172\.31\.1\.13' '172\.31\.1\.14'\)/);
+    assert.match(script(scripts, 'second-2.sh'), /PEERS=\('172\.31\.1\.11' '172\.31\.1\.12' '172\.31\.1\.14'\)/);
+    assert.match(script(scripts, 'second-2.sh'), /BRIDGE_ADDR='192\.168\.0\.132\/24'/);
+  });
+
+  it('gretap: point-to-point, one device per second on the gateway, one to the gateway on a second', () => {
+    const scripts = renderFixture('gretap-3');
+    assert.match(script(scripts, 'gateway.sh'), /TUNNEL='gretap'/);
+    assert.match(script(scripts, 'gateway.sh'), /PEERS=\('172\.31\.1\.12' '172\.31\.1\.13' '172\.31\.1\.14'\)/);
+    assert.match(script(scripts, 'second-3.sh'), /PEERS=\('172\.31\.1\.11'\)/);
+    assert.match(script(scripts, 'second-3.sh'), /type gretap local "\$LOCAL_IP" remote "\$peer" ttl 64/);
+  });
+
+  it('explicit MTU everywhere and the underlay checked (the guide\'s 1462-byte gretap defect)', () => {
+    const gw = script(renderFixture('gretap-1'), 'gateway.sh');
+    assert.match(gw, /OVERHEAD='38'/);
+    assert.match(gw, /ensure_mtu "\$dev" "\$TUNNEL_MTU"/);
+    assert.match(gw, /ensure_mtu "\$BRIDGE" "\$MTU"/);
+    assert.match(gw, /^tun-mtu 1500$/m);
+    assert.match(script(renderFixture('vxlan-1'), 'gateway.sh'), /OVERHEAD='50'/);
+  });
+
+  it('the gateway: OpenVPN tap bridged, AEAD, tls-crypt, no compression, PKI in batch mode, profile 0600', () => {
+    const gw = script(renderFixture('vxlan-1'), 'gateway.sh');
+    for (const line of ['dev tap', 'data-ciphers AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305', 'allow-compression no', 'dh none', 'keepalive 10 60', 'up /usr/local/lib/rosvpn/tap-up.sh', 'remote 44.232.53.80 1194']) {
+      assert.ok(gw.split('\n').includes(line), `missing line: ${line}`);
+    }
+    assert.doesNotMatch(gw, /comp-lzo|^cipher /m);
+    assert.match(gw, /EASYRSA_BATCH=1/);
+    assert.match(gw, /openvpn --genkey secret/);
+    assert.match(gw, /write_file \/etc\/rosvpn\/ros_local_gateway\.ovpn 600/);
+    assert.match(gw, /write_file "\$home\/\$CLIENT\.ovpn" 600/);
+  });
+
+  it('the desktop: bridge over the LAN NIC with rollback, OpenVPN client unit, CycloneDDS', () => {
+    const d = script(renderFixture('vxlan-3'), 'desktop.sh');
+    assert.match(d, /LAN_IF='eno1'/);
+    assert.match(d, /ADDRESS='192\.168\.0\.10\/24'/);
+    assert.match(d, /systemd-run --quiet --unit=rosvpn-rollback --on-active=90/);
+    assert.match(d, /ensure_service openvpn-client@rosvpn\.service/);
+    assert.match(d, /<NetworkInterface name="rosbridge"\/>/);
+    assert.match(script(renderFixture('vxlan-1'), 'desktop.sh'), /DHCP_PACKAGE='isc-dhcp-client'/);
+  });
+
+  it('Docker and ROS 2 only when enabled; Docker\'s FORWARD drop is handled where Docker is present', () => {
+    const off = script(renderFixture('vxlan-1'), 'gateway.sh');
+    assert.match(off, /step_skip docker "features\.docker is off"/);
+    assert.doesNotMatch(off, /download\.docker\.com/);
+    const on = script(renderFixture('gretap-3'), 'second.sh');
+    assert.match(on, /download\.docker\.com/);
+    assert.match(on, /packages\.ros\.org/);
+    for (const s of [off, on]) assert.match(s, /DOCKER-USER -i rosbridge -o rosbridge -j ACCEPT/);
+  });
+
+  it('a gateway without publicAddress is not rendered, with a diagnostic naming the field', () => {
+    const t = loadFixture('vxlan-1');
+    const r = renderTopology({ ...t, gateway: { ...t.gateway, publicAddress: undefined } } as ValidTopology);
+    assert.equal(r.scripts.length, 0);
+    assert.equal(r.diagnostics[0].path, 'gateway.publicAddress');
+  });
+});
+
+describe('render: values reach a script only through the quoting guard', () => {
+  it('q() quotes safe values and refuses anything else', () => {
+    assert.equal(q('192.168.0.1/24'), "'192.168.0.1/24'");
+    for (const bad of ["a'b", '$(reboot)', '`id`', 'a b', 'a\nb', 'a;b', '\u0661', 'x'.repeat(600)]) {
+      assert.throws(() => q(bad), UnsafeValueError, bad);
+    }
+  });
+
+  it('a forged topology (validation bypassed) with a hostile value throws instead of rendering', () => {
+    const t = loadFixture('vxlan-1');
+    const forged = { ...t, seconds: [{ ...t.seconds[0], vpnIp: "192.168.0.131/24'; reboot; '" }] } as ValidTopology;
+    assert.throws(() => renderTopology(forged), UnsafeValueError);
+  });
+});
