@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the tests and the demo need on a fresh Debian 12 machine (run as root).
+# Idempotent: installs only what is missing. CI (.ci/run) and both quick-start commands call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: shellcheck lints the rendered scripts; iproute2/iputils-ping build and probe the
+# network-namespace lab; openvpn, easy-rsa and openssl are the real parts the scripts drive.
+APT_PACKAGES=(shellcheck iproute2 iputils-ping openvpn easy-rsa openssl)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-prereqs: missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-prereqs: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages, exactly as locked.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
