@@ -2,8 +2,11 @@
 // MTU-9001 bridge), each host running its own net-up.sh. Proves the VXLAN mesh carries the robot
 // subnet at full 1500-byte frames, that a rerun changes nothing, and that stale peers are removed.
 import { strict as assert } from 'assert';
+import { renderTopology } from '../../src/core/render';
+import { DESKTOP_NET_UP } from '../../src/core/render/desktop';
 import { ValidTopology } from '../../src/core/topology/types';
-import { requireTool } from '../../src/lab/sh';
+import { NetnsSet } from '../../src/lab/netns';
+import { must, requireTool } from '../../src/lab/sh';
 import { VpcMesh } from '../../src/lab/vpcMesh';
 import { loadFixture } from './render.test';
 
@@ -101,5 +104,57 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
     } finally {
       mesh.lab.exec('second-3', 'ip', ['link', 'set', 'eth0', 'mtu', '9001']);
     }
+  });
+});
+
+describe('desktop-net-up.sh in network namespaces (the LAN NIC moves into the bridge)', function () {
+  this.timeout(30000);
+  const lab = new NetnsSet('d');
+  const t = loadFixture('vxlan-3'); // static addressing 192.168.0.10/24 via 192.168.0.1
+  const script = renderTopology(t).scripts.find((s) => s.role === 'desktop')!.embedded.find((e) => e.path === DESKTOP_NET_UP)!.content;
+  let firstRun = '';
+  let nicMac = '';
+
+  before(() => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root (ip netns); CI runs as root');
+    const desk = lab.add('desk');
+    const lan = lab.add('lan');
+    must('ip', ['link', 'add', `${lab.prefix}e`, 'netns', desk, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lan]);
+    must('ip', ['-n', desk, 'link', 'set', `${lab.prefix}e`, 'name', 'eno1']);
+    must('ip', ['-n', lan, 'addr', 'add', '192.168.0.1/24', 'dev', 'lan0']);
+    must('ip', ['-n', lan, 'link', 'set', 'lan0', 'up']);
+    must('ip', ['-n', desk, 'addr', 'add', '192.168.0.10/24', 'dev', 'eno1']);
+    must('ip', ['-n', desk, 'link', 'set', 'eno1', 'up']);
+    must('ip', ['-n', desk, 'route', 'add', 'default', 'via', '192.168.0.1']);
+    nicMac = lab.exec('desk', 'cat', ['/sys/class/net/eno1/address']).stdout.trim();
+    const r = lab.exec('desk', 'bash', ['-s'], script);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    firstRun = r.stdout;
+  });
+
+  after(() => assert.deepEqual(lab.teardown(), []));
+
+  it('moves eno1 into rosbridge: the bridge takes its MAC, its address and the default route', () => {
+    assert.match(firstRun, /moved eno1 into rosbridge \(addresses: 192\.168\.0\.10\/24, default route: 192\.168\.0\.1\)/);
+    assert.equal(lab.exec('desk', 'cat', ['/sys/class/net/rosbridge/address']).stdout.trim(), nicMac);
+    assert.match(lab.exec('desk', 'readlink', ['/sys/class/net/eno1/master']).stdout, /rosbridge$/m);
+    assert.match(lab.exec('desk', 'ip', ['-o', '-4', 'addr', 'show', 'dev', 'rosbridge']).stdout, /inet 192\.168\.0\.10\/24/);
+    assert.equal(lab.exec('desk', 'ip', ['-o', '-4', 'addr', 'show', 'dev', 'eno1']).stdout, '', 'no IPv4 address left on the bridge port');
+    assert.match(lab.exec('desk', 'ip', ['-4', 'route', 'show', 'default']).stdout, /default via 192\.168\.0\.1 dev rosbridge/);
+  });
+
+  it('the LAN stays reachable through the bridge, and a rerun changes nothing', () => {
+    assert.equal(lab.exec('desk', 'ping', ['-c', '1', '-W', '2', '192.168.0.1']).status, 0);
+    const r = lab.exec('desk', 'bash', ['-s'], script);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /changed=0 ok=4 skipped=0 failed=0/);
+  });
+
+  it('a LAN interface that does not exist fails with the list of interfaces', () => {
+    const wrong = renderTopology({ ...t, desktop: { ...t.desktop!, lanInterface: 'enp9s0' } } as ValidTopology)
+      .scripts.find((s) => s.role === 'desktop')!.embedded[0].content;
+    const r = lab.exec('desk', 'bash', ['-s'], wrong);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout, /::step name=lan-interface status=failed msg="LAN interface enp9s0 does not exist here; set desktop.lanInterface in rosvpn.json to one of: .*eno1/);
   });
 });
