@@ -6,6 +6,7 @@ import { cycloneDdsStep, featureSteps, FEATURE_LIB } from './cyclonedds';
 import { NET_UNIT, NET_UP_PATH, renderNetUp } from './network';
 import {
   CRL_PUBLIC,
+  openvpnConfigLines,
   OPENVPN_SERVER_CONF,
   OPENVPN_SERVER_UNIT,
   PKI_DIR,
@@ -89,6 +90,20 @@ function networkSteps(netUp: string, before: string): string {
   ].join('\n');
 }
 
+/** Helper libraries and the preflight step of a cloud host, which also checks that CLOUD_IP is on it. */
+function cloudPreflight(t: ValidTopology, field: string): string[] {
+  return [
+    STEP_LIB,
+    FILE_LIB,
+    t.features.docker || t.features.ros2 ? FEATURE_LIB : '',
+    '# ---- steps -------------------------------------------------------------------',
+    PREFLIGHT +
+      `
+ip -o -4 addr show to "$CLOUD_IP" | grep -q . || die "this host has no address $CLOUD_IP: ${field} in rosvpn.json must be this instance's private IP"
+step_end`,
+  ];
+}
+
 function cloudPeers(t: ValidTopology, self: SecondConfig | 'gateway'): string[] {
   if (self === 'gateway') return t.seconds.map((s) => s.cloudIp);
   if (t.tunnel === 'gretap') return [t.gateway.cloudIp];
@@ -109,7 +124,6 @@ export function renderGateway(t: ValidTopology): ScriptParts {
     vxlanPort: t.vxlan.port,
     peers: cloudPeers(t, 'gateway'),
   });
-  const tapUp = renderTapUpHook();
   const serverConf = renderServerConfig(gw, t.mtu);
   const clientOptions = renderClientOptions(t.name, gw, t.mtu);
   const dropIn = `# ROS VPN: the up hook enslaves the tap to ${BRIDGE_NAME}, which ${NET_UNIT} creates.
@@ -129,16 +143,8 @@ CLOUD_IP=${q(gw.cloudIp)}
 PKI=${q(PKI_DIR)}
 CLIENT=${q(CLIENT_PROFILE_NAME)}
 `,
-    STEP_LIB,
-    FILE_LIB,
-    t.features.docker || t.features.ros2 ? FEATURE_LIB : '',
-    '# ---- steps -------------------------------------------------------------------',
-    PREFLIGHT +
-      bash`
-ip -o -4 addr show to "$CLOUD_IP" | grep -q . || die "this host has no address $CLOUD_IP: gateway.cloudIp in rosvpn.json must be this instance's private IP"
-step_end
-
-step_begin packages
+    ...cloudPreflight(t, 'gateway.cloudIp'),
+    bash`step_begin packages
 ensure_packages iproute2 openvpn easy-rsa openssl
 ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
 case "$ovpn_version" in
@@ -188,14 +194,7 @@ step_end
 `,
     [
       'step_begin openvpn-config',
-      'ensure_dir /usr/local/lib/rosvpn 755',
-      heredoc(`write_file ${TAP_UP_HOOK} 755`, tapUp),
-      'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
-      heredoc(`write_file ${OPENVPN_SERVER_CONF} 644`, serverConf),
-      'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
-      `ensure_dir /etc/systemd/system/${OPENVPN_SERVER_UNIT}.d 755`,
-      heredoc(`write_file /etc/systemd/system/${OPENVPN_SERVER_UNIT}.d/rosvpn.conf 644`, dropIn),
-      'daemon_reload_if "$WROTE"',
+      ...openvpnConfigLines(OPENVPN_SERVER_CONF, serverConf, OPENVPN_SERVER_UNIT, dropIn),
       'step_end',
       '',
       'step_begin openvpn-service',
@@ -238,7 +237,7 @@ step_end`,
     content,
     embedded: [
       { path: NET_UP_PATH, content: netUp, shell: 'bash' },
-      { path: TAP_UP_HOOK, content: tapUp, shell: 'sh' },
+      { path: TAP_UP_HOOK, content: renderTapUpHook(), shell: 'sh' },
     ],
   };
 }
@@ -263,16 +262,8 @@ export function renderSecond(t: ValidTopology, s: SecondConfig): ScriptParts {
       t,
       `Second instance: ${BRIDGE_NAME} ${v(s.vpnIp)}, ${v(t.tunnel)} to the gateway${t.tunnel === 'vxlan' ? ' and every other second (full mesh)' : ''}.`,
     ) + `CLOUD_IP=${q(s.cloudIp)}\n`,
-    STEP_LIB,
-    FILE_LIB,
-    t.features.docker || t.features.ros2 ? FEATURE_LIB : '',
-    '# ---- steps -------------------------------------------------------------------',
-    PREFLIGHT +
-      bash`
-ip -o -4 addr show to "$CLOUD_IP" | grep -q . || die "this host has no address $CLOUD_IP: its cloudIp in rosvpn.json must be this instance's private IP"
-step_end
-
-step_begin packages
+    ...cloudPreflight(t, 'its cloudIp'),
+    bash`step_begin packages
 ensure_packages iproute2
 step_end`,
     featureSteps(t.features.docker, t.features.ros2),

@@ -5,7 +5,7 @@ import { BRIDGE_NAME, CLIENT_PROFILE_NAME, DesktopConfig, ValidTopology } from '
 import { bash, heredoc, NET_LIB, q, v, FILE_LIB, STEP_LIB } from './bash';
 import { EmbeddedFile, PREFLIGHT, scriptHeader, ScriptParts } from './cloud';
 import { cycloneDdsStep } from './cyclonedds';
-import { OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
+import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
 
 export const DESKTOP_NET_UP = '/usr/local/lib/rosvpn/desktop-net-up.sh';
 export const DESKTOP_NET_UNIT = 'rosvpn-desktop-net.service';
@@ -137,7 +137,6 @@ export function renderDesktop(t: ValidTopology): ScriptParts | undefined {
   const d = t.desktop;
   if (!d) return undefined;
   const netUp = renderDesktopNetUp(t, d);
-  const tapUp = renderTapUpHook();
   const netUnit = `[Unit]
 Description=ROS VPN desktop gateway network (${v(d.lanInterface)} bridged into ${BRIDGE_NAME})
 Documentation=file://${DESKTOP_NET_UP}
@@ -260,14 +259,7 @@ step_end
       `  write_file ${INSTALLED_PROFILE} 600 <"$PROFILE"`,
       '  if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
       'fi',
-      'ensure_dir /usr/local/lib/rosvpn 755',
-      heredoc(`write_file ${TAP_UP_HOOK} 755`, tapUp),
-      'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
-      heredoc(`write_file ${OPENVPN_CLIENT_CONF} 644`, clientConf),
-      'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
-      `ensure_dir /etc/systemd/system/${OPENVPN_CLIENT_UNIT}.d 755`,
-      heredoc(`write_file /etc/systemd/system/${OPENVPN_CLIENT_UNIT}.d/rosvpn.conf 644`, dropIn),
-      'daemon_reload_if "$WROTE"',
+      ...openvpnConfigLines(OPENVPN_CLIENT_CONF, clientConf, OPENVPN_CLIENT_UNIT, dropIn),
       `ensure_service ${OPENVPN_CLIENT_UNIT} "$OPENVPN_DIRTY"`,
       '# Connected when the tap has joined the bridge: OpenVPN opens it only after the TLS handshake.',
       'for _ in $(seq 1 150); do',
@@ -283,7 +275,7 @@ step_end
   ].join('\n\n');
   const embedded: EmbeddedFile[] = [
     { path: DESKTOP_NET_UP, content: netUp, shell: 'bash' },
-    { path: TAP_UP_HOOK, content: tapUp, shell: 'sh' },
+    { path: TAP_UP_HOOK, content: renderTapUpHook(), shell: 'sh' },
   ];
   return { content, embedded };
 }

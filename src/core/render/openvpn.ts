@@ -2,7 +2,7 @@
 // ciphers instead of 2.4 defaults, tls-crypt instead of tls-auth, ECDH instead of a slow dh.pem, no
 // compression (comp-lzo mismatch warnings, VORACLE), no unused address pool, explicit MTU.
 import { BRIDGE_NAME, GatewayConfig, OPENVPN_INSTANCE } from '../topology/types';
-import { v } from './bash';
+import { heredoc, v } from './bash';
 
 export const OPENVPN_SERVER_CONF = `/etc/openvpn/server/${OPENVPN_INSTANCE}.conf`;
 export const OPENVPN_CLIENT_CONF = `/etc/openvpn/client/${OPENVPN_INSTANCE}.conf`;
@@ -79,4 +79,21 @@ ${udp ? 'explicit-exit-notify 1\n' : ''}persist-key
 persist-tun
 verb 3
 `;
+}
+
+/**
+ * Bash lines that install the up hook, an OpenVPN config and the unit's drop-in, setting OPENVPN_DIRTY=1
+ * when the hook or config changed (the caller restarts the unit then).
+ */
+export function openvpnConfigLines(confPath: string, conf: string, unit: string, dropIn: string): string[] {
+  return [
+    'ensure_dir /usr/local/lib/rosvpn 755',
+    heredoc(`write_file ${TAP_UP_HOOK} 755`, renderTapUpHook()),
+    'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
+    heredoc(`write_file ${confPath} 644`, conf),
+    'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
+    `ensure_dir /etc/systemd/system/${unit}.d 755`,
+    heredoc(`write_file /etc/systemd/system/${unit}.d/rosvpn.conf 644`, dropIn),
+    'daemon_reload_if "$WROTE"',
+  ];
 }
