@@ -5,7 +5,8 @@ import { parseArgs, ParseArgsConfig } from 'util';
 import { renderTopology } from '../core/render';
 import { loadTopology, serializeTopology } from '../core/topology/file';
 import { starterTopology, topologyFromEnv } from '../core/topology/init';
-import { Diagnostic, TOPOLOGY_FILE, ValidTopology } from '../core/topology/types';
+import { CLIENT_PROFILE_NAME, Diagnostic, Role, TOPOLOGY_FILE, ValidTopology } from '../core/topology/types';
+import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, SshFlags } from './remote';
 import { formatDiagnostic, hasErrors, validateTopology } from '../core/topology/validate';
 import schema from '../../schemas/rosvpn.schema.json';
 import { version } from '../../package.json';
@@ -41,6 +42,27 @@ Commands:
       the topology has errors.
   schema
       Print the JSON Schema of ${TOPOLOGY_FILE} (for editors other than VS Code).
+
+Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFile):
+  provision [FILE] [--host NAME | --role gateway|second|desktop|all]
+      Render, upload and run each host's script with sudo, streaming its steps; then a summary per host
+      (changed / ok / failed). The gateway and all seconds run at once; the desktop gateway after the
+      gateway, with the client profile copied from the gateway through this machine. Exit 1 on any failure.
+  fetch-ovpn [FILE] [--out PATH] [--force]
+      Download ${CLIENT_PROFILE_NAME}.ovpn from the gateway (default ./${CLIENT_PROFILE_NAME}.ovpn), mode 0600.
+      Never overwrites without --force; warns when PATH is in a git work tree and not ignored.
+  logs HOST [--topology FILE] [--unit UNIT] [--follow] [--lines N]
+      journalctl over SSH. Default unit: the OpenVPN server on the gateway, the OpenVPN client on the
+      desktop, rosvpn-net.service on seconds. Ctrl-C ends a --follow, remote process included.
+  check [FILE] [--host NAME] [--json]
+      Per host: reachable, bridge up, tunnel up, OpenVPN connected, and every other host's robot-subnet
+      address reachable across the bridge. Exit 0 only when every host is healthy.
+
+SSH options (for the commands above):
+  --accept-new         Record unknown host keys (otherwise: ask on a terminal, refuse without one)
+  --known-hosts PATH   Instead of ~/.ssh/known_hosts
+  --ssh-config PATH    Instead of ~/.ssh/config
+  A changed host key is always refused, and nothing runs on that host.
 
 Options:
   -h, --help       Show this help (also: rosvpn <command> --help)
@@ -163,6 +185,69 @@ async function cmdRender(io: CliIo, args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
+const SSH_OPTIONS: OptionSpecs = {
+  'accept-new': { type: 'boolean' },
+  'known-hosts': { type: 'string' },
+  'ssh-config': { type: 'string' },
+};
+
+function sshFlags(io: CliIo, values: Parsed['values']): SshFlags {
+  const resolve = (v: unknown) => (typeof v === 'string' ? path.resolve(io.cwd, v) : undefined);
+  return { acceptNew: !!values['accept-new'], knownHosts: resolve(values['known-hosts']), sshConfig: resolve(values['ssh-config']) };
+}
+
+const ROLES = ['gateway', 'second', 'desktop', 'all'];
+
+async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...SSH_OPTIONS, host: { type: 'string' }, role: { type: 'string' } });
+  if (values.help) return help(io);
+  if (values.host && values.role) throw new UsageError('use either --host or --role, not both');
+  if (values.role && !ROLES.includes(String(values.role))) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  const t = await loadValid(io, topologyPath(io, positionals));
+  if (!t) return EXIT_FAIL;
+  return provisionCommand(io, t, { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined }, sshFlags(io, values));
+}
+
+async function cmdFetchOvpn(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...SSH_OPTIONS, out: { type: 'string', short: 'o' }, force: { type: 'boolean' } });
+  if (values.help) return help(io);
+  const t = await loadValid(io, topologyPath(io, positionals));
+  if (!t) return EXIT_FAIL;
+  const out = path.resolve(io.cwd, String(values.out ?? `${CLIENT_PROFILE_NAME}.ovpn`));
+  return fetchOvpnCommand(io, t, out, !!values.force, sshFlags(io, values));
+}
+
+async function cmdLogs(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...SSH_OPTIONS,
+    topology: { type: 'string' },
+    unit: { type: 'string', short: 'u' },
+    follow: { type: 'boolean', short: 'f' },
+    lines: { type: 'string', short: 'n' },
+  });
+  if (values.help) return help(io);
+  if (positionals.length !== 1) throw new UsageError('logs needs exactly one HOST (gateway, desktop or a second\'s name)');
+  const lines = values.lines === undefined ? 200 : Number(values.lines);
+  if (!Number.isInteger(lines) || lines < 0) throw new UsageError('--lines takes a whole number');
+  const t = await loadValid(io, path.resolve(io.cwd, String(values.topology ?? TOPOLOGY_FILE)));
+  if (!t) return EXIT_FAIL;
+  return logsCommand(io, t, positionals[0], values.unit as string | undefined, !!values.follow, lines, sshFlags(io, values));
+}
+
+async function cmdCheck(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...SSH_OPTIONS, host: { type: 'string' }, json: { type: 'boolean' } });
+  if (values.help) return help(io);
+  const file = topologyPath(io, positionals);
+  const t = values.json ? await loadQuiet(io, file) : await loadValid(io, file);
+  if (!t) return EXIT_FAIL;
+  return checkCommand(io, t, values.host as string | undefined, !!values.json, sshFlags(io, values));
+}
+
+/** loadValid for machine-readable output: diagnostics go to stderr only. */
+async function loadQuiet(io: CliIo, file: string): Promise<ValidTopology | undefined> {
+  return loadValid({ ...io, out: io.err }, file);
+}
+
 function help(io: CliIo): number {
   io.out(HELP);
   return EXIT_OK;
@@ -172,6 +257,10 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   init: cmdInit,
   validate: cmdValidate,
   render: cmdRender,
+  provision: cmdProvision,
+  'fetch-ovpn': cmdFetchOvpn,
+  logs: cmdLogs,
+  check: cmdCheck,
   schema: async (io) => {
     io.out(JSON.stringify(schema, null, 2));
     return EXIT_OK;

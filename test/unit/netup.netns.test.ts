@@ -8,7 +8,7 @@ import { ValidTopology } from '../../src/core/topology/types';
 import { NetnsSet } from '../../src/lab/netns';
 import { must, requireTool } from '../../src/lab/sh';
 import { VpcMesh } from '../../src/lab/vpcMesh';
-import { loadFixture } from './render.test';
+import { loadFixture } from '../support/fixtures';
 
 function steps(output: string): Record<string, string> {
   const r: Record<string, string> = {};

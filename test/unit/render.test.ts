@@ -6,19 +6,11 @@ import * as path from 'path';
 import { renderTopology, RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
 import { ValidTopology } from '../../src/core/topology/types';
-import { validateTopology } from '../../src/core/topology/validate';
 import { requireTool, run } from '../../src/lab/sh';
+import { loadFixture } from '../support/fixtures';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures', 'topologies');
 const GOLDEN = path.join(__dirname, '..', 'golden');
 const CASES = ['vxlan-1', 'vxlan-3', 'gretap-1', 'gretap-3'];
-
-export function loadFixture(name: string): ValidTopology {
-  const raw = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8'));
-  const result = validateTopology(raw);
-  assert.ok(result.topology, `fixture ${name} must be valid: ${JSON.stringify(result.diagnostics)}`);
-  return result.topology;
-}
 
 function renderFixture(name: string): RenderedScript[] {
   const r = renderTopology(loadFixture(name));

@@ -1,0 +1,170 @@
+// CLI commands that reach hosts over SSH: provision, fetch-ovpn, logs, check.
+// The SSH layer loads on first use so that `rosvpn validate` and `render` stay fast.
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import type { CheckReport } from '../core/provision/check';
+import type { HostReport, ProvisionEvent } from '../core/provision/orchestrator';
+import type { SshCallbacks, SshPool } from '../core/ssh/types';
+import { CLIENT_PROFILE_NAME, Role, ValidTopology } from '../core/topology/types';
+import { askHidden, askYesNo, canPrompt } from './prompt';
+
+export interface RemoteIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface SshFlags {
+  acceptNew?: boolean;
+  knownHosts?: string;
+  sshConfig?: string;
+}
+
+export async function openPool(io: RemoteIo, flags: SshFlags): Promise<SshPool> {
+  const callbacks: SshCallbacks = {
+    async confirmUnknownHost(info) {
+      const where = `${info.host}${info.port !== 22 ? ` port ${info.port}` : ''}`;
+      if (flags.acceptNew) {
+        io.err(`recording the new host key of ${where}: ${info.keyType} ${info.fingerprint}`);
+        return true;
+      }
+      if (canPrompt()) return askYesNo(`The authenticity of ${where} can't be established.\n${info.keyType} key fingerprint is ${info.fingerprint}.\nTrust it and record it in known_hosts?`);
+      io.err(`unknown host key for ${where}: ${info.keyType} ${info.fingerprint} — verify it, then rerun with --accept-new to record it`);
+      return false;
+    },
+    passphrase: (keyPath) => askHidden(`Passphrase for ${keyPath}: `),
+    sudoPassword: (endpoint) => askHidden(`[sudo] password on ${endpoint.label} (${endpoint.host}): `),
+  };
+  const { createSshPool } = await import('../core/ssh');
+  return createSshPool({ callbacks, knownHostsPath: flags.knownHosts, sshConfigPath: flags.sshConfig });
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** Streams a provisioning event as a line prefixed with its host. */
+export function printEvent(io: RemoteIo, e: ProvisionEvent, width: number): void {
+  const tag = `[${pad(e.host, width)}]`;
+  if (e.type === 'host-start') io.out(`${tag} provisioning`);
+  else if (e.type === 'line') {
+    const l = e.line;
+    if (l.kind === 'step') io.out(`${tag} ${pad(l.name, 18)} ${l.status}${l.msg ? `: ${l.msg}` : ''}`);
+    else if (l.kind === 'warn') io.out(`${tag} warning: ${l.msg}`);
+    else if (l.kind === 'text' && l.text.trim()) (e.stream === 'stderr' ? io.err : io.out)(`${tag}   ${l.text.trim()}`);
+  } else if (e.type === 'host-done' && e.report.status === 'skipped') {
+    io.out(`${tag} skipped: ${e.report.error}`);
+  }
+}
+
+export function summaryTable(hosts: HostReport[]): string[] {
+  const w = Math.max(4, ...hosts.map((h) => h.label.length));
+  const lines = [`${pad('host', w)}  role     result   changed  ok  skipped  time`];
+  for (const h of hosts) {
+    lines.push(
+      `${pad(h.label, w)}  ${pad(h.role, 7)}  ${pad(h.status, 7)}  ${pad(String(h.changed), 7)}  ${pad(String(h.ok), 2)}  ${pad(String(h.skipped), 7)}  ${(h.durationMs / 1000).toFixed(1)}s`,
+    );
+    if (h.error) lines.push(`${' '.repeat(w)}  ${h.status === 'failed' ? 'error' : 'note'}: ${h.error}`);
+  }
+  return lines;
+}
+
+export async function provisionCommand(io: RemoteIo, t: ValidTopology, sel: { host?: string; role?: Role | 'all' }, flags: SshFlags): Promise<number> {
+  const { provision } = await import('../core/provision/orchestrator');
+  const { selectHosts } = await import('../core/provision/endpoints');
+  const width = Math.max(...selectHosts(t, sel).map((h) => h.label.length));
+  const pool = await openPool(io, flags);
+  const abort = new AbortController();
+  const onInt = () => abort.abort();
+  process.once('SIGINT', onInt);
+  try {
+    const report = await provision(t, { pool, select: sel, signal: abort.signal, onEvent: (e) => printEvent(io, e, width) });
+    io.out('');
+    for (const line of summaryTable(report.hosts)) io.out(line);
+    const failed = report.hosts.filter((h) => h.status === 'failed').length;
+    io.out(failed ? `provision: FAILED on ${failed} host(s)` : 'provision: done');
+    return failed ? 1 : 0;
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    await pool.dispose();
+  }
+}
+
+/** Whether `file` is inside a git work tree and not ignored there (a private key must not be committed). */
+export function unignoredInGit(file: string): boolean {
+  const dir = path.dirname(file);
+  const inside = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, encoding: 'utf8' });
+  if (inside.status !== 0 || inside.stdout.trim() !== 'true') return false;
+  return spawnSync('git', ['check-ignore', '-q', path.basename(file)], { cwd: dir }).status !== 0;
+}
+
+export async function fetchOvpnCommand(io: RemoteIo, t: ValidTopology, out: string, force: boolean, flags: SshFlags): Promise<number> {
+  if (fs.existsSync(out) && !force) {
+    io.err(`${out} already exists; nothing written (use --force to replace it)`);
+    return 1;
+  }
+  const { fetchClientProfile } = await import('../core/provision/orchestrator');
+  const { selectHosts } = await import('../core/provision/endpoints');
+  const pool = await openPool(io, flags);
+  try {
+    const profile = await fetchClientProfile(pool, selectHosts(t, { host: 'gateway' })[0]);
+    const tmp = `${out}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, profile, { mode: 0o600 });
+    fs.chmodSync(tmp, 0o600);
+    fs.renameSync(tmp, out);
+    io.out(`wrote ${out} (mode 0600). It holds the private key of ${CLIENT_PROFILE_NAME}: keep it secret.`);
+    if (unignoredInGit(out)) {
+      io.err(`warning: ${out} is inside a git work tree and not ignored — add it to .gitignore so the private key is never committed`);
+    }
+    return 0;
+  } catch (e) {
+    io.err(`fetch-ovpn: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await pool.dispose();
+  }
+}
+
+export async function logsCommand(io: RemoteIo, t: ValidTopology, host: string, unit: string | undefined, follow: boolean, lines: number, flags: SshFlags): Promise<number> {
+  const { selectHosts } = await import('../core/provision/endpoints');
+  const { defaultUnit, journalctlCommand } = await import('../core/provision/logs');
+  const h = selectHosts(t, { host })[0];
+  const command = journalctlCommand(unit ?? defaultUnit(h.role), follow, lines);
+  const pool = await openPool(io, flags);
+  const abort = new AbortController();
+  const onInt = () => abort.abort();
+  process.once('SIGINT', onInt);
+  try {
+    const session = await pool.session(h.endpoint);
+    const r = await session.exec(command, { sudo: true, signal: abort.signal, onStdout: io.out, onStderr: io.err });
+    return r.code === 0 ? 0 : 1;
+  } catch (e) {
+    if (abort.signal.aborted) return 0;
+    io.err(`logs: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    await pool.dispose();
+  }
+}
+
+export function printCheck(io: RemoteIo, report: CheckReport): void {
+  for (const h of report.hosts) {
+    io.out(`${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
+    for (const c of h.checks) io.out(`  ${c.status === 'pass' ? 'pass' : 'FAIL'}  ${pad(c.name, 18)} ${c.msg}`);
+  }
+  io.out(report.ok ? 'check: every host healthy' : `check: FAILED on ${report.hosts.filter((h) => !h.ok).map((h) => h.label).join(', ')}`);
+}
+
+export async function checkCommand(io: RemoteIo, t: ValidTopology, host: string | undefined, json: boolean, flags: SshFlags): Promise<number> {
+  const { checkTopology } = await import('../core/provision/check');
+  const pool = await openPool(json ? { out: () => undefined, err: io.err } : io, flags);
+  try {
+    const report = await checkTopology(t, pool, host ? { host } : undefined);
+    if (json) io.out(JSON.stringify(report, null, 2));
+    else printCheck(io, report);
+    return report.ok ? 0 : 1;
+  } finally {
+    await pool.dispose();
+  }
+}

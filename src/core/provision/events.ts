@@ -1,0 +1,22 @@
+// The provisioning scripts' output protocol (see render/bash.ts) parsed into events.
+export type StepStatus = 'ok' | 'changed' | 'skipped' | 'failed';
+
+export type ScriptLine =
+  | { kind: 'step'; name: string; status: StepStatus; msg?: string }
+  | { kind: 'warn'; msg: string }
+  | { kind: 'summary'; changed: number; ok: number; skipped: number; failed: number }
+  | { kind: 'text'; text: string };
+
+const STEP = /^::step name=(\S+) status=(ok|changed|skipped|failed)(?: msg="(.*)")?$/;
+const WARN = /^::warn msg="(.*)"$/;
+const SUMMARY = /^::summary role=\S+ host=\S+ changed=(\d+) ok=(\d+) skipped=(\d+) failed=(\d+)$/;
+
+export function parseScriptLine(line: string): ScriptLine {
+  let m = STEP.exec(line);
+  if (m) return { kind: 'step', name: m[1], status: m[2] as StepStatus, msg: m[3] };
+  m = WARN.exec(line);
+  if (m) return { kind: 'warn', msg: m[1] };
+  m = SUMMARY.exec(line);
+  if (m) return { kind: 'summary', changed: +m[1], ok: +m[2], skipped: +m[3], failed: +m[4] };
+  return { kind: 'text', text: line };
+}

@@ -1,0 +1,160 @@
+// Provisioning over SSH: render, upload, run with sudo, stream the step lines, summarise per host.
+// Order: the gateway and every second at once; the desktop gateway after the gateway, because it needs
+// the client profile, which is copied from the gateway to the desktop through this machine.
+import { renderTopology, RenderedScript } from '../render';
+import { SshPool, SshSession } from '../ssh/types';
+import { CLIENT_PROFILE_NAME, ValidTopology } from '../topology/types';
+import { HostSelector, selectHosts, TopologyHost } from './endpoints';
+import { parseScriptLine, ScriptLine, StepStatus } from './events';
+import { homePath, runUploadedScript } from './remote';
+
+export const REMOTE_PROFILE = `~/${CLIENT_PROFILE_NAME}.ovpn`;
+
+export type HostStatus = 'changed' | 'ok' | 'failed' | 'skipped';
+
+export interface HostReport {
+  label: string;
+  role: TopologyHost['role'];
+  status: HostStatus;
+  changed: number;
+  ok: number;
+  skipped: number;
+  failed: number;
+  /** Why the host failed or was skipped. */
+  error?: string;
+  warnings: string[];
+  durationMs: number;
+}
+
+export type ProvisionEvent =
+  | { type: 'host-start'; host: string }
+  | { type: 'line'; host: string; line: ScriptLine; stream: 'stdout' | 'stderr' }
+  | { type: 'host-done'; host: string; report: HostReport };
+
+export interface ProvisionReport {
+  hosts: HostReport[];
+  ok: boolean;
+}
+
+export interface ProvisionOptions {
+  pool: SshPool;
+  select?: HostSelector;
+  onEvent?(event: ProvisionEvent): void;
+  signal?: AbortSignal;
+  /** The scripts to run; default: rendered from the topology. Tests pass harmless ones. */
+  scripts?: RenderedScript[];
+}
+
+async function runScript(
+  host: TopologyHost,
+  script: RenderedScript,
+  opts: ProvisionOptions,
+  beforeRun?: (session: SshSession) => Promise<string[]>,
+): Promise<HostReport> {
+  const started = Date.now();
+  const report: HostReport = { label: host.label, role: host.role, status: 'failed', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0 };
+  opts.onEvent?.({ type: 'host-start', host: host.label });
+  let summarySeen = false;
+  const onLine = (stream: 'stdout' | 'stderr') => (text: string) => {
+    const line = stream === 'stdout' ? parseScriptLine(text) : ({ kind: 'text', text } as ScriptLine);
+    if (line.kind === 'warn') report.warnings.push(line.msg);
+    if (line.kind === 'step' && line.status === 'failed' && !report.error) report.error = `step ${line.name} failed${line.msg ? `: ${line.msg}` : ''}`;
+    if (line.kind === 'summary') {
+      summarySeen = true;
+      Object.assign(report, { changed: line.changed, ok: line.ok, skipped: line.skipped, failed: line.failed });
+    }
+    opts.onEvent?.({ type: 'line', host: host.label, line, stream });
+  };
+  try {
+    const session = await opts.pool.session(host.endpoint);
+    const args = beforeRun ? await beforeRun(session) : [];
+    const r = await runUploadedScript(session, `rosvpn-${script.fileName}`, script.content, args, {
+      signal: opts.signal,
+      onStdout: onLine('stdout'),
+      onStderr: onLine('stderr'),
+    });
+    if (r.code !== 0) {
+      report.failed = Math.max(report.failed, 1);
+      report.error ??= `${script.fileName} exited with ${r.code ?? `signal ${r.signal}`}${summarySeen ? '' : ' before its summary'}`;
+    } else if (!summarySeen) {
+      report.failed = 1;
+      report.error = `${script.fileName} ended without a summary line`;
+    }
+  } catch (e) {
+    report.failed = Math.max(report.failed, 1);
+    report.error = (e as Error).message;
+  }
+  report.status = report.failed > 0 ? 'failed' : report.changed > 0 ? 'changed' : 'ok';
+  report.durationMs = Date.now() - started;
+  opts.onEvent?.({ type: 'host-done', host: host.label, report });
+  return report;
+}
+
+function skipped(host: TopologyHost, why: string, opts: ProvisionOptions): HostReport {
+  const report: HostReport = { label: host.label, role: host.role, status: 'skipped', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0, error: why };
+  opts.onEvent?.({ type: 'host-done', host: host.label, report });
+  return report;
+}
+
+export async function provision(t: ValidTopology, opts: ProvisionOptions): Promise<ProvisionReport> {
+  const scripts = opts.scripts ?? renderScriptsOrThrow(t);
+  const byLabel = new Map(scripts.map((s) => [s.hostName, s]));
+  const selected = selectHosts(t, opts.select);
+  const gatewayHost = selectHosts(t, { host: 'gateway' })[0];
+  const scriptOf = (h: TopologyHost) => {
+    const s = byLabel.get(h.label);
+    if (!s) throw new Error(`no script for ${h.label}`);
+    return s;
+  };
+
+  const cloud = selected.filter((h) => h.role !== 'desktop');
+  const desktop = selected.find((h) => h.role === 'desktop');
+  const cloudRuns = cloud.map((h) => runScript(h, scriptOf(h), opts));
+  const gatewayRun = cloud.find((h) => h.role === 'gateway') ? cloudRuns[cloud.findIndex((h) => h.role === 'gateway')] : undefined;
+
+  let desktopRun: Promise<HostReport> | undefined;
+  if (desktop) {
+    desktopRun = (async () => {
+      if (gatewayRun) {
+        const gw = await gatewayRun;
+        if (gw.status === 'failed') return skipped(desktop, 'the gateway failed, and the desktop needs its client profile', opts);
+      }
+      // Copy the client profile gateway -> this machine -> desktop home (mode 0600), then pass its path.
+      return runScript(desktop, scriptOf(desktop), opts, async (session) => {
+        const profile = await fetchClientProfile(opts.pool, gatewayHost);
+        const remote = await homePath(session, `${CLIENT_PROFILE_NAME}.ovpn`);
+        await session.upload(remote, profile, 0o600);
+        return [remote];
+      });
+    })();
+  }
+  const hosts = await Promise.all([...cloudRuns, ...(desktopRun ? [desktopRun] : [])]);
+  return { hosts, ok: hosts.every((h) => h.status !== 'failed') };
+}
+
+function renderScriptsOrThrow(t: ValidTopology): RenderedScript[] {
+  const r = renderTopology(t);
+  const err = r.diagnostics.find((d) => d.severity === 'error');
+  if (err) throw new Error(`${err.path}: ${err.message} — ${err.fix ?? ''}`);
+  return r.scripts;
+}
+
+/** Downloads the client profile that gateway provisioning left in the login user's home. */
+export async function fetchClientProfile(pool: SshPool, gateway: TopologyHost): Promise<Buffer> {
+  const session = await pool.session(gateway.endpoint);
+  const path = await homePath(session, `${CLIENT_PROFILE_NAME}.ovpn`);
+  try {
+    return await session.download(path);
+  } catch (e) {
+    throw new Error(`cannot download ${path} from the gateway (${(e as Error).message}); provision the gateway first: rosvpn provision --host gateway`);
+  }
+}
+
+/** Counts for a one-line verdict. */
+export function statusCounts(report: ProvisionReport): Record<HostStatus, number> {
+  const counts: Record<HostStatus, number> = { changed: 0, ok: 0, failed: 0, skipped: 0 };
+  for (const h of report.hosts) counts[h.status]++;
+  return counts;
+}
+
+export type { StepStatus };

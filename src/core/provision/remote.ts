@@ -1,0 +1,28 @@
+// Running a generated script on a host: upload it to the login user's home over SFTP (readable by the
+// admin afterwards), then run it with sudo. Not fed through stdin, which sudo may need for a password.
+import { ExecOptions, ExecResult, SshSession } from '../ssh/types';
+
+const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
+
+/** Absolute remote path for a file in the login user's home (`~` would mean root's home under sudo). */
+export async function homePath(session: SshSession, name: string): Promise<string> {
+  const r = await session.exec('printf %s "$HOME"');
+  const home = r.stdout.trim();
+  if (r.code !== 0 || !SAFE_PATH.test(home)) {
+    throw new Error(`cannot use the remote home directory ${JSON.stringify(home)} of ${session.endpoint.label}`);
+  }
+  return `${home.replace(/\/$/, '')}/${name}`;
+}
+
+export async function runUploadedScript(
+  session: SshSession,
+  fileName: string,
+  content: string,
+  args: string[],
+  options: ExecOptions,
+): Promise<ExecResult> {
+  const remote = await homePath(session, fileName);
+  await session.upload(remote, content, 0o700);
+  for (const a of args) if (!SAFE_PATH.test(a)) throw new Error(`unsafe script argument ${JSON.stringify(a)}`);
+  return session.exec(['bash', remote, ...args].map((a) => `'${a}'`).join(' '), { ...options, sudo: true });
+}

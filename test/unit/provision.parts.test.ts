@@ -1,0 +1,80 @@
+// Pure parts of provisioning: endpoints from the topology, host selection, the step-line protocol,
+// journalctl commands, and the check scripts (linted like the provisioning scripts).
+import { strict as assert } from 'assert';
+import { selectHosts, topologyHosts, parseJump } from '../../src/core/provision/endpoints';
+import { parseScriptLine } from '../../src/core/provision/events';
+import { defaultUnit, journalctlCommand } from '../../src/core/provision/logs';
+import { parseCheckLines } from '../../src/core/provision/check';
+import { checkTargets, renderCheckScript } from '../../src/core/render/check';
+import { ValidTopology } from '../../src/core/topology/types';
+import { requireTool, run } from '../../src/lab/sh';
+import { loadFixture } from '../support/fixtures';
+
+describe('provisioning parts', () => {
+  const t = loadFixture('vxlan-3');
+
+  it('endpoints: per-host settings over ssh defaults; jump "gateway" is the gateway endpoint', () => {
+    const hosts = topologyHosts(t);
+    assert.deepEqual(hosts.map((h) => [h.label, h.role]), [
+      ['gateway', 'gateway'],
+      ['second', 'second'],
+      ['second-2', 'second'],
+      ['second-3', 'second'],
+      ['desktop', 'desktop'],
+    ]);
+    const gw = hosts[0].endpoint;
+    assert.deepEqual(gw, { label: 'gateway', host: 'ros-openvpn', user: 'ubuntu', port: undefined, identityFile: '~/.ssh/id_ed25519' });
+    assert.equal(hosts[1].endpoint.jump, gw);
+    assert.equal(hosts[1].endpoint.host, '172.31.1.12');
+    assert.equal(hosts[4].endpoint.jump, undefined);
+  });
+
+  it('endpoints: a jump spec user@host:port and a per-host user override', () => {
+    assert.deepEqual(parseJump('ops@bastion:2222'), { label: 'jump bastion', host: 'bastion', user: 'ops', port: 2222 });
+    const custom = { ...t, seconds: [{ ...t.seconds[0], jump: 'bastion', user: 'ec2-user' }] } as ValidTopology;
+    const e = topologyHosts(custom)[1].endpoint;
+    assert.equal(e.user, 'ec2-user');
+    assert.equal(e.jump?.host, 'bastion');
+  });
+
+  it('selection by host and role; an unknown host lists the known ones', () => {
+    assert.deepEqual(selectHosts(t, { role: 'second' }).map((h) => h.label), ['second', 'second-2', 'second-3']);
+    assert.deepEqual(selectHosts(t, { host: 'desktop' }).map((h) => h.label), ['desktop']);
+    assert.equal(selectHosts(t, { role: 'all' }).length, 5);
+    assert.throws(() => selectHosts(t, { host: 'nope' }), /no host named 'nope' in the topology; hosts: gateway, second, second-2, second-3, desktop/);
+  });
+
+  it('parses the step protocol', () => {
+    assert.deepEqual(parseScriptLine('::step name=openvpn-config status=changed'), { kind: 'step', name: 'openvpn-config', status: 'changed', msg: undefined });
+    assert.deepEqual(parseScriptLine('::step name=pki status=failed msg="command failed (exit 1)"'), { kind: 'step', name: 'pki', status: 'failed', msg: 'command failed (exit 1)' });
+    assert.deepEqual(parseScriptLine('::warn msg="MTU"'), { kind: 'warn', msg: 'MTU' });
+    assert.deepEqual(parseScriptLine('::summary role=gateway host=gateway changed=3 ok=9 skipped=2 failed=0'), { kind: 'summary', changed: 3, ok: 9, skipped: 2, failed: 0 });
+    assert.deepEqual(parseScriptLine('::step name=x status=weird'), { kind: 'text', text: '::step name=x status=weird' });
+  });
+
+  it('journalctl: default unit per role, and unit names are checked before they reach a shell', () => {
+    assert.equal(defaultUnit('gateway'), 'openvpn-server@rosvpn.service');
+    assert.equal(defaultUnit('desktop'), 'openvpn-client@rosvpn.service');
+    assert.equal(defaultUnit('second'), 'rosvpn-net.service');
+    assert.equal(journalctlCommand('ssh.service', true, 50), "journalctl --no-pager -o short-iso -n 50 -u 'ssh.service' -f");
+    assert.throws(() => journalctlCommand("x'; reboot; '", false), /invalid unit name/);
+  });
+
+  it('check scripts: targets exclude the host itself; lint clean; results parse', () => {
+    requireTool('shellcheck', 'apt-get install shellcheck');
+    assert.deepEqual(checkTargets(t).map((x) => x.ip), ['192.168.0.130', '192.168.0.131', '192.168.0.132', '192.168.0.133', '192.168.0.10']);
+    const own: Record<string, string> = { gateway: "'192.168.0.130'", second: "'192.168.0.131'", desktop: "'192.168.0.10'" };
+    for (const label of ['gateway', 'second', 'desktop']) {
+      const script = renderCheckScript(t, label);
+      const lint = run('shellcheck', ['-s', 'bash', '-f', 'gcc', '-'], { input: script });
+      assert.equal(lint.stdout, '', `${label}: ${lint.stdout}`);
+      const targets = /^TARGETS=\((.*)\)$/m.exec(script)![1];
+      assert.equal(targets.split(' ').length, 4, label);
+      assert.ok(!targets.includes(own[label]), `${label} pings itself: ${targets}`);
+    }
+    assert.deepEqual(parseCheckLines('noise\n::check name=bridge status=pass msg="rosbridge is up"\n::check name=reach:second status=fail msg="x"\n'), [
+      { name: 'bridge', status: 'pass', msg: 'rosbridge is up' },
+      { name: 'reach:second', status: 'fail', msg: 'x' },
+    ]);
+  });
+});
