@@ -3,7 +3,9 @@
 // subnet at full 1500-byte frames, that a rerun changes nothing, and that stale peers are removed.
 import { strict as assert } from 'assert';
 import { renderTopology } from '../../src/core/render';
+import { renderCheckScript } from '../../src/core/render/check';
 import { DESKTOP_NET_UP } from '../../src/core/render/desktop';
+import { parseCheckLines } from '../../src/core/provision/check';
 import { ValidTopology } from '../../src/core/topology/types';
 import { NetnsSet } from '../../src/lab/netns';
 import { must, requireTool } from '../../src/lab/sh';
@@ -62,6 +64,27 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
       assert.notEqual(r.status, 0, 'ping crossed a downed tunnel');
     } finally {
       mesh.lab.exec('gateway', 'ip', ['link', 'set', 'rosvx0', 'up']);
+    }
+  });
+
+  it('the health check script reports bridge, tunnel and reachability per host, and fails what is broken', () => {
+    for (const h of mesh.hosts) {
+      const r = mesh.lab.exec(h.name, 'bash', ['-s'], renderCheckScript(t, h.name));
+      const items = parseCheckLines(r.stdout);
+      const byName = Object.fromEntries(items.map((i) => [i.name, i.status]));
+      assert.equal(byName.bridge, 'pass', `${h.name}: ${r.stdout}`);
+      assert.equal(byName['bridge-address'], 'pass');
+      assert.equal(byName.tunnel, 'pass', `${h.name}: ${r.stdout}`);
+      for (const other of mesh.hosts.filter((o) => o !== h)) assert.equal(byName[`reach:${other.name}`], 'pass', `${h.name} -> ${other.name}`);
+      // The static desktop address is not in this lab: the check must say so rather than pass.
+      assert.equal(byName['reach:desktop'], 'fail');
+    }
+    mesh.lab.exec('second-2', 'bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', 'rosvx0', 'dst', '172.31.1.11']);
+    try {
+      const broken = parseCheckLines(mesh.lab.exec('second-2', 'bash', ['-s'], renderCheckScript(t, 'second-2')).stdout);
+      assert.deepEqual(broken.find((i) => i.name === 'tunnel'), { name: 'tunnel', status: 'fail', msg: 'rosvx0 lacks flood entries for: 172.31.1.11' });
+    } finally {
+      mesh.lab.exec('second-2', 'bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', 'rosvx0', 'dst', '172.31.1.11']);
     }
   });
 

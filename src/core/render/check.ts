@@ -49,13 +49,20 @@ else
 fi
 `;
 
-const REACH_CHECK = bash`for i in "\${!TARGETS[@]}"; do
-  if ping -c 2 -i 0.2 -W 2 "\${TARGETS[$i]}" >/dev/null 2>&1; then
+// All pings at once, so the check takes one timeout however many hosts there are.
+const REACH_CHECK = bash`results=$(mktemp -d)
+for i in "\${!TARGETS[@]}"; do
+  { if ping -c 2 -i 0.2 -W 2 "\${TARGETS[$i]}" >/dev/null 2>&1; then echo pass; else echo fail; fi >"$results/$i"; } &
+done
+wait
+for i in "\${!TARGETS[@]}"; do
+  if [ "$(cat "$results/$i")" = pass ]; then
     pass "reach:\${TARGET_NAMES[$i]}" "\${TARGETS[$i]} answers"
   else
     fail "reach:\${TARGET_NAMES[$i]}" "\${TARGETS[$i]} does not answer across $BRIDGE"
   fi
 done
+rm -rf "$results"
 `;
 
 export function renderCheckScript(t: ValidTopology, label: string): string {

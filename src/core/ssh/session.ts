@@ -1,0 +1,404 @@
+// SshSession on a pooled connection: exec with streamed lines, sudo, cancellation that really ends the
+// remote process, atomic SFTP upload and download.
+import { randomBytes } from 'crypto';
+import * as posix from 'path/posix';
+import { StringDecoder } from 'string_decoder';
+import { ClientChannel, SFTPWrapper } from 'ssh2';
+import { Connection, Lease, where } from './connection';
+import { ResolvedEndpoint } from './sshConfig';
+import { ExecOptions, ExecResult, SshCallbacks, SshEndpoint, SshError, SshSession } from './types';
+
+/**
+ * Runs the command (`$1`) with the user's shell in a session of its own and watches stdin: when stdin reaches
+ * end of file — the client ended or closed the channel, or the connection died — the command's whole
+ * process group gets SIGTERM, then SIGKILL 2 s later. Runs under sudo too (as root, so it can kill what
+ * sudo started). The exit status is passed on; death by a signal is re-raised so ssh reports the signal.
+ * POSIX sh; needs setsid(1) (util-linux).
+ */
+export const EXEC_WRAPPER = [
+  'exec 3<&0',
+  'setsid "${SHELL:-/bin/sh}" -c "$1" </dev/null 3<&- &',
+  'p=$!',
+  '(while read -r _ <&3; do :; done; kill -TERM -"$p"; sleep 2; kill -KILL -"$p") >/dev/null 2>&1 &',
+  'w=$!',
+  'exec 3<&-',
+  'wait "$p"; s=$?',
+  'kill "$w" 2>/dev/null',
+  'if [ "$s" -gt 128 ] && [ "$s" -lt 193 ]; then kill -"$((s - 128))" $$; fi',
+  'exit "$s"',
+].join('\n');
+
+/** How long after ending stdin the channel may take to close before it is closed regardless. */
+const KILL_GRACE_MS = 4000;
+/** Collected stdout/stderr keep at most this many characters each (the tail). */
+const MAX_COLLECT = 32 * 1024 * 1024;
+
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export type SudoMode = { password?: string };
+
+/** The command line sent to sshd for `command`, wrapped, and under sudo when asked. Never holds a password. */
+export function wrapCommand(command: string, sudo?: SudoMode): string {
+  const inner = `/bin/sh -c ${shellQuote(EXEC_WRAPPER)} rosvpn-exec ${shellQuote(command)}`;
+  if (!sudo) return `exec ${inner}`;
+  if (sudo.password === undefined) return `exec sudo -n -- ${inner}`;
+  return `exec sudo -S -k -p '' -- ${inner}`;
+}
+
+/** Splits a byte stream into lines (UTF-8 safe across chunks) and collects the text. */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+  text = '';
+
+  constructor(private readonly onLine?: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    this.take(this.decoder.write(chunk));
+  }
+
+  end(): void {
+    this.take(this.decoder.end());
+    if (this.partial) {
+      const l = this.partial;
+      this.partial = '';
+      this.emit(l);
+    }
+  }
+
+  private take(s: string): void {
+    if (!s) return;
+    this.text += s;
+    if (this.text.length > MAX_COLLECT) this.text = this.text.slice(this.text.length - MAX_COLLECT);
+    const parts = (this.partial + s).split('\n');
+    this.partial = parts.pop()!;
+    for (const l of parts) this.emit(l);
+  }
+
+  private emit(line: string): void {
+    if (!this.onLine) return;
+    try {
+      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    } catch {
+      // a throwing listener must not break the stream
+    }
+  }
+}
+
+interface RunOptions extends ExecOptions {
+  /** Written to the channel first (a sudo password). */
+  stdin?: string;
+  /** End stdin right after `stdin` (probes); otherwise it stays open until the command ends or is cancelled. */
+  endStdin?: boolean;
+  /** Name used in messages, `label (host:port)`. */
+  what: string;
+}
+
+/** Runs one command on an exec channel of a leased connection. */
+function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptions): Promise<ExecResult> {
+  return new Promise<ExecResult>((resolve, reject) => {
+    const out = new LineSplitter(o.onStdout);
+    const err = new LineSplitter(o.onStderr);
+    let ch: ClientChannel | undefined;
+    let free: (() => void) | undefined;
+    let settled = false;
+    let cancelled: SshError | undefined;
+    let exitCode: number | null | undefined;
+    let exitSignal: string | undefined;
+    let timeout: NodeJS.Timeout | undefined;
+    let grace: NodeJS.Timeout | undefined;
+
+    const finish = (e: Error | undefined, r?: ExecResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      clearTimeout(grace);
+      o.signal?.removeEventListener('abort', onAbort);
+      if (ch && e) {
+        try {
+          ch.close();
+        } catch {
+          // gone
+        }
+      }
+      free?.();
+      if (e) reject(e);
+      else resolve(r!);
+    };
+    const kill = () => {
+      if (!ch) return;
+      // End of stdin makes the wrapper kill the command's process group; then sshd closes the channel.
+      try {
+        ch.end();
+      } catch {
+        // gone
+      }
+      grace = setTimeout(() => finish(cancelled), KILL_GRACE_MS);
+    };
+    const cancel = (e: SshError) => {
+      if (settled || cancelled) return;
+      cancelled = e;
+      kill();
+    };
+    const onAbort = () => cancel(new SshError(`command on ${o.what} was aborted; the remote process was ended`, 'ABORTED'));
+    if (o.signal) {
+      if (o.signal.aborted) return onAbort(), finish(cancelled);
+      o.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    if (o.timeoutMs !== undefined && o.timeoutMs > 0) {
+      timeout = setTimeout(
+        () => cancel(new SshError(`command on ${o.what} timed out after ${formatMs(o.timeoutMs!)} and was killed`, 'TIMEOUT')),
+        o.timeoutMs,
+      );
+    }
+    lease.lost.catch((e: Error) => finish(new SshError(`connection to ${o.what} was lost: ${e.message}`, 'CONNECTION_LOST')));
+
+    conn.execChannel(command, lease).then(
+      (opened) => {
+        ch = opened.channel;
+        free = opened.free;
+        if (settled) {
+          finish(undefined);
+          try {
+            ch.close();
+          } catch {
+            // gone
+          }
+          return;
+        }
+        let streamsOpen = 2;
+        let closed = false;
+        const maybeDone = () => {
+          if (!closed || streamsOpen > 0) return;
+          out.end();
+          err.end();
+          if (cancelled) return finish(cancelled);
+          finish(undefined, { code: exitCode ?? null, signal: exitSignal, stdout: out.text, stderr: err.text });
+        };
+        ch.on('data', (d: Buffer) => out.push(d));
+        ch.stderr.on('data', (d: Buffer) => err.push(d));
+        ch.on('end', () => {
+          streamsOpen--;
+          maybeDone();
+        });
+        ch.stderr.on('end', () => {
+          streamsOpen--;
+          maybeDone();
+        });
+        ch.on('exit', (code: number | null, signal?: string) => {
+          exitCode = code;
+          exitSignal = signal ?? undefined;
+        });
+        ch.on('close', () => {
+          closed = true;
+          // Readables that never saw data may not emit 'end' until read: make sure they flow.
+          ch!.resume();
+          ch!.stderr.resume();
+          maybeDone();
+        });
+        ch.on('error', () => undefined);
+        if (o.stdin !== undefined) ch.write(o.stdin);
+        if (o.endStdin) ch.end();
+        if (cancelled) kill();
+      },
+      (e: Error) => {
+        if (settled) return;
+        finish(new SshError(`cannot run a command on ${o.what}: ${e.message}`, 'CONNECTION_LOST'));
+      },
+    );
+  });
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** Per-host state the pool keeps across sessions and reconnects (cleared by dispose). */
+export interface HostState {
+  sudo?: Promise<SudoMode>;
+}
+
+export interface SessionDeps {
+  connection(r: ResolvedEndpoint): Promise<Connection>;
+  hostState(key: string): HostState;
+  callbacks: SshCallbacks;
+  log(line: string): void;
+}
+
+export class Session implements SshSession {
+  readonly endpoint: SshEndpoint;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly r: ResolvedEndpoint,
+    endpoint: SshEndpoint,
+  ) {
+    this.endpoint = { ...endpoint, user: r.user, port: r.port };
+  }
+
+  private get what(): string {
+    return where(this.r);
+  }
+
+  /** Leases a live connection (reconnecting when the pooled one idled out or was lost) for `fn`. */
+  private async withLease<T>(fn: (conn: Connection, lease: Lease) => Promise<T>): Promise<T> {
+    let conn = await this.deps.connection(this.r);
+    let lease: Lease;
+    try {
+      lease = conn.lease();
+    } catch {
+      conn = await this.deps.connection(this.r);
+      lease = conn.lease();
+    }
+    try {
+      return await fn(conn, lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const aborted = () => new SshError(`command on ${this.what} was aborted before it started`, 'ABORTED');
+    if (options.signal?.aborted) throw aborted();
+    return this.withLease(async (conn, lease) => {
+      let sudo: SudoMode | undefined;
+      if (options.sudo) {
+        sudo = await this.sudoMode(conn, lease);
+        if (options.signal?.aborted) throw aborted();
+      }
+      return runChannel(conn, lease, wrapCommand(command, sudo), {
+        ...options,
+        stdin: sudo?.password !== undefined ? `${sudo.password}\n` : undefined,
+        what: this.what,
+      });
+    });
+  }
+
+  /** Whether sudo works without a password here, else the password (asked once, checked, then cached). */
+  private sudoMode(conn: Connection, lease: Lease): Promise<SudoMode> {
+    const state = this.deps.hostState(this.r.key);
+    if (!state.sudo) {
+      const p = this.probeSudo(conn, lease);
+      state.sudo = p;
+      p.catch(() => {
+        if (state.sudo === p) state.sudo = undefined;
+      });
+    }
+    return state.sudo;
+  }
+
+  private async probeSudo(conn: Connection, lease: Lease): Promise<SudoMode> {
+    const who = `${this.r.user} on ${this.what}`;
+    const probe = (cmd: string, stdin?: string) =>
+      runChannel(conn, lease, cmd, { what: this.what, timeoutMs: 30000, stdin, endStdin: true });
+    const n = await probe('exec env LC_ALL=C sudo -n -- true');
+    if (n.code === 0) {
+      this.deps.log(`ssh ${this.r.label}: sudo works without a password`);
+      return {};
+    }
+    if (!/password is required/i.test(n.stderr)) {
+      throw new SshError(`sudo does not work for ${who}: ${oneLine(n.stderr) || `exit status ${n.code}`}`, 'SUDO_FAILED');
+    }
+    if (!this.deps.callbacks.sudoPassword) {
+      throw new SshError(`sudo on ${this.what} needs ${this.r.user}'s password and there is no way to ask for it; allow it without one (NOPASSWD in /etc/sudoers.d) or run interactively`, 'SUDO_FAILED');
+    }
+    const password = await this.deps.callbacks.sudoPassword(this.endpoint);
+    if (password === undefined) throw new SshError(`sudo on ${this.what} was cancelled: no password given`, 'SUDO_FAILED');
+    if (/[\r\n]/.test(password)) throw new SshError(`the sudo password for ${who} cannot contain a line break`, 'SUDO_FAILED');
+    const s = await probe(`exec env LC_ALL=C sudo -S -k -p '' -- true`, `${password}\n`);
+    if (s.code === 0) {
+      this.deps.log(`ssh ${this.r.label}: sudo password accepted`);
+      return { password };
+    }
+    if (/incorrect password|sorry, try again|no password was provided/i.test(s.stderr)) {
+      throw new SshError(`wrong sudo password for ${who}: sudo refused it. Nothing was run; try again with ${this.r.user}'s login password.`, 'SUDO_FAILED');
+    }
+    throw new SshError(`sudo refused ${who}: ${oneLine(s.stderr) || `exit status ${s.code}`}`, 'SUDO_FAILED');
+  }
+
+  async upload(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    await this.withSftp(`upload to ${remotePath}`, async (sftp) => {
+      const abs = await this.remoteAbsolute(sftp, remotePath);
+      const dir = posix.dirname(abs);
+      const tmp = posix.join(dir, `.${posix.basename(abs)}.rosvpn-${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        await cb<void>((k) => sftp.writeFile(tmp, data, { mode, flag: 'wx' }, k));
+        await cb<void>((k) => sftp.chmod(tmp, mode, k)); // the server's umask applied to the open
+        await rename(sftp, tmp, abs);
+      } catch (e) {
+        await cb<void>((k) => sftp.unlink(tmp, k)).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async download(remotePath: string): Promise<Buffer> {
+    return this.withSftp(`download of ${remotePath}`, async (sftp) => {
+      const abs = await this.remoteAbsolute(sftp, remotePath);
+      return cb<Buffer>((k) => sftp.readFile(abs, k));
+    });
+  }
+
+  private async withSftp<T>(what: string, fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    return this.withLease(async (conn, lease) => {
+      let opened: { sftp: SFTPWrapper; free: () => void };
+      try {
+        opened = await conn.sftp(lease);
+      } catch (e) {
+        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST');
+        throw new SshError(`SFTP ${what} on ${this.what} failed: cannot start SFTP: ${(e as Error).message}`, 'SFTP_FAILED');
+      }
+      try {
+        return await Promise.race([fn(opened.sftp), lease.lost]);
+      } catch (e) {
+        if (e instanceof SshError) throw e;
+        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost during SFTP ${what}: ${(e as Error).message}`, 'CONNECTION_LOST');
+        throw new SshError(`SFTP ${what} on ${this.what} failed: ${sftpMessage(e as Error)}`, 'SFTP_FAILED');
+      } finally {
+        opened.free();
+      }
+    });
+  }
+
+  /** `~/x` and relative paths are in the login user's home (SFTP starts there); `~` alone is the home. */
+  private async remoteAbsolute(sftp: SFTPWrapper, p: string): Promise<string> {
+    if (p.startsWith('/')) return p;
+    const home = await cb<string>((k) => sftp.realpath('.', k));
+    if (p === '~' || p === '~/') return home;
+    if (p.startsWith('~') && !p.startsWith('~/')) throw new Error(`only ~/ (the login user's home) is supported, not ${p}`);
+    return posix.join(home, p.startsWith('~/') ? p.slice(2) : p);
+  }
+}
+
+function cb<T>(fn: (k: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+}
+
+async function rename(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
+  let posixRename = true;
+  try {
+    await cb<void>((k) => sftp.ext_openssh_rename(from, to, k));
+    return;
+  } catch (e) {
+    if (!/not support/i.test((e as Error).message)) throw e;
+    posixRename = false;
+  }
+  if (!posixRename) {
+    // SFTP v3 rename refuses to replace an existing file.
+    await cb<void>((k) => sftp.unlink(to, k)).catch(() => undefined);
+    await cb<void>((k) => sftp.rename(from, to, k));
+  }
+}
+
+function sftpMessage(e: Error): string {
+  const code = (e as Error & { code?: number }).code;
+  const names: Record<number, string> = { 2: 'no such file or directory', 3: 'permission denied', 4: 'failure' };
+  return code !== undefined && names[code] && !e.message.toLowerCase().includes(names[code]) ? `${e.message} (${names[code]})` : e.message;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
