@@ -23,7 +23,7 @@ export interface SshFlags {
 export async function openPool(io: RemoteIo, flags: SshFlags): Promise<SshPool> {
   const callbacks: SshCallbacks = {
     async confirmUnknownHost(info) {
-      const where = `${info.host}${info.port !== 22 ? ` port ${info.port}` : ''}`;
+      const where = info.host;
       if (flags.acceptNew) {
         io.err(`recording the new host key of ${where}: ${info.keyType} ${info.fingerprint}`);
         return true;
