@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: shellcheck lints the rendered scripts; iproute2/iputils-ping build and probe the
-# network-namespace lab; openvpn, easy-rsa and openssl are the real parts the scripts drive.
-APT_PACKAGES=(shellcheck iproute2 iputils-ping openvpn easy-rsa openssl)
+# network-namespace lab; openvpn, easy-rsa and openssl are the real parts the scripts drive;
+# openssh-server, openssh-client and sudo are the real sshd, ssh-keygen/ssh-agent and sudo the SSH
+# layer's tests run against (the tests start sshd themselves and create /run/sshd; the service is not
+# used), and procps gives them ps/pgrep to prove that remote processes really end.
+APT_PACKAGES=(shellcheck iproute2 iputils-ping openvpn easy-rsa openssl openssh-server openssh-client sudo procps)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

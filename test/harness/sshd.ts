@@ -33,6 +33,9 @@ export function requireRootAndTools(): void {
     ['/usr/bin/ssh-agent', 'openssh-client'],
     ['/usr/bin/sudo', 'sudo'],
     ['/usr/bin/setsid', 'util-linux'],
+    ['/usr/bin/pgrep', 'procps'],
+    ['/usr/sbin/useradd', 'passwd'],
+    ['/usr/sbin/visudo', 'sudo'],
   ]) {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: apt-get install ${pkg} (scripts/install-prereqs.sh installs it)`);
   }

@@ -50,10 +50,12 @@ export function target(r: ResolvedEndpoint): string {
 export interface Lease {
   /** Rejects (with the reason as a plain Error) when the connection is lost while the lease is held. */
   readonly lost: Promise<never>;
+  /** Calls `fn` synchronously when the connection is lost (before ssh2 closes its channels); returns an unsubscribe. */
+  onLost(fn: (reason: string) => void): () => void;
   release(): void;
 }
 
-const MAX_SESSION_CHANNELS = 8; // sshd's MaxSessions defaults to 10
+const MAX_SESSION_CHANNELS = 6; // sshd's MaxSessions defaults to 10; it frees a slot a moment after the close
 
 type KeyNote = { what: string; note: string };
 
@@ -63,7 +65,7 @@ function asParsed(k: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
 
 export class Connection {
   readonly client = new Client();
-  state: 'connecting' | 'ready' | 'closed' = 'connecting';
+  state: 'connecting' | 'ready' | 'closing' | 'closed' = 'connecting';
   /** Set by the pool: called once when the connection is gone. */
   onClosed?: () => void;
   private readonly leases = new Set<(reason: string) => void>();
@@ -72,7 +74,7 @@ export class Connection {
   private closingReason?: string;
   private lastError?: string;
   private channels = 0;
-  private readonly channelWaiters: { go: () => void; fail: (reason: string) => void }[] = [];
+  private readonly channelWaiters: { go: () => void; fail: (reason: string) => void; cancelled: boolean }[] = [];
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private failure?: SshError;
@@ -116,6 +118,7 @@ export class Connection {
     let current: KeyNote | undefined;
     let methodsOffered: string[] | undefined;
     let succeeded: string | undefined;
+    let authStarted = false;
 
     const loadKey = async (file: string): Promise<ParsedKey | undefined> => {
       const note = (n: string) => {
@@ -154,6 +157,7 @@ export class Connection {
 
     const queue = [...plan.attempts];
     const authHandler = (methodsLeft: string[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void) => {
+      authStarted = true;
       if (current) {
         notes.push({ what: current.what, note: current.note });
         current = undefined;
@@ -241,6 +245,7 @@ export class Connection {
         cleanup();
         this.closingReason = e.message;
         this.client.destroy();
+        this.gone(); // also when no socket was ever made
         reject(e);
       };
       const onReady = () => {
@@ -256,10 +261,13 @@ export class Connection {
         if (e.level === 'agent') return; // ssh2 goes on with the next method
         if (e.level === 'client-authentication' && !/all configured authentication methods failed/i.test(e.message)) return;
         if (e.level === 'client-authentication') return fail(authFailure(r, notes, current, methodsOffered));
+        // The server hung up while keys were being tried (e.g. "Too many authentication failures").
+        if (authStarted && e.level !== 'client-timeout' && e.level !== 'client-socket') return fail(authFailure(r, notes, current, methodsOffered, e.message));
         fail(connectFailure(r, e));
       };
       const onClose = () => {
         if (this.failure) return fail(this.failure);
+        if (authStarted) return fail(authFailure(r, notes, current, methodsOffered, this.lastError ?? 'the server closed the connection'));
         fail(new SshError(`cannot connect to ${r.label} (${target(r)}): the connection was closed during the SSH handshake${this.lastError ? ` (${this.lastError})` : ''}`, 'CONNECT_FAILED'));
       };
       this.client.on('error', onError);
@@ -268,6 +276,8 @@ export class Connection {
       arm();
       try {
         this.client.connect(cfg);
+        // Small request/response packets: without this, Nagle + delayed ACK add ~40 ms to every command.
+        if (!sock) this.client.setNoDelay(true);
       } catch (e) {
         fail(new SshError(`cannot connect to ${r.label} (${target(r)}): ${(e as Error).message}`, 'CONNECT_FAILED'));
       }
@@ -322,7 +332,7 @@ export class Connection {
       }
       if (!ok) {
         throw new SshError(
-          `host key of ${r.label} (${name}) is unknown and was not trusted: ${keyType} ${fp}. Nothing was recorded and nothing was sent. ` +
+          `host key of ${r.label} (${name}) is unknown and was not trusted: ${keyType} ${fp}. Nothing was recorded and no login was attempted. ` +
             `Compare the fingerprint with the host's own (\`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` run on it, or the EC2 console's system log), then accept it.`,
           'HOST_KEY_REJECTED',
         );
@@ -365,16 +375,29 @@ export class Connection {
   /** Holds the connection for one operation. Throws when it is not usable. */
   lease(): Lease {
     if (this.state !== 'ready') throw new Error('connection not ready');
-    let fail!: (reason: string) => void;
-    const lost = new Promise<never>((_res, rej) => {
-      fail = (reason) => rej(new Error(reason));
-    });
+    let reject!: (e: Error) => void;
+    const lost = new Promise<never>((_res, rej) => (reject = rej));
     lost.catch(() => undefined);
+    const listeners = new Set<(reason: string) => void>();
+    const fail = (reason: string) => {
+      for (const l of [...listeners]) {
+        try {
+          l(reason);
+        } catch {
+          // a listener's failure must not stop the others
+        }
+      }
+      reject(new Error(reason));
+    };
     this.leases.add(fail);
     this.disarmIdle();
     let released = false;
     return {
       lost,
+      onLost: (fn) => {
+        listeners.add(fn);
+        return () => listeners.delete(fn);
+      },
       release: () => {
         if (released) return;
         released = true;
@@ -411,32 +434,58 @@ export class Connection {
 
   private async channelSlot(lease: Lease): Promise<() => void> {
     if (this.channels >= MAX_SESSION_CHANNELS) {
-      await Promise.race([
-        new Promise<void>((go, fail) => this.channelWaiters.push({ go, fail: (reason) => fail(new Error(reason)) })),
-        lease.lost,
-      ]);
+      // Wait for a slot to be handed over by free() below.
+      const waiter = { go: () => undefined as void, fail: (_reason: string) => undefined as void, cancelled: false };
+      try {
+        await Promise.race([
+          new Promise<void>((go, fail) => {
+            waiter.go = go;
+            waiter.fail = (reason) => fail(new Error(reason));
+            this.channelWaiters.push(waiter);
+          }),
+          lease.lost,
+        ]);
+      } catch (e) {
+        waiter.cancelled = true;
+        throw e;
+      }
+    } else {
+      this.channels++;
     }
-    this.channels++;
     let freed = false;
     return () => {
       if (freed) return;
       freed = true;
+      for (let w = this.channelWaiters.shift(); w; w = this.channelWaiters.shift()) {
+        if (w.cancelled) continue;
+        w.go(); // the slot passes to the waiter
+        return;
+      }
       this.channels--;
-      const w = this.channelWaiters.shift();
-      if (w) w.go();
     };
+  }
+
+  /**
+   * Opens a session channel. sshd frees a closed session's slot a moment after the close, so under load an
+   * open can fail with "open failed" (MaxSessions) although fewer are in use: retried for a while.
+   */
+  private async openChannel<T>(lease: Lease, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Promise.race([new Promise<T>((resolve, reject) => open((err, ch) => (err ? reject(err) : resolve(ch)))), lease.lost]);
+      } catch (e) {
+        const retryable = /open failed|channel open failure/i.test((e as Error).message);
+        if (!retryable || !this.alive || attempt >= (this.channels > 1 ? 40 : 4)) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(25 * attempt, 200)));
+      }
+    }
   }
 
   /** Opens an exec channel; the returned release frees its slot (call it when the channel has closed). */
   async execChannel(command: string, lease: Lease): Promise<{ channel: ClientChannel; free: () => void }> {
     const free = await this.channelSlot(lease);
     try {
-      const channel = await Promise.race([
-        new Promise<ClientChannel>((resolve, reject) => {
-          this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
-        }),
-        lease.lost,
-      ]);
+      const channel = await this.openChannel<ClientChannel>(lease, (cb) => this.client.exec(command, cb));
       return { channel, free };
     } catch (e) {
       free();
@@ -447,10 +496,7 @@ export class Connection {
   async sftp(lease: Lease): Promise<{ sftp: SFTPWrapper; free: () => void }> {
     const free = await this.channelSlot(lease);
     try {
-      const sftp = await Promise.race([
-        new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, s) => (err ? reject(err) : resolve(s)))),
-        lease.lost,
-      ]);
+      const sftp = await this.openChannel<SFTPWrapper>(lease, (cb) => this.client.sftp(cb));
       return {
         sftp,
         free: () => {
@@ -480,7 +526,7 @@ export class Connection {
 
   private gone(): void {
     if (this.state === 'closed') return;
-    const wasReady = this.state === 'ready';
+    const wasReady = this.state === 'ready' || this.state === 'closing';
     this.state = 'closed';
     this.disarmIdle();
     const reason = this.closingReason ?? (this.lastError ? this.lastError : 'the server closed the connection');
@@ -500,6 +546,7 @@ export class Connection {
       this.gone();
       return;
     }
+    if (this.state === 'ready') this.state = 'closing'; // no new leases from now on
     try {
       this.client.end();
     } catch {
@@ -545,12 +592,14 @@ function connectFailure(r: ResolvedEndpoint, e: Error & { level?: string; code?:
   return new SshError(`cannot connect to ${r.label} (${target(r)}): ${why}`, 'CONNECT_FAILED');
 }
 
-function authFailure(r: ResolvedEndpoint, notes: KeyNote[], current: KeyNote | undefined, methods: string[] | undefined): SshError {
+function authFailure(r: ResolvedEndpoint, notes: KeyNote[], current: KeyNote | undefined, methods: string[] | undefined, serverSaid?: string): SshError {
   const all = current ? [...notes, current] : notes;
-  const tried = all.length ? all.map((n) => `${n.what}: ${n.note}`).join('; ') : 'nothing — no ssh-agent and no identity file';
+  const tried = all.length
+    ? all.map((n) => `${n.what}: ${n.note}`).join('; ')
+    : 'nothing — no ssh-agent (SSH_AUTH_SOCK is not set) and no identity file (none given, none in ~/.ssh/config, no ~/.ssh/id_ed25519, id_ecdsa or id_rsa)';
   const wrongPass = all.filter((n) => n.note === 'wrong passphrase').map((n) => n.what);
   const noPk = methods && !methods.includes('publickey');
-  const hostArg = `${r.user}@${r.hostname}${r.port !== 22 ? ` -p ${r.port}` : ''}`;
+  const hostArg = `${r.port !== 22 ? `-p ${r.port} ` : ''}${r.user}@${r.hostname}`;
   let fix: string;
   if (wrongPass.length) fix = `the passphrase for ${wrongPass.join(', ')} was wrong — try again with the right one (check it with \`ssh-keygen -y -f ${wrongPass[0]}\`)`;
   else if (noPk) fix = `the server does not accept public keys for ${r.user} (it offers: ${methods!.join(', ')}) — enable PubkeyAuthentication in its sshd_config`;
@@ -558,5 +607,6 @@ function authFailure(r: ResolvedEndpoint, notes: KeyNote[], current: KeyNote | u
     fix =
       `put the right key in the endpoint's identityFile (or IdentityFile in ~/.ssh/config, or load it with ssh-add), ` +
       `or install your public key on the host: \`ssh-copy-id -i KEY.pub ${hostArg}\`; also check that the user ${r.user} is right`;
-  return new SshError(`authentication failed for ${r.user}@${r.hostname}:${r.port} (${r.label}). Tried: ${tried}. Fix: ${fix}.`, 'AUTH_FAILED');
+  const said = serverSaid ? ` The server ended the connection: ${serverSaid}.` : '';
+  return new SshError(`authentication failed for ${r.user}@${r.hostname}:${r.port} (${r.label}). Tried: ${tried}.${said} Fix: ${fix}.`, 'AUTH_FAILED');
 }

@@ -13,13 +13,14 @@ import { ExecOptions, ExecResult, SshCallbacks, SshEndpoint, SshError, SshSessio
  * end of file — the client ended or closed the channel, or the connection died — the command's whole
  * process group gets SIGTERM, then SIGKILL 2 s later. Runs under sudo too (as root, so it can kill what
  * sudo started). The exit status is passed on; death by a signal is re-raised so ssh reports the signal.
- * POSIX sh; needs setsid(1) (util-linux).
+ * POSIX sh; uses setsid(1) (util-linux) when present, else signals only the command's own process.
  */
 export const EXEC_WRAPPER = [
   'exec 3<&0',
-  'setsid "${SHELL:-/bin/sh}" -c "$1" </dev/null 3<&- &',
+  'if command -v setsid >/dev/null 2>&1; then setsid "${SHELL:-/bin/sh}" -c "$1" </dev/null 3<&- &',
+  'else "${SHELL:-/bin/sh}" -c "$1" </dev/null 3<&- & fi',
   'p=$!',
-  '(while read -r _ <&3; do :; done; kill -TERM -"$p"; sleep 2; kill -KILL -"$p") >/dev/null 2>&1 &',
+  '(while read -r _ <&3; do :; done; kill -TERM -"$p" || kill -TERM "$p"; sleep 2; kill -KILL -"$p" || kill -KILL "$p") >/dev/null 2>&1 &',
   'w=$!',
   'exec 3<&-',
   'wait "$p"; s=$?',
@@ -109,10 +110,12 @@ function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptio
     let exitSignal: string | undefined;
     let timeout: NodeJS.Timeout | undefined;
     let grace: NodeJS.Timeout | undefined;
+    let unsubscribe: () => void = () => undefined;
 
     const finish = (e: Error | undefined, r?: ExecResult) => {
       if (settled) return;
       settled = true;
+      unsubscribe();
       clearTimeout(timeout);
       clearTimeout(grace);
       o.signal?.removeEventListener('abort', onAbort);
@@ -153,19 +156,19 @@ function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptio
         o.timeoutMs,
       );
     }
-    lease.lost.catch((e: Error) => finish(new SshError(`connection to ${o.what} was lost: ${e.message}`, 'CONNECTION_LOST')));
+    unsubscribe = lease.onLost((reason) => finish(new SshError(`connection to ${o.what} was lost: ${reason}`, 'CONNECTION_LOST')));
 
     conn.execChannel(command, lease).then(
       (opened) => {
         ch = opened.channel;
         free = opened.free;
         if (settled) {
-          finish(undefined);
           try {
             ch.close();
           } catch {
             // gone
           }
+          opened.free();
           return;
         }
         let streamsOpen = 2;
@@ -205,7 +208,11 @@ function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptio
       },
       (e: Error) => {
         if (settled) return;
-        finish(new SshError(`cannot run a command on ${o.what}: ${e.message}`, 'CONNECTION_LOST'));
+        finish(
+          conn.alive
+            ? new SshError(`${o.what} refused to start a command: ${e.message}`, 'CONNECT_FAILED')
+            : new SshError(`connection to ${o.what} was lost: ${e.message}`, 'CONNECTION_LOST'),
+        );
       },
     );
   });
@@ -249,8 +256,13 @@ export class Session implements SshSession {
     try {
       lease = conn.lease();
     } catch {
+      // It idled out or was lost between the lookup and now: once more, with a fresh connection.
       conn = await this.deps.connection(this.r);
-      lease = conn.lease();
+      try {
+        lease = conn.lease();
+      } catch (e) {
+        throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST');
+      }
     }
     try {
       return await fn(conn, lease);

@@ -40,9 +40,13 @@ export interface ExecOptions {
   onStderr?(line: string): void;
   /** Run through sudo (`sudo -n`, then with the password from SshCallbacks.sudoPassword). */
   sudo?: boolean;
-  /** Kill the remote command and reject after this long. */
+  /** Kill the remote command and reject with SshError('TIMEOUT') after this long. */
   timeoutMs?: number;
-  /** Aborting ends the remote process (signal, then channel close) and rejects with an AbortError. */
+  /**
+   * Aborting ends the remote process and rejects with SshError('ABORTED'). The command runs in a process
+   * group of its own under a small sh watchdog that kills the group (TERM, then KILL after 2 s) when the
+   * channel's stdin ends: on abort, timeout, channel close or a lost connection; under sudo too.
+   */
   signal?: AbortSignal;
 }
 
