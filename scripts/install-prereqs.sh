@@ -22,6 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "install-prereqs: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Keep packages from starting their services (a system sshd on port 22): the tests start their own.
+  policy_rc_d=''
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy_rc_d=/usr/sbin/policy-rc.d
+    trap 'rm -f "$policy_rc_d"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
