@@ -98,8 +98,23 @@ on_error() {
 trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 `;
 
+/**
+ * Link attributes from iproute2, not /sys/class/net: in containers (systemd-nspawn, LXD) sysfs may show
+ * another network namespace than the one the script runs in. Part of FILE_LIB and of NET_LIB.
+ */
+const LINK_LIB = bash`# Link attributes come from iproute2, not /sys/class/net: in containers (systemd-nspawn, LXD) sysfs may
+# show another network namespace than the one the script runs in.
+# link_field IFACE KEY: the word after KEY in 'ip -d -o link show IFACE' (mtu, master, link/ether, stp_state...)
+link_field() {
+  ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
+}
+has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
+  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+}
+`;
+
 /** Idempotent file, directory, package and service helpers (need STEP_LIB). */
-export const FILE_LIB = bash`# ---- idempotent helpers ------------------------------------------------------
+export const FILE_LIB = LINK_LIB + bash`# ---- idempotent helpers ------------------------------------------------------
 # write_file PATH MODE [OWNER:GROUP] < CONTENT: replaces PATH atomically, only when content, mode or owner differ.
 # Sets WROTE=1 when it wrote, so callers can restart what reads the file.
 write_file() {
@@ -186,11 +201,6 @@ ensure_service() {
   fi
 }
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
-has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  local p
-  for p in "/sys/class/net/$1/brif/"tap*; do [ -e "$p" ] && return 0; done
-  return 1
-}
 `;
 
 /**
@@ -213,22 +223,21 @@ guard() {
 `;
 
 /** Idempotent link helpers for net-up scripts; every change passes `guard IFACE` first (defined by the caller). */
-export const NET_LIB = bash`# ---- network helpers ---------------------------------------------------------
+export const NET_LIB = LINK_LIB + bash`# ---- network helpers ---------------------------------------------------------
 link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
-sysfs_is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
 ensure_mtu() { # ensure_mtu IFACE MTU
-  if ! sysfs_is "/sys/class/net/$1/mtu" "$2"; then guard "$1"; ip link set dev "$1" mtu "$2"; changed "set $1 mtu $2"; fi
+  if [ "$(link_field "$1" mtu)" != "$2" ]; then guard "$1"; ip link set dev "$1" mtu "$2"; changed "set $1 mtu $2"; fi
 }
 ensure_up() {
   if ! ip -o link show dev "$1" | grep -q '[<,]UP[,>]'; then guard "$1"; ip link set dev "$1" up; changed "brought $1 up"; fi
 }
 ensure_master() { # ensure_master PORT BRIDGE
-  if [ "$(basename "$(readlink "/sys/class/net/$1/master" 2>/dev/null || echo none)")" != "$2" ]; then
+  if [ "$(link_field "$1" master)" != "$2" ]; then
     guard "$1"; ip link set dev "$1" master "$2"; changed "added $1 to $2"
   fi
 }
 ensure_mac() { # ensure_mac IFACE MAC
-  if ! sysfs_is "/sys/class/net/$1/address" "$2"; then guard "$1"; ip link set dev "$1" address "$2"; changed "set $1 address $2"; fi
+  if [ "$(link_field "$1" link/ether)" != "$2" ]; then guard "$1"; ip link set dev "$1" address "$2"; changed "set $1 address $2"; fi
 }
 # ensure_bridge NAME: STP off (no BPDUs into the tunnel, no 30 s listening delay), multicast snooping off
 # (DDS discovery is multicast and must be flooded to every port).
@@ -238,8 +247,8 @@ ensure_bridge() {
     ip link add name "$1" type bridge stp_state 0 mcast_snooping 0
     changed "created bridge $1"
   fi
-  if ! sysfs_is "/sys/class/net/$1/bridge/stp_state" 0; then guard "$1"; ip link set dev "$1" type bridge stp_state 0; changed "STP off on $1"; fi
-  if ! sysfs_is "/sys/class/net/$1/bridge/multicast_snooping" 0; then guard "$1"; ip link set dev "$1" type bridge mcast_snooping 0; changed "multicast snooping off on $1"; fi
+  if [ "$(link_field "$1" stp_state)" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge stp_state 0; changed "STP off on $1"; fi
+  if [ "$(link_field "$1" mcast_snooping)" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge mcast_snooping 0; changed "multicast snooping off on $1"; fi
 }
 # ensure_only_address IFACE CIDR: exactly this IPv4 address on IFACE.
 ensure_only_address() {

@@ -100,8 +100,7 @@ fi
 `);
   }
   if (isDesktop) {
-    parts.push(bash`tap=''
-for p in "/sys/class/net/$BRIDGE/brif/"tap*; do [ -e "$p" ] && tap=\${p##*/}; done
+    parts.push(bash`tap=$(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '$2 ~ /^tap/ { sub(/@.*/, "", $2); print $2; exit }')
 if systemctl is-active --quiet ${OPENVPN_CLIENT_UNIT} && [ -n "$tap" ]; then
   pass openvpn "client connected, $tap in $BRIDGE"
 else

@@ -74,16 +74,16 @@ start_dhcp() {
 }
 
 step_begin lan-interface
-link_exists "$LAN_IF" || die "LAN interface $LAN_IF does not exist here; set desktop.lanInterface in rosvpn.json to one of: $(cd /sys/class/net && echo *)"
+link_exists "$LAN_IF" || die "LAN interface $LAN_IF does not exist here; set desktop.lanInterface in rosvpn.json to one of: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }')"
 [ -d "/sys/class/net/$LAN_IF/wireless" ] && die "$LAN_IF is a Wi-Fi interface: Wi-Fi clients cannot be bridged; use a wired NIC for desktop.lanInterface"
-master=$(basename "$(readlink "/sys/class/net/$LAN_IF/master" 2>/dev/null || echo none)")
-case "$master" in none | "$BRIDGE") ;; *) die "$LAN_IF is already a port of $master; free it first" ;; esac
+master=$(link_field "$LAN_IF" master)
+case "$master" in '' | "$BRIDGE") ;; *) die "$LAN_IF is already a port of $master; free it first" ;; esac
 step_end
 
 step_begin bridge
 release_from_managers
-LAN_MAC=$(cat "/sys/class/net/$LAN_IF/address")
-LAN_MTU=$(cat "/sys/class/net/$LAN_IF/mtu")
+LAN_MAC=$(link_field "$LAN_IF" link/ether)
+LAN_MTU=$(link_field "$LAN_IF" mtu)
 ensure_bridge "$BRIDGE"
 # The bridge keeps the NIC's MAC, so DHCP leases and the neighbours' ARP caches stay valid.
 ensure_mac "$BRIDGE" "$LAN_MAC"
@@ -205,7 +205,7 @@ step_end`,
 # If this SSH session or the LAN is lost, the timer fires; once connectivity is confirmed it is disarmed.
 step_begin network-guard
 NEEDS_MOVE=0
-if [ "$(basename "$(readlink "/sys/class/net/$LAN_IF/master" 2>/dev/null || echo none)")" != "$BRIDGE" ]; then
+if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
   NEEDS_MOVE=1
   {
     echo '#!/bin/sh'

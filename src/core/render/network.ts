@@ -62,7 +62,7 @@ const NET_UP_BODY = bash`# ---- steps ------------------------------------------
 step_begin underlay
 UNDERLAY_IF=$(ip -o -4 addr show to "$LOCAL_IP" | awk '{ print $2; exit }')
 [ -n "$UNDERLAY_IF" ] || die "no interface on this host has the cloud address $LOCAL_IP; check cloudIp in rosvpn.json against 'ip -4 addr' here"
-UNDERLAY_MTU=$(cat "/sys/class/net/$UNDERLAY_IF/mtu")
+UNDERLAY_MTU=$(link_field "$UNDERLAY_IF" mtu)
 TUNNEL_MTU=$MTU
 if [ $((UNDERLAY_MTU - OVERHEAD)) -lt "$MTU" ]; then
   TUNNEL_MTU=$((UNDERLAY_MTU - OVERHEAD))

@@ -47,7 +47,7 @@ data-ciphers ${DATA_CIPHERS}
 allow-compression no
 tun-mtu ${v(mtu)}
 keepalive 10 60
-${udp ? '# Tells clients at once when the server restarts, so they reconnect without waiting for the ping timeout.\nexplicit-exit-notify 1\n' : ''}persist-key
+${udp ? '# Tells clients at once when the server restarts, so they reconnect without waiting for the ping timeout.\nexplicit-exit-notify 1\n# Replies leave from the address the client sent to (an Elastic IP or a second address on the host).\nmultihome\n' : ''}persist-key
 persist-tun
 user nobody
 group nogroup

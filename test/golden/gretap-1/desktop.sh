@@ -67,6 +67,15 @@ on_error() {
 trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 
 
+# Link attributes come from iproute2, not /sys/class/net: in containers (systemd-nspawn, LXD) sysfs may
+# show another network namespace than the one the script runs in.
+# link_field IFACE KEY: the word after KEY in 'ip -d -o link show IFACE' (mtu, master, link/ether, stp_state...)
+link_field() {
+  ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
+}
+has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
+  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+}
 # ---- idempotent helpers ------------------------------------------------------
 # write_file PATH MODE [OWNER:GROUP] < CONTENT: replaces PATH atomically, only when content, mode or owner differ.
 # Sets WROTE=1 when it wrote, so callers can restart what reads the file.
@@ -154,11 +163,6 @@ ensure_service() {
   fi
 }
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
-has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  local p
-  for p in "/sys/class/net/$1/brif/"tap*; do [ -e "$p" ] && return 0; done
-  return 1
-}
 
 
 # ---- steps -------------------------------------------------------------------
@@ -253,22 +257,30 @@ on_error() {
 }
 trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 
+# Link attributes come from iproute2, not /sys/class/net: in containers (systemd-nspawn, LXD) sysfs may
+# show another network namespace than the one the script runs in.
+# link_field IFACE KEY: the word after KEY in 'ip -d -o link show IFACE' (mtu, master, link/ether, stp_state...)
+link_field() {
+  ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
+}
+has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
+  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+}
 # ---- network helpers ---------------------------------------------------------
 link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
-sysfs_is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
 ensure_mtu() { # ensure_mtu IFACE MTU
-  if ! sysfs_is "/sys/class/net/$1/mtu" "$2"; then guard "$1"; ip link set dev "$1" mtu "$2"; changed "set $1 mtu $2"; fi
+  if [ "$(link_field "$1" mtu)" != "$2" ]; then guard "$1"; ip link set dev "$1" mtu "$2"; changed "set $1 mtu $2"; fi
 }
 ensure_up() {
   if ! ip -o link show dev "$1" | grep -q '[<,]UP[,>]'; then guard "$1"; ip link set dev "$1" up; changed "brought $1 up"; fi
 }
 ensure_master() { # ensure_master PORT BRIDGE
-  if [ "$(basename "$(readlink "/sys/class/net/$1/master" 2>/dev/null || echo none)")" != "$2" ]; then
+  if [ "$(link_field "$1" master)" != "$2" ]; then
     guard "$1"; ip link set dev "$1" master "$2"; changed "added $1 to $2"
   fi
 }
 ensure_mac() { # ensure_mac IFACE MAC
-  if ! sysfs_is "/sys/class/net/$1/address" "$2"; then guard "$1"; ip link set dev "$1" address "$2"; changed "set $1 address $2"; fi
+  if [ "$(link_field "$1" link/ether)" != "$2" ]; then guard "$1"; ip link set dev "$1" address "$2"; changed "set $1 address $2"; fi
 }
 # ensure_bridge NAME: STP off (no BPDUs into the tunnel, no 30 s listening delay), multicast snooping off
 # (DDS discovery is multicast and must be flooded to every port).
@@ -278,8 +290,8 @@ ensure_bridge() {
     ip link add name "$1" type bridge stp_state 0 mcast_snooping 0
     changed "created bridge $1"
   fi
-  if ! sysfs_is "/sys/class/net/$1/bridge/stp_state" 0; then guard "$1"; ip link set dev "$1" type bridge stp_state 0; changed "STP off on $1"; fi
-  if ! sysfs_is "/sys/class/net/$1/bridge/multicast_snooping" 0; then guard "$1"; ip link set dev "$1" type bridge mcast_snooping 0; changed "multicast snooping off on $1"; fi
+  if [ "$(link_field "$1" stp_state)" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge stp_state 0; changed "STP off on $1"; fi
+  if [ "$(link_field "$1" mcast_snooping)" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge mcast_snooping 0; changed "multicast snooping off on $1"; fi
 }
 # ensure_only_address IFACE CIDR: exactly this IPv4 address on IFACE.
 ensure_only_address() {
@@ -340,16 +352,16 @@ start_dhcp() {
 }
 
 step_begin lan-interface
-link_exists "$LAN_IF" || die "LAN interface $LAN_IF does not exist here; set desktop.lanInterface in rosvpn.json to one of: $(cd /sys/class/net && echo *)"
+link_exists "$LAN_IF" || die "LAN interface $LAN_IF does not exist here; set desktop.lanInterface in rosvpn.json to one of: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }')"
 [ -d "/sys/class/net/$LAN_IF/wireless" ] && die "$LAN_IF is a Wi-Fi interface: Wi-Fi clients cannot be bridged; use a wired NIC for desktop.lanInterface"
-master=$(basename "$(readlink "/sys/class/net/$LAN_IF/master" 2>/dev/null || echo none)")
-case "$master" in none | "$BRIDGE") ;; *) die "$LAN_IF is already a port of $master; free it first" ;; esac
+master=$(link_field "$LAN_IF" master)
+case "$master" in '' | "$BRIDGE") ;; *) die "$LAN_IF is already a port of $master; free it first" ;; esac
 step_end
 
 step_begin bridge
 release_from_managers
-LAN_MAC=$(cat "/sys/class/net/$LAN_IF/address")
-LAN_MTU=$(cat "/sys/class/net/$LAN_IF/mtu")
+LAN_MAC=$(link_field "$LAN_IF" link/ether)
+LAN_MTU=$(link_field "$LAN_IF" mtu)
 ensure_bridge "$BRIDGE"
 # The bridge keeps the NIC's MAC, so DHCP leases and the neighbours' ARP caches stay valid.
 ensure_mac "$BRIDGE" "$LAN_MAC"
@@ -413,7 +425,7 @@ step_end
 # If this SSH session or the LAN is lost, the timer fires; once connectivity is confirmed it is disarmed.
 step_begin network-guard
 NEEDS_MOVE=0
-if [ "$(basename "$(readlink "/sys/class/net/$LAN_IF/master" 2>/dev/null || echo none)")" != "$BRIDGE" ]; then
+if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
   NEEDS_MOVE=1
   {
     echo '#!/bin/sh'
