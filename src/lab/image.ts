@@ -1,0 +1,73 @@
+// The lab's base image: one debootstrapped Debian root file system with every package the hosts need,
+// shared read-only by all hosts through overlayfs. Cached under /var/cache/rosvpn-lab, keyed by a hash
+// of its recipe, so it is rebuilt exactly when the package list (or the recipe) changes.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { must, run } from './sh';
+
+export const CACHE_DIR = process.env.ROSVPN_LAB_CACHE ?? '/var/cache/rosvpn-lab';
+export const SUITE = 'bookworm';
+export const LAB_USER = 'ubuntu';
+
+/** What the hosts need: systemd as init, sshd, sudo, the real OpenVPN/easy-rsa/CycloneDDS, probes. */
+export const BASE_PACKAGES = [
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'openssh-server',
+  'sudo',
+  'iproute2',
+  'iputils-ping',
+  'procps',
+  'openvpn',
+  'easy-rsa',
+  'openssl',
+  'cyclonedds-tools',
+  'isc-dhcp-client',
+  'ca-certificates',
+];
+
+/** Commands run in the chroot after debootstrap (part of the recipe hash). */
+const SETUP = [
+  // The lab's login user, like the `ubuntu` user of an EC2 Ubuntu image: passwordless sudo.
+  `useradd -m -s /bin/bash ${LAB_USER}`,
+  `usermod -p '*' ${LAB_USER}`,
+  `echo '${LAB_USER} ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/90-${LAB_USER} && chmod 440 /etc/sudoers.d/90-${LAB_USER}`,
+  // Each host gets its own host keys at lab start; none are baked into the shared image.
+  'rm -f /etc/ssh/ssh_host_*',
+  // Nothing in the hosts may reach for the outside: no apt timers, no time sync.
+  'systemctl mask apt-daily.timer apt-daily-upgrade.timer systemd-timesyncd.service 2>/dev/null || true',
+  'echo "PrintMotd no" > /etc/ssh/sshd_config.d/rosvpn-lab.conf',
+];
+
+export function recipeHash(): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ SUITE, BASE_PACKAGES, SETUP, v: 1 }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+export function baseDir(): string {
+  return path.join(CACHE_DIR, `base-${recipeHash()}`);
+}
+
+/** Builds the base image unless a complete one with the same recipe is cached; returns its path. */
+export function ensureBaseImage(log: (line: string) => void = () => undefined): string {
+  const dir = baseDir();
+  if (fs.existsSync(path.join(dir, '.rosvpn-complete'))) return dir;
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  // Stale images of older recipes go; a half-built one of this recipe is rebuilt.
+  for (const e of fs.readdirSync(CACHE_DIR)) if (e.startsWith('base-')) fs.rmSync(path.join(CACHE_DIR, e), { recursive: true, force: true });
+  const tmp = `${dir}.building`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`building the lab base image (debootstrap ${SUITE}, ${BASE_PACKAGES.length} packages; cached afterwards)`);
+  const started = Date.now();
+  const r = run('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, SUITE, tmp], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`debootstrap failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  for (const cmd of SETUP) must('chroot', [tmp, '/bin/sh', '-c', cmd]);
+  fs.writeFileSync(path.join(tmp, '.rosvpn-complete'), `${new Date().toISOString()}\n`);
+  fs.renameSync(tmp, dir);
+  log(`base image ready in ${Math.round((Date.now() - started) / 1000)} s: ${dir}`);
+  return dir;
+}

@@ -1,0 +1,322 @@
+// The local lab: the desktop gateway, the cloud gateway and every second are real systemd hosts
+// (systemd-nspawn, booted from the shared base image through overlayfs), each with sshd and its own
+// network namespace; the robot is a plain namespace. Networks, all inside namespaces made here:
+//   robot LAN   robot <-> desktop (the topology's robot subnet)
+//   internet    desktop, gateway, controller on a switch (203.0.113.0/24, documentation range; the
+//               gateway also holds the topology's publicAddress)
+//   VPC         gateway and seconds on a switch with MTU 9001, as in AWS (the topology's cloud IPs)
+// The controller namespace, from which provisioning runs, has no default route, so nothing it sends
+// can leave the machine. Only the SSH endpoints of the topology are rewritten to reach the lab hosts.
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { serializeTopology } from '../core/topology/file';
+import { ValidTopology } from '../core/topology/types';
+import { ensureBaseImage, LAB_USER } from './image';
+import { must, run } from './sh';
+
+export const INET_PREFIX = '203.0.113';
+export const CONTROLLER_INET = `${INET_PREFIX}.250`;
+
+export interface LabHost {
+  name: string;
+  role: 'gateway' | 'second' | 'desktop';
+  ns: string;
+  /** Address the controller's SSH reaches (internet side), if any. */
+  inetIp?: string;
+  dir: string;
+  pid?: number;
+}
+
+export interface LabState {
+  prefix: string;
+  stateDir: string;
+  topologyFile: string;
+  knownHosts: string;
+  key: string;
+  robotNs: string;
+  robotIp: string;
+  robotIf: string;
+  controllerNs: string;
+  hosts: LabHost[];
+  namespaces: string[];
+}
+
+function sh(ns: string, cmd: string, args: string[], input?: string) {
+  return run('ip', ['netns', 'exec', ns, cmd, ...args], { input });
+}
+
+function waitUntil(what: string, fn: () => boolean, timeoutMs: number): void {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (fn()) return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+}
+
+export class Lab {
+  readonly prefix: string;
+  readonly stateDir: string;
+  private state?: LabState;
+  private readonly procs: ChildProcess[] = [];
+
+  constructor(
+    prefix = 'rvlab',
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    this.prefix = prefix;
+    this.stateDir = path.join('/run/rosvpn-lab', prefix);
+  }
+
+  get info(): LabState {
+    if (!this.state) throw new Error('the lab is not up');
+    return this.state;
+  }
+
+  static load(prefix = 'rvlab'): LabState | undefined {
+    const f = path.join('/run/rosvpn-lab', prefix, 'state.json');
+    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as LabState) : undefined;
+  }
+
+  private addNs(short: string): string {
+    const ns = `${this.prefix}-${short}`;
+    must('ip', ['netns', 'add', ns]);
+    this.state!.namespaces.push(ns);
+    must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  /** A veth from `ns` (named `ifname` there) to the switch bridge in `switchNs`. */
+  private plug(ns: string, ifname: string, switchNs: string, mtu: number): void {
+    const tmp = `${this.prefix}t${this.state!.namespaces.length}${Math.floor(Math.random() * 1000)}`;
+    const port = `p-${ifname}-${ns.slice(-6)}`.slice(0, 15);
+    must('ip', ['link', 'add', tmp, 'mtu', String(mtu), 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', switchNs]);
+    must('ip', ['-n', ns, 'link', 'set', tmp, 'name', ifname]);
+    must('ip', ['-n', ns, 'link', 'set', ifname, 'mtu', String(mtu), 'up']);
+    must('ip', ['-n', switchNs, 'link', 'set', port, 'master', 'sw', 'mtu', String(mtu), 'up']);
+  }
+
+  private addSwitch(short: string, mtu: number): string {
+    const ns = this.addNs(short);
+    must('ip', ['-n', ns, 'link', 'add', 'sw', 'type', 'bridge']);
+    must('ip', ['-n', ns, 'link', 'set', 'sw', 'mtu', String(mtu), 'up']);
+    return ns;
+  }
+
+  /** Builds networks, boots every host, and writes the lab's rosvpn.json (SSH endpoints rewritten). */
+  up(t: ValidTopology): LabState {
+    if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, overlayfs, systemd-nspawn)');
+    if (fs.existsSync(this.stateDir)) throw new Error(`a lab is already up in ${this.stateDir}; run: npm run lab -- down`);
+    const base = ensureBaseImage(this.log);
+    fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    const state: LabState = {
+      prefix: this.prefix,
+      stateDir: this.stateDir,
+      topologyFile: path.join(this.stateDir, 'rosvpn.json'),
+      knownHosts: path.join(this.stateDir, 'known_hosts'),
+      key: path.join(this.stateDir, 'id_ed25519'),
+      robotNs: '',
+      robotIp: '',
+      robotIf: 'eth0',
+      controllerNs: '',
+      hosts: [],
+      namespaces: [],
+    };
+    this.state = state;
+    this.save();
+    must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rosvpn-lab', '-f', state.key]);
+
+    const inet = this.addSwitch('inet', 1500);
+    const vpc = this.addSwitch('vpc', 9001);
+    state.controllerNs = this.addNs('ctl');
+    this.plug(state.controllerNs, 'ctl0', inet, 1500);
+    must('ip', ['-n', state.controllerNs, 'addr', 'add', `${CONTROLLER_INET}/24`, 'dev', 'ctl0']);
+
+    const cloudPrefix = t.cloudSubnet ? t.cloudSubnet.split('/')[1] : '24';
+    const pub = t.gateway.publicAddress ?? `${INET_PREFIX}.1`;
+    const pubIsIp = /^\d+\.\d+\.\d+\.\d+$/.test(pub);
+    const gwInet = `${INET_PREFIX}.1`;
+    const deskInet = `${INET_PREFIX}.2`;
+
+    const gw: LabHost = { name: 'gateway', role: 'gateway', ns: this.addNs('gateway'), inetIp: gwInet, dir: path.join(this.stateDir, 'gateway') };
+    this.plug(gw.ns, 'inet0', inet, 1500);
+    must('ip', ['-n', gw.ns, 'addr', 'add', `${gwInet}/24`, 'dev', 'inet0']);
+    if (pubIsIp && pub !== gwInet) must('ip', ['-n', gw.ns, 'addr', 'add', `${pub}/32`, 'dev', 'inet0']);
+    this.plug(gw.ns, 'eth0', vpc, 9001);
+    must('ip', ['-n', gw.ns, 'addr', 'add', `${t.gateway.cloudIp}/${cloudPrefix}`, 'dev', 'eth0']);
+    state.hosts.push(gw);
+
+    t.seconds.forEach((s, i) => {
+      const h: LabHost = { name: s.name, role: 'second', ns: this.addNs(`s${i}`), dir: path.join(this.stateDir, `s-${s.name}`) };
+      this.plug(h.ns, 'eth0', vpc, 9001);
+      must('ip', ['-n', h.ns, 'addr', 'add', `${s.cloudIp}/${cloudPrefix}`, 'dev', 'eth0']);
+      state.hosts.push(h);
+    });
+
+    state.robotNs = this.addNs('robot');
+    const used = new Set([t.gateway.vpnIp, ...t.seconds.map((s) => s.vpnIp), t.desktop?.address ?? ''].map((a) => a.split('/')[0]));
+    const [net, bits] = t.robotSubnet.split('/');
+    const netOctets = net.split('.').map(Number);
+    const hostBits = 32 - Number(bits);
+    let robotIp = '';
+    for (let n = Math.min(83, 2 ** hostBits - 2); n > 0 && !robotIp; n--) {
+      const v = ((netOctets[0] << 24) | (netOctets[1] << 16) | (netOctets[2] << 8) | netOctets[3]) + n;
+      const ip = [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+      if (!used.has(ip)) robotIp = ip;
+    }
+    state.robotIp = robotIp;
+
+    if (t.desktop) {
+      const d: LabHost = { name: 'desktop', role: 'desktop', ns: this.addNs('desktop'), inetIp: deskInet, dir: path.join(this.stateDir, 'desktop') };
+      this.plug(d.ns, 'inet0', inet, 1500);
+      must('ip', ['-n', d.ns, 'addr', 'add', `${deskInet}/24`, 'dev', 'inet0']);
+      if (pubIsIp && pub !== gwInet) must('ip', ['-n', d.ns, 'route', 'add', `${pub}/32`, 'dev', 'inet0']);
+      // The robot LAN: a direct link, named as the topology's LAN interface on the desktop.
+      const tmp = `${this.prefix}lan`;
+      must('ip', ['link', 'add', tmp, 'netns', d.ns, 'type', 'veth', 'peer', 'name', state.robotIf, 'netns', state.robotNs]);
+      must('ip', ['-n', d.ns, 'link', 'set', tmp, 'name', t.desktop.lanInterface]);
+      must('ip', ['-n', d.ns, 'link', 'set', t.desktop.lanInterface, 'up']);
+      must('ip', ['-n', state.robotNs, 'link', 'set', state.robotIf, 'up']);
+      const deskLan = t.desktop.addressing === 'static' && t.desktop.address ? t.desktop.address : this.dhcpDesktop(t, used);
+      must('ip', ['-n', d.ns, 'addr', 'add', deskLan, 'dev', t.desktop.lanInterface]);
+      state.hosts.push(d);
+    }
+    must('ip', ['-n', state.robotNs, 'addr', 'add', `${robotIp}/${bits}`, 'dev', state.robotIf]);
+    if (pubIsIp && pub !== gwInet) must('ip', ['-n', state.controllerNs, 'route', 'add', `${pub}/32`, 'dev', 'ctl0']);
+    this.save();
+
+    for (const h of state.hosts) this.boot(h, base);
+    this.save();
+    for (const h of state.hosts) {
+      waitUntil(`sshd on ${h.name}`, () => /:22\b/.test(sh(h.ns, 'ss', ['-Hltn']).stdout), 60000);
+    }
+    fs.writeFileSync(state.topologyFile, serializeTopology(this.labTopology(t, state)));
+    this.log(`lab up: ${state.hosts.map((h) => h.name).join(', ')}, robot ${robotIp}; topology ${state.topologyFile}`);
+    return state;
+  }
+
+  /** With DHCP addressing the desktop starts with the address a DHCP server on the robot LAN gives it. */
+  private dhcpDesktop(t: ValidTopology, used: Set<string>): string {
+    const [net, bits] = t.robotSubnet.split('/');
+    const o = net.split('.').map(Number);
+    let ip = '';
+    for (let n = 10; n < 250 && !ip; n++) {
+      const cand = `${o[0]}.${o[1]}.${o[2]}.${o[3] + n}`;
+      if (!used.has(cand)) ip = cand;
+    }
+    used.add(ip);
+    return `${ip}/${bits}`;
+  }
+
+  /** Overlay root, identity, host keys, the lab key, then systemd-nspawn --boot in the host's namespace. */
+  private boot(h: LabHost, base: string): void {
+    for (const d of ['upper', 'work', 'root']) fs.mkdirSync(path.join(h.dir, d), { recursive: true });
+    const root = path.join(h.dir, 'root');
+    must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${path.join(h.dir, 'upper')},workdir=${path.join(h.dir, 'work')}`, root]);
+    fs.writeFileSync(path.join(root, 'etc/hostname'), `rosvpn-${h.name}\n`);
+    fs.appendFileSync(path.join(root, 'etc/hosts'), `127.0.1.1\trosvpn-${h.name}\n`);
+    must('ssh-keygen', ['-A', '-f', root]);
+    const ssh = path.join(root, 'home', LAB_USER, '.ssh');
+    fs.mkdirSync(ssh, { recursive: true, mode: 0o700 });
+    fs.copyFileSync(`${this.info.key}.pub`, path.join(ssh, 'authorized_keys'));
+    const uid = Number(fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${LAB_USER}:`))!.split(':')[2]);
+    for (const p of [ssh, path.join(ssh, 'authorized_keys')]) fs.chownSync(p, uid, uid);
+    const logFd = fs.openSync(path.join(h.dir, 'console.log'), 'a');
+    const proc = spawn(
+      'systemd-nspawn',
+      [
+        '-q',
+        '-D',
+        root,
+        '--boot',
+        '--register=no',
+        '--keep-unit',
+        `--network-namespace-path=/run/netns/${h.ns}`,
+        '--capability=CAP_NET_ADMIN,CAP_NET_RAW',
+        '--bind=/dev/net/tun',
+        `--machine=${this.prefix}-${h.name}`,
+      ],
+      { stdio: ['ignore', logFd, logFd], detached: true },
+    );
+    fs.closeSync(logFd);
+    proc.unref();
+    this.procs.push(proc);
+    h.pid = proc.pid;
+  }
+
+  /** The user's topology with only the SSH endpoints rewritten to reach the lab hosts. */
+  private labTopology(t: ValidTopology, state: LabState): object {
+    const ssh = { user: LAB_USER, identityFile: state.key, port: 22 };
+    return {
+      ...t,
+      ssh,
+      gateway: { ...t.gateway, host: state.hosts[0].inetIp, user: undefined, port: undefined, identityFile: undefined, jump: undefined },
+      seconds: t.seconds.map((s) => ({ ...s, host: s.cloudIp, jump: 'gateway', user: undefined, port: undefined, identityFile: undefined })),
+      ...(t.desktop ? { desktop: { ...t.desktop, host: `${INET_PREFIX}.2`, user: undefined, port: undefined, identityFile: undefined, jump: undefined } } : {}),
+    };
+  }
+
+  private save(): void {
+    if (this.state) fs.writeFileSync(path.join(this.stateDir, 'state.json'), JSON.stringify(this.state, null, 2));
+  }
+
+  /** The PID (host view) of a lab host's init, for nsenter. */
+  static initPid(h: LabHost): number {
+    const kids = run('ps', ['--ppid', String(h.pid), '-o', 'pid=']).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+    if (!kids.length) throw new Error(`${h.name} is not running`);
+    return kids[0];
+  }
+
+  /** Runs a command inside a lab host (all its namespaces), as root. */
+  static inHost(h: LabHost, cmd: string[], input?: string) {
+    return run('nsenter', ['-t', String(Lab.initPid(h)), '-m', '-u', '-i', '-n', '-p', '--', ...cmd], { input });
+  }
+}
+
+/**
+ * Powers every host off, unmounts, deletes the namespaces and the state, and returns what is left over
+ * (empty when clean): namespaces with the prefix, overlay mounts under the state dir, nspawn processes.
+ */
+export function labDown(prefix = 'rvlab', log: (l: string) => void = () => undefined): string[] {
+  const state = Lab.load(prefix);
+  const stateDir = path.join('/run/rosvpn-lab', prefix);
+  for (const h of state?.hosts ?? []) {
+    if (h.pid && run('kill', ['-0', String(h.pid)]).status === 0) {
+      // SIGTERM asks systemd-nspawn to power the container off cleanly.
+      run('kill', ['-TERM', String(h.pid)]);
+    }
+  }
+  for (const h of state?.hosts ?? []) {
+    if (!h.pid) continue;
+    const end = Date.now() + 20000;
+    while (Date.now() < end && run('kill', ['-0', String(h.pid)]).status === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    if (run('kill', ['-0', String(h.pid)]).status === 0) {
+      log(`${h.name} did not power off in 20 s; killing it`);
+      run('kill', ['-KILL', String(h.pid)]);
+    }
+  }
+  const mounts = () =>
+    fs
+      .readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter((m) => m && m.startsWith(`${stateDir}/`));
+  for (const m of mounts().sort().reverse()) run('umount', ['-l', m]);
+  const nsList = () =>
+    run('ip', ['netns', 'list'])
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0])
+      .filter((n) => n.startsWith(`${prefix}-`));
+  for (const ns of nsList()) {
+    for (const pid of run('ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter(Boolean)) run('kill', ['-KILL', pid]);
+    run('ip', ['netns', 'del', ns]);
+  }
+  if (!mounts().length) fs.rmSync(stateDir, { recursive: true, force: true });
+  const left = [
+    ...nsList().map((n) => `namespace ${n}`),
+    ...mounts().map((m) => `mount ${m}`),
+    ...run('pgrep', ['-f', `--machine=${prefix}-`]).stdout.split(/\s+/).filter(Boolean).map((p) => `process ${p}`),
+  ];
+  return left;
+}
