@@ -1,67 +1,72 @@
-// `npm run demo`: the local lab demo. Takes a topology (default: the starter topology of `rosvpn init`),
-// validates it, renders every host's script, and runs the cloud hosts' network scripts in a VPC made
-// of network namespaces, then proves the robot subnet crosses the VXLAN mesh: every host reaches every
-// other host's VPN address with full 1500-byte frames. Tears everything down unless --keep.
-// The full lab (systemd hosts, OpenVPN, the robot and CycloneDDS discovery) builds on this.
-import * as fs from 'fs';
+// `npm run demo [-- --topology FILE] [--seconds N] [--keep]`: the local lab demo. Boots the lab of real
+// hosts, provisions every host with `rosvpn provision` and fetches the client profile with
+// `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
+// between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
+// Prints a summary per pair, tears down unless --keep, and exits 0 only when every pair passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { renderTopology } from '../src/core/render';
-import { starterTopology } from '../src/core/topology/init';
-import { formatDiagnostic, validateTopology } from '../src/core/topology/validate';
-import { VpcMesh } from '../src/lab/vpcMesh';
+import { Lab, labDown } from '../src/lab/lab';
+import { controllerCli, ddsFlow, ddsRoundTrip, FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../src/lab/demo';
 
-function main(): number {
-  const { values } = parseArgs({ options: { topology: { type: 'string' }, keep: { type: 'boolean' } } });
-  const raw = values.topology ? JSON.parse(fs.readFileSync(path.resolve(values.topology), 'utf8')) : starterTopology();
-  const file = values.topology ? path.basename(values.topology) : 'rosvpn.json (starter)';
-  const checked = validateTopology(raw);
-  for (const d of checked.diagnostics) console.log(formatDiagnostic(d, file));
-  const t = checked.topology;
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { topology: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });
+  const t = loadLabTopology(values.topology, values.seconds ? Number(values.seconds) : undefined);
   if (!t) return 1;
-  if (t.tunnel !== 'vxlan') {
-    console.log(`tunnel ${t.tunnel}: this kernel has no GRE support, so the demo cannot run gretap; use a vxlan topology`);
-    return 1;
-  }
-  const rendered = renderTopology(t);
-  for (const d of rendered.diagnostics) console.log(formatDiagnostic(d, file));
-  console.log(`rendered: ${rendered.scripts.map((s) => s.fileName).join(', ')}`);
-
-  const mesh = new VpcMesh(t, 'demo');
+  const lab = new Lab('rvlab', (l) => console.log(l));
   let failures = 0;
   try {
-    mesh.build();
-    for (const h of mesh.hosts) {
-      const r = mesh.netUp(h.name);
-      const summary = r.stdout.split('\n').find((l) => l.startsWith('::summary')) ?? '(no summary)';
-      console.log(`net-up ${h.name.padEnd(12)} ${summary}`);
-      if (r.status !== 0) {
-        console.log(r.stdout + r.stderr);
-        return 1;
-      }
+    const s = lab.up(t);
+    console.log(`\n$ rosvpn provision   (from ${s.controllerNs}, no default route)`);
+    const prov = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+    console.log(prov.stdout.split('\n').filter((l) => !/^\[.*\] {3}/.test(l)).join('\n'));
+    if (prov.status !== 0) {
+      console.log(prov.stderr);
+      return 1;
     }
-    console.log('\nrobot-subnet reachability across the VXLAN mesh (1472-byte payload, do-not-fragment):');
-    for (const from of mesh.hosts) {
-      for (const to of mesh.hosts) {
-        if (from === to) continue;
-        const r = mesh.ping(from.name, to, 1472);
-        const rtt = /time=([\d.]+) ms/.exec(r.stdout)?.[1];
-        const ok = r.status === 0;
-        if (!ok) failures++;
-        console.log(`  ${from.name.padEnd(12)} -> ${to.name.padEnd(12)} ${to.vpnIp.padEnd(18)} ${ok ? `ok  ${rtt} ms` : 'FAILED'}`);
-      }
+    const fetched = controllerCli(s, ['fetch-ovpn', s.topologyFile, '--out', path.join(s.stateDir, 'ros_local_gateway.ovpn'), ...sshArgs(s)]);
+    console.log(`$ rosvpn fetch-ovpn\n${fetched.stdout.trim()}`);
+    if (fetched.status !== 0) failures++;
+
+    const robot = robotSide(s);
+    const seconds = s.hosts.filter((h) => h.role === 'second');
+    const flows: FlowResult[] = [];
+    const rows: string[] = [];
+    for (const h of seconds) {
+      const second = hostSide(h);
+      const ip = t.seconds.find((x) => x.name === h.name)!.vpnIp.split('/')[0];
+      const up = await ddsFlow(second, robot);
+      const down = await ddsFlow(robot, second);
+      const big = await ddsFlow(second, robot, { size: 65536, rate: '20Hz' });
+      const rtt = await ddsRoundTrip(robot, second);
+      const mtu = robotMtuPing(s, ip);
+      flows.push(up, down, big);
+      const ok = up.ok && down.ok && big.ok && rtt !== undefined && mtu;
+      if (!ok) failures++;
+      rows.push(
+        `  robot <-> ${h.name.padEnd(10)} ${ok ? 'PASS' : 'FAIL'}  ${h.name}->robot ${up.samples}/${up.lost} lost   robot->${h.name} ${down.samples}/${down.lost} lost   64KB ${big.samples}/${big.lost} lost   rtt ${rtt ? `${(rtt / 1000).toFixed(2)} ms` : 'none'}   1500-byte frames ${mtu ? 'ok' : 'DROPPED'}`,
+      );
     }
+    for (let i = 0; i + 1 < seconds.length; i++) {
+      const f = await ddsFlow(hostSide(seconds[i]), hostSide(seconds[i + 1]));
+      if (!f.ok) failures++;
+      rows.push(`  ${f.from} -> ${f.to}  ${f.ok ? 'PASS' : 'FAIL'}  ${f.samples} samples, ${f.lost} lost`);
+    }
+    console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
+    for (const r of rows) console.log(r);
+  } catch (e) {
+    console.error(`demo: ${(e as Error).message}`);
+    failures++;
   } finally {
     if (values.keep) {
-      console.log(`\n--keep: namespaces ${mesh.lab.prefix}-* left up; remove with: ip -all netns del (or ip netns del NAME)`);
+      console.log(`\n--keep: the lab stays up (npm run lab -- status | down)`);
     } else {
-      const left = mesh.teardown();
-      console.log(left.length ? `teardown left: ${left.join(' ')}` : '\nteardown: every namespace removed');
+      const left = labDown('rvlab');
+      console.log(left.length ? `teardown left: ${left.join(', ')}` : '\nteardown: no namespace, mount or process left');
       if (left.length) failures++;
     }
   }
-  console.log(failures === 0 ? 'DEMO PASSED' : `DEMO FAILED (${failures} problem(s))`);
+  console.log(failures === 0 ? 'DEMO PASSED: the robot hears every second, and every second hears the robot' : `DEMO FAILED (${failures} problem(s))`);
   return failures === 0 ? 0 : 1;
 }
 
-process.exitCode = main();
+main().then((code) => (process.exitCode = code));
