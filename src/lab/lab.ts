@@ -7,7 +7,7 @@
 //   VPC         gateway and seconds on a switch with MTU 9001, as in AWS (the topology's cloud IPs)
 // The controller namespace, from which provisioning runs, has no default route, so nothing it sends
 // can leave the machine. Only the SSH endpoints of the topology are rewritten to reach the lab hosts.
-import { ChildProcess, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { serializeTopology } from '../core/topology/file';
@@ -59,7 +59,6 @@ export class Lab {
   readonly prefix: string;
   readonly stateDir: string;
   private state?: LabState;
-  private readonly procs: ChildProcess[] = [];
 
   constructor(
     prefix = 'rvlab',
@@ -222,6 +221,12 @@ export class Lab {
     fs.copyFileSync(`${this.info.key}.pub`, path.join(ssh, 'authorized_keys'));
     const uid = Number(fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${LAB_USER}:`))!.split(':')[2]);
     for (const p of [ssh, path.join(ssh, 'authorized_keys')]) fs.chownSync(p, uid, uid);
+    Lab.spawnHost(this.prefix, h);
+  }
+
+  /** Starts systemd-nspawn --boot for a host whose root is mounted; records its pid. */
+  static spawnHost(prefix: string, h: LabHost): void {
+    const root = path.join(h.dir, 'root');
     const logFd = fs.openSync(path.join(h.dir, 'console.log'), 'a');
     const proc = spawn(
       'systemd-nspawn',
@@ -235,14 +240,23 @@ export class Lab {
         `--network-namespace-path=/run/netns/${h.ns}`,
         '--capability=CAP_NET_ADMIN,CAP_NET_RAW',
         '--bind=/dev/net/tun',
-        `--machine=${this.prefix}-${h.name}`,
+        `--machine=${prefix}-${h.name}`,
       ],
       { stdio: ['ignore', logFd, logFd], detached: true },
     );
     fs.closeSync(logFd);
     proc.unref();
-    this.procs.push(proc);
     h.pid = proc.pid;
+  }
+
+  /** Powers a host off (as `systemctl poweroff` would) and boots it again; resolves when sshd listens. */
+  static reboot(state: LabState, name: string): void {
+    const h = state.hosts.find((x) => x.name === name);
+    if (!h?.pid) throw new Error(`no running lab host ${name}`);
+    powerOff(h);
+    Lab.spawnHost(state.prefix, h);
+    fs.writeFileSync(path.join(state.stateDir, 'state.json'), JSON.stringify(state, null, 2));
+    waitUntil(`sshd on ${h.name} after reboot`, () => /:22\b/.test(sh(h.ns, 'ss', ['-Hltn']).stdout), 60000);
   }
 
   /** The user's topology with only the SSH endpoints rewritten to reach the lab hosts. */
@@ -274,6 +288,20 @@ export class Lab {
   }
 }
 
+const alive = (pid: number) => run('kill', ['-0', String(pid)]).status === 0;
+
+/** SIGTERM makes systemd-nspawn power the container off cleanly; KILL after 20 s. */
+export function powerOff(h: LabHost, log: (l: string) => void = () => undefined): void {
+  if (!h.pid || !alive(h.pid)) return;
+  run('kill', ['-TERM', String(h.pid)]);
+  const end = Date.now() + 20000;
+  while (Date.now() < end && alive(h.pid)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  if (alive(h.pid)) {
+    log(`${h.name} did not power off in 20 s; killing it`);
+    run('kill', ['-KILL', String(h.pid)]);
+  }
+}
+
 /**
  * Powers every host off, unmounts, deletes the namespaces and the state, and returns what is left over
  * (empty when clean): namespaces with the prefix, overlay mounts under the state dir, nspawn processes.
@@ -281,21 +309,7 @@ export class Lab {
 export function labDown(prefix = 'rvlab', log: (l: string) => void = () => undefined): string[] {
   const state = Lab.load(prefix);
   const stateDir = path.join('/run/rosvpn-lab', prefix);
-  for (const h of state?.hosts ?? []) {
-    if (h.pid && run('kill', ['-0', String(h.pid)]).status === 0) {
-      // SIGTERM asks systemd-nspawn to power the container off cleanly.
-      run('kill', ['-TERM', String(h.pid)]);
-    }
-  }
-  for (const h of state?.hosts ?? []) {
-    if (!h.pid) continue;
-    const end = Date.now() + 20000;
-    while (Date.now() < end && run('kill', ['-0', String(h.pid)]).status === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    if (run('kill', ['-0', String(h.pid)]).status === 0) {
-      log(`${h.name} did not power off in 20 s; killing it`);
-      run('kill', ['-KILL', String(h.pid)]);
-    }
-  }
+  for (const h of state?.hosts ?? []) powerOff(h, log);
   const mounts = () =>
     fs
       .readFileSync('/proc/mounts', 'utf8')
