@@ -1,0 +1,104 @@
+// The topology tree as plain data: nodes, stable ids, labels, descriptions, tooltips, context values and
+// a status per host from the last provision or check. No `vscode` import, so it is tested under mocha;
+// the TreeDataProvider (issue D) only maps these nodes to TreeItems.
+import type { CheckReport } from '../../core/provision/check';
+import type { ProvisionReport } from '../../core/provision/orchestrator';
+import { BRIDGE_NAME, ValidTopology } from '../../core/topology/types';
+
+export type HostStatus = 'unknown' | 'provisioning' | 'healthy' | 'failed' | 'unreachable';
+export type NodeKind = 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second';
+
+export interface TreeNode {
+  /** Stable across refreshes, so expansion and selection survive a change of rosvpn.json. */
+  id: string;
+  kind: NodeKind;
+  label: string;
+  description?: string;
+  tooltip: string;
+  /** For menus: `rosvpn.host.<role>` on hosts, the kind elsewhere. */
+  contextValue: string;
+  /** The host label the core uses (`gateway`, `desktop`, a second's name). */
+  host?: string;
+  status?: HostStatus;
+  children?: TreeNode[];
+}
+
+const addr = (cidr: string) => cidr.split('/')[0];
+
+export function buildTopologyTree(t: ValidTopology, statuses: ReadonlyMap<string, HostStatus> = new Map()): TreeNode[] {
+  const status = (host: string) => statuses.get(host) ?? 'unknown';
+  const nodes: TreeNode[] = [
+    {
+      id: 'rosvpn:robot',
+      kind: 'robotNetwork',
+      label: 'Robot network',
+      description: t.robotSubnet,
+      tooltip: `The robot's LAN ${t.robotSubnet}, extended at layer 2 to the cloud (${t.tunnel})`,
+      contextValue: 'robotNetwork',
+    },
+  ];
+  if (t.desktop) {
+    const d = t.desktop;
+    nodes.push({
+      id: 'rosvpn:desktop',
+      kind: 'desktop',
+      label: 'Desktop Gateway',
+      description: `${d.host} · ${d.lanInterface}${d.addressing === 'static' && d.address ? ` · ${d.address}` : ' · dhcp'}`,
+      tooltip: `Desktop gateway ${d.host}: ${d.lanInterface} bridged into ${BRIDGE_NAME} (${d.addressing}); OpenVPN client · ${status('desktop')}`,
+      contextValue: 'rosvpn.host.desktop',
+      host: 'desktop',
+      status: status('desktop'),
+    });
+  }
+  const g = t.gateway;
+  nodes.push({
+    id: 'rosvpn:gateway',
+    kind: 'gateway',
+    label: 'Cloud Gateway',
+    description: [g.publicAddress ?? 'no public address', g.cloudIp, addr(g.vpnIp)].join(' · '),
+    tooltip: `Cloud gateway ${g.host}\npublic ${g.publicAddress ?? '(not set)'} · cloud ${g.cloudIp} · VPN ${g.vpnIp}\nOpenVPN ${g.openvpnProto} ${g.openvpnPort} · ${status('gateway')}`,
+    contextValue: 'rosvpn.host.gateway',
+    host: 'gateway',
+    status: status('gateway'),
+  });
+  nodes.push({
+    id: 'rosvpn:seconds',
+    kind: 'seconds',
+    label: 'Second instances',
+    description: String(t.seconds.length),
+    tooltip: `${t.seconds.length} second instance(s) joined to the gateway's bridge by ${t.tunnel}`,
+    contextValue: 'seconds',
+    children: t.seconds.map((s) => ({
+      id: `rosvpn:second:${s.name}`,
+      kind: 'second',
+      label: s.name,
+      description: `${s.cloudIp} · ${addr(s.vpnIp)}`,
+      tooltip: `Second instance ${s.name} (${s.host})\ncloud ${s.cloudIp} · VPN ${s.vpnIp} · ${status(s.name)}`,
+      contextValue: 'rosvpn.host.second',
+      host: s.name,
+      status: status(s.name),
+    })),
+  });
+  return nodes;
+}
+
+/** Host statuses after a provisioning run: a host that could not be reached is `unreachable`. */
+export function statusesFromProvision(report: ProvisionReport): Map<string, HostStatus> {
+  const m = new Map<string, HostStatus>();
+  for (const h of report.hosts) {
+    if (h.status === 'skipped') continue;
+    const unreachable = h.status === 'failed' && /connect|connection|host key|authenticat/i.test(h.error ?? '') && h.changed + h.ok === 0;
+    m.set(h.label, h.status === 'failed' ? (unreachable ? 'unreachable' : 'failed') : 'healthy');
+  }
+  return m;
+}
+
+/** Host statuses after `check`: healthy only when every check passed; no SSH means unreachable. */
+export function statusesFromCheck(report: CheckReport): Map<string, HostStatus> {
+  const m = new Map<string, HostStatus>();
+  for (const h of report.hosts) {
+    const ssh = h.checks.find((c) => c.name === 'ssh');
+    m.set(h.label, ssh?.status === 'fail' ? 'unreachable' : h.ok ? 'healthy' : 'failed');
+  }
+  return m;
+}

@@ -1,0 +1,60 @@
+// The topology tree's data model (no VS Code needed).
+import { strict as assert } from 'assert';
+import { buildTopologyTree, statusesFromCheck, statusesFromProvision } from '../../src/extension/tree/model';
+import { ValidTopology } from '../../src/core/topology/types';
+import { loadFixture } from '../support/fixtures';
+
+describe('topology tree model', () => {
+  const t = loadFixture('vxlan-3');
+
+  it('robot network, desktop, gateway and seconds, with addresses as descriptions', () => {
+    const nodes = buildTopologyTree(t);
+    assert.deepEqual(nodes.map((n) => [n.id, n.label, n.description]), [
+      ['rosvpn:robot', 'Robot network', '192.168.0.0/24'],
+      ['rosvpn:desktop', 'Desktop Gateway', 'localhost · eno1 · 192.168.0.10/24'],
+      ['rosvpn:gateway', 'Cloud Gateway', '44.232.53.80 · 172.31.1.11 · 192.168.0.130'],
+      ['rosvpn:seconds', 'Second instances', '3'],
+    ]);
+    assert.deepEqual(nodes[3].children!.map((c) => [c.id, c.description, c.contextValue]), [
+      ['rosvpn:second:second', '172.31.1.12 · 192.168.0.131', 'rosvpn.host.second'],
+      ['rosvpn:second:second-2', '172.31.1.13 · 192.168.0.132', 'rosvpn.host.second'],
+      ['rosvpn:second:second-3', '172.31.1.14 · 192.168.0.133', 'rosvpn.host.second'],
+    ]);
+    assert.ok(nodes.every((n) => n.tooltip.length > 0));
+  });
+
+  it('ids are stable when other parts of the topology change; statuses default to unknown', () => {
+    const changed = { ...t, seconds: [...t.seconds.slice(1), { ...t.seconds[0], vpnIp: '192.168.0.140/24' }] } as ValidTopology;
+    const ids = (n: ReturnType<typeof buildTopologyTree>) => n.flatMap((x) => [x.id, ...(x.children ?? []).map((c) => c.id)]).sort();
+    assert.deepEqual(ids(buildTopologyTree(changed)), ids(buildTopologyTree(t)));
+    assert.equal(buildTopologyTree(t)[2].status, 'unknown');
+  });
+
+  it('50 seconds build a tree of 50 children', () => {
+    const many = { ...t, seconds: Array.from({ length: 50 }, (_, i) => ({ ...t.seconds[0], name: `s${i}`, cloudIp: `172.31.2.${i + 1}` })) } as ValidTopology;
+    assert.equal(buildTopologyTree(many)[3].children!.length, 50);
+  });
+
+  it('statuses from a provisioning run and from a check', () => {
+    const prov = statusesFromProvision({
+      ok: false,
+      hosts: [
+        { label: 'gateway', role: 'gateway', status: 'changed', changed: 3, ok: 5, skipped: 0, failed: 0, warnings: [], durationMs: 1 },
+        { label: 'second', role: 'second', status: 'failed', changed: 0, ok: 0, skipped: 0, failed: 1, warnings: [], durationMs: 1, error: 'CONNECT_FAILED: connection refused' },
+        { label: 'second-2', role: 'second', status: 'failed', changed: 1, ok: 2, skipped: 0, failed: 1, warnings: [], durationMs: 1, error: 'step pki failed' },
+        { label: 'desktop', role: 'desktop', status: 'skipped', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0 },
+      ],
+    });
+    assert.deepEqual([...prov], [['gateway', 'healthy'], ['second', 'unreachable'], ['second-2', 'failed']]);
+    const check = statusesFromCheck({
+      ok: false,
+      hosts: [
+        { label: 'gateway', role: 'gateway', ok: true, checks: [{ name: 'ssh', status: 'pass', msg: '' }] },
+        { label: 'second', role: 'second', ok: false, checks: [{ name: 'ssh', status: 'fail', msg: 'refused' }] },
+        { label: 'desktop', role: 'desktop', ok: false, checks: [{ name: 'ssh', status: 'pass', msg: '' }, { name: 'openvpn', status: 'fail', msg: 'x' }] },
+      ],
+    });
+    assert.deepEqual([...check], [['gateway', 'healthy'], ['second', 'unreachable'], ['desktop', 'failed']]);
+    assert.equal(buildTopologyTree(t, check)[1].status, 'failed');
+  });
+});
