@@ -3,25 +3,23 @@
 // (`rvtest<pid><letter>`) with NOPASSWD or password sudo, client keys, an ssh-agent, and a jump-host lab.
 // Everything made here is removed by the teardown functions; processes are ended by their pid only.
 // Network rule: traffic only to 127.0.0.1 or inside namespaces made here.
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
+import { must as labMust, run as labRun, RunResult } from '../../src/lab/sh';
 
 export const SSHD = '/usr/sbin/sshd';
 
-export function run(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, env: env ?? process.env, maxBuffer: 16 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+/** src/lab/sh's run and must, with the input and environment as positional arguments. */
+export function run(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): RunResult {
+  return labRun(cmd, args, { input, env: env ?? process.env });
 }
 
 export function must(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
-  const r = run(cmd, args, input, env);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr || r.stdout}`);
-  return r.stdout;
+  return labMust(cmd, args, { input, env: env ?? process.env });
 }
 
 /** Fails (never skips) without root or without the programs scripts/install-prereqs.sh installs. */
