@@ -53,7 +53,8 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       Never overwrites without --force; warns when PATH is in a git work tree and not ignored.
   logs HOST [--topology FILE] [--unit UNIT] [--follow] [--lines N]
       journalctl over SSH. Default unit: the OpenVPN server on the gateway, the OpenVPN client on the
-      desktop, rosvpn-net.service on seconds. Ctrl-C ends a --follow, remote process included.
+      desktop, rosvpn-net.service on seconds. --follow reconnects after a dropped connection and
+      resumes after the last line shown; Ctrl-C ends it, remote process included.
   check [FILE] [--host NAME] [--json]
       Per host: reachable, bridge up, tunnel up, OpenVPN connected, and every other host's robot-subnet
       address reachable across the bridge. Exit 0 only when every host is healthy.

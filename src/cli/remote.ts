@@ -135,6 +135,11 @@ export async function logsCommand(io: RemoteIo, t: ValidTopology, host: string, 
   const onInt = () => abort.abort();
   process.once('SIGINT', onInt);
   try {
+    if (follow) {
+      const { followJournal } = await import('../core/provision/follow');
+      await followJournal({ pool, endpoint: h.endpoint, unit: unit ?? defaultUnit(h.role), lines, signal: abort.signal, onLine: io.out, onStderr: io.err, onNotice: (n) => io.err(`logs: ${n}`) });
+      return 0;
+    }
     const session = await pool.session(h.endpoint);
     const r = await session.exec(command, { sudo: true, signal: abort.signal, onStdout: io.out, onStderr: io.err });
     return r.code === 0 ? 0 : 1;

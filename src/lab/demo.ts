@@ -10,7 +10,7 @@ import { formatDiagnostic, validateTopology } from '../core/topology/validate';
 import { Lab, LabHost, LabState } from './lab';
 import { run, RunResult } from './sh';
 
-const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 /** The topology for the lab: a file, or the starter; `seconds` replaces the seconds with N generated ones. */
 export function loadLabTopology(file?: string, seconds?: number, print: (l: string) => void = console.log): ValidTopology | undefined {
@@ -36,8 +36,14 @@ export function loadLabTopology(file?: string, seconds?: number, print: (l: stri
 }
 
 /** Runs the built CLI inside the controller namespace, exactly as a user would against cloud hosts. */
+/** The argv that runs the CLI in the controller namespace (no default route), with the lab's HOME. */
+export function controllerArgv(s: LabState, args: string[]): string[] {
+  return ['ip', 'netns', 'exec', s.controllerNs, 'env', `HOME=${s.stateDir}`, 'SSH_AUTH_SOCK=', process.execPath, CLI, ...args];
+}
+
 export function controllerCli(s: LabState, args: string[]): RunResult {
-  return run('ip', ['netns', 'exec', s.controllerNs, 'env', `HOME=${s.stateDir}`, 'SSH_AUTH_SOCK=', process.execPath, CLI, ...args], { cwd: s.stateDir });
+  const [cmd, ...rest] = controllerArgv(s, args);
+  return run(cmd, rest, { cwd: s.stateDir });
 }
 
 export function sshArgs(s: LabState): string[] {

@@ -3,7 +3,8 @@
 // full path: robot LAN -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second.
 import { strict as assert } from 'assert';
 import { Lab, LabHost, labDown, LabState } from '../../src/lab/lab';
-import { controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../src/lab/demo';
+import { spawn } from 'child_process';
+import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../src/lab/demo';
 import { run } from '../../src/lab/sh';
 
 function prefix(tag: string): string {
@@ -95,6 +96,49 @@ function describeLab(seconds: number) {
       while (!back.ok && Date.now() < deadline) back = await ddsFlow(hostSide(h), robotSide(s), { seconds: 2 });
       assert.ok(back.ok, JSON.stringify(back));
     });
+
+    if (seconds === 1) {
+      it('logs --follow: OpenVPN lines stream, a cut SSH connection is resumed with nothing lost or repeated, Ctrl-C ends the remote journalctl', async () => {
+        const gw = s.hosts.find((x) => x.role === 'gateway')!;
+        const [cmd, ...args] = controllerArgv(s, ['logs', 'gateway', '--topology', s.topologyFile, '--follow', '--lines', '1000', ...sshArgs(s)]);
+        const child = spawn(cmd, args, { cwd: s.stateDir, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+        const completions = () => (out.match(/Initialization Sequence Completed/g) ?? []).length;
+        const waitFor = async (what: string, ok: () => boolean, ms = 30000) => {
+          const end = Date.now() + ms;
+          while (!ok()) {
+            if (Date.now() > end) throw new Error(`timed out waiting for ${what}\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-3000)}`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        };
+        try {
+          await waitFor('the first Initialization Sequence Completed', () => completions() >= 1);
+          await new Promise((r) => setTimeout(r, 1500)); // let the history finish arriving
+          const before = completions();
+          // Cut the SSH connection on the gateway's side, then log more while the follow is disconnected.
+          assert.equal(Lab.inHost(gw, ['pkill', '-KILL', '-f', '^sshd: ubuntu']).status, 0, 'no ubuntu sshd session to cut');
+          assert.equal(Lab.inHost(gw, ['systemctl', 'restart', 'openvpn-server@rosvpn']).status, 0);
+          await waitFor('the reconnect notice', () => /reconnecting/.test(err));
+          await waitFor('the line logged while disconnected', () => completions() === before + 1);
+          await new Promise((r) => setTimeout(r, 3000));
+          assert.equal(completions(), before + 1, `lines repeated after the reconnect:\n${out}`);
+        } finally {
+          child.kill('SIGINT');
+        }
+        assert.equal(await exited, 0, err);
+        const end = Date.now() + 10000;
+        let left = '';
+        do {
+          await new Promise((r) => setTimeout(r, 300));
+          left = Lab.inHost(gw, ['pgrep', '-a', 'journalctl']).stdout.trim();
+        } while (left && Date.now() < end);
+        assert.equal(left, '', 'journalctl still runs on the gateway after Ctrl-C');
+      });
+    }
 
     it('a rerun of provisioning reports every step unchanged and leaves links, FDB, addresses and files identical', () => {
       const before = s.hosts.map(hostState);
