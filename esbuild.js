@@ -24,6 +24,16 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The setup form's script runs inside the webview (a browser), with the core's own validator bundled in.
+  {
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    external: [],
+    entryPoints: { 'webview/setupForm': 'src/extension/setupForm/webview/main.ts' },
+    outdir: 'dist',
+  },
 ];
 
 async function main() {

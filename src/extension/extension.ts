@@ -1,12 +1,54 @@
-// Wires the features together; each feature lives in its own folder. Activation does no SSH or EC2 work.
+// Wires the features together; each feature lives in its own folder. Activation does no SSH or EC2 work:
+// ssh2 and the provisioning code load on the first command that needs them (see ssh/sshService.ts).
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/registry';
+import { downloadProfileCommand } from './profile/downloadProfile';
+import { provisionCommands, runCheck } from './provision/commands';
+import { setupFormCommands } from './setupForm/panel';
+import { sshCommands } from './ssh/sshCommands';
+import { SshService } from './ssh/sshService';
+import { HostStatusStore } from './status/hostStatus';
+import { registerStatusBar } from './status/statusBar';
+import { registerLogTasks } from './tasks/logTasks';
+import { topologyCommands } from './topology/topologyCommands';
 import { validateTopologyCommand } from './topology/validateCommand';
+import { TopologyTreeProvider } from './tree/provider';
+import { TopologyStore } from './workspace/topologyStore';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What the extension exports, for the in-host integration tests. */
+export interface RosVpnApi {
+  topologyState(): string;
+  hostStatuses(): Record<string, string>;
+}
+
+export function activate(context: vscode.ExtensionContext): RosVpnApi {
   const log = vscode.window.createOutputChannel('ROS VPN', { log: true });
-  context.subscriptions.push(log);
-  registerCommands(context, [validateTopologyCommand(log)]);
+  const store = new TopologyStore();
+  const statuses = new HostStatusStore();
+  const ssh = new SshService(log, context.secrets, context.globalState);
+  const tree = new TopologyTreeProvider(store, statuses);
+  const view = vscode.window.createTreeView('rosvpn.topology', { treeDataProvider: tree, showCollapseAll: false });
+  context.subscriptions.push(log, store, statuses, ssh, tree, view);
+  store.onDidChange((s) => {
+    if (s.kind === 'valid') statuses.retain(['gateway', 'desktop', ...s.topology.seconds.map((x) => x.name)]);
+  });
+
+  const deps = { context, log, store, ssh, statuses };
+  registerCommands(context, [
+    validateTopologyCommand(log),
+    ...provisionCommands(deps),
+    ...setupFormCommands(deps),
+    ...registerLogTasks(context, deps),
+    downloadProfileCommand(deps),
+    ...sshCommands(deps),
+    ...topologyCommands(deps),
+  ]);
+  registerStatusBar(context, { store, statuses, view, check: () => runCheck(deps, undefined, true) });
+  void store.reload();
+  return {
+    topologyState: () => store.state.kind,
+    hostStatuses: () => Object.fromEntries(statuses.all),
+  };
 }
 
 export function deactivate(): void {}

@@ -42,6 +42,40 @@ describe('manifest and packaging', function () {
     assert.deepEqual(offenders, []);
   });
 
+  it('the tree context menus show at most three inline actions on any node', () => {
+    const menus: { command: string; when: string; group?: string }[] = pkg.contributes.menus['view/item/context'];
+    // The menu `when` clauses use only `viewItem == X` and `viewItem =~ /re/`; evaluate those two forms.
+    const matches = (when: string, item: string) => {
+      const eq = /viewItem == ([\w.]+)/.exec(when);
+      const re = /viewItem =~ \/(.+?)\/(?:\s|$)/.exec(when);
+      return eq ? eq[1] === item : re ? new RegExp(re[1]).test(item) : true;
+    };
+    for (const item of ['rosvpn.host.gateway', 'rosvpn.host.second', 'rosvpn.host.desktop', 'seconds', 'robotNetwork']) {
+      const inline = menus.filter((m) => m.group?.startsWith('inline') && matches(m.when, item));
+      assert.ok(inline.length <= 3, `${item}: ${inline.map((m) => m.command).join(', ')}`);
+    }
+    const gw = menus.filter((m) => matches(m.when, 'rosvpn.host.gateway')).map((m) => m.command);
+    for (const c of ['rosvpn.provisionGateway', 'rosvpn.checkConnectivity', 'rosvpn.streamLogs', 'rosvpn.openSshTerminal', 'rosvpn.downloadClientProfile']) assert.ok(gw.includes(c), c);
+    assert.ok(menus.some((m) => m.command === 'rosvpn.removeSecond' && matches(m.when, 'rosvpn.host.second')));
+    assert.ok(menus.some((m) => m.command === 'rosvpn.addSecond' && matches(m.when, 'seconds')));
+  });
+
+  it('the view, welcome content, task type, walkthrough media and snippets all exist', () => {
+    const c = pkg.contributes;
+    assert.equal(c.viewsContainers.activitybar[0].title, 'ROS VPN');
+    assert.ok(fs.existsSync(path.join(ROOT, c.viewsContainers.activitybar[0].icon)));
+    assert.equal(c.views.rosvpn[0].id, 'rosvpn.topology');
+    assert.ok(c.viewsWelcome.some((w: { contents: string }) => w.contents.includes('command:rosvpn.openSetupForm') && w.contents.includes('command:rosvpn.importEnv')));
+    assert.equal(c.taskDefinitions[0].type, 'rosvpn');
+    assert.deepEqual(c.taskDefinitions[0].required, ['host']);
+    for (const step of c.walkthroughs[0].steps) assert.ok(fs.existsSync(path.join(ROOT, step.media.markdown)), step.media.markdown);
+    for (const sn of c.snippets) JSON.parse(fs.readFileSync(path.join(ROOT, sn.path), 'utf8'));
+    const titles = c.commands.map((x: { category: string; title: string }) => `${x.category}: ${x.title}`);
+    for (const t of ['ROS VPN: Provision Gateway', 'ROS VPN: Provision Second Instance', 'ROS VPN: Provision Desktop Gateway', 'ROS VPN: Provision All', 'ROS VPN: Open Setup Form', 'ROS VPN: Download Client Profile', 'ROS VPN: Stream OpenVPN Logs', 'ROS VPN: Check Connectivity', 'ROS VPN: Open SSH Terminal', 'ROS VPN: Add Second Instance']) {
+      assert.ok(titles.includes(t), t);
+    }
+  });
+
   it('jsonValidation points at the schema in the repo', () => {
     const v = pkg.contributes.jsonValidation[0];
     assert.equal(v.fileMatch, 'rosvpn.json');
@@ -55,7 +89,7 @@ describe('manifest and packaging', function () {
     const listing = run('python3', ['-m', 'zipfile', '-l', out]);
     assert.equal(listing.status, 0, listing.stderr);
     const files = [...listing.stdout.matchAll(/^extension\/(\S+)/gm)].map((m) => m[1]).sort();
-    for (const f of ['dist/extension.js', 'dist/cli.js', 'package.json', 'readme.md', 'schemas/rosvpn.schema.json', 'media/rosvpn.svg', 'snippets/rosvpn.code-snippets']) {
+    for (const f of ['dist/extension.js', 'dist/cli.js', 'package.json', 'readme.md', 'schemas/rosvpn.schema.json', 'media/rosvpn.svg', 'snippets/rosvpn.code-snippets', 'dist/webview/setupForm.js', 'media/setupForm.css', 'media/walkthrough/hear.md']) {
       assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
     }
     for (const f of files) assert.doesNotMatch(f, /^(src|test|node_modules|scripts|\.ci)\/|\.map$|\.ts$/, `${f} should not be packaged`);

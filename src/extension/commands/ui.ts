@@ -1,0 +1,45 @@
+// Shared pieces of the commands: picking a host (from the tree node or a QuickPick) and reporting errors.
+import * as vscode from 'vscode';
+import { selectHosts, type TopologyHost } from '../../core/provision/endpoints';
+import type { Role, ValidTopology } from '../../core/topology/types';
+import type { TreeNode } from '../tree/model';
+import { UserError } from '../workspace/topologyStore';
+
+export interface HostPick {
+  topology: ValidTopology;
+  host: TopologyHost;
+}
+
+function isTreeNode(x: unknown): x is TreeNode {
+  return !!x && typeof x === 'object' && typeof (x as TreeNode).id === 'string' && typeof (x as TreeNode).kind === 'string';
+}
+
+/** The host a command acts on: the tree node it was invoked on, or one the user picks. undefined = cancelled. */
+export async function pickHost(t: ValidTopology, arg: unknown, roles: readonly Role[], placeHolder: string): Promise<TopologyHost | undefined> {
+  const hosts = selectHosts(t).filter((h) => roles.includes(h.role));
+  if (isTreeNode(arg) && arg.host) {
+    const found = hosts.find((h) => h.label === arg.host);
+    if (found) return found;
+  }
+  if (typeof arg === 'string') {
+    const found = hosts.find((h) => h.label === arg);
+    if (found) return found;
+  }
+  if (hosts.length === 0) throw new UserError(`rosvpn.json has no ${roles.join(' or ')} host: add one in the setup form ("ROS VPN: Open Setup Form").`);
+  if (hosts.length === 1 && roles.length === 1 && roles[0] !== 'second') return hosts[0];
+  const picked = await vscode.window.showQuickPick(
+    hosts.map((h) => ({ label: h.label, description: `${h.role} · ${h.endpoint.user ? `${h.endpoint.user}@` : ''}${h.endpoint.host}`, host: h })),
+    { title: 'ROS VPN', placeHolder },
+  );
+  return picked?.host;
+}
+
+/** Logs the error and shows it with "Show Log"; UserErrors are shown as they are. */
+export async function reportError(log: vscode.LogOutputChannel, what: string, e: unknown): Promise<void> {
+  const message = e instanceof Error ? e.message : String(e);
+  log.error(`${what}: ${message}`);
+  const choice = await vscode.window.showErrorMessage(`ROS VPN: ${what} failed: ${message}`, 'Show Log');
+  if (choice === 'Show Log') log.show(true);
+}
+
+export { isTreeNode };

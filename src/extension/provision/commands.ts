@@ -1,0 +1,168 @@
+// Provision Gateway / Second Instance / Desktop Gateway / All, and Check Connectivity: the core's
+// orchestrator in cancellable progress, every step line in the "ROS VPN" log, host status into the tree.
+import * as vscode from 'vscode';
+import type { CheckReport } from '../../core/provision/check';
+import type { HostSelector } from '../../core/provision/endpoints';
+import type { ProvisionEvent, ProvisionReport } from '../../core/provision/orchestrator';
+import type { Role } from '../../core/topology/types';
+import type { CommandSpec } from '../commands/registry';
+import { pickHost, reportError } from '../commands/ui';
+import type { SshService } from '../ssh/sshService';
+import type { HostStatusStore } from '../status/hostStatus';
+import { statusesFromCheck, statusesFromProvision } from '../tree/model';
+import type { TopologyStore } from '../workspace/topologyStore';
+
+export interface ProvisionDeps {
+  log: vscode.LogOutputChannel;
+  store: TopologyStore;
+  ssh: SshService;
+  statuses: HostStatusStore;
+}
+
+function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vscode.Progress<{ message?: string }>): void {
+  if (e.type === 'host-start') {
+    log.info(`[${e.host}] provisioning`);
+    progress.report({ message: `${e.host}: connecting` });
+  } else if (e.type === 'line') {
+    const l = e.line;
+    if (l.kind === 'step') {
+      const text = `[${e.host}] ${l.name} ${l.status}${l.msg ? `: ${l.msg}` : ''}`;
+      if (l.status === 'failed') log.error(text);
+      else log.info(text);
+      progress.report({ message: `${e.host}: ${l.name}` });
+    } else if (l.kind === 'warn') log.warn(`[${e.host}] ${l.msg}`);
+    else if (l.kind === 'text' && l.text.trim()) log.trace(`[${e.host}] ${l.text.trim()}`);
+  } else if (e.type === 'host-done') {
+    const r = e.report;
+    const line = `[${e.host}] ${r.status}: ${r.changed} changed, ${r.ok} ok, ${r.skipped} skipped in ${(r.durationMs / 1000).toFixed(1)} s${r.error ? ` — ${r.error}` : ''}`;
+    if (r.status === 'failed') log.error(line);
+    else log.info(line);
+  }
+}
+
+export async function runProvision(deps: ProvisionDeps, select: HostSelector, title: string): Promise<ProvisionReport | undefined> {
+  const { log, store, ssh, statuses } = deps;
+  const t = await store.require();
+  const { provision } = await import('../../core/provision/orchestrator');
+  const { selectHosts } = await import('../../core/provision/endpoints');
+  const hosts = selectHosts(t, select);
+  statuses.set(hosts.map((h) => [h.label, 'provisioning']));
+  log.info(`${title}: ${hosts.map((h) => h.label).join(', ')}`);
+  try {
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `ROS VPN: ${title}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => {
+          log.warn(`${title}: cancelled by the user`);
+          abort.abort();
+        });
+        try {
+          return await provision(t, { pool: await ssh.getPool(), select, signal: abort.signal, onEvent: (e) => logEvent(log, e, progress) });
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    statuses.set(statusesFromProvision(report));
+    statuses.connectedOnce ||= report.hosts.some((h) => h.status !== 'failed');
+    const failed = report.hosts.filter((h) => h.status === 'failed');
+    for (const h of failed) if (/AUTH|sudo/i.test(h.error ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
+    if (failed.length) {
+      const choice = await vscode.window.showErrorMessage(
+        `ROS VPN: ${title} failed on ${failed.map((h) => `${h.label} (${h.error ?? 'see the log'})`).join('; ')}`,
+        'Show Log',
+      );
+      if (choice === 'Show Log') log.show(true);
+    } else {
+      const changed = report.hosts.reduce((n, h) => n + h.changed, 0);
+      void vscode.window.showInformationMessage(`ROS VPN: ${title} done — ${report.hosts.map((h) => h.label).join(', ')} ${changed ? `(${changed} step(s) changed)` : '(already up to date)'}.`);
+    }
+    return report;
+  } catch (e) {
+    statuses.set(hosts.map((h) => [h.label, 'failed']));
+    await reportError(log, title, e);
+    return undefined;
+  }
+}
+
+export async function runCheck(deps: ProvisionDeps, select: HostSelector | undefined, quiet: boolean): Promise<CheckReport | undefined> {
+  const { log, store, ssh, statuses } = deps;
+  try {
+    const t = await store.require();
+    const { checkTopology } = await import('../../core/provision/check');
+    const work = async (token?: vscode.CancellationToken) => {
+      const abort = new AbortController();
+      const sub = token?.onCancellationRequested(() => abort.abort());
+      try {
+        return await checkTopology(t, await ssh.getPool(), select, abort.signal);
+      } finally {
+        sub?.dispose();
+      }
+    };
+    const report = quiet
+      ? await work()
+      : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ROS VPN: Checking connectivity', cancellable: true }, (_p, token) => work(token));
+    statuses.lastCheck = new Date();
+    statuses.set(statusesFromCheck(report));
+    statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
+    for (const h of report.hosts) {
+      log.info(`check ${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
+      for (const c of h.checks) (c.status === 'pass' ? log.info : log.error).call(log, `  ${c.status}  ${c.name}: ${c.msg}`);
+    }
+    if (!quiet) {
+      if (report.ok) void vscode.window.showInformationMessage(`ROS VPN: every host healthy (${report.hosts.map((h) => h.label).join(', ')}).`);
+      else {
+        const bad = report.hosts.filter((h) => !h.ok);
+        const first = (h: (typeof bad)[number]) => h.checks.find((c) => c.status === 'fail');
+        const choice = await vscode.window.showErrorMessage(
+          `ROS VPN: check failed on ${bad.map((h) => `${h.label} (${first(h)?.name}: ${first(h)?.msg})`).join('; ')}`,
+          'Show Log',
+        );
+        if (choice === 'Show Log') log.show(true);
+      }
+    }
+    return report;
+  } catch (e) {
+    if (quiet) log.warn(`periodic check: ${(e as Error).message}`);
+    else await reportError(log, 'Check Connectivity', e);
+    return undefined;
+  }
+}
+
+const PROVISION_TITLE: Record<Role, string> = { gateway: 'Provision Gateway', second: 'Provision Second Instance', desktop: 'Provision Desktop Gateway' };
+
+export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
+  const byRole = (role: Role) => async (arg?: unknown) => {
+    try {
+      const t = await deps.store.require();
+      const host = await pickHost(t, arg, [role], `Which ${role === 'second' ? 'second instance' : role} to provision?`);
+      if (host) await runProvision(deps, { host: host.label }, `${PROVISION_TITLE[role]} (${host.label})`);
+    } catch (e) {
+      await reportError(deps.log, PROVISION_TITLE[role], e);
+    }
+  };
+  return [
+    { id: 'rosvpn.provisionGateway', run: byRole('gateway') },
+    { id: 'rosvpn.provisionSecond', run: byRole('second') },
+    { id: 'rosvpn.provisionDesktop', run: byRole('desktop') },
+    { id: 'rosvpn.provisionAll', run: () => runProvision(deps, { role: 'all' }, 'Provision All') },
+    {
+      id: 'rosvpn.checkConnectivity',
+      run: async (arg?: unknown) => {
+        try {
+          const t = await deps.store.require();
+          let select: HostSelector | undefined;
+          if (arg !== undefined) {
+            const host = await pickHost(t, arg, ['gateway', 'second', 'desktop'], 'Which host to check?');
+            if (!host) return;
+            select = { host: host.label };
+          }
+          await runCheck(deps, select, false);
+        } catch (e) {
+          await reportError(deps.log, 'Check Connectivity', e);
+        }
+      },
+    },
+  ];
+}

@@ -1,0 +1,52 @@
+// The VPN state in the status bar, from the last check. Periodic checks run only while the ROS VPN view
+// is visible and only after the user has connected once (so a timer never pops a host-key modal).
+import * as vscode from 'vscode';
+import type { TopologyStore } from '../workspace/topologyStore';
+import type { HostStatusStore } from './hostStatus';
+
+export function registerStatusBar(
+  context: vscode.ExtensionContext,
+  deps: { store: TopologyStore; statuses: HostStatusStore; view: vscode.TreeView<unknown>; check: () => Promise<unknown> },
+): void {
+  const item = vscode.window.createStatusBarItem('rosvpn.status', vscode.StatusBarAlignment.Left, 50);
+  item.name = 'ROS VPN';
+  item.command = 'rosvpn.checkConnectivity';
+  const render = () => {
+    const s = deps.store.state;
+    if (s.kind !== 'valid') {
+      item.hide();
+      return;
+    }
+    const values = [...deps.statuses.all.values()];
+    const bad = values.filter((v) => v === 'failed' || v === 'unreachable').length;
+    const busy = values.includes('provisioning');
+    const known = values.length > 0;
+    item.text = busy ? '$(sync~spin) ROS VPN' : !known ? '$(circle-outline) ROS VPN' : bad ? `$(error) ROS VPN: ${bad} down` : '$(vm-active) ROS VPN: up';
+    item.tooltip = `${busy ? 'Provisioning…' : !known ? 'VPN state unknown' : bad ? `${bad} host(s) failed or unreachable` : 'Every host healthy'}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}. Click to check connectivity.`;
+    item.backgroundColor = bad ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    item.show();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  const schedule = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    const seconds = vscode.workspace.getConfiguration('rosvpn').get<number>('checkIntervalSeconds', 60);
+    if (!deps.view.visible || seconds <= 0) return;
+    timer = setInterval(() => {
+      if (running || !deps.statuses.connectedOnce || deps.store.state.kind !== 'valid') return;
+      running = true;
+      deps.check().finally(() => (running = false));
+    }, seconds * 1000);
+  };
+  context.subscriptions.push(
+    item,
+    deps.statuses.onDidChange(render),
+    deps.store.onDidChange(render),
+    deps.view.onDidChangeVisibility(schedule),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('rosvpn.checkIntervalSeconds') && schedule()),
+    { dispose: () => timer && clearInterval(timer) },
+  );
+  render();
+  schedule();
+}

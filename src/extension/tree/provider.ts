@@ -1,0 +1,88 @@
+// The "Topology" tree of the ROS VPN view: maps the plain nodes of ./model to TreeItems. Empty when there is
+// no valid rosvpn.json, so that the view's welcome content (package.json viewsWelcome) shows instead.
+import * as vscode from 'vscode';
+import type { HostStatusStore } from '../status/hostStatus';
+import type { TopologyStore } from '../workspace/topologyStore';
+import { buildTopologyTree, type HostStatus, type NodeKind, type TreeNode } from './model';
+
+const KIND_ICON: Record<NodeKind, string> = {
+  robotNetwork: 'radio-tower',
+  desktop: 'device-desktop',
+  gateway: 'cloud',
+  seconds: 'server-environment',
+  second: 'server',
+};
+
+function statusIcon(kind: NodeKind, status: HostStatus | undefined): vscode.ThemeIcon {
+  switch (status) {
+    case 'provisioning':
+      return new vscode.ThemeIcon('sync~spin');
+    case 'healthy':
+      return new vscode.ThemeIcon(KIND_ICON[kind], new vscode.ThemeColor('testing.iconPassed'));
+    case 'failed':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    case 'unreachable':
+      return new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('testing.iconFailed'));
+    default:
+      return new vscode.ThemeIcon(KIND_ICON[kind]);
+  }
+}
+
+export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly subscriptions: vscode.Disposable[];
+  private roots: TreeNode[] = [];
+  private readonly parents = new Map<string, TreeNode>();
+
+  constructor(
+    private readonly store: TopologyStore,
+    private readonly statuses: HostStatusStore,
+  ) {
+    this.subscriptions = [store.onDidChange(() => this.refresh()), statuses.onDidChange(() => this.refresh())];
+    this.rebuild();
+  }
+
+  refresh(): void {
+    this.rebuild();
+    this.emitter.fire(undefined);
+  }
+
+  private rebuild(): void {
+    const s = this.store.state;
+    this.roots = s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all) : [];
+    this.parents.clear();
+    for (const r of this.roots) for (const c of r.children ?? []) this.parents.set(c.id, r);
+  }
+
+  /** The node of a host by its label (`gateway`, `desktop`, a second's name). */
+  hostNode(host: string): TreeNode | undefined {
+    const all = this.roots.flatMap((r) => [r, ...(r.children ?? [])]);
+    return all.find((n) => n.host === host);
+  }
+
+  getChildren(element?: TreeNode): TreeNode[] {
+    return element ? (element.children ?? []) : this.roots;
+  }
+
+  getParent(element: TreeNode): TreeNode | undefined {
+    return this.parents.get(element.id);
+  }
+
+  getTreeItem(n: TreeNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(n.label, n.children ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = n.id;
+    item.description = n.description;
+    item.tooltip = n.tooltip;
+    item.contextValue = n.contextValue;
+    item.iconPath = statusIcon(n.kind, n.status);
+    // Screen readers (and the browser tests) read the status from here; sighted users from the icon colour.
+    item.accessibilityInformation = { label: `${n.label}, ${n.description ?? ''}${n.status ? `, ${n.status}` : ''}` };
+    return item;
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}
