@@ -100,8 +100,16 @@ export async function runCheck(deps: ProvisionDeps, select: HostSelector | undef
         sub?.dispose();
       }
     };
+    // The periodic check looks only at hosts the user has reached before; the others stay "unknown".
+    const background = async (): Promise<CheckReport> => {
+      const pool = await ssh.getBackgroundPool();
+      const known = [...statuses.all.keys()];
+      const parts = await Promise.all(known.map((host) => checkTopology(t, pool, { host }).catch(() => undefined)));
+      const hosts = parts.flatMap((p) => p?.hosts ?? []);
+      return { hosts, ok: hosts.every((h) => h.ok) };
+    };
     const report = quiet
-      ? await work()
+      ? await background()
       : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ROS VPN: Checking connectivity', cancellable: true }, (_p, token) => work(token));
     statuses.lastCheck = new Date();
     statuses.set(statusesFromCheck(report));

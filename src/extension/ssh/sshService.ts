@@ -9,6 +9,7 @@ const KNOWN_SECRETS = 'rosvpn.secretKeys';
 
 export class SshService implements vscode.Disposable {
   private pool: Promise<SshPool> | undefined;
+  private backgroundPool: Promise<SshPool> | undefined;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -22,6 +23,28 @@ export class SshService implements vscode.Disposable {
       createSshPool({ callbacks: this.callbacks(), log: (line) => this.log.debug(`ssh: ${line}`) }),
     );
     return this.pool;
+  }
+
+  /**
+   * For work nobody asked for just now (the periodic check): never opens a modal or an input box. An unknown
+   * host key is refused and only stored secrets are used, so such a host shows as unreachable until the
+   * user connects to it once.
+   */
+  getBackgroundPool(): Promise<SshPool> {
+    this.backgroundPool ??= import('../../core/ssh').then(({ createSshPool }) =>
+      createSshPool({
+        callbacks: {
+          confirmUnknownHost: async (info) => {
+            this.log.info(`periodic check: ${info.host} has an unknown host key; run a command on it once to review and trust it`);
+            return false;
+          },
+          passphrase: async (keyPath) => this.secrets.get(PASSPHRASE(keyPath)),
+          sudoPassword: async (e) => this.secrets.get(SUDO(e)),
+        },
+        log: (line) => this.log.trace(`ssh (background): ${line}`),
+      }),
+    );
+    return this.backgroundPool;
   }
 
   /** After a failed login or sudo, forget what was stored so that the next attempt asks again. */
@@ -73,6 +96,6 @@ export class SshService implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.pool?.then((p) => p.dispose()).catch(() => undefined);
+    for (const p of [this.pool, this.backgroundPool]) void p?.then((x) => x.dispose()).catch(() => undefined);
   }
 }

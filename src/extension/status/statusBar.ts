@@ -34,7 +34,7 @@ export function registerStatusBar(
     const seconds = vscode.workspace.getConfiguration('rosvpn').get<number>('checkIntervalSeconds', 60);
     if (!deps.view.visible || seconds <= 0) return;
     timer = setInterval(() => {
-      if (running || !deps.statuses.connectedOnce || deps.store.state.kind !== 'valid') return;
+      if (running || !deps.statuses.connectedOnce || deps.store.state.kind !== 'valid' || [...deps.statuses.all.values()].includes('provisioning')) return;
       running = true;
       deps.check().finally(() => (running = false));
     }, seconds * 1000);

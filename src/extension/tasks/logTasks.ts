@@ -97,6 +97,9 @@ function makeTask(def: RosvpnTaskDefinition, name: string, t: ValidTopology | un
       const host = selectHosts(t, { host: d.host })[0];
       return new JournalFollowTerminal(ssh, log, host, d.unit ?? unitFor(host.role));
     }),
+    // No problem matcher (an explicit empty list): a log has no compiler errors, and VS Code then does
+    // not ask which output to scan before running the task.
+    [],
   );
   task.isBackground = true;
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: false };
