@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # network-namespace lab; openvpn, easy-rsa and openssl are the real parts the scripts drive;
 # openssh-server, openssh-client and sudo are the real sshd, ssh-keygen/ssh-agent and sudo the SSH
 # layer's tests run against (the tests start sshd themselves and create /run/sshd; the service is not
-# used), and procps gives them ps/pgrep to prove that remote processes really end.
-APT_PACKAGES=(shellcheck iproute2 iputils-ping openvpn easy-rsa openssl openssh-server openssh-client sudo procps)
+# used), and procps gives them ps/pgrep to prove that remote processes really end. debootstrap and
+# systemd-container build and boot the lab's hosts; git backs the .gitignore handling of the profile download.
+APT_PACKAGES=(shellcheck iproute2 iputils-ping openvpn easy-rsa openssl openssh-server openssh-client sudo procps debootstrap systemd-container git)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -38,3 +39,6 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# The browser tests' real VS Code: code-server on Node 24, and Debian's Chromium (scripts/install-ui-tools.sh).
+bash scripts/install-ui-tools.sh

@@ -1,0 +1,186 @@
+// The extension in a real VS Code (code-server) in a real browser, without hosts: the topology view, the
+// palette, the view following rosvpn.json, the welcome view and import, the setup form, Add Second.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import { Artifacts, ensureVsix, poll, tempWorkspace, TempWorkspace, VsCode } from './harness';
+
+const fixture = (name: string) => fs.readFileSync(`${__dirname}/../fixtures/topologies/${name}.json`, 'utf8');
+const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+describe('ROS VPN in VS Code (code-server + Chromium)', function () {
+  let vsix: string;
+  before(() => {
+    vsix = ensureVsix();
+  });
+
+  describe('a workspace with a three-second topology', function () {
+    let ws: TempWorkspace;
+    let vs: VsCode;
+
+    before(async function () {
+      // An unknown key the form and the tree must leave alone.
+      const raw = { ...JSON.parse(fixture('vxlan-3')), 'x-team-notes': 'keep me' };
+      ws = tempWorkspace({ 'rosvpn.json': JSON.stringify(raw, null, 2) });
+      vs = await VsCode.open({ workspace: ws.dir, vsix: [vsix], artifacts: new Artifacts('extension-three-seconds') });
+    });
+
+    after(async () => {
+      await vs?.close();
+      ws?.remove();
+    });
+
+    it('the ROS VPN view lists robot network, desktop, gateway and every second with their addresses', async () => {
+      await vs.wb.openViewContainer('ROS VPN');
+      await vs.wb.waitForTreeRow('second-3');
+      const rows = await vs.wb.treeRows();
+      const row = (label: string) => rows.find((r) => r.label === label);
+      assert.equal(row('Robot network')?.description, '192.168.0.0/24');
+      assert.equal(row('Cloud Gateway')?.description, '44.232.53.80 · 172.31.1.11 · 192.168.0.130');
+      assert.equal(row('Desktop Gateway')?.description, 'localhost · eno1 · 192.168.0.10/24');
+      assert.equal(row('second')?.description, '172.31.1.12 · 192.168.0.131');
+      assert.equal(row('second-3')?.description, '172.31.1.14 · 192.168.0.133');
+      assert.match(row('Cloud Gateway')!.ariaLabel, /unknown/);
+      await vs.shot('01-tree');
+    });
+
+    it('a host offers at most three inline actions, and the rest in its context menu', async () => {
+      const inline = await vs.wb.treeInlineActions('Cloud Gateway');
+      assert.ok(inline.length >= 1 && inline.length <= 3, inline.join(', '));
+      assert.ok(inline.includes('Provision Gateway'), inline.join(', '));
+      const menu = await vs.wb.treeContextMenu('Cloud Gateway');
+      for (const item of ['Provision Gateway', 'Check Connectivity', 'Stream OpenVPN Logs', 'Open SSH Terminal', 'Download Client Profile']) {
+        assert.ok(menu.includes(item), `${item} missing from ${menu.join(', ')}`);
+      }
+      await vs.shot('02-context-menu');
+      await vs.page.keyboard.press('Escape');
+      const secondMenu = await vs.wb.treeContextMenu('second-2');
+      assert.ok(secondMenu.includes('Remove Second Instance') && !secondMenu.includes('Download Client Profile'), secondMenu.join(', '));
+      await vs.page.keyboard.press('Escape');
+    });
+
+    it('"ROS VPN: Provision Gateway" and the other commands are in the palette', async () => {
+      const matches = await vs.wb.paletteMatches('ROS VPN: ');
+      const labels = matches.map((m) => m.label);
+      for (const t of ['Provision Gateway', 'Provision Second Instance', 'Provision Desktop Gateway', 'Provision All', 'Open Setup Form', 'Download Client Profile', 'Stream OpenVPN Logs', 'Check Connectivity', 'Open SSH Terminal', 'Add Second Instance']) {
+        assert.ok(labels.includes(`ROS VPN: ${t}`), `ROS VPN: ${t} not in ${labels.join(' | ')}`);
+      }
+      await vs.shot('03-palette');
+      await vs.page.keyboard.press('Escape');
+    });
+
+    it('the view follows rosvpn.json: an edit shows up; an invalid file empties it and the welcome says why', async () => {
+      const file = ws.file('rosvpn.json');
+      const good = fs.readFileSync(file, 'utf8');
+      const raw = JSON.parse(good);
+      raw.seconds[2].vpnIp = '192.168.0.150/24';
+      fs.writeFileSync(file, JSON.stringify(raw, null, 2));
+      await poll('second-3 at its new address', async () => ((await vs.wb.treeRows()).find((r) => r.label === 'second-3')?.description === '172.31.1.14 · 192.168.0.150' ? true : undefined));
+      fs.writeFileSync(file, good.replace('"172.31.1.11"', '"172.31.1.999"'));
+      const welcome = await poll('the invalid-file welcome', async () => {
+        const w = await vs.wb.viewWelcome().catch(() => undefined);
+        return w && /rosvpn\.json has errors/.test(w.text) ? w : undefined;
+      });
+      assert.ok(welcome.buttons.includes('Validate Topology'), welcome.buttons.join(', '));
+      assert.deepEqual((await vs.wb.treeRows()).length, 0);
+      await vs.shot('04-invalid-file-welcome');
+      fs.writeFileSync(file, good);
+      await vs.wb.waitForTreeRow('second-3');
+    });
+
+    it('the setup form shows an error beside a bad address, keeps the file, and saves a good one (unknown keys kept)', async () => {
+      const file = ws.file('rosvpn.json');
+      const before = fs.readFileSync(file, 'utf8');
+      await vs.wb.runCommand('ROS VPN: Open Setup Form');
+      const form = await vs.wb.webview();
+      const cloudIp = form.locator('[data-field="gateway.cloudIp"]');
+      await cloudIp.waitFor({ timeout: 30_000 });
+      assert.equal(await cloudIp.inputValue(), '172.31.1.11');
+      await cloudIp.fill('172.31.1.999');
+      const error = form.locator('[data-error-for="gateway.cloudIp"]');
+      await poll('the error beside gateway.cloudIp', async () => ((await error.textContent())?.trim() ? true : undefined));
+      assert.match((await error.textContent())!, /172\.31\.1\.999/);
+      assert.equal(await cloudIp.getAttribute('aria-invalid'), 'true');
+      assert.equal(await form.locator('#save').isDisabled(), true, 'Save must be disabled while a field is wrong');
+      await vs.shot('05-form-error');
+      assert.equal(fs.readFileSync(file, 'utf8'), before, 'a bad value must not reach rosvpn.json');
+
+      await cloudIp.fill('172.31.1.21');
+      await poll('the error cleared', async () => ((await error.textContent())?.trim() ? undefined : true));
+      await form.locator('#save').click();
+      const saved = await poll('rosvpn.json saved', async () => {
+        const j = readJson(file);
+        return j.gateway.cloudIp === '172.31.1.21' ? j : undefined;
+      });
+      assert.equal(saved['x-team-notes'], 'keep me');
+      assert.equal(saved.seconds.length, 3);
+      assert.ok(fs.readFileSync(file, 'utf8').endsWith('}\n') && fs.readFileSync(file, 'utf8').includes('\n  "gateway": {'), 'formatted JSON');
+      await poll('the tree shows the new gateway address', async () => ((await vs.wb.treeRows()).find((r) => r.label === 'Cloud Gateway')?.description?.includes('172.31.1.21') ? true : undefined));
+      await vs.shot('06-form-saved');
+    });
+
+    it('Add Second Instance from the tree suggests free addresses and writes the fourth second', async () => {
+      await vs.wb.openViewContainer('ROS VPN');
+      await vs.wb.treeInlineAction('Second instances', 'Add Second Instance');
+      const values: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const st = await poll('an input box', async () => {
+          const s = await vs.wb.quickInputState().catch(() => undefined);
+          return s && s.title.includes(`(${i + 1}/4)`) ? s : undefined;
+        });
+        values.push(st.value);
+        await vs.page.keyboard.press('Enter');
+      }
+      assert.deepEqual(values.slice(0, 3), ['second-4', '172.31.1.15', '192.168.0.134/24']);
+      const j = await poll('the fourth second in rosvpn.json', async () => {
+        const x = readJson(ws.file('rosvpn.json'));
+        return x.seconds.length === 4 ? x : undefined;
+      });
+      assert.equal(j.seconds[3].name, 'second-4');
+      await vs.wb.waitForTreeRow('second-4');
+      await vs.shot('07-added-second');
+    });
+  });
+
+  describe('an empty workspace', function () {
+    let ws: TempWorkspace;
+    let vs: VsCode;
+
+    before(async function () {
+      ws = tempWorkspace({ 'README.md': 'robot project\n' });
+      vs = await VsCode.open({ workspace: ws.dir, vsix: [vsix], artifacts: new Artifacts('extension-empty-workspace') });
+    });
+
+    after(async () => {
+      await vs?.close();
+      ws?.remove();
+    });
+
+    it('the welcome view offers the setup form and the import; importing the guide\'s variables writes rosvpn.json', async () => {
+      await vs.wb.openViewContainer('ROS VPN');
+      const welcome = await poll('the welcome view', async () => {
+        const w = await vs.wb.viewWelcome().catch(() => undefined);
+        return w && w.buttons.length ? w : undefined;
+      });
+      assert.ok(welcome.buttons.includes('Open Setup Form') && welcome.buttons.includes('Import Guide Environment Variables'), welcome.buttons.join(', '));
+      await vs.shot('01-welcome');
+      assert.equal(fs.existsSync(ws.file('rosvpn.json')), false);
+
+      await vs.wb.runCommand('ROS VPN: Import Guide Environment Variables');
+      // A bad value first: an error naming the variable, and no file.
+      await vs.wb.typeInQuickInput('export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11 ROSVPN_SECOND_CLOUD_IP=172.31.1.12 ROSVPN_GATEWAY_VPN_IP=192.168.0.130/24 ROSVPN_SECOND_VPN_IP=10.0.0.5/24');
+      await vs.wb.waitForNotification(/ROSVPN_SECOND_VPN_IP/);
+      assert.equal(fs.existsSync(ws.file('rosvpn.json')), false, 'bad variables must not write a file');
+      await vs.shot('02-import-error');
+      await vs.wb.clearNotifications();
+
+      await vs.wb.runCommand('ROS VPN: Import Guide Environment Variables');
+      await vs.wb.typeInQuickInput('export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11; export ROSVPN_SECOND_CLOUD_IP=172.31.1.12; export ROSVPN_GATEWAY_VPN_IP=192.168.0.130/24; export ROSVPN_SECOND_VPN_IP=192.168.0.131/24');
+      const j = await poll('rosvpn.json', async () => (fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined));
+      assert.equal(j.gateway.cloudIp, '172.31.1.11');
+      assert.equal(j.seconds[0].vpnIp, '192.168.0.131/24');
+      await vs.wb.openViewContainer('ROS VPN');
+      await vs.wb.waitForTreeRow('Cloud Gateway');
+      await vs.shot('03-imported');
+    });
+  });
+});
