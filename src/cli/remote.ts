@@ -108,10 +108,8 @@ export async function fetchOvpnCommand(io: RemoteIo, t: ValidTopology, out: stri
   const pool = await openPool(io, flags);
   try {
     const profile = await fetchClientProfile(pool, selectHosts(t, { host: 'gateway' })[0]);
-    const tmp = `${out}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, profile, { mode: 0o600 });
-    fs.chmodSync(tmp, 0o600);
-    fs.renameSync(tmp, out);
+    const { writePrivateFile } = await import('../core/provision/clientProfile');
+    await writePrivateFile(out, profile);
     io.out(`wrote ${out} (mode 0600). It holds the private key of ${CLIENT_PROFILE_NAME}: keep it secret.`);
     if (unignoredInGit(out)) {
       io.err(`warning: ${out} is inside a git work tree and not ignored — add it to .gitignore so the private key is never committed`);
