@@ -57,6 +57,9 @@ if ! cs_ok; then
   # would give modules of the wrong ABI.
   (
     cd "$ROOT/cs"
+    # Under `npm run` the outer npm (Node 20) exports its config as npm_* variables, its user agent
+    # ("node/v20") among them, which the inner npm would take over and code-server's check would refuse.
+    for v in $(compgen -e | grep '^npm_' || true); do unset "$v"; done
     export PATH="$NODE_PKG/bin:$PATH"
     export npm_config_nodedir="$NODE_PKG"
     npm install --no-save --no-audit --no-fund "code-server@$CS_VERSION"
