@@ -67,6 +67,7 @@ describe('ROS VPN in VS Code against the lab', function () {
     await poll('the gateway unreachable', async () => ((await gatewayRow())?.ariaLabel.match(/unreachable|failed/) ? true : undefined), 30_000);
     const gw = s.hosts.find((h) => h.role === 'gateway')!;
     assert.notEqual(Lab.inHost(gw, ['test', '-e', '/etc/openvpn/server/rosvpn.conf']).status, 0, 'something ran on the gateway after the key was rejected');
+    await vs.wb.waitForStatusBarItem(/ROS VPN: 1 down/);
     await vs.shot('02-rejected');
     await vs.wb.clearNotifications();
   });
@@ -80,6 +81,7 @@ describe('ROS VPN in VS Code against the lab', function () {
     await vs.shot('03-provisioning');
     await vs.wb.waitForNotification(/Provision Gateway \(gateway\) done/, 600_000);
     await poll('the gateway healthy', async () => ((await gatewayRow())?.ariaLabel.includes('healthy') ? true : undefined), 30_000);
+    await vs.wb.waitForStatusBarItem(/ROS VPN: up/);
     await vs.shot('04-healthy');
     // Every step is in the "ROS VPN" log channel.
     await vs.wb.showOutputChannel('ROS VPN');
@@ -139,5 +141,19 @@ describe('ROS VPN in VS Code against the lab', function () {
     assert.match(profile, /^dev tap/m);
     assert.match(profile, /<key>[\s\S]*PRIVATE KEY[\s\S]*<\/key>/);
     assert.equal(run('git', ['-C', ws.dir, 'check-ignore', '-q', PROFILE]).status, 0, 'the profile is not ignored by git');
+  });
+
+  it('Open SSH Terminal runs the user\'s own ssh to the gateway, trusting the key recorded in ~/.ssh/known_hosts', async () => {
+    await vs.wb.treeContextAction('Cloud Gateway', 'Open SSH Terminal');
+    await poll('the SSH terminal tab', async () => ((await vs.wb.terminalTitles()).some((t) => t.includes('ROS VPN: gateway')) ? true : undefined));
+    await vs.shot('09a-ssh-terminal-open');
+    // Typed at once: the tty keeps the line until the remote shell reads it.
+    await vs.wb.typeInTerminal('cat /etc/hostname\n');
+    const text = await vs.wb.waitForTerminalText('rosvpn-gateway', 60_000).catch(async (e) => {
+      await vs.shot('09x-ssh-terminal-failed');
+      throw new Error(`${(e as Error).message}\nterminal:\n${await vs.wb.terminalText()}`);
+    });
+    assert.doesNotMatch(text, /Host key verification failed|authenticity of host/);
+    await vs.shot('09-ssh-terminal');
   });
 });

@@ -68,6 +68,7 @@ describe('UI core helpers', () => {
     const gw = { label: 'gateway', host: '44.232.53.80', user: 'ubuntu', identityFile: '/k' };
     assert.deepEqual(opensshArgs({ label: 's', host: '172.31.1.12', user: 'ubuntu', port: 2222, identityFile: '/k', jump: gw }), ['-p', '2222', '-i', '/k', '-J', 'ubuntu@44.232.53.80', 'ubuntu@172.31.1.12']);
     assert.deepEqual(opensshArgs({ label: 'd', host: 'desk' }), ['desk']);
+    assert.deepEqual(opensshArgs({ label: 'd', host: 'desk' }, { knownHostsFile: '/h/.ssh/known_hosts', configFile: '/h/.ssh/config' }), ['-F', '/h/.ssh/config', '-o', 'UserKnownHostsFile=/h/.ssh/known_hosts', 'desk']);
   });
 
   it('the log task names the same units the core renders', () => {

@@ -10,9 +10,18 @@ function jumpSpec(e: SshEndpoint): string {
   return `${target(e)}${e.port ? `:${e.port}` : ''}`;
 }
 
+export interface OpensshFiles {
+  /** known_hosts to read and record into (`-o UserKnownHostsFile=`). */
+  knownHostsFile?: string;
+  /** ssh config file (`-F`). */
+  configFile?: string;
+}
+
 /** Arguments for `ssh` (no shell involved: each is passed as is). */
-export function opensshArgs(e: SshEndpoint): string[] {
+export function opensshArgs(e: SshEndpoint, files: OpensshFiles = {}): string[] {
   const args: string[] = [];
+  if (files.configFile) args.push('-F', files.configFile);
+  if (files.knownHostsFile) args.push('-o', `UserKnownHostsFile=${files.knownHostsFile}`);
   if (e.port) args.push('-p', String(e.port));
   if (e.identityFile) args.push('-i', e.identityFile);
   const jumps: string[] = [];

@@ -1,11 +1,33 @@
 // "Open SSH Terminal" runs the user's own OpenSSH client (their config, agent and known_hosts apply), and
 // "Forget Stored Passwords" clears what SecretStorage holds for ROS VPN.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
-import { opensshArgs } from '../../core/ssh/openssh';
+import { opensshArgs, type OpensshFiles } from '../../core/ssh/openssh';
 import type { CommandSpec } from '../commands/registry';
 import { pickHost, reportError } from '../commands/ui';
 import type { TopologyStore } from '../workspace/topologyStore';
 import type { SshService } from './sshService';
+
+/**
+ * OpenSSH reads ~/.ssh of the account's home from the password database, while the extension (like every
+ * Node program) uses $HOME. Where the two differ (containers, remote servers started with another HOME),
+ * point ssh at the files the extension reads and records host keys into, so a key trusted in the modal is
+ * trusted in the terminal too.
+ */
+function sameFilesAsExtension(): OpensshFiles {
+  const home = os.homedir();
+  let accountHome: string | undefined;
+  try {
+    accountHome = os.userInfo().homedir;
+  } catch {
+    accountHome = undefined;
+  }
+  if (!accountHome || path.resolve(accountHome) === path.resolve(home)) return {};
+  const config = path.join(home, '.ssh', 'config');
+  return { knownHostsFile: path.join(home, '.ssh', 'known_hosts'), configFile: fs.existsSync(config) ? config : undefined };
+}
 
 export function sshCommands(deps: { store: TopologyStore; ssh: SshService; log: vscode.LogOutputChannel }): CommandSpec[] {
   return [
@@ -16,7 +38,7 @@ export function sshCommands(deps: { store: TopologyStore; ssh: SshService; log: 
           const t = await deps.store.require();
           const host = await pickHost(t, arg, ['gateway', 'desktop', 'second'], 'Open an SSH terminal on which host?');
           if (!host) return;
-          const args = opensshArgs(host.endpoint);
+          const args = opensshArgs(host.endpoint, sameFilesAsExtension());
           deps.log.info(`ssh ${args.join(' ')}`);
           vscode.window.createTerminal({ name: `ROS VPN: ${host.label}`, shellPath: 'ssh', shellArgs: args, iconPath: new vscode.ThemeIcon('terminal') }).show();
         } catch (e) {
