@@ -139,6 +139,29 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       await vs.wb.waitForTreeRow('second-4');
       await vs.shot('07-added-second');
     });
+
+    it('rosvpn.json is checked against the schema in the editor, and the rosvpn-second snippet inserts an entry', async () => {
+      const file = ws.file('rosvpn.json');
+      const good = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, good.replace('"tunnel": "vxlan"', '"tunnel": "ipsec"'));
+      try {
+        await vs.wb.runCommand('ROS VPN: Open rosvpn.json');
+        await vs.page.keyboard.press('Control+Shift+M');
+        const problems = vs.page.locator('.markers-panel');
+        await poll('the schema error in Problems', async () => ((await problems.innerText().catch(() => '')).match(/vxlan[\s\S]*gretap|gretap[\s\S]*vxlan/) ? true : undefined), 60_000);
+        await vs.shot('08-schema-problem');
+      } finally {
+        fs.writeFileSync(file, good);
+      }
+      // The snippet, inserted at the end of the open file (not saved).
+      await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+      await vs.page.keyboard.press('Control+End');
+      await vs.wb.runCommand('Snippets: Insert Snippet');
+      await vs.wb.pickQuickItem(/rosvpn-second|ROS VPN second instance/);
+      await poll('the inserted entry', async () => ((await vs.page.locator('.part.editor .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').includes('"jump": "gateway", "cloudIp"') ? true : undefined), 15_000);
+      await vs.shot('09-snippet');
+      await vs.wb.runCommand('File: Revert File');
+    });
   });
 
   describe('an empty workspace', function () {
@@ -181,6 +204,72 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       await vs.wb.openViewContainer('ROS VPN');
       await vs.wb.waitForTreeRow('Cloud Gateway');
       await vs.shot('03-imported');
+    });
+  });
+
+  describe('keyboard only: Set Up Topology Step by Step, and the walkthrough', function () {
+    let ws: TempWorkspace;
+    let vs: VsCode;
+
+    before(async function () {
+      ws = tempWorkspace({});
+      vs = await VsCode.open({ workspace: ws.dir, vsix: [vsix], artifacts: new Artifacts('extension-quick-setup') });
+    });
+
+    after(async () => {
+      await vs?.close();
+      ws?.remove();
+    });
+
+    it('walks every step with the keyboard, refuses a bad cloud IP at its step, and saves rosvpn.json', async () => {
+      await vs.wb.runCommand('ROS VPN: Set Up Topology Step by Step');
+      const titles: string[] = [];
+      let refused = false;
+      for (let n = 0; n < 60; n++) {
+        const st = await poll('a quick setup step', async () => {
+          const x = await vs.wb.quickInputState().catch(() => undefined);
+          return x && /Quick Setup/.test(x.title) && !titles.includes(x.title + x.value) ? x : undefined;
+        }, 15_000).catch(() => undefined);
+        if (!st) break;
+        titles.push(st.title + st.value);
+        if (/review/.test(st.title)) {
+          await vs.shot('02-review');
+          await vs.wb.pickQuickItem(/Save rosvpn\.json/);
+          break;
+        }
+        if (/Cloud gateway: cloud IP/.test(st.title) && !refused) {
+          await vs.wb.typeInQuickInput('172.31.1.999');
+          const after = await poll('the step refusing the value', async () => {
+            const x = await vs.wb.quickInputState();
+            return x.message ? x : undefined;
+          }, 10_000);
+          assert.match(after.title, /Cloud gateway: cloud IP/, 'a bad value must not move on');
+          assert.match(after.message, /172\.31\.1\.999/);
+          await vs.shot('01-step-error');
+          refused = true;
+          titles.pop();
+          await vs.wb.typeInQuickInput('172.31.1.41');
+          continue;
+        }
+        await vs.page.keyboard.press('Enter');
+      }
+      assert.ok(refused, `never reached the cloud IP step: ${titles.join(' | ')}`);
+      const j = await poll('rosvpn.json', async () => (fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined));
+      assert.equal(j.gateway.cloudIp, '172.31.1.41');
+      await vs.wb.openViewContainer('ROS VPN');
+      await vs.wb.waitForTreeRow('Cloud Gateway');
+      await vs.shot('03-saved');
+    });
+
+    it('the walkthrough leads from an empty folder to "the robot hears the cloud"', async () => {
+      await vs.wb.runCommand('Welcome: Open Walkthrough...');
+      await vs.wb.pickQuickItem(/ROS VPN/);
+      const page = vs.page.locator('.gettingStartedContainer');
+      await page.waitFor({ timeout: 30_000 });
+      for (const step of ['Describe the topology', 'Provision the cloud gateway', 'Provision the second instances', 'Bridge the desktop gateway', 'The robot hears the cloud']) {
+        await page.getByText(step, { exact: true }).first().waitFor({ timeout: 15_000 });
+      }
+      await vs.shot('04-walkthrough');
     });
   });
 });

@@ -53,7 +53,11 @@ export class SshService implements vscode.Disposable {
     if (endpoint.identityFile) await this.secrets.delete(PASSPHRASE(endpoint.identityFile));
   }
 
+  /** Forgets every stored secret and closes the connections they opened, so the next command asks again. */
   async forgetAll(): Promise<number> {
+    const pools = [this.pool, this.backgroundPool];
+    this.pool = this.backgroundPool = undefined;
+    for (const p of pools) await p?.then((x) => x.dispose()).catch(() => undefined);
     const keys = this.state.get<string[]>(KNOWN_SECRETS, []);
     for (const k of keys) await this.secrets.delete(k);
     await this.state.update(KNOWN_SECRETS, []);
