@@ -112,6 +112,10 @@ describe('ROS VPN in VS Code against the lab', function () {
     assert.doesNotMatch(text, new RegExp(`openvpn\\[${pid}\\]`));
     await vs.wb.waitForTerminalText(`openvpn[${pid}]: Initialization Sequence Completed`, 60_000);
     await vs.shot('06-log-task-live');
+    // Closing the terminal ends the remote journalctl.
+    assert.notEqual(Lab.inHost(gw, ['pgrep', '-f', 'journalctl.*openvpn-server']).stdout.trim(), '');
+    await vs.wb.runCommand('Terminal: Kill the Active Terminal Instance');
+    await poll('journalctl gone from the gateway', async () => (Lab.inHost(gw, ['pgrep', '-f', 'journalctl.*openvpn-server']).stdout.trim() === '' ? true : undefined), 20_000);
   });
 
   it('negative control: Stream OpenVPN Logs from the palette asks which host; the unprovisioned second has no OpenVPN lines', async () => {
@@ -155,5 +159,18 @@ describe('ROS VPN in VS Code against the lab', function () {
     });
     assert.doesNotMatch(text, /Host key verification failed|authenticity of host/);
     await vs.shot('09-ssh-terminal');
+  });
+
+  it('cancelling a provisioning run stops the script on the host and says so', async () => {
+    const second = s.hosts.find((h) => h.role === 'second')!;
+    await vs.wb.openViewContainer('ROS VPN');
+    await vs.wb.treeInlineAction('second', 'Provision Second Instance');
+    await poll('the script running on the second', async () => (Lab.inHost(second, ['pgrep', '-f', 'rosvpn-second|second\\.sh']).stdout.trim() ? true : undefined), 60_000);
+    await vs.wb.clickNotificationButton(/Provision Second Instance/, 'Cancel');
+    await vs.wb.waitForNotification(/Provision Second Instance \(second\) failed/, 60_000);
+    await poll('the script gone from the second', async () => (Lab.inHost(second, ['pgrep', '-f', 'rosvpn-second|second\\.sh']).stdout.trim() === '' ? true : undefined), 20_000);
+    const row = (await vs.wb.treeRows()).find((r) => r.label === 'second');
+    assert.match(row!.ariaLabel, /failed/);
+    await vs.shot('10-cancelled');
   });
 });
