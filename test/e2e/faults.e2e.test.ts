@@ -29,7 +29,7 @@ function structure(h: LabHost): string {
     '-c',
     'ip -d -o link show | sed -E "s/link\\/ether [0-9a-f:]+//; s/ qlen.*//; s/<[^>]*>//; s/^[0-9]+: //" | sort; ' +
       'ip -o addr show | grep -v " fe80::" | sed -E "s/^[0-9]+: //; s/valid_lft.*//" | sort; bridge fdb show | grep "^00:00:00:00:00:00" | sort; ' +
-      'find /etc/rosvpn /usr/local/lib/rosvpn /etc/openvpn /etc/systemd/system -type f | sed -E "s/[0-9A-F]{32}/SERIAL/" | sort; ' +
+      'find /etc/rosvpn /usr/local/lib/rosvpn /etc/openvpn /etc/systemd/system -type f | sed -E "s#certs_by_serial/[0-9A-F]+\\.pem#certs_by_serial/SERIAL.pem#" | sort; ' +
       'md5sum /usr/local/lib/rosvpn/* /etc/rosvpn/cyclonedds.xml /etc/openvpn/server/rosvpn.conf /etc/openvpn/client/rosvpn.conf /etc/systemd/system/rosvpn-*.service 2>/dev/null | sort',
   ]).stdout;
 }
