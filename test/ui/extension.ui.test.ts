@@ -239,10 +239,11 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
         }
         if (/Cloud gateway: cloud IP/.test(st.title) && !refused) {
           await vs.wb.typeInQuickInput('172.31.1.999');
+          // The box shows its prompt until validation answers; wait for the error itself.
           const after = await poll('the step refusing the value', async () => {
             const x = await vs.wb.quickInputState();
-            return x.message ? x : undefined;
-          }, 10_000);
+            return /172\.31\.1\.999/.test(x.message) ? x : undefined;
+          }, 15_000);
           assert.match(after.title, /Cloud gateway: cloud IP/, 'a bad value must not move on');
           assert.match(after.message, /172\.31\.1\.999/);
           await vs.shot('01-step-error');
