@@ -238,21 +238,33 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
           break;
         }
         if (/Cloud gateway: cloud IP/.test(st.title) && !refused) {
-          await vs.wb.typeInQuickInput('172.31.1.999');
-          // The box shows its prompt until validation answers; wait for the error itself.
-          const after = await poll('the step refusing the value', async () => {
-            const x = await vs.wb.quickInputState();
-            return /172\.31\.1\.999/.test(x.message) ? x : undefined;
-          }, 15_000);
-          assert.match(after.title, /Cloud gateway: cloud IP/, 'a bad value must not move on');
+          // The box gets its default value asynchronously: type until the value sticks and is judged.
+          const typed = async (value: string, judged: (message: string) => boolean) =>
+            poll(`the box to hold ${value}`, async () => {
+              const x = await vs.wb.quickInputState();
+              if (x.value !== value) {
+                await vs.wb.typeInQuickInput(value, false);
+                return undefined;
+              }
+              return judged(x.message) ? x : undefined;
+            }, 15_000);
+          await typed('172.31.1.999', (m) => /172\.31\.1\.999/.test(m));
+          await vs.page.keyboard.press('Enter');
+          await new Promise((r) => setTimeout(r, 1000));
+          const after = await vs.wb.quickInputState();
+          if (!/Cloud gateway: cloud IP/.test(after.title)) await vs.shot('01x-moved-on');
+          assert.match(after.title, /Cloud gateway: cloud IP/, `a bad value must not move on: ${JSON.stringify(after)}`);
           assert.match(after.message, /172\.31\.1\.999/);
           await vs.shot('01-step-error');
           refused = true;
           titles.pop();
-          await vs.wb.typeInQuickInput('172.31.1.41');
+          await typed('172.31.1.41', (m) => !/172\.31\.1\.41\b.*(not|must|outside)/.test(m) && !/999/.test(m));
+          await vs.page.keyboard.press('Enter');
           continue;
         }
         await vs.page.keyboard.press('Enter');
+        // Let the next step's box replace this one before reading it (a fast Enter can land on the next box).
+        await poll('the next step', async () => ((await vs.wb.quickInputState().catch(() => undefined))?.title !== st.title ? true : undefined), 10_000).catch(() => undefined);
       }
       assert.ok(refused, `never reached the cloud IP step: ${titles.join(' | ')}`);
       const j = await poll('rosvpn.json', async () => (fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined));
