@@ -9,6 +9,7 @@
 //   tsx test/vscode/runInCodeServer.ts        exit code = the suite's; ROSVPN_VSCODE_FAILING=1 runs a failing spec
 //   (after `npm run build:dev` and `node scripts/build-vscode-tests.js`: npm run test:vscode:code-server does all)
 //   env ROSVPN_VSCODE_TIMEOUT_MS (default 180000), ROSVPN_VSCODE_VERBOSE=1 (workbench console too)
+import { CHROMIUM_FLAGS } from '../ui/harness/browser';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -168,16 +169,7 @@ async function main(): Promise<number> {
     browser = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_FLAGS,
     });
     // The page may talk to code-server only.
     await browser.route(
