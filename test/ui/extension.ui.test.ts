@@ -123,12 +123,9 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       await vs.wb.treeInlineAction('Second instances', 'Add Second Instance');
       const values: string[] = [];
       for (let i = 0; i < 4; i++) {
-        const st = await poll('an input box', async () => {
-          const s = await vs.wb.quickInputState().catch(() => undefined);
-          return s && s.title.includes(`(${i + 1}/4)`) ? s : undefined;
-        });
+        // Every step has a suggested value: accept it once the box holds it.
+        const st = await vs.wb.acceptInputBox(new RegExp(`Add Second Instance \\(${i + 1}/4\\)`), (s) => s.value !== '');
         values.push(st.value);
-        await vs.page.keyboard.press('Enter');
       }
       assert.deepEqual(values.slice(0, 3), ['second-4', '172.31.1.15', '192.168.0.134/24']);
       const j = await poll('the fourth second in rosvpn.json', async () => {
@@ -259,12 +256,10 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
           refused = true;
           titles.pop();
           await typed('172.31.1.41', (m) => !/172\.31\.1\.41\b.*(not|must|outside)/.test(m) && !/999/.test(m));
-          await vs.page.keyboard.press('Enter');
+          await vs.wb.acceptInputBox(st.title);
           continue;
         }
-        await vs.page.keyboard.press('Enter');
-        // Let the next step's box replace this one before reading it (a fast Enter can land on the next box).
-        await poll('the next step', async () => ((await vs.wb.quickInputState().catch(() => undefined))?.title !== st.title ? true : undefined), 10_000).catch(() => undefined);
+        await vs.wb.acceptInputBox(st.title);
       }
       assert.ok(refused, `never reached the cloud IP step: ${titles.join(' | ')}`);
       const j = await poll('rosvpn.json', async () => (fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined));

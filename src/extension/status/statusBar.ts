@@ -17,12 +17,23 @@ export function registerStatusBar(
       item.hide();
       return;
     }
-    const values = [...deps.statuses.all.values()];
+    // Only the topology's current hosts count; a host never checked is not reported healthy.
+    const hosts = ['gateway', ...s.topology.seconds.map((x) => x.name), ...(s.topology.desktop ? ['desktop'] : [])];
+    const values = hosts.map((h) => deps.statuses.all.get(h));
     const bad = values.filter((v) => v === 'failed' || v === 'unreachable').length;
     const busy = values.includes('provisioning');
-    const known = values.length > 0;
-    item.text = busy ? '$(sync~spin) ROS VPN' : !known ? '$(circle-outline) ROS VPN' : bad ? `$(error) ROS VPN: ${bad} down` : '$(vm-active) ROS VPN: up';
-    item.tooltip = `${busy ? 'Provisioning…' : !known ? 'VPN state unknown' : bad ? `${bad} host(s) failed or unreachable` : 'Every host healthy'}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}. Click to check connectivity.`;
+    const healthy = values.filter((v) => v === 'healthy').length;
+    const known = values.some((v) => v !== undefined && v !== 'unknown');
+    const unchecked = hosts.length - healthy - bad;
+    item.text = busy ? '$(sync~spin) ROS VPN' : !known ? '$(circle-outline) ROS VPN' : bad ? `$(error) ROS VPN: ${bad} down` : unchecked ? `$(circle-outline) ROS VPN: ${healthy}/${hosts.length} up` : '$(vm-active) ROS VPN: up';
+    const summary = busy
+      ? 'Provisioning…'
+      : !known
+        ? 'VPN state unknown'
+        : `${healthy} of ${hosts.length} host(s) healthy${bad ? `, ${bad} failed or unreachable` : ''}${unchecked ? `, ${unchecked} not checked yet` : ''}`;
+    // Screen readers (and the browser tests) get the summary, not just the icon and count.
+    item.accessibilityInformation = { label: `ROS VPN: ${summary}` };
+    item.tooltip = `${summary}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}. Click to check connectivity.`;
     item.backgroundColor = bad ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     item.show();
   };

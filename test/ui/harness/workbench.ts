@@ -228,6 +228,40 @@ export class Workbench {
     };
   }
 
+  /**
+   * Waits for an input box whose title matches (and, if asked, whose value satisfies `ready`), presses
+   * Enter in that box itself, and waits until it closes or another box replaces it. Pressing Enter on the
+   * page instead races VS Code: focus may still be on the tree button that opened the box, or the Enter
+   * may land on the next box of a chain.
+   */
+  async acceptInputBox(
+    title: TextMatch,
+    ready: (s: { title: string; value: string; message: string }) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<{ title: string; placeholder: string; message: string; value: string }> {
+    const input = this.quickInput.locator('.quick-input-box input');
+    const st = await poll(
+      `an input box titled ${title}`,
+      async () => {
+        if (!(await this.quickInput.isVisible().catch(() => false))) return undefined;
+        const s = await this.quickInputState().catch(() => undefined);
+        return s && isLabel(s.title, title) && ready(s) ? s : undefined;
+      },
+      timeoutMs,
+    );
+    await input.press('Enter');
+    await poll(
+      `the input box "${st.title}" to be accepted`,
+      async () => {
+        if (!(await this.quickInput.isVisible().catch(() => false))) return true;
+        const s = await this.quickInputState().catch(() => undefined);
+        return s && s.title !== st.title ? true : undefined;
+      },
+      timeoutMs,
+    );
+    return st;
+  }
+
   // ---- activity bar, views and custom trees ----------------------------------------------------------
 
   /** Activity bar entries (view container titles). */
