@@ -7,6 +7,7 @@ import { loadTopology, serializeTopology } from '../core/topology/file';
 import { starterTopology, topologyFromEnv } from '../core/topology/init';
 import { CLIENT_PROFILE_NAME, Diagnostic, Role, TOPOLOGY_FILE, ValidTopology } from '../core/topology/types';
 import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, SshFlags } from './remote';
+import { cloudCommand } from './cloud';
 import { formatDiagnostic, hasErrors, validateTopology } from '../core/topology/validate';
 import schema from '../../schemas/rosvpn.schema.json';
 import { version } from '../../package.json';
@@ -58,6 +59,15 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
   check [FILE] [--host NAME] [--json]
       Per host: reachable, bridge up, tunnel up, OpenVPN connected, and every other host's robot-subnet
       address reachable across the bridge. Exit 0 only when every host is healthy.
+
+In EC2 (AWS SDK; credentials and region from the standard AWS chain, SSO profiles included):
+  cloud plan|up|status|down [FILE] [--region R] [--profile P] [--instance-type T] [--key-name K]
+        [--ami ID] [--subnet ID] [--ssh-cidr CIDR] [--openvpn-cidr CIDR] [--yes] [--no-wait-ssh]
+      plan: what would be created or reused and the API calls, before anything is spent. up: a DryRun
+      permission check, then the security group rosvpn-<name>, one instance per cloud host at its cloud
+      IP (newest Canonical Ubuntu 24.04 unless --ami), an Elastic IP on the gateway; reruns reuse what
+      the tags find. status: the tagged instances and their state. down: terminate, release, delete,
+      after confirmation; on a failure it lists what is still there and billed.
 
 SSH options (for the commands above):
   --accept-new         Record unknown host keys (otherwise: ask on a terminal, refuse without one)
@@ -254,7 +264,41 @@ function help(io: CliIo): number {
   return EXIT_OK;
 }
 
+async function cmdCloud(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    region: { type: 'string' },
+    profile: { type: 'string' },
+    'instance-type': { type: 'string' },
+    'key-name': { type: 'string' },
+    ami: { type: 'string' },
+    subnet: { type: 'string' },
+    'ssh-cidr': { type: 'string' },
+    'openvpn-cidr': { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+    'no-wait-ssh': { type: 'boolean' },
+  });
+  if (values.help) return help(io);
+  const [sub, ...rest] = positionals;
+  if (!sub || !['plan', 'up', 'status', 'down'].includes(sub)) throw new UsageError('cloud needs plan, up, status or down');
+  const t = await loadValid(io, topologyPath(io, rest));
+  if (!t) return EXIT_FAIL;
+  const str = (k: string) => values[k] as string | undefined;
+  return cloudCommand(io, sub, t, {
+    region: str('region'),
+    profile: str('profile'),
+    instanceType: str('instance-type'),
+    keyName: str('key-name'),
+    ami: str('ami'),
+    subnet: str('subnet'),
+    sshCidr: str('ssh-cidr'),
+    openvpnCidr: str('openvpn-cidr'),
+    yes: !!values.yes,
+    waitSsh: !values['no-wait-ssh'],
+  });
+}
+
 const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> = {
+  cloud: cmdCloud,
   init: cmdInit,
   validate: cmdValidate,
   render: cmdRender,

@@ -1,0 +1,112 @@
+// `rosvpn cloud plan|up|status|down`: the EC2 side of a topology. The AWS SDK loads only here.
+import type { CloudSettings } from '../core/ec2/model';
+import type { ValidTopology } from '../core/topology/types';
+import { askYesNo, canPrompt } from './prompt';
+
+// Loaded on first use (require, which the bundle evaluates lazily and tsx resolves in tests), so that
+// commands without EC2 never load the AWS SDK.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const ec2 = {
+  model: () => require('../core/ec2/model') as typeof import('../core/ec2/model'),
+  client: () => require('../core/ec2/client') as typeof import('../core/ec2/client'),
+  discover: () => require('../core/ec2/discover') as typeof import('../core/ec2/discover'),
+  up: () => require('../core/ec2/up') as typeof import('../core/ec2/up'),
+  down: () => require('../core/ec2/down') as typeof import('../core/ec2/down'),
+};
+
+export interface CloudIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface CloudFlags {
+  region?: string;
+  profile?: string;
+  instanceType?: string;
+  keyName?: string;
+  ami?: string;
+  subnet?: string;
+  sshCidr?: string;
+  openvpnCidr?: string;
+  yes?: boolean;
+  waitSsh?: boolean;
+}
+
+export async function cloudSettings(f: CloudFlags): Promise<CloudSettings> {
+  const { CLOUD_DEFAULTS } = ec2.model();
+  const region = f.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error('no AWS region: pass --region (e.g. --region us-west-2) or set AWS_REGION');
+  return {
+    region,
+    profile: f.profile,
+    instanceType: f.instanceType ?? CLOUD_DEFAULTS.instanceType,
+    keyName: f.keyName,
+    amiId: f.ami,
+    subnetId: f.subnet,
+    sshCidr: f.sshCidr ?? CLOUD_DEFAULTS.sshCidr,
+    openvpnCidr: f.openvpnCidr ?? CLOUD_DEFAULTS.openvpnCidr,
+  };
+}
+
+async function confirm(io: CloudIo, f: CloudFlags, question: string): Promise<boolean> {
+  if (f.yes) return true;
+  if (!canPrompt()) {
+    io.err(`${question} — not confirmed: rerun with --yes to proceed without a prompt`);
+    return false;
+  }
+  return askYesNo(question);
+}
+
+export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f: CloudFlags): Promise<number> {
+  const s = await cloudSettings(f);
+  const { createEc2Client, waitRunning, waitSsh, waitTerminated } = ec2.client();
+  const client = createEc2Client(s);
+  try {
+    if (sub === 'plan' || sub === 'up') {
+      const { discover, planCloud } = ec2.discover();
+      const plan = planCloud(t, s, await discover(client, t, s));
+      io.out(`plan for topology ${t.name} in ${s.region}:`);
+      for (const p of plan) io.out(`  ${p.action.padEnd(6)} ${p.resource}: ${p.detail}${p.calls.length ? `  [${p.calls.join(', ')}]` : ''}`);
+      const creates = plan.filter((p) => p.action !== 'reuse').length;
+      io.out(creates ? `${creates} change(s). Instances and the Elastic IP are billed by AWS from creation until 'rosvpn cloud down'.` : 'nothing to create: everything exists.');
+      if (sub === 'plan' || !creates) return 0;
+      if (!(await confirm(io, f, `create and start these resources in ${s.region}?`))) return 1;
+      const { cloudUp } = ec2.up();
+      const r = await cloudUp(client, t, s, {
+        onEvent: (l) => io.out(l),
+        waitRunning,
+        waitSsh: f.waitSsh === false ? async () => undefined : (a) => waitSsh(a),
+      });
+      io.out(`up: gateway ${r.instances.gateway} at ${r.publicIp}; ${Object.keys(r.instances).length} instance(s) in ${r.groupId}`);
+      return 0;
+    }
+    if (sub === 'status') {
+      const { cloudStatus } = ec2.down();
+      const st = await cloudStatus(client, t);
+      if (!st.instances.length && !st.address && !st.groupId) io.out(`nothing of topology ${t.name} in ${s.region}`);
+      for (const i of st.instances) io.out(`${i.host.padEnd(12)} ${i.role.padEnd(8)} ${i.id.padEnd(20)} ${i.state.padEnd(10)} ${i.privateIp ?? ''} ${i.publicIp ?? ''}`.trimEnd());
+      if (st.address) io.out(`Elastic IP ${st.address.publicIp} (${st.address.allocationId})${st.address.instanceId ? ` on ${st.address.instanceId}` : ', not associated (still billed)'}`);
+      if (st.groupId) io.out(`security group ${st.groupId}`);
+      return 0;
+    }
+    if (sub === 'down') {
+      if (!(await confirm(io, f, `terminate every instance of topology ${t.name}, release its Elastic IP and delete its security group in ${s.region}?`))) return 1;
+      const { cloudDown } = ec2.down();
+      const r = await cloudDown(client, t, s.region, { onEvent: (l) => io.out(l), waitTerminated });
+      if (r.ok) {
+        io.out('down: nothing of this topology is left in EC2');
+        return 0;
+      }
+      io.err(`down: FAILED: ${r.error}`);
+      io.err('still there:');
+      for (const x of r.remaining) io.err(`  ${x}`);
+      return 1;
+    }
+    throw new Error(`unknown cloud command '${sub}': use plan, up, status or down`);
+  } catch (e) {
+    io.err(`cloud ${sub}: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    client.destroy();
+  }
+}
