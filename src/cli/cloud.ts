@@ -1,6 +1,7 @@
 // `rosvpn cloud plan|up|status|down`: the EC2 side of a topology. The AWS SDK loads only here.
 import type { CloudSettings } from '../core/ec2/model';
 import type { ValidTopology } from '../core/topology/types';
+import * as path from 'node:path';
 import { askYesNo, canPrompt } from './prompt';
 
 // Loaded on first use (require, which the bundle evaluates lazily and tsx resolves in tests), so that
@@ -12,6 +13,7 @@ const ec2 = {
   discover: () => require('../core/ec2/discover') as typeof import('../core/ec2/discover'),
   up: () => require('../core/ec2/up') as typeof import('../core/ec2/up'),
   down: () => require('../core/ec2/down') as typeof import('../core/ec2/down'),
+  power: () => require('../core/ec2/power') as typeof import('../core/ec2/power'),
 };
 
 export interface CloudIo {
@@ -30,6 +32,8 @@ export interface CloudFlags {
   openvpnCidr?: string;
   yes?: boolean;
   waitSsh?: boolean;
+  /** start/stop: these host labels only (default: every cloud host). */
+  hosts?: string[];
 }
 
 export async function cloudSettings(f: CloudFlags): Promise<CloudSettings> {
@@ -57,7 +61,22 @@ async function confirm(io: CloudIo, f: CloudFlags, question: string): Promise<bo
   return askYesNo(question);
 }
 
-export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f: CloudFlags): Promise<number> {
+/** Writes instance ids and the Elastic IP into the topology file, keeping everything else in it. */
+async function writeBack(io: CloudIo, file: string, t: ValidTopology, up: { instances: Record<string, string>; publicIp: string }): Promise<void> {
+  const { cloudWriteBack } = require('../core/ec2/writeBack') as typeof import('../core/ec2/writeBack');
+  const { applyTopologyEdit, loadTopology, writeTopologyFile } = require('../core/topology/file') as typeof import('../core/topology/file');
+  const w = cloudWriteBack(t, up);
+  const name = path.basename(file);
+  if (w.changes.length) {
+    const loaded = await loadTopology(file);
+    await writeTopologyFile(file, applyTopologyEdit(loaded.raw as Record<string, unknown>, w.edit));
+    io.out(`wrote into ${name}:`);
+    for (const c of w.changes) io.out(`  ${c}`);
+  } else io.out(`${name} already holds the instance ids and the public address`);
+  for (const n of w.notes) io.out(`note: ${n}`);
+}
+
+export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, file: string, f: CloudFlags): Promise<number> {
   const s = await cloudSettings(f);
   const { createEc2Client, waitRunning, waitSsh, waitTerminated } = ec2.client();
   const client = createEc2Client(s);
@@ -69,8 +88,9 @@ export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f
       for (const p of plan) io.out(`  ${p.action.padEnd(6)} ${p.resource}: ${p.detail}${p.calls.length ? `  [${p.calls.join(', ')}]` : ''}`);
       const creates = plan.filter((p) => p.action !== 'reuse').length;
       io.out(creates ? `${creates} change(s). Instances and the Elastic IP are billed by AWS from creation until 'rosvpn cloud down'.` : 'nothing to create: everything exists.');
-      if (sub === 'plan' || !creates) return 0;
-      if (!(await confirm(io, f, `create and start these resources in ${s.region}?`))) return 1;
+      if (sub === 'plan') return 0;
+      // A rerun with nothing to create costs nothing: it still checks the rules and writes the ids back.
+      if (creates && !(await confirm(io, f, `create and start these resources in ${s.region}?`))) return 1;
       const { cloudUp } = ec2.up();
       const r = await cloudUp(client, t, s, {
         onEvent: (l) => io.out(l),
@@ -78,15 +98,24 @@ export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f
         waitSsh: f.waitSsh === false ? async () => undefined : (a) => waitSsh(a),
       });
       io.out(`up: gateway ${r.instances.gateway} at ${r.publicIp}; ${Object.keys(r.instances).length} instance(s) in ${r.groupId}`);
+      await writeBack(io, file, t, r);
       return 0;
     }
     if (sub === 'status') {
       const { cloudStatus } = ec2.down();
-      const st = await cloudStatus(client, t);
+      const st = await cloudStatus(client, t, s.region);
       if (!st.instances.length && !st.address && !st.groupId) io.out(`nothing of topology ${t.name} in ${s.region}`);
       for (const i of st.instances) io.out(`${i.host.padEnd(12)} ${i.role.padEnd(8)} ${i.id.padEnd(20)} ${i.state.padEnd(10)} ${i.privateIp ?? ''} ${i.publicIp ?? ''}`.trimEnd());
       if (st.address) io.out(`Elastic IP ${st.address.publicIp} (${st.address.allocationId})${st.address.instanceId ? ` on ${st.address.instanceId}` : ', not associated (still billed)'}`);
       if (st.groupId) io.out(`security group ${st.groupId}`);
+      return 0;
+    }
+    if (sub === 'start' || sub === 'stop') {
+      const { setPower } = ec2.power();
+      const r = await setPower(client, t, sub, s.region, f.hosts);
+      for (const c of r.changed) io.out(`${sub === 'start' ? 'starting' : 'stopping'} ${c.host} (${c.id}, was ${c.from})`);
+      for (const u of r.unchanged) io.out(`${u.host} (${u.id}) is already ${u.state}`);
+      if (sub === 'stop' && r.changed.length) io.out('stopped instances keep their disks (billed) and the Elastic IP stays allocated (billed while idle); rosvpn cloud down removes both');
       return 0;
     }
     if (sub === 'down') {
@@ -102,7 +131,7 @@ export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f
       for (const x of r.remaining) io.err(`  ${x}`);
       return 1;
     }
-    throw new Error(`unknown cloud command '${sub}': use plan, up, status or down`);
+    throw new Error(`unknown cloud command '${sub}': use plan, up, status, start, stop or down`);
   } catch (e) {
     io.err(`cloud ${sub}: ${(e as Error).message}`);
     return 1;

@@ -61,13 +61,16 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       address reachable across the bridge. Exit 0 only when every host is healthy.
 
 In EC2 (AWS SDK; credentials and region from the standard AWS chain, SSO profiles included):
-  cloud plan|up|status|down [FILE] [--region R] [--profile P] [--instance-type T] [--key-name K]
-        [--ami ID] [--subnet ID] [--ssh-cidr CIDR] [--openvpn-cidr CIDR] [--yes] [--no-wait-ssh]
+  cloud plan|up|status|start|stop|down [FILE] [--region R] [--profile P] [--instance-type T]
+        [--key-name K] [--ami ID] [--subnet ID] [--ssh-cidr CIDR] [--openvpn-cidr CIDR] [--yes]
+        [--no-wait-ssh] [--host NAME]...
       plan: what would be created or reused and the API calls, before anything is spent. up: a DryRun
       permission check, then the security group rosvpn-<name>, one instance per cloud host at its cloud
-      IP (newest Canonical Ubuntu 24.04 unless --ami), an Elastic IP on the gateway; reruns reuse what
-      the tags find. status: the tagged instances and their state. down: terminate, release, delete,
-      after confirmation; on a failure it lists what is still there and billed.
+      IP (newest Canonical Ubuntu 24.04 unless --ami; --key-name needed to launch), an Elastic IP on
+      the gateway; waits for SSH, then writes instance ids and the Elastic IP (publicAddress) into FILE;
+      reruns reuse what the tags find. status: the tagged instances and their state. start/stop: every
+      cloud host, or the --host ones. down: terminate, release, delete, after confirmation; on a
+      failure it lists what is still there and billed.
 
 SSH options (for the commands above):
   --accept-new         Record unknown host keys (otherwise: ask on a terminal, refuse without one)
@@ -276,14 +279,16 @@ async function cmdCloud(io: CliIo, args: string[]): Promise<number> {
     'openvpn-cidr': { type: 'string' },
     yes: { type: 'boolean', short: 'y' },
     'no-wait-ssh': { type: 'boolean' },
+    host: { type: 'string', multiple: true },
   });
   if (values.help) return help(io);
   const [sub, ...rest] = positionals;
-  if (!sub || !['plan', 'up', 'status', 'down'].includes(sub)) throw new UsageError('cloud needs plan, up, status or down');
-  const t = await loadValid(io, topologyPath(io, rest));
+  if (!sub || !['plan', 'up', 'status', 'start', 'stop', 'down'].includes(sub)) throw new UsageError('cloud needs plan, up, status, start, stop or down');
+  const file = topologyPath(io, rest);
+  const t = await loadValid(io, file);
   if (!t) return EXIT_FAIL;
   const str = (k: string) => values[k] as string | undefined;
-  return cloudCommand(io, sub, t, {
+  return cloudCommand(io, sub, t, file, {
     region: str('region'),
     profile: str('profile'),
     instanceType: str('instance-type'),
@@ -294,6 +299,7 @@ async function cmdCloud(io: CliIo, args: string[]): Promise<number> {
     openvpnCidr: str('openvpn-cidr'),
     yes: !!values.yes,
     waitSsh: !values['no-wait-ssh'],
+    ...(values.host ? { hosts: values.host as unknown as string[] } : {}),
   });
 }
 

@@ -23,6 +23,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { run } from '../../src/cli/main';
 
+// A 17-hex-digit instance id per private IP, e.g. 172.31.1.11 -> i-0000000000000000b.
+const idFor = (ip: string) => `i-${Number(ip.split('.')[3]).toString(16).padStart(17, '0')}`;
 const awsError = (name: string) => Object.assign(new Error(name), { name, $metadata: {} });
 
 describe('rosvpn cloud (mocked SDK client)', () => {
@@ -63,8 +65,11 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     for (const C of [CreateSecurityGroupCommand, RunInstancesCommand, AllocateAddressCommand]) ec2.on(C as never, { DryRun: true }).rejects(awsError('DryRunOperation'));
     ec2.on(CreateSecurityGroupCommand, { GroupName: 'rosvpn-demo' }).resolves({ GroupId: 'sg-1' });
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({});
-    ec2.on(RunInstancesCommand).callsFake((input) => ({ Instances: [{ InstanceId: `i-${input.NetworkInterfaces[0].PrivateIpAddress}` }] }));
-    ec2.on(AllocateAddressCommand).resolves({ AllocationId: 'eipalloc-1', PublicIp: '44.232.53.80' });
+    ec2.on(RunInstancesCommand).callsFake((input) => {
+      if (input.DryRun) throw awsError('DryRunOperation');
+      return { Instances: [{ InstanceId: idFor(input.NetworkInterfaces[0].PrivateIpAddress) }] };
+    });
+    ec2.on(AllocateAddressCommand).resolves({ AllocationId: 'eipalloc-1', PublicIp: '203.0.113.10' });
     ec2.on(AssociateAddressCommand).resolves({});
   });
 
@@ -84,16 +89,41 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     assert.deepEqual(mutating(), []);
   });
 
-  it('up --yes creates group, instances and Elastic IP, waiting for them to run', async () => {
+  it('up without a key pair refuses before any call that costs, naming the setting and the flag', async () => {
+    const before = fs.readFileSync(file, 'utf8');
     const r = await cli('up', '--yes', '--no-wait-ssh');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no EC2 key pair.*rosvpn\.aws\.keyName.*--key-name/);
+    assert.deepEqual(mutating(), []);
+    assert.equal(fs.readFileSync(file, 'utf8'), before);
+  });
+
+  it('up --yes creates group, instances and Elastic IP, waits for them, and writes ids and the address into rosvpn.json', async () => {
+    const before = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots');
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /up: gateway i-172\.31\.1\.11 at 44\.232\.53\.80/);
+    assert.match(r.out, /up: gateway i-0000000000000000b at 203\.0\.113\.10/);
     assert.ok(ec2.commandCalls(DescribeInstancesCommand).some((c) => c.args[0].input.InstanceIds?.length === 2), 'waited for both instances');
+    const after = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(after.gateway.instanceId, 'i-0000000000000000b');
+    assert.equal(after.gateway.publicAddress, '203.0.113.10');
+    assert.equal(after.seconds[0].instanceId, 'i-0000000000000000c');
+    // The ssh alias is the user's: kept, with a note on where it must point.
+    assert.equal(after.gateway.host, 'ros-openvpn');
+    assert.match(r.out, /note: gateway\.host is 'ros-openvpn': make sure it reaches 203\.0\.113\.10/);
+    // Everything else in the file is as it was.
+    const strip = (j: { gateway: Record<string, unknown>; seconds: Record<string, unknown>[] }) => {
+      delete j.gateway.instanceId;
+      delete j.gateway.publicAddress;
+      for (const x of j.seconds) delete x.instanceId;
+      return j;
+    };
+    assert.deepEqual(strip(after), strip(before));
   });
 
   it('an unauthorized DryRun names the IAM action and creates nothing', async () => {
     ec2.on(RunInstancesCommand, { DryRun: true }).rejects(awsError('UnauthorizedOperation'));
-    const r = await cli('up', '--yes', '--no-wait-ssh');
+    const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots');
     assert.equal(r.code, 1);
     assert.match(r.err, /ec2:RunInstances/);
     assert.deepEqual(ec2.commandCalls(RunInstancesCommand).filter((c) => !c.args[0].input.DryRun), []);

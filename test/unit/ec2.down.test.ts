@@ -8,10 +8,13 @@ import {
   DescribeSecurityGroupsCommand,
   EC2Client,
   ReleaseAddressCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { cloudDown, cloudStatus } from '../../src/core/ec2/down';
+import { setPower } from '../../src/core/ec2/power';
 import { loadFixture } from '../support/fixtures';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -41,10 +44,27 @@ describe('EC2: cloud status and down (mocked SDK client)', () => {
   });
 
   it('status lists the tagged instances with their state, the Elastic IP and the group', async () => {
-    const st = await cloudStatus(client, t);
+    const st = await cloudStatus(client, t, 'us-west-2');
     assert.deepEqual(st.instances.map((i) => `${i.host} ${i.role} ${i.id} ${i.state}`), ['gateway gateway i-gw running', 'second second i-s stopped']);
     assert.deepEqual(st.address, { allocationId: 'eipalloc-1', publicIp: '44.232.53.80', instanceId: 'i-gw' });
     assert.equal(st.groupId, 'sg-1');
+  });
+
+  it('stop stops only the running instance; start starts only the stopped one; an unknown host is refused', async () => {
+    ec2.on(StopInstancesCommand).resolves({});
+    ec2.on(StartInstancesCommand).resolves({});
+    const stop = await setPower(client, t, 'stop', 'us-west-2');
+    assert.deepEqual(stop.changed, [{ host: 'gateway', id: 'i-gw', from: 'running' }]);
+    assert.deepEqual(ec2.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds), [['i-gw']]);
+    const start = await setPower(client, t, 'start', 'us-west-2', ['second']);
+    assert.deepEqual(start.changed, [{ host: 'second', id: 'i-s', from: 'stopped' }]);
+    assert.deepEqual(ec2.commandCalls(StartInstancesCommand).map((c) => c.args[0].input.InstanceIds), [['i-s']]);
+    await assert.rejects(setPower(client, t, 'start', 'us-west-2', ['nope']), /no instance of topology demo for nope/);
+  });
+
+  it('a refused StopInstances names the IAM action', async () => {
+    ec2.on(StopInstancesCommand).rejects(awsError('UnauthorizedOperation'));
+    await assert.rejects(setPower(client, t, 'stop', 'us-west-2'), /ec2:StopInstances/);
   });
 
   it('down: instances, then (after they terminate) the Elastic IP, then the group', async () => {

@@ -101,7 +101,7 @@ export function planCloud(t: ValidTopology, s: CloudSettings, d: Discovery): Pla
     const found = d.instances.get(h.label);
     if (found && found.state === 'stopped') steps.push({ action: 'start', resource: `instance ${h.label} (${found.id})`, detail: `stopped; ${h.privateIp}`, calls: ['StartInstances'] });
     else if (found) steps.push({ action: 'reuse', resource: `instance ${h.label} (${found.id})`, detail: `${found.state}; ${found.privateIp ?? h.privateIp}`, calls: [] });
-    else steps.push({ action: 'create', resource: `instance ${h.label}`, detail: `${s.instanceType}, ${d.image.name}, private IP ${h.privateIp}, key pair ${s.keyName ?? '(none)'}`, calls: ['RunInstances'] });
+    else steps.push({ action: 'create', resource: `instance ${h.label}`, detail: `${s.instanceType}, ${d.image.name}, private IP ${h.privateIp}, key pair ${s.keyName ?? '(none: up refuses; set a key pair)'}`, calls: ['RunInstances'] });
   }
   steps.push(
     d.address

@@ -20,14 +20,25 @@ export interface CloudStatus {
   groupId?: string;
 }
 
-export async function cloudStatus(client: EC2Client, t: ValidTopology): Promise<CloudStatus> {
+export async function cloudStatus(client: EC2Client, t: ValidTopology, region: string): Promise<CloudStatus> {
+  let step = 'DescribeInstancesCommand';
+  try {
+    return await statusOf(client, t, (s) => (step = s));
+  } catch (e) {
+    throw describeEc2Error(e, step, region);
+  }
+}
+
+async function statusOf(client: EC2Client, t: ValidTopology, at: (step: string) => void): Promise<CloudStatus> {
   const tagged = [{ Name: `tag:${TAG_TOPOLOGY}`, Values: [t.name] }];
   const res = (await client.send(new DescribeInstancesCommand({ Filters: [...tagged, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] }] }))).Reservations ?? [];
   const tag = (i: { Tags?: { Key?: string; Value?: string }[] }, k: string) => i.Tags?.find((x) => x.Key === k)?.Value ?? '?';
   const instances = res.flatMap((r) => r.Instances ?? []).filter((i) => i.InstanceId).map((i) => ({
     host: tag(i, TAG_HOST), role: tag(i, TAG_ROLE), id: i.InstanceId as string, state: i.State?.Name ?? 'unknown', privateIp: i.PrivateIpAddress, publicIp: i.PublicIpAddress,
   }));
+  at('DescribeAddressesCommand');
   const a = ((await client.send(new DescribeAddressesCommand({ Filters: tagged }))).Addresses ?? []).find((x) => x.AllocationId);
+  at('DescribeSecurityGroupsCommand');
   const g = ((await client.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [securityGroupName(t)] }] }))).SecurityGroups ?? [])[0];
   return {
     instances,
@@ -51,7 +62,7 @@ export interface DownOptions {
 }
 
 export async function cloudDown(client: EC2Client, t: ValidTopology, region: string, o: DownOptions): Promise<DownResult> {
-  const st = await cloudStatus(client, t);
+  const st = await cloudStatus(client, t, region);
   const done: string[] = [];
   const left = {
     instances: st.instances.filter((i) => i.state !== 'shutting-down'),

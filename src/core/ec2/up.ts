@@ -12,7 +12,7 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import type { ValidTopology } from '../topology/types';
-import { discover, type Discovery } from './discover';
+import { CloudError, discover, type Discovery } from './discover';
 import { describeEc2Error } from './errors';
 import { cloudHosts, ingressRules, resourceTags, securityGroupName, type CloudSettings } from './model';
 
@@ -75,6 +75,13 @@ export async function cloudUp(client: EC2Client, t: ValidTopology, s: CloudSetti
   const d = await discover(client, t, s);
   const hosts = cloudHosts(t);
   const missing = hosts.filter((h) => !d.instances.has(h.label));
+  // Without a key pair the new instances could never be provisioned over SSH: refuse before any cost.
+  if (missing.length && !s.keyName) {
+    throw new CloudError(
+      `no EC2 key pair for the new instance(s) ${missing.map((h) => h.label).join(', ')}: set rosvpn.aws.keyName (VS Code) or pass --key-name NAME (CLI), naming a key pair of ${s.region} whose private key ssh uses`,
+      'CONFIG',
+    );
+  }
 
   // Permissions first: nothing is created (or billed) unless every mutating call would be allowed.
   say('checking permissions (DryRun)');

@@ -27,6 +27,8 @@ export interface GatewayConfig extends HostBase {
   vpnIp: string;
   openvpnPort: number;
   openvpnProto: 'udp' | 'tcp';
+  /** EC2 instance id, written by `rosvpn cloud up` (informational: the cloud commands find instances by tag). */
+  instanceId?: string;
 }
 
 export interface SecondConfig extends HostBase {
@@ -35,6 +37,8 @@ export interface SecondConfig extends HostBase {
   cloudIp: string;
   /** Static address of this host's `rosbridge` in the robot subnet, CIDR (ROSVPN_SECOND_VPN_IP). */
   vpnIp: string;
+  /** EC2 instance id, written by `rosvpn cloud up`. */
+  instanceId?: string;
 }
 
 export type DesktopAddressing = 'dhcp' | 'static';

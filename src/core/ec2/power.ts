@@ -1,0 +1,38 @@
+// Start and stop a topology's instances (found by their tags), e.g. to stop paying for compute overnight.
+// A stopped instance keeps its disk and private IP; the gateway keeps its Elastic IP (billed while idle).
+import { StartInstancesCommand, StopInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { ValidTopology } from '../topology/types';
+import { cloudStatus } from './down';
+import { CloudError } from './discover';
+import { describeEc2Error } from './errors';
+
+export type PowerAction = 'start' | 'stop';
+
+export interface PowerResult {
+  /** Instances a call was made for: host label, id and the state before. */
+  changed: { host: string; id: string; from: string }[];
+  /** Hosts already in the wanted state (or on their way there). */
+  unchanged: { host: string; id: string; state: string }[];
+}
+
+/** Starts or stops the instances of `hosts` (host labels; default: every cloud host of the topology). */
+export async function setPower(client: EC2Client, t: ValidTopology, action: PowerAction, region: string, hosts?: string[]): Promise<PowerResult> {
+  const st = await cloudStatus(client, t, region);
+  const wanted = hosts ?? st.instances.map((i) => i.host);
+  const missing = wanted.filter((h) => !st.instances.some((i) => i.host === h));
+  if (missing.length) throw new CloudError(`no instance of topology ${t.name} for ${missing.join(', ')} in ${region}: launch it with 'rosvpn cloud up' (or "ROS VPN: Launch Cloud Instances")`, 'CONFIG');
+  const target = st.instances.filter((i) => wanted.includes(i.host));
+  const done = action === 'start' ? ['pending', 'running'] : ['stopping', 'stopped'];
+  const changed = target.filter((i) => !done.includes(i.state));
+  const unchanged = target.filter((i) => done.includes(i.state)).map((i) => ({ host: i.host, id: i.id, state: i.state }));
+  if (changed.length) {
+    const ids = changed.map((i) => i.id);
+    const command = action === 'start' ? new StartInstancesCommand({ InstanceIds: ids }) : new StopInstancesCommand({ InstanceIds: ids });
+    try {
+      await client.send(command as never);
+    } catch (e) {
+      throw describeEc2Error(e, command.constructor.name, region);
+    }
+  }
+  return { changed: changed.map((i) => ({ host: i.host, id: i.id, from: i.state })), unchanged };
+}
