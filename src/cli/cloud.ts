@@ -37,19 +37,12 @@ export interface CloudFlags {
 }
 
 export async function cloudSettings(f: CloudFlags): Promise<CloudSettings> {
-  const { CLOUD_DEFAULTS } = ec2.model();
-  const region = f.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new Error('no AWS region: pass --region (e.g. --region us-west-2) or set AWS_REGION');
-  return {
-    region,
-    profile: f.profile,
-    instanceType: f.instanceType ?? CLOUD_DEFAULTS.instanceType,
-    keyName: f.keyName,
-    amiId: f.ami,
-    subnetId: f.subnet,
-    sshCidr: f.sshCidr ?? CLOUD_DEFAULTS.sshCidr,
-    openvpnCidr: f.openvpnCidr ?? CLOUD_DEFAULTS.openvpnCidr,
-  };
+  const { resolveCloudSettings, flagName } = require('../core/ec2/settings') as typeof import('../core/ec2/settings');
+  return resolveCloudSettings(
+    { region: f.region, profile: f.profile, instanceType: f.instanceType, keyName: f.keyName, amiId: f.ami, subnetId: f.subnet, sshCidr: f.sshCidr, openvpnCidr: f.openvpnCidr },
+    flagName,
+    process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+  );
 }
 
 async function confirm(io: CloudIo, f: CloudFlags, question: string): Promise<boolean> {
@@ -61,18 +54,16 @@ async function confirm(io: CloudIo, f: CloudFlags, question: string): Promise<bo
   return askYesNo(question);
 }
 
-/** Writes instance ids and the Elastic IP into the topology file, keeping everything else in it. */
-async function writeBack(io: CloudIo, file: string, t: ValidTopology, up: { instances: Record<string, string>; publicIp: string }): Promise<void> {
-  const { cloudWriteBack } = require('../core/ec2/writeBack') as typeof import('../core/ec2/writeBack');
+/** Writes what `up` learnt (or `down` ended) into the topology file, keeping everything else in it. */
+async function applyWriteBack(io: CloudIo, file: string, w: import('../core/ec2/writeBack').WriteBack): Promise<void> {
   const { applyTopologyEdit, loadTopology, writeTopologyFile } = require('../core/topology/file') as typeof import('../core/topology/file');
-  const w = cloudWriteBack(t, up);
   const name = path.basename(file);
   if (w.changes.length) {
     const loaded = await loadTopology(file);
     await writeTopologyFile(file, applyTopologyEdit(loaded.raw as Record<string, unknown>, w.edit));
     io.out(`wrote into ${name}:`);
     for (const c of w.changes) io.out(`  ${c}`);
-  } else io.out(`${name} already holds the instance ids and the public address`);
+  } else io.out(`${name}: nothing to change`);
   for (const n of w.notes) io.out(`note: ${n}`);
 }
 
@@ -82,12 +73,10 @@ export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f
   const client = createEc2Client(s);
   try {
     if (sub === 'plan' || sub === 'up') {
-      const { discover, planCloud } = ec2.discover();
+      const { discover, planCloud, planLines, planChanges } = ec2.discover();
       const plan = planCloud(t, s, await discover(client, t, s));
-      io.out(`plan for topology ${t.name} in ${s.region}:`);
-      for (const p of plan) io.out(`  ${p.action.padEnd(6)} ${p.resource}: ${p.detail}${p.calls.length ? `  [${p.calls.join(', ')}]` : ''}`);
-      const creates = plan.filter((p) => p.action !== 'reuse').length;
-      io.out(creates ? `${creates} change(s). Instances and the Elastic IP are billed by AWS from creation until 'rosvpn cloud down'.` : 'nothing to create: everything exists.');
+      for (const line of planLines(t, s, plan)) io.out(line);
+      const creates = planChanges(plan);
       if (sub === 'plan') return 0;
       // A rerun with nothing to create costs nothing: it still checks the rules and writes the ids back.
       if (creates && !(await confirm(io, f, `create and start these resources in ${s.region}?`))) return 1;
@@ -98,7 +87,7 @@ export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f
         waitSsh: f.waitSsh === false ? async () => undefined : (a) => waitSsh(a),
       });
       io.out(`up: gateway ${r.instances.gateway} at ${r.publicIp}; ${Object.keys(r.instances).length} instance(s) in ${r.groupId}`);
-      await writeBack(io, file, t, r);
+      await applyWriteBack(io, file, (require('../core/ec2/writeBack') as typeof import('../core/ec2/writeBack')).cloudWriteBack(t, r));
       return 0;
     }
     if (sub === 'status') {
@@ -124,6 +113,7 @@ export async function cloudCommand(io: CloudIo, sub: string, t: ValidTopology, f
       const r = await cloudDown(client, t, s.region, { onEvent: (l) => io.out(l), waitTerminated });
       if (r.ok) {
         io.out('down: nothing of this topology is left in EC2');
+        await applyWriteBack(io, file, (require('../core/ec2/writeBack') as typeof import('../core/ec2/writeBack')).cloudForget(t));
         return 0;
       }
       io.err(`down: FAILED: ${r.error}`);

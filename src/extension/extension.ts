@@ -1,6 +1,9 @@
 // Wires the features together; each feature lives in its own folder. Activation does no SSH or EC2 work:
-// ssh2 and the provisioning code load on the first command that needs them (see ssh/sshService.ts).
+// ssh2 and the provisioning code load on the first command that needs them (see ssh/sshService.ts), the
+// AWS SDK on the first cloud command (see cloud/cloudCommands.ts).
 import * as vscode from 'vscode';
+import { cloudCommands } from './cloud/cloudCommands';
+import { CloudStateStore } from './cloud/cloudState';
 import { registerCommands } from './commands/registry';
 import { downloadProfileCommand } from './profile/downloadProfile';
 import { provisionCommands, runCheck } from './provision/commands';
@@ -19,6 +22,7 @@ import { TopologyStore } from './workspace/topologyStore';
 export interface RosVpnApi {
   topologyState(): string;
   hostStatuses(): Record<string, string>;
+  cloudStates(): Record<string, string>;
 }
 
 export function activate(context: vscode.ExtensionContext): RosVpnApi {
@@ -26,9 +30,10 @@ export function activate(context: vscode.ExtensionContext): RosVpnApi {
   const store = new TopologyStore();
   const statuses = new HostStatusStore();
   const ssh = new SshService(log, context.secrets, context.globalState);
-  const tree = new TopologyTreeProvider(store, statuses);
+  const cloud = new CloudStateStore();
+  const tree = new TopologyTreeProvider(store, statuses, cloud);
   const view = vscode.window.createTreeView('rosvpn.topology', { treeDataProvider: tree, showCollapseAll: false });
-  context.subscriptions.push(log, store, statuses, ssh, tree, view);
+  context.subscriptions.push(log, store, statuses, cloud, ssh, tree, view);
   store.onDidChange((s) => {
     if (s.kind === 'valid') statuses.retain(['gateway', 'desktop', ...s.topology.seconds.map((x) => x.name)]);
   });
@@ -42,12 +47,14 @@ export function activate(context: vscode.ExtensionContext): RosVpnApi {
     downloadProfileCommand(deps),
     ...sshCommands(deps),
     ...topologyCommands(deps),
+    ...cloudCommands({ log, store, cloud }),
   ]);
   registerStatusBar(context, { store, statuses, view, check: () => runCheck(deps, undefined, true) });
   void store.reload();
   return {
     topologyState: () => store.state.kind,
     hostStatuses: () => Object.fromEntries(statuses.all),
+    cloudStates: () => Object.fromEntries([...cloud.all].map(([h, c]) => [h, c.state])),
   };
 }
 

@@ -1,7 +1,7 @@
 // What `cloud up` writes back into rosvpn.json: ids, the Elastic IP, and the SSH target only when it was a
 // stale public address. The result must validate and keep everything else in the file.
 import { strict as assert } from 'assert';
-import { cloudWriteBack } from '../../src/core/ec2/writeBack';
+import { cloudForget, cloudWriteBack } from '../../src/core/ec2/writeBack';
 import { applyTopologyEdit } from '../../src/core/topology/file';
 import { validateTopology } from '../../src/core/topology/validate';
 import type { ValidTopology } from '../../src/core/topology/types';
@@ -53,6 +53,19 @@ describe('EC2: write-back into rosvpn.json after cloud up', () => {
     const again = cloudWriteBack(valid(once), up);
     assert.deepEqual(again.edit, {});
     assert.deepEqual(again.changes, []);
+  });
+
+  it('after cloud down, the ids are removed and everything else stays', () => {
+    const doc = raw();
+    const up1 = applyTopologyEdit(doc, cloudWriteBack(valid(doc), up).edit);
+    const f = cloudForget(valid(up1));
+    const down = applyTopologyEdit(up1, f.edit) as unknown as { gateway: Record<string, string>; seconds: Record<string, string>[] };
+    valid(down);
+    assert.equal('instanceId' in down.gateway, false);
+    assert.deepEqual(down.seconds.map((s) => 'instanceId' in s), [false, false]);
+    assert.equal(down.seconds[1].owner, 'ana');
+    assert.equal(f.changes.length, 3);
+    assert.deepEqual(cloudForget(valid(down)).edit, {});
   });
 
   it('an ssh alias as host is kept, with a note on where it must point', () => {

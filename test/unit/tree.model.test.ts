@@ -1,5 +1,7 @@
 // The topology tree's data model (no VS Code needed).
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import { buildTopologyTree, statusesFromCheck, statusesFromProvision } from '../../src/extension/tree/model';
 import { ValidTopology } from '../../src/core/topology/types';
 import { loadFixture } from '../support/fixtures';
@@ -28,6 +30,34 @@ describe('topology tree model', () => {
     const ids = (n: ReturnType<typeof buildTopologyTree>) => n.flatMap((x) => [x.id, ...(x.children ?? []).map((c) => c.id)]).sort();
     assert.deepEqual(ids(buildTopologyTree(changed)), ids(buildTopologyTree(t)));
     assert.equal(buildTopologyTree(t)[2].status, 'unknown');
+  });
+
+  it('the EC2 state shows in descriptions and context values, and the menus follow it', () => {
+    const cloud = new Map([
+      ['gateway', { id: 'i-0123456789abcdef0', state: 'running' }],
+      ['second', { id: 'i-0123456789abcdef1', state: 'stopped' }],
+      ['second-2', { state: 'not launched' }],
+    ]);
+    const nodes = buildTopologyTree(t, new Map(), cloud);
+    assert.equal(nodes[2].description, '44.232.53.80 · 172.31.1.11 · 192.168.0.130 · EC2 running');
+    assert.match(nodes[2].tooltip, /EC2 i-0123456789abcdef0 running/);
+    const ctx = [nodes[2], ...nodes[3].children!].map((n) => n.contextValue);
+    assert.deepEqual(ctx, ['rosvpn.host.gateway ec2-running', 'rosvpn.host.second ec2-stopped', 'rosvpn.host.second ec2-not-launched', 'rosvpn.host.second']);
+    // The when-clauses of package.json, evaluated as VS Code does (viewItem =~ /re/).
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const menus: { command: string; when: string }[] = pkg.contributes.menus['view/item/context'];
+    const shown = (viewItem: string) => menus.filter((m) => {
+      const eq = /viewItem == (\S+)/.exec(m.when);
+      if (eq) return eq[1] === viewItem;
+      const re = /viewItem =~ \/(.*)\/$/.exec(m.when);
+      return re ? new RegExp(re[1]).test(viewItem) : false;
+    }).map((m) => m.command);
+    assert.ok(shown(ctx[0]).includes('rosvpn.cloudStop') && !shown(ctx[0]).includes('rosvpn.cloudStart'));
+    assert.ok(shown(ctx[1]).includes('rosvpn.cloudStart') && !shown(ctx[1]).includes('rosvpn.cloudStop'));
+    assert.ok(!shown(ctx[2]).includes('rosvpn.cloudStart') && !shown(ctx[2]).includes('rosvpn.cloudStop'));
+    // The host menus still match with the EC2 suffix, and only their own role's.
+    for (const c of ctx) assert.deepEqual(shown(c).filter((x) => x.startsWith('rosvpn.provision')), c.includes('gateway') ? ['rosvpn.provisionGateway', 'rosvpn.provisionGateway'] : ['rosvpn.provisionSecond', 'rosvpn.provisionSecond']);
+    assert.ok(shown('rosvpn.host.desktop').includes('rosvpn.provisionDesktop') && !shown('rosvpn.host.desktop').includes('rosvpn.cloudStop'));
   });
 
   it('50 seconds build a tree of 50 children', () => {

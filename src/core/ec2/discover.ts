@@ -110,3 +110,18 @@ export function planCloud(t: ValidTopology, s: CloudSettings, d: Discovery): Pla
   );
   return steps;
 }
+
+/** The plan as text lines, the same in the CLI and in VS Code. */
+export function planLines(t: ValidTopology, s: CloudSettings, plan: PlanStep[]): string[] {
+  const creates = plan.filter((p) => p.action !== 'reuse').length;
+  return [
+    `plan for topology ${t.name} in ${s.region}:`,
+    ...plan.map((p) => `  ${p.action.padEnd(6)} ${p.resource}: ${p.detail}${p.calls.length ? `  [${p.calls.join(', ')}]` : ''}`),
+    creates ? `${creates} change(s). Instances and the Elastic IP are billed by AWS from creation until 'rosvpn cloud down'.` : 'nothing to create: everything exists.',
+  ];
+}
+
+/** How many steps of the plan create or start something (and so cost money). */
+export function planChanges(plan: PlanStep[]): number {
+  return plan.filter((p) => p.action !== 'reuse').length;
+}

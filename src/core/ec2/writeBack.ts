@@ -57,3 +57,20 @@ export function cloudWriteBack(t: ValidTopology, up: LaunchedInstances): WriteBa
   if (secondsChanged) edit.seconds = seconds;
   return { edit, changes, notes };
 }
+
+/** After `cloud down`: the instance ids in rosvpn.json name terminated instances; remove them. */
+export function cloudForget(t: ValidTopology): WriteBack {
+  const changes: string[] = [];
+  const edit: TopologyEdit = {};
+  if (t.gateway.instanceId) {
+    edit.gateway = { instanceId: undefined } as unknown as TopologyEdit['gateway'];
+    changes.push(`gateway.instanceId: ${t.gateway.instanceId} -> (removed)`);
+  }
+  if (t.seconds.some((s) => s.instanceId)) {
+    edit.seconds = t.seconds.map((s, i) => {
+      if (s.instanceId) changes.push(`seconds[${i}].instanceId: ${s.instanceId} -> (removed)`);
+      return { ...s, instanceId: undefined };
+    });
+  }
+  return { edit, changes, notes: [] };
+}

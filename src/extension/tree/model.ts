@@ -6,6 +6,12 @@ import type { ProvisionReport } from '../../core/provision/orchestrator';
 import { BRIDGE_NAME, ValidTopology } from '../../core/topology/types';
 
 export type HostStatus = 'unknown' | 'provisioning' | 'healthy' | 'failed' | 'unreachable';
+
+/** A cloud host's EC2 instance from the last cloud status: EC2's state name, or `not launched`. */
+export interface CloudHostState {
+  id?: string;
+  state: string;
+}
 export type NodeKind = 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second';
 
 export interface TreeNode {
@@ -15,7 +21,7 @@ export interface TreeNode {
   label: string;
   description?: string;
   tooltip: string;
-  /** For menus: `rosvpn.host.<role>` on hosts, the kind elsewhere. */
+  /** For menus: `rosvpn.host.<role>` on hosts (plus ` ec2-<state>` once the cloud status is known), the kind elsewhere. */
   contextValue: string;
   /** The host label the core uses (`gateway`, `desktop`, a second's name). */
   host?: string;
@@ -25,8 +31,15 @@ export interface TreeNode {
 
 const addr = (cidr: string) => cidr.split('/')[0];
 
-export function buildTopologyTree(t: ValidTopology, statuses: ReadonlyMap<string, HostStatus> = new Map()): TreeNode[] {
+export function buildTopologyTree(t: ValidTopology, statuses: ReadonlyMap<string, HostStatus> = new Map(), cloud: ReadonlyMap<string, CloudHostState> = new Map()): TreeNode[] {
   const status = (host: string) => statuses.get(host) ?? 'unknown';
+  // The EC2 side, once known: in the description, the tooltip and (for Start/Stop menus) the context value.
+  const ec2 = (host: string) => {
+    const c = cloud.get(host);
+    return c
+      ? { description: ` · EC2 ${c.state}`, tooltip: `\nEC2 ${c.id ? `${c.id} ` : ''}${c.state}`, context: ` ec2-${c.state.replace(/\s+/g, '-')}` }
+      : { description: '', tooltip: '', context: '' };
+  };
   const nodes: TreeNode[] = [
     {
       id: 'rosvpn:robot',
@@ -55,9 +68,9 @@ export function buildTopologyTree(t: ValidTopology, statuses: ReadonlyMap<string
     id: 'rosvpn:gateway',
     kind: 'gateway',
     label: 'Cloud Gateway',
-    description: [g.publicAddress ?? 'no public address', g.cloudIp, addr(g.vpnIp)].join(' · '),
-    tooltip: `Cloud gateway ${g.host}\npublic ${g.publicAddress ?? '(not set)'} · cloud ${g.cloudIp} · VPN ${g.vpnIp}\nOpenVPN ${g.openvpnProto} ${g.openvpnPort} · ${status('gateway')}`,
-    contextValue: 'rosvpn.host.gateway',
+    description: [g.publicAddress ?? 'no public address', g.cloudIp, addr(g.vpnIp)].join(' · ') + ec2('gateway').description,
+    tooltip: `Cloud gateway ${g.host}\npublic ${g.publicAddress ?? '(not set)'} · cloud ${g.cloudIp} · VPN ${g.vpnIp}\nOpenVPN ${g.openvpnProto} ${g.openvpnPort} · ${status('gateway')}${ec2('gateway').tooltip}`,
+    contextValue: `rosvpn.host.gateway${ec2('gateway').context}`,
     host: 'gateway',
     status: status('gateway'),
   });
@@ -72,9 +85,9 @@ export function buildTopologyTree(t: ValidTopology, statuses: ReadonlyMap<string
       id: `rosvpn:second:${s.name}`,
       kind: 'second',
       label: s.name,
-      description: `${s.cloudIp} · ${addr(s.vpnIp)}`,
-      tooltip: `Second instance ${s.name} (${s.host})\ncloud ${s.cloudIp} · VPN ${s.vpnIp} · ${status(s.name)}`,
-      contextValue: 'rosvpn.host.second',
+      description: `${s.cloudIp} · ${addr(s.vpnIp)}${ec2(s.name).description}`,
+      tooltip: `Second instance ${s.name} (${s.host})\ncloud ${s.cloudIp} · VPN ${s.vpnIp} · ${status(s.name)}${ec2(s.name).tooltip}`,
+      contextValue: `rosvpn.host.second${ec2(s.name).context}`,
       host: s.name,
       status: status(s.name),
     })),

@@ -1,6 +1,7 @@
 // The "Topology" tree of the ROS VPN view: maps the plain nodes of ./model to TreeItems. Empty when there is
 // no valid rosvpn.json, so that the view's welcome content (package.json viewsWelcome) shows instead.
 import * as vscode from 'vscode';
+import type { CloudStateStore } from '../cloud/cloudState';
 import type { HostStatusStore } from '../status/hostStatus';
 import type { TopologyStore } from '../workspace/topologyStore';
 import { buildTopologyTree, type HostStatus, type NodeKind, type TreeNode } from './model';
@@ -38,8 +39,10 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   constructor(
     private readonly store: TopologyStore,
     private readonly statuses: HostStatusStore,
+    private readonly cloud?: CloudStateStore,
   ) {
     this.subscriptions = [store.onDidChange(() => this.refresh()), statuses.onDidChange(() => this.refresh())];
+    if (cloud) this.subscriptions.push(cloud.onDidChange(() => this.refresh()));
     this.rebuild();
   }
 
@@ -50,7 +53,7 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   private rebuild(): void {
     const s = this.store.state;
-    this.roots = s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all) : [];
+    this.roots = s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all) : [];
     this.parents.clear();
     for (const r of this.roots) for (const c of r.children ?? []) this.parents.set(c.id, r);
   }

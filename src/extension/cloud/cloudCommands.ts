@@ -1,0 +1,224 @@
+// The EC2 commands: Show Cloud Plan, Launch Cloud Instances (the plan, then a confirmation), Refresh Cloud
+// Status, Start/Stop Instance and Tear Down Cloud Resources (after a confirmation). The same core as
+// `rosvpn cloud`; the AWS SDK loads on the first of these commands, never on activation.
+import * as vscode from 'vscode';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { CloudSettingsError, resolveCloudSettings, settingName, type CloudSettingKey } from '../../core/ec2/settings';
+import { cloudForget, cloudWriteBack, type WriteBack } from '../../core/ec2/writeBack';
+import type { CloudSettings } from '../../core/ec2/model';
+import type { ValidTopology } from '../../core/topology/types';
+import type { CommandSpec } from '../commands/registry';
+import { isTreeNode, reportError } from '../commands/ui';
+import type { TopologyStore } from '../workspace/topologyStore';
+import type { CloudStateStore } from './cloudState';
+
+export interface CloudDeps {
+  log: vscode.LogOutputChannel;
+  store: TopologyStore;
+  cloud: CloudStateStore;
+}
+
+const KEYS: CloudSettingKey[] = ['region', 'profile', 'instanceType', 'keyName', 'amiId', 'subnetId', 'sshCidr', 'openvpnCidr'];
+
+/** The SDK-backed core modules, loaded on first use (esbuild keeps them in the bundle, unevaluated). */
+async function ec2() {
+  const [client, discover, up, down, power] = await Promise.all([
+    import('../../core/ec2/client'),
+    import('../../core/ec2/discover'),
+    import('../../core/ec2/up'),
+    import('../../core/ec2/down'),
+    import('../../core/ec2/power'),
+  ]);
+  return { ...client, ...discover, ...up, ...down, ...power };
+}
+
+function cloudSettings(): CloudSettings {
+  const cfg = vscode.workspace.getConfiguration('rosvpn.aws');
+  const raw = Object.fromEntries(KEYS.map((k) => [k, cfg.get<string>(k)]));
+  return resolveCloudSettings(raw, settingName, process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION);
+}
+
+/** A settings error opens the setting it names; anything else goes to the log with "Show Log". */
+async function report(deps: CloudDeps, what: string, e: unknown): Promise<void> {
+  const key = e instanceof CloudSettingsError ? e.key : /rosvpn\.aws\.keyName/.test((e as Error)?.message ?? '') ? 'keyName' : undefined;
+  if (!key) return reportError(deps.log, what, e);
+  deps.log.error(`${what}: ${(e as Error).message}`);
+  const open = 'Open Settings';
+  if ((await vscode.window.showErrorMessage(`ROS VPN: ${what} failed: ${(e as Error).message}`, open)) === open) {
+    await vscode.commands.executeCommand('workbench.action.openSettings', settingName(key));
+  }
+}
+
+type Ec2 = Awaited<ReturnType<typeof ec2>>;
+
+/** Runs `fn` with a client for the configured region/profile in a progress notification. */
+async function withEc2<T>(deps: CloudDeps, title: string, fn: (x: { t: ValidTopology; s: CloudSettings; client: EC2Client; m: Ec2; progress: (m: string) => void }) => Promise<T>): Promise<T> {
+  const t = await deps.store.require();
+  const s = cloudSettings();
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ROS VPN: ${title}` }, async (p) => {
+    p.report({ message: `connecting to EC2 in ${s.region}${s.profile ? ` (profile ${s.profile})` : ''}` });
+    const m = await ec2();
+    const client = m.createEc2Client(s);
+    try {
+      return await fn({ t, s, client, m, progress: (message) => p.report({ message }) });
+    } finally {
+      client.destroy();
+    }
+  });
+}
+
+async function refreshStatus(deps: CloudDeps, x: { t: ValidTopology; s: CloudSettings; client: EC2Client; m: Ec2 }) {
+  const st = await x.m.cloudStatus(x.client, x.t, x.s.region);
+  deps.cloud.update(x.t, st);
+  return st;
+}
+
+async function applyWriteBack(deps: CloudDeps, w: WriteBack): Promise<void> {
+  if (w.changes.length) {
+    await deps.store.edit(w.edit);
+    for (const c of w.changes) deps.log.info(`rosvpn.json: ${c}`);
+  }
+  for (const n of w.notes) deps.log.warn(n);
+}
+
+async function showPlan(deps: CloudDeps): Promise<void> {
+  const lines = await withEc2(deps, 'Cloud Plan', async ({ t, s, client, m }) => m.planLines(t, s, m.planCloud(t, s, await m.discover(client, t, s))));
+  for (const l of lines) deps.log.info(l);
+  const doc = await vscode.workspace.openTextDocument({ content: `${lines.join('\n')}\n`, language: 'plaintext' });
+  await vscode.window.showTextDocument(doc, { preview: true });
+}
+
+async function launch(deps: CloudDeps): Promise<void> {
+  const planned = await withEc2(deps, 'Launch Cloud Instances', async ({ t, s, client, m }) => {
+    const plan = m.planCloud(t, s, await m.discover(client, t, s));
+    return { lines: m.planLines(t, s, plan), changes: m.planChanges(plan), region: s.region };
+  });
+  for (const l of planned.lines) deps.log.info(l);
+  if (planned.changes) {
+    const go = 'Launch';
+    const choice = await vscode.window.showWarningMessage(
+      `Launch ${planned.changes} change(s) in ${planned.region}? AWS bills the instances and the Elastic IP until "Tear Down Cloud Resources".`,
+      { modal: true, detail: planned.lines.slice(1, -1).map((l) => l.trim()).join('\n') },
+      go,
+    );
+    if (choice !== go) {
+      deps.log.info('Launch Cloud Instances: not confirmed; nothing was created');
+      return;
+    }
+  }
+  const result = await withEc2(deps, 'Launch Cloud Instances', async (x) => {
+    const r = await x.m.cloudUp(x.client, x.t, x.s, {
+      onEvent: (line) => {
+        deps.log.info(`cloud up: ${line}`);
+        x.progress(line);
+      },
+      waitRunning: x.m.waitRunning,
+      waitSsh: (address) => x.m.waitSsh(address),
+    });
+    const w = cloudWriteBack(x.t, r);
+    await applyWriteBack(deps, w);
+    // The file changed: status against the topology as written.
+    await refreshStatus(deps, { ...x, t: await deps.store.require() });
+    return { r, w };
+  });
+  const next = 'Provision All';
+  const choice = await vscode.window.showInformationMessage(
+    `ROS VPN: cloud up — gateway ${result.r.instances.gateway} at ${result.r.publicIp}, ${Object.keys(result.r.instances).length} instance(s); rosvpn.json ${result.w.changes.length ? 'updated' : 'already up to date'}.${result.w.notes.length ? ` Note: ${result.w.notes.join(' ')}` : ''}`,
+    next,
+  );
+  if (choice === next) await vscode.commands.executeCommand('rosvpn.provisionAll');
+}
+
+async function status(deps: CloudDeps): Promise<void> {
+  const st = await withEc2(deps, 'Cloud Status', (x) => refreshStatus(deps, x));
+  for (const i of st.instances) deps.log.info(`cloud status: ${i.host} ${i.id} ${i.state}${i.privateIp ? ` ${i.privateIp}` : ''}${i.publicIp ? ` ${i.publicIp}` : ''}`);
+  const summary = st.instances.length ? st.instances.map((i) => `${i.host} ${i.state}`).join(', ') : 'no instances';
+  void vscode.window.showInformationMessage(`ROS VPN: EC2 — ${summary}${st.address ? `; Elastic IP ${st.address.publicIp}${st.address.instanceId ? '' : ' (not associated, still billed)'}` : ''}.`);
+}
+
+async function power(deps: CloudDeps, action: 'start' | 'stop', arg: unknown): Promise<void> {
+  const t = await deps.store.require();
+  let host = isTreeNode(arg) && (arg.kind === 'gateway' || arg.kind === 'second') ? arg.host : undefined;
+  if (!host) {
+    const picked = await vscode.window.showQuickPick(['gateway', ...t.seconds.map((s) => s.name)].map((h) => ({ label: h, description: deps.cloud.all.get(h)?.state })), {
+      title: `ROS VPN: ${action === 'start' ? 'Start' : 'Stop'} Instance`,
+      placeHolder: 'Which cloud host?',
+    });
+    host = picked?.label;
+    if (!host) return;
+  }
+  const target = host;
+  const r = await withEc2(deps, `${action === 'start' ? 'Start' : 'Stop'} Instance`, async (x) => {
+    const res = await x.m.setPower(x.client, x.t, action, x.s.region, [target]);
+    await refreshStatus(deps, x);
+    return res;
+  });
+  for (const c of r.changed) deps.log.info(`${action === 'start' ? 'starting' : 'stopping'} ${c.host} (${c.id}, was ${c.from})`);
+  const text = r.changed.length
+    ? `${action === 'start' ? 'Starting' : 'Stopping'} ${target} (${r.changed[0].id}).${action === 'stop' ? ' Its disk and the Elastic IP stay billed until "Tear Down Cloud Resources".' : ''}`
+    : `${target} is already ${r.unchanged[0]?.state ?? 'in that state'}.`;
+  void vscode.window.showInformationMessage(`ROS VPN: ${text}`);
+}
+
+async function teardown(deps: CloudDeps): Promise<void> {
+  const st = await withEc2(deps, 'Tear Down Cloud Resources', (x) => refreshStatus(deps, x));
+  const t = await deps.store.require();
+  const items = [
+    ...st.instances.map((i) => `instance ${i.host} ${i.id} (${i.state})`),
+    ...(st.address ? [`Elastic IP ${st.address.publicIp} (${st.address.allocationId})`] : []),
+    ...(st.groupId ? [`security group rosvpn-${t.name} (${st.groupId})`] : []),
+  ];
+  if (!items.length) {
+    void vscode.window.showInformationMessage(`ROS VPN: nothing of topology ${t.name} is in EC2; nothing to tear down.`);
+    return;
+  }
+  const go = 'Terminate and Delete';
+  const choice = await vscode.window.showWarningMessage(
+    `Terminate every instance of topology ${t.name}, release its Elastic IP and delete its security group?`,
+    { modal: true, detail: `This cannot be undone; the instances' disks are deleted.\n${items.join('\n')}` },
+    go,
+  );
+  if (choice !== go) {
+    deps.log.info('Tear Down Cloud Resources: not confirmed; nothing was changed');
+    return;
+  }
+  const r = await withEc2(deps, 'Tear Down Cloud Resources', async (x) => {
+    const res = await x.m.cloudDown(x.client, x.t, x.s.region, {
+      onEvent: (line) => {
+        deps.log.info(`cloud down: ${line}`);
+        x.progress(line);
+      },
+      waitTerminated: x.m.waitTerminated,
+    });
+    if (res.ok) await applyWriteBack(deps, cloudForget(x.t));
+    await refreshStatus(deps, { ...x, t: await deps.store.require() }).catch((e) => deps.log.warn(`cloud status after teardown: ${(e as Error).message}`));
+    return res;
+  });
+  if (r.ok) {
+    void vscode.window.showInformationMessage(`ROS VPN: torn down — nothing of topology ${t.name} is left in EC2.`);
+    return;
+  }
+  deps.log.error(`cloud down failed: ${r.error}`);
+  for (const x of r.remaining) deps.log.error(`still there: ${x}`);
+  const show = 'Show Log';
+  const pick = await vscode.window.showErrorMessage(`ROS VPN: Tear Down Cloud Resources failed: ${r.error}. Still there: ${r.remaining.join('; ')}`, show);
+  if (pick === show) deps.log.show(true);
+}
+
+export function cloudCommands(deps: CloudDeps): CommandSpec[] {
+  const guard = (what: string, fn: (arg?: unknown) => Promise<void>) => async (arg?: unknown) => {
+    try {
+      await fn(arg);
+    } catch (e) {
+      await report(deps, what, e);
+    }
+  };
+  return [
+    { id: 'rosvpn.cloudPlan', run: guard('Show Cloud Plan', () => showPlan(deps)) },
+    { id: 'rosvpn.cloudUp', run: guard('Launch Cloud Instances', () => launch(deps)) },
+    { id: 'rosvpn.cloudStatus', run: guard('Refresh Cloud Status', () => status(deps)) },
+    { id: 'rosvpn.cloudStart', run: guard('Start Instance', (arg) => power(deps, 'start', arg)) },
+    { id: 'rosvpn.cloudStop', run: guard('Stop Instance', (arg) => power(deps, 'stop', arg)) },
+    { id: 'rosvpn.cloudDown', run: guard('Tear Down Cloud Resources', () => teardown(deps)) },
+  ];
+}
