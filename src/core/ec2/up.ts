@@ -12,7 +12,8 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import type { ValidTopology } from '../topology/types';
-import { CloudError, discover, type Discovery } from './discover';
+import { discover, type Discovery } from './discover';
+import { CloudSettingsError } from './settings';
 import { describeEc2Error } from './errors';
 import { cloudHosts, ingressRules, resourceTags, securityGroupName, type CloudSettings } from './model';
 
@@ -70,18 +71,27 @@ function runInput(t: ValidTopology, s: CloudSettings, d: Discovery, groupId: str
   };
 }
 
+/** Without a key pair new instances could never be provisioned over SSH: refuse before any cost. */
+export function checkKeyPair(s: CloudSettings, newHosts: string[]): void {
+  if (newHosts.length && !s.keyName) {
+    throw new CloudSettingsError(
+      `no EC2 key pair for the new instance(s) ${newHosts.join(', ')}: set rosvpn.aws.keyName (VS Code) or pass --key-name NAME (CLI), naming a key pair of ${s.region} whose private key ssh uses`,
+      'keyName',
+    );
+  }
+}
+
+/** The hosts discovery did not find: the instances `up` would launch. */
+export function hostsToLaunch(t: ValidTopology, d: Discovery): string[] {
+  return cloudHosts(t).filter((h) => !d.instances.has(h.label)).map((h) => h.label);
+}
+
 export async function cloudUp(client: EC2Client, t: ValidTopology, s: CloudSettings, o: UpOptions): Promise<UpResult> {
   const say = (line: string) => o.onEvent?.(line);
   const d = await discover(client, t, s);
   const hosts = cloudHosts(t);
   const missing = hosts.filter((h) => !d.instances.has(h.label));
-  // Without a key pair the new instances could never be provisioned over SSH: refuse before any cost.
-  if (missing.length && !s.keyName) {
-    throw new CloudError(
-      `no EC2 key pair for the new instance(s) ${missing.map((h) => h.label).join(', ')}: set rosvpn.aws.keyName (VS Code) or pass --key-name NAME (CLI), naming a key pair of ${s.region} whose private key ssh uses`,
-      'CONFIG',
-    );
-  }
+  checkKeyPair(s, missing.map((h) => h.label));
 
   // Permissions first: nothing is created (or billed) unless every mutating call would be allowed.
   say('checking permissions (DryRun)');

@@ -40,7 +40,7 @@ function cloudSettings(): CloudSettings {
 
 /** A settings error opens the setting it names; anything else goes to the log with "Show Log". */
 async function report(deps: CloudDeps, what: string, e: unknown): Promise<void> {
-  const key = e instanceof CloudSettingsError ? e.key : /rosvpn\.aws\.keyName/.test((e as Error)?.message ?? '') ? 'keyName' : undefined;
+  const key = e instanceof CloudSettingsError ? e.key : undefined;
   if (!key) return reportError(deps.log, what, e);
   deps.log.error(`${what}: ${(e as Error).message}`);
   const open = 'Open Settings';
@@ -90,7 +90,10 @@ async function showPlan(deps: CloudDeps): Promise<void> {
 
 async function launch(deps: CloudDeps): Promise<void> {
   const planned = await withEc2(deps, 'Launch Cloud Instances', async ({ t, s, client, m }) => {
-    const plan = m.planCloud(t, s, await m.discover(client, t, s));
+    const d = await m.discover(client, t, s);
+    // Before the confirmation: a launch without a key pair would fail after it.
+    m.checkKeyPair(s, m.hostsToLaunch(t, d));
+    const plan = m.planCloud(t, s, d);
     return { lines: m.planLines(t, s, plan), changes: m.planChanges(plan), region: s.region };
   });
   for (const l of planned.lines) deps.log.info(l);
