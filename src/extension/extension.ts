@@ -47,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): RosVpnApi {
     downloadProfileCommand(deps),
     ...sshCommands(deps),
     ...topologyCommands(deps),
-    ...cloudCommands({ log, store, cloud }),
+    ...cloudCommands({ context, log, store, cloud }),
   ]);
   registerStatusBar(context, { store, statuses, view, check: () => runCheck(deps, undefined, true) });
   void store.reload();

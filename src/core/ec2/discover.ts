@@ -6,10 +6,17 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  type DescribeAddressesCommandOutput,
+  type DescribeImagesCommandOutput,
+  type DescribeInstancesCommandOutput,
+  type DescribeSecurityGroupsCommandOutput,
+  type DescribeSubnetsCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { inside, parseCidr, parseIpv4 } from '../topology/ipv4';
 import type { ValidTopology } from '../topology/types';
+import { describeEc2Error } from './errors';
+import { commandName } from './names';
 import { CANONICAL_OWNER, cloudHosts, securityGroupName, TAG_HOST, TAG_TOPOLOGY, UBUNTU_IMAGE_NAME, type CloudSettings } from './model';
 
 export interface Discovery {
@@ -30,8 +37,16 @@ export class CloudError extends Error {
 }
 
 export async function discover(client: EC2Client, t: ValidTopology, s: CloudSettings): Promise<Discovery> {
+  // Every call's error names its IAM action (no credentials, expired SSO, UnauthorizedOperation, …).
+  const send = async <T>(command: { input: unknown }): Promise<T> => {
+    try {
+      return (await client.send(command as never)) as T;
+    } catch (e) {
+      throw describeEc2Error(e, commandName(command), s.region);
+    }
+  };
   const hosts = cloudHosts(t);
-  const subnets = (await client.send(new DescribeSubnetsCommand(s.subnetId ? { SubnetIds: [s.subnetId] } : {}))).Subnets ?? [];
+  const subnets = (await send<DescribeSubnetsCommandOutput>(new DescribeSubnetsCommand(s.subnetId ? { SubnetIds: [s.subnetId] } : {}))).Subnets ?? [];
   const holdsAll = (cidr: string) => {
     const net = parseCidr(cidr);
     return net.ok && hosts.every((h) => {
@@ -50,8 +65,8 @@ export async function discover(client: EC2Client, t: ValidTopology, s: CloudSett
     );
   }
   const vpcId = subnet.VpcId as string;
-  const groups = (await client.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [securityGroupName(t)] }, { Name: 'vpc-id', Values: [vpcId] }] }))).SecurityGroups ?? [];
-  const reservations = (await client.send(new DescribeInstancesCommand({
+  const groups = (await send<DescribeSecurityGroupsCommandOutput>(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [securityGroupName(t)] }, { Name: 'vpc-id', Values: [vpcId] }] }))).SecurityGroups ?? [];
+  const reservations = (await send<DescribeInstancesCommandOutput>(new DescribeInstancesCommand({
     Filters: [{ Name: `tag:${TAG_TOPOLOGY}`, Values: [t.name] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }],
   }))).Reservations ?? [];
   const instances: Discovery['instances'] = new Map();
@@ -59,12 +74,12 @@ export async function discover(client: EC2Client, t: ValidTopology, s: CloudSett
     const host = i.Tags?.find((x) => x.Key === TAG_HOST)?.Value;
     if (host && i.InstanceId) instances.set(host, { id: i.InstanceId, state: i.State?.Name ?? 'unknown', privateIp: i.PrivateIpAddress, publicIp: i.PublicIpAddress });
   }
-  const addresses = (await client.send(new DescribeAddressesCommand({ Filters: [{ Name: `tag:${TAG_TOPOLOGY}`, Values: [t.name] }] }))).Addresses ?? [];
+  const addresses = (await send<DescribeAddressesCommandOutput>(new DescribeAddressesCommand({ Filters: [{ Name: `tag:${TAG_TOPOLOGY}`, Values: [t.name] }] }))).Addresses ?? [];
   const a = addresses.find((x) => x.AllocationId && x.PublicIp);
   let image: Discovery['image'];
   if (s.amiId) image = { id: s.amiId, name: s.amiId, found: 'configured' };
   else {
-    const images = (await client.send(new DescribeImagesCommand({
+    const images = (await send<DescribeImagesCommandOutput>(new DescribeImagesCommand({
       Owners: [CANONICAL_OWNER],
       Filters: [{ Name: 'name', Values: [UBUNTU_IMAGE_NAME] }, { Name: 'state', Values: ['available'] }, { Name: 'architecture', Values: ['x86_64'] }],
     }))).Images ?? [];

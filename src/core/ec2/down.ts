@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ValidTopology } from '../topology/types';
 import { describeEc2Error } from './errors';
+import { commandName } from './names';
 import { securityGroupName, TAG_HOST, TAG_ROLE, TAG_TOPOLOGY } from './model';
 
 export interface CloudStatus {
@@ -78,7 +79,7 @@ export async function cloudDown(client: EC2Client, t: ValidTopology, region: str
     try {
       await client.send(command as never);
     } catch (e) {
-      throw describeEc2Error(e, command.constructor.name, region);
+      throw describeEc2Error(e, commandName(command), region);
     }
     after();
     done.push(what);

@@ -5,6 +5,7 @@ import type { ValidTopology } from '../topology/types';
 import { cloudStatus } from './down';
 import { CloudError } from './discover';
 import { describeEc2Error } from './errors';
+import { commandName } from './names';
 
 export type PowerAction = 'start' | 'stop';
 
@@ -31,7 +32,7 @@ export async function setPower(client: EC2Client, t: ValidTopology, action: Powe
     try {
       await client.send(command as never);
     } catch (e) {
-      throw describeEc2Error(e, command.constructor.name, region);
+      throw describeEc2Error(e, commandName(command), region);
     }
   }
   return { changed: changed.map((i) => ({ host: i.host, id: i.id, from: i.state })), unchanged };

@@ -15,6 +15,7 @@ import type { ValidTopology } from '../topology/types';
 import { discover, type Discovery } from './discover';
 import { CloudSettingsError } from './settings';
 import { describeEc2Error } from './errors';
+import { commandName } from './names';
 import { cloudHosts, ingressRules, resourceTags, securityGroupName, type CloudSettings } from './model';
 
 export interface UpOptions {
@@ -41,7 +42,7 @@ async function call<T>(client: EC2Client, command: Sendable, region: string): Pr
   try {
     return (await client.send(command as never)) as T;
   } catch (e) {
-    throw describeEc2Error(e, command.constructor.name, region);
+    throw describeEc2Error(e, commandName(command), region);
   }
 }
 
@@ -51,7 +52,7 @@ async function dryRun(client: EC2Client, command: Sendable, region: string): Pro
     await client.send(command as never);
   } catch (e) {
     if ((e as { name?: string }).name === 'DryRunOperation') return;
-    throw describeEc2Error(e, command.constructor.name, region);
+    throw describeEc2Error(e, commandName(command), region);
   }
 }
 

@@ -13,6 +13,7 @@ import type { TopologyStore } from '../workspace/topologyStore';
 import type { CloudStateStore } from './cloudState';
 
 export interface CloudDeps {
+  context: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
   store: TopologyStore;
   cloud: CloudStateStore;
@@ -81,11 +82,17 @@ async function applyWriteBack(deps: CloudDeps, w: WriteBack): Promise<void> {
   for (const n of w.notes) deps.log.warn(n);
 }
 
+// Plans open as read-only documents (no "save changes?" when closed): rosvpn-plan:/<topology>.plan?<n>.
+const PLAN_SCHEME = 'rosvpn-plan';
+const plans = new Map<string, string>();
+
 async function showPlan(deps: CloudDeps): Promise<void> {
+  const t = await deps.store.require();
   const lines = await withEc2(deps, 'Cloud Plan', async ({ t, s, client, m }) => m.planLines(t, s, m.planCloud(t, s, await m.discover(client, t, s))));
   for (const l of lines) deps.log.info(l);
-  const doc = await vscode.workspace.openTextDocument({ content: `${lines.join('\n')}\n`, language: 'plaintext' });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  const uri = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/${t.name} cloud plan`, query: String(plans.size + 1) });
+  plans.set(uri.toString(), `${lines.join('\n')}\n`);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
 }
 
 async function launch(deps: CloudDeps): Promise<void> {
@@ -209,6 +216,7 @@ async function teardown(deps: CloudDeps): Promise<void> {
 }
 
 export function cloudCommands(deps: CloudDeps): CommandSpec[] {
+  deps.context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, { provideTextDocumentContent: (uri) => plans.get(uri.toString()) ?? '' }));
   const guard = (what: string, fn: (arg?: unknown) => Promise<void>) => async (arg?: unknown) => {
     try {
       await fn(arg);
