@@ -50,7 +50,10 @@ describe('rosvpn cloud (mocked SDK client)', () => {
   });
   after(() => {
     ec2.restore();
-    process.env = saved;
+    // Restore key by key: replacing process.env with a plain object would cut it off from the real
+    // environment (os.homedir() would stop following HOME for every later test).
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
     fs.rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
