@@ -143,6 +143,8 @@ describe('provisioning over a real sshd', function () {
   });
 
   it('when the gateway fails, the desktop is skipped (it needs the profile) and the seconds still run', async () => {
+    // A desktop that does not hold the gateway's profile yet (a first run).
+    fs.rmSync(path.join(deskUser.home, 'ros_local_gateway.ovpn'), { force: true });
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     const report = await provision(t, { pool, scripts: scripts(['gateway']) });
     const byLabel = Object.fromEntries(report.hosts.map((h) => [h.label, h]));
@@ -151,6 +153,35 @@ describe('provisioning over a real sshd', function () {
     assert.match(byLabel.desktop.error!, /gateway failed/);
     assert.equal(exists('desktop.start'), false);
     assert.equal(byLabel.second.status, 'changed');
+  });
+
+  it('a rerun: a desktop that holds the gateway\'s profile runs alongside the gateway; a changed profile runs it again after', async () => {
+    const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
+    const deskProfile = path.join(deskUser.home, 'ros_local_gateway.ovpn');
+    fs.writeFileSync(deskProfile, PROFILE, { mode: 0o600 });
+    fs.chownSync(deskProfile, deskUser.uid, deskUser.uid);
+    const events: ProvisionEvent[] = [];
+    let report = await provision(t, { pool, scripts: scripts(), onEvent: (e) => events.push(e) });
+    assert.equal(report.ok, true, JSON.stringify(report.hosts));
+    const start = (l: string) => Number(read(`${l}.start`));
+    const end = (l: string) => Number(read(`${l}.end`));
+    assert.ok(start('desktop') < end('gateway'), 'the desktop waited for the gateway although it held its profile');
+    assert.equal(events.filter((e) => e.type === 'host-start' && e.host === 'desktop').length, 1, 'the desktop ran twice with an unchanged profile');
+    assert.equal(read('desktop.profile'), PROFILE.trim());
+    // Negative control: the gateway's run leaves a new profile (as after a PKI or address change).
+    const gwProfile = path.join(gwUser.home, 'ros_local_gateway.ovpn');
+    const changed = harmless('gateway', marks, {}).replace('sleep 1', `sleep 1\nprintf 'client\\nremote 203.0.113.9 1194\\n' > '${gwProfile}'`);
+    events.length = 0;
+    try {
+      report = await provision(t, { pool, scripts: scripts().map((x) => (x.hostName === 'gateway' ? { ...x, content: changed } : x)), onEvent: (e) => events.push(e) });
+      assert.equal(report.ok, true, JSON.stringify(report.hosts));
+      assert.equal(events.filter((e) => e.type === 'host-start' && e.host === 'desktop').length, 2, 'a new profile must reach the desktop');
+      assert.equal(read('desktop.profile'), "client\nremote 203.0.113.9 1194");
+      assert.ok(start('desktop') > end('gateway'), 'the second desktop run must start after the gateway');
+    } finally {
+      fs.writeFileSync(gwProfile, PROFILE, { mode: 0o600 });
+      fs.chownSync(gwProfile, gwUser.uid, gwUser.uid);
+    }
   });
 
   it('--host runs one host only; --role second runs every second', async () => {

@@ -1,6 +1,8 @@
 // Provisioning over SSH: render, upload, run with sudo, stream the step lines, summarise per host.
 // Order: the gateway and every second at once; the desktop gateway after the gateway, because it needs
-// the client profile, which is copied from the gateway to the desktop through this machine.
+// the client profile, which is copied from the gateway to the desktop through this machine. When the
+// desktop already holds the gateway's current profile (a rerun), it runs alongside the gateway instead,
+// and again afterwards only if the gateway's run produced a different profile.
 import { renderTopology, RenderedScript } from '../render';
 import { SshPool, SshSession } from '../ssh/types';
 import { CLIENT_PROFILE_NAME, ValidTopology } from '../topology/types';
@@ -114,18 +116,30 @@ export async function provision(t: ValidTopology, opts: ProvisionOptions): Promi
 
   let desktopRun: Promise<HostReport> | undefined;
   if (desktop) {
-    desktopRun = (async () => {
-      if (gatewayRun) {
-        const gw = await gatewayRun;
-        if (gw.status === 'failed') return skipped(desktop, 'the gateway failed, and the desktop needs its client profile', opts);
-      }
-      // Copy the client profile gateway -> this machine -> desktop home (mode 0600), then pass its path.
-      return runScript(desktop, scriptOf(desktop), opts, async (session) => {
-        const profile = await fetchClientProfile(opts.pool, gatewayHost);
-        const remote = await homePath(session, `${CLIENT_PROFILE_NAME}.ovpn`);
-        await session.upload(remote, profile, 0o600);
+    const profileName = `${CLIENT_PROFILE_NAME}.ovpn`;
+    // Copy the client profile gateway -> this machine -> desktop home (mode 0600), then pass its path.
+    // The fetch runs inside runScript, so that a failure is this host's failure, reported like any other.
+    const withProfile = (profile: () => Promise<Buffer>) =>
+      runScript(desktop, scriptOf(desktop), opts, async (session) => {
+        const remote = await homePath(session, profileName);
+        await session.upload(remote, await profile(), 0o600);
         return [remote];
       });
+    const fetchNow = () => fetchClientProfile(opts.pool, gatewayHost);
+    desktopRun = (async () => {
+      if (!gatewayRun) return withProfile(fetchNow);
+      const held = await heldProfile(opts.pool, gatewayHost, desktop);
+      if (!held) {
+        const gw = await gatewayRun;
+        if (gw.status === 'failed') return skipped(desktop, 'the gateway failed, and the desktop needs its client profile', opts);
+        return withProfile(fetchNow);
+      }
+      // The desktop holds the gateway's current profile: run it now, with that profile, alongside the gateway.
+      const early = await runScript(desktop, scriptOf(desktop), opts, async (session) => [await homePath(session, profileName)]);
+      const gw = await gatewayRun;
+      if (gw.status === 'failed' || early.status === 'failed') return early;
+      const now = await fetchNow().catch(() => undefined);
+      return now?.equals(held) ? early : withProfile(fetchNow);
     })();
   }
   const hosts = await Promise.all([...cloudRuns, ...(desktopRun ? [desktopRun] : [])]);
@@ -137,6 +151,18 @@ function renderScriptsOrThrow(t: ValidTopology): RenderedScript[] {
   const err = r.diagnostics.find((d) => d.severity === 'error');
   if (err) throw new Error(`${err.path}: ${err.message} — ${err.fix ?? ''}`);
   return r.scripts;
+}
+
+/** The profile in the desktop login's home when it equals the one on the gateway now; else undefined. */
+async function heldProfile(pool: SshPool, gateway: TopologyHost, desktop: TopologyHost): Promise<Buffer | undefined> {
+  try {
+    const onGateway = await fetchClientProfile(pool, gateway);
+    const session = await pool.session(desktop.endpoint);
+    const onDesktop = await session.download(await homePath(session, `${CLIENT_PROFILE_NAME}.ovpn`));
+    return onGateway.equals(onDesktop) ? onGateway : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Downloads the client profile that gateway provisioning left in the login user's home. */
