@@ -18,6 +18,8 @@ const common = {
 
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  // The heavy halves of the extension, required on first use (src/extension/lazy.ts).
+  { ...common, entryPoints: { 'lazy/ssh': 'src/core/ssh/index.ts', 'lazy/ec2': 'src/core/ec2/index.ts' }, outdir: 'dist' },
   {
     ...common,
     entryPoints: { cli: 'src/cli/index.ts' },

@@ -89,15 +89,19 @@ describe('manifest and packaging', function () {
     const listing = run('python3', ['-m', 'zipfile', '-l', out]);
     assert.equal(listing.status, 0, listing.stderr);
     const files = [...listing.stdout.matchAll(/^extension\/(\S+)/gm)].map((m) => m[1]).sort();
-    for (const f of ['dist/extension.js', 'dist/cli.js', 'package.json', 'readme.md', 'schemas/rosvpn.schema.json', 'media/rosvpn.svg', 'snippets/rosvpn.code-snippets', 'dist/webview/setupForm.js', 'media/setupForm.css', 'media/walkthrough/hear.md']) {
+    for (const f of ['dist/extension.js', 'dist/cli.js', 'package.json', 'readme.md', 'schemas/rosvpn.schema.json', 'media/rosvpn.svg', 'snippets/rosvpn.code-snippets', 'dist/webview/setupForm.js', 'dist/lazy/ssh.js', 'dist/lazy/ec2.js', 'media/setupForm.css', 'media/walkthrough/hear.md']) {
       assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
     }
-    for (const f of files) assert.doesNotMatch(f, /^(src|test|node_modules|scripts|\.ci)\/|\.map$|\.ts$/, `${f} should not be packaged`);
+    for (const f of files) assert.doesNotMatch(f, /^(src|test|node_modules|scripts|bench|\.ci)\/|\.map$|\.ts$|^BENCHMARKS\.md$/, `${f} should not be packaged`);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
   });
 
-  it('the extension bundle does not contain the CLI-only or lab code', () => {
+  it('the extension bundle does not contain the CLI-only or lab code, nor ssh2 or the AWS SDK (their own bundles load on first use)', () => {
     const ext = fs.readFileSync(path.join(ROOT, 'dist', 'extension.js'), 'utf8');
     assert.doesNotMatch(ext, /VpcMesh|ip netns add/);
+    // Markers of ssh2's client and the SDK's EC2 client, which must live only in dist/lazy/*.js.
+    assert.doesNotMatch(ext, /SSH-2\.0-ssh2js|DescribeInstancesCommand/);
+    assert.match(fs.readFileSync(path.join(ROOT, 'dist', 'lazy', 'ssh.js'), 'utf8'), /SSH-2\.0-ssh2js/);
+    assert.match(fs.readFileSync(path.join(ROOT, 'dist', 'lazy', 'ec2.js'), 'utf8'), /DescribeInstancesCommand/);
   });
 });

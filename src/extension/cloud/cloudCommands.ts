@@ -8,6 +8,7 @@ import { cloudForget, cloudWriteBack, type WriteBack } from '../../core/ec2/writ
 import type { CloudSettings } from '../../core/ec2/model';
 import type { ValidTopology } from '../../core/topology/types';
 import type { CommandSpec } from '../commands/registry';
+import { loadEc2 } from '../lazy';
 import { isTreeNode, reportError } from '../commands/ui';
 import type { TopologyStore } from '../workspace/topologyStore';
 import type { CloudStateStore } from './cloudState';
@@ -21,17 +22,8 @@ export interface CloudDeps {
 
 const KEYS: CloudSettingKey[] = ['region', 'profile', 'instanceType', 'keyName', 'amiId', 'subnetId', 'sshCidr', 'openvpnCidr'];
 
-/** The SDK-backed core modules, loaded on first use (esbuild keeps them in the bundle, unevaluated). */
-async function ec2() {
-  const [client, discover, up, down, power] = await Promise.all([
-    import('../../core/ec2/client'),
-    import('../../core/ec2/discover'),
-    import('../../core/ec2/up'),
-    import('../../core/ec2/down'),
-    import('../../core/ec2/power'),
-  ]);
-  return { ...client, ...discover, ...up, ...down, ...power };
-}
+/** The SDK-backed core modules: their own bundle, loaded on the first cloud command. */
+const ec2 = loadEc2;
 
 function cloudSettings(): CloudSettings {
   const cfg = vscode.workspace.getConfiguration('rosvpn.aws');
@@ -41,7 +33,8 @@ function cloudSettings(): CloudSettings {
 
 /** A settings error opens the setting it names; anything else goes to the log with "Show Log". */
 async function report(deps: CloudDeps, what: string, e: unknown): Promise<void> {
-  const key = e instanceof CloudSettingsError ? e.key : undefined;
+  // By name, not instanceof: the lazily loaded EC2 bundle has its own copy of the class.
+  const key = e instanceof CloudSettingsError || (e as Error)?.name === 'CloudSettingsError' ? (e as CloudSettingsError).key : undefined;
   if (!key) return reportError(deps.log, what, e);
   deps.log.error(`${what}: ${(e as Error).message}`);
   const open = 'Open Settings';

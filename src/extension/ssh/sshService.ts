@@ -1,6 +1,7 @@
 // One SSH pool for the window, created on first use: ssh2 and the provisioning code load only then, never
 // during activation. Trust decisions go to modals; passphrases and sudo passwords live in SecretStorage.
 import * as vscode from 'vscode';
+import { loadSsh } from '../lazy';
 import type { HostKeyInfo, SshCallbacks, SshEndpoint, SshPool } from '../../core/ssh/types';
 
 const PASSPHRASE = (keyPath: string) => `rosvpn.passphrase:${keyPath}`;
@@ -19,7 +20,7 @@ export class SshService implements vscode.Disposable {
 
   /** The shared pool; connections are reused across commands and close by themselves when idle. */
   getPool(): Promise<SshPool> {
-    this.pool ??= import('../../core/ssh').then(({ createSshPool }) =>
+    this.pool ??= loadSsh().then(({ createSshPool }) =>
       createSshPool({ callbacks: this.callbacks(), log: (line) => this.log.debug(`ssh: ${line}`) }),
     );
     return this.pool;
@@ -31,7 +32,7 @@ export class SshService implements vscode.Disposable {
    * user connects to it once.
    */
   getBackgroundPool(): Promise<SshPool> {
-    this.backgroundPool ??= import('../../core/ssh').then(({ createSshPool }) =>
+    this.backgroundPool ??= loadSsh().then(({ createSshPool }) =>
       createSshPool({
         callbacks: {
           confirmUnknownHost: async (info) => {
