@@ -4,7 +4,7 @@ import { bundleModuleStates } from './bundleModules';
 // cpu-features is ssh2's optional native add-on, left outside the bundle: a required ssh2 loads it from
 // node_modules when it is installed (and built for this Node). @smithy/* is the AWS SDK's core.
 // dist/lazy/*.js are the extension's own bundles of ssh2 and the AWS SDK (see src/extension/lazy.ts).
-const HEAVY = /(?:^|[\\/])node_modules[\\/](ssh2|cpu-features|@aws-sdk[\\/][^\\/]+|@smithy[\\/][^\\/]+)[\\/]|[\\/]dist[\\/]lazy[\\/](ssh|ec2)\.js$/;
+const HEAVY = /(?:^|[\\/])node_modules[\\/](ssh2|cpu-features|@aws-sdk[\\/][^\\/]+|@smithy[\\/][^\\/]+)[\\/]|[\\/]lazy[\\/](ssh|ec2)\.js$/;
 
 export interface HeavyModules {
   loaded: string[]; // ran: inside the bundle, or anywhere in require.cache
