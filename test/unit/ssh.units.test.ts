@@ -159,6 +159,20 @@ describe('ssh units: exec helpers', () => {
     assert.equal(s.text, 'one\ntw€o\r\nthree');
   });
 
+  it('keeps the last 32 MiB of a long output, byte for byte, and still emits every line', () => {
+    let count = 0;
+    const s = new LineSplitter(() => count++);
+    const chunk = (i: number) => Buffer.from(`${String(i).padStart(8, '0')}${'x'.repeat(1024 * 1024 - 9)}\n`);
+    for (let i = 0; i < 34; i++) s.push(chunk(i));
+    s.end();
+    assert.equal(count, 34);
+    const text = s.text;
+    assert.equal(text.length, 32 * 1024 * 1024);
+    assert.ok(text.startsWith('00000002'), text.slice(0, 8));
+    assert.ok(text.endsWith(`${'x'.repeat(10)}\n`));
+    assert.equal(s.text, text, 'reading the text twice gives the same');
+  });
+
   it('quotes the command and never puts a password on the command line', () => {
     const cmd = `echo 'it''s' "$HOME" \`x\` $(y)`;
     for (const w of [wrapCommand(cmd), wrapCommand(cmd, {}), wrapCommand(cmd, { password: 'hunter2' })]) {
