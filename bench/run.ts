@@ -50,7 +50,14 @@ export function markdown(m: Record<string, string | number>, sections: BenchSect
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, out: { type: 'string' }, render: { type: 'boolean' } } });
+  // --render: BENCHMARKS.md again from bench/results.json (e.g. after adding explanations), nothing measured.
+  if (values.render) {
+    const r = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'results.json'), 'utf8')) as { machine: Record<string, string | number>; sections: BenchSection[]; failures: string[] };
+    const explanations = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'explanations.json'), 'utf8')) as Record<string, string>;
+    fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), markdown(r.machine, r.sections, r.failures, explanations));
+    return 0;
+  }
   const only = (values.only as string[] | undefined) ?? ['lab', 'extension', 'logs'];
   const quick = !!values.quick;
   const log = (l: string) => console.log(l);
