@@ -2,13 +2,14 @@
 // for a topology of 50 seconds. Every figure is measured in this run.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { loadTopology } from '../src/core/topology/file';
+import { freePort } from '../test/harness/sshd';
 import { validateTopology } from '../src/core/topology/validate';
 import { buildTopologyTree, type CloudHostState, type HostStatus } from '../src/extension/tree/model';
+import { median, p90, round } from './stats';
 import type { BenchRow, BenchSection } from './types';
 
 export interface PartOptions {
@@ -224,7 +225,7 @@ async function activation(tmp: string, quick: boolean, meta: Composition): Promi
     bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: inspector, logLevel: 'warning',
   });
   // The positive controls reach only loopback: a gateway at 127.0.0.1 on a closed port, EC2 at a closed port.
-  const closed = await closedPort();
+  const closed = await freePort();
   const cws = path.join(tmp, 'control-workspace');
   fs.mkdirSync(cws);
   const raw = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
@@ -282,16 +283,6 @@ function runChild<T>(script: string, cfg: Record<string, unknown>): Promise<T> {
   });
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- tree and validation -------------------------------------------------------------------------------------
 
@@ -361,13 +352,6 @@ async function timeAsync(runs: number, fn: () => Promise<unknown>): Promise<{ ms
   return { ms };
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-const median = (xs: number[]) => quantile(xs, 0.5);
-const p90 = (xs: number[]) => quantile(xs, 0.9);
-const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 // ---- the child process -----------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import { formatJournalJson } from '../src/core/provision/logs';
 import { validateTopology } from '../src/core/topology/validate';
 import { PoolFactory } from '../test/harness/pool';
 import { KeyPair, makeKey, must, pgrep, killPids, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../test/harness/sshd';
+import { median, p90, round } from './stats';
 import type { BenchRow, BenchSection } from './types';
 
 export interface PartOptions {
@@ -502,10 +503,3 @@ function report(x: {
   return { id: 'logs', title: 'Log streaming', rows, notes };
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-const median = (xs: number[]) => quantile(xs, 0.5);
-const p90 = (xs: number[]) => quantile(xs, 0.9);
-const round = (x: number, digits = 1) => Number(x.toFixed(digits));
