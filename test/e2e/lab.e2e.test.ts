@@ -6,6 +6,7 @@ import { Lab, LabHost, labDown, LabState } from '../../src/lab/lab';
 import { spawn } from 'child_process';
 import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../src/lab/demo';
 import { run } from '../../src/lab/sh';
+import { SOCKET_BUFFER } from '../../src/core/render/openvpn';
 
 function prefix(tag: string): string {
   return `rve${tag}${process.pid % 1000}`;
@@ -75,6 +76,16 @@ function describeLab(seconds: number) {
         assert.ok(g.ok, JSON.stringify(g));
       });
     }
+
+    it("OpenVPN's UDP sockets on the gateway and the desktop have the configured 4 MiB buffers, not the kernel's 208 KiB default", () => {
+      for (const h of s.hosts.filter((x) => x.role === 'gateway' || x.role === 'desktop')) {
+        const r = Lab.inHost(h, ['ss', '-uanmp']);
+        // ss prints the socket line (with users:(("openvpn",...))) and then its skmem line; the kernel doubles the request.
+        const m = r.stdout.match(/"openvpn"[^\n]*\n\s*skmem:\(r\d+,rb(\d+),t\d+,tb(\d+)/);
+        assert.ok(m, `no OpenVPN UDP socket on ${h.name}:\n${r.stdout}`);
+        assert.deepEqual([Number(m[1]), Number(m[2])], [2 * SOCKET_BUFFER, 2 * SOCKET_BUFFER], `${h.name}: ${m[0]}`);
+      }
+    });
 
     it('no MTU black hole: 1472-byte do-not-fragment pings pass, and 64 KB samples arrive with none lost', async () => {
       const t = loadLabTopology(undefined, seconds, () => undefined)!;

@@ -14,6 +14,13 @@ export const TLS_CRYPT_KEY = `/etc/openvpn/server/${OPENVPN_INSTANCE}-tls-crypt.
 /** OpenVPN re-reads the CRL after dropping privileges to nobody, and the PKI is private: a public copy. */
 export const CRL_PUBLIC = `/etc/openvpn/server/${OPENVPN_INSTANCE}-crl.pem`;
 export const DATA_CIPHERS = 'AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305';
+/**
+ * OpenVPN's UDP socket buffers (the kernel doubles them). With the kernel default (208 KiB) bursts of
+ * fragmented 64 KB DDS samples overflow them and DDS throughput halves (BENCHMARKS.md); the kernel caps
+ * them at net.core.rmem_max/wmem_max, which the scripts raise to this.
+ */
+export const SOCKET_BUFFER = 4194304;
+export const SYSCTL_FILE = '/etc/sysctl.d/60-rosvpn.conf';
 
 /** The up hook: OpenVPN calls it with the tap device as $1, before it drops privileges. */
 export function renderTapUpHook(bridge = BRIDGE_NAME): string {
@@ -46,6 +53,8 @@ tls-version-min 1.2
 data-ciphers ${DATA_CIPHERS}
 allow-compression no
 tun-mtu ${v(mtu)}
+sndbuf ${SOCKET_BUFFER}
+rcvbuf ${SOCKET_BUFFER}
 keepalive 10 60
 ${udp ? '# Tells clients at once when the server restarts, so they reconnect without waiting for the ping timeout.\nexplicit-exit-notify 1\n# Replies leave from the address the client sent to (an Elastic IP or a second address on the host).\nmultihome\n' : ''}persist-key
 persist-tun
@@ -75,6 +84,8 @@ tls-version-min 1.2
 data-ciphers ${DATA_CIPHERS}
 allow-compression no
 tun-mtu ${v(mtu)}
+sndbuf ${SOCKET_BUFFER}
+rcvbuf ${SOCKET_BUFFER}
 ${udp ? 'explicit-exit-notify 1\n' : ''}persist-key
 persist-tun
 verb 3
@@ -82,11 +93,13 @@ verb 3
 }
 
 /**
- * Bash lines that install the up hook, an OpenVPN config and the unit's drop-in, setting OPENVPN_DIRTY=1
- * when the hook or config changed (the caller restarts the unit then).
+ * Bash lines that make room for the socket buffers and install the up hook, an OpenVPN config and the
+ * unit's drop-in, setting OPENVPN_DIRTY=1 when any of them changed (the caller restarts the unit then).
  */
 export function openvpnConfigLines(confPath: string, conf: string, unit: string, dropIn: string): string[] {
   return [
+    `ensure_sysctl_min ${SYSCTL_FILE} ${SOCKET_BUFFER} net.core.rmem_max net.core.wmem_max`,
+    'if [ "$SYSCTL_RAISED" = 1 ]; then OPENVPN_DIRTY=1; fi',
     'ensure_dir /usr/local/lib/rosvpn 755',
     heredoc(`write_file ${TAP_UP_HOOK} 755`, renderTapUpHook()),
     'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
