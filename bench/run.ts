@@ -85,8 +85,8 @@ async function main(): Promise<number> {
   const m = machine();
   const explanations = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'explanations.json'), 'utf8')) as Record<string, string>;
   const outDir = values.out ? path.resolve(values.out) : ROOT;
-  fs.writeFileSync(path.join(outDir, 'BENCHMARKS.md'), markdown(m, sections, failures, explanations));
   fs.mkdirSync(path.join(outDir, 'bench'), { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'BENCHMARKS.md'), markdown(m, sections, failures, explanations));
   fs.writeFileSync(path.join(outDir, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, sections, failures }, null, 2)}\n`);
   for (const s of sections) for (const r of s.rows) console.log(`${r.target ? (r.pass ? 'PASS ' : 'MISS ') : '     '}${r.metric}: ${fmt(r.value)} ${r.unit}${r.target ? ` (target ${r.target})` : ''}`);
   console.log(`bench: wrote ${path.join(outDir, 'BENCHMARKS.md')} and bench/results.json`);
