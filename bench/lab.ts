@@ -31,13 +31,25 @@ function hostTimes(stdout: string): Record<string, { role: string; status: strin
   return out;
 }
 
-function startProc(argv: string[]): { proc: ChildProcess; out: () => string; done: Promise<string> } {
-  const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * A ddsperf run in its own process group. `stop` signals the whole group: on the lab hosts the command is
+ * nsenter, which forks ddsperf into the host's PID namespace and does not pass a signal on, so signalling
+ * nsenter alone left ddsperf running (and holding the pipes) until its -D ran out.
+ */
+function startProc(argv: string[]): { proc: ChildProcess; out: () => string; done: Promise<string>; stop: () => void } {
+  const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const done = new Promise<string>((resolve) => proc.on('close', () => resolve(out)));
-  return { proc, out: () => out, done };
+  const stop = () => {
+    try {
+      process.kill(-proc.pid!, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  return { proc, out: () => out, done, stop };
 }
 
 /** Time until the first DDS sample from `from` reaches `to` (ddsperf sub prints once a second: ±1 s). */
@@ -52,8 +64,8 @@ async function timeToFirstSample(from: DdsSide, to: DdsSide, timeoutS = 90): Pro
     }
     return undefined;
   } finally {
-    sub.proc.kill('SIGINT');
-    pub.proc.kill('SIGINT');
+    sub.stop();
+    pub.stop();
     await Promise.all([sub.done, pub.done]);
   }
 }
@@ -64,7 +76,7 @@ async function roundTrip(from: DdsSide, to: DdsSide, size: number, seconds: numb
   await sleep(500);
   const ping = startProc([...from.argv, '-D', String(seconds), 'ping', '20Hz', 'size', String(size)]);
   const out = await ping.done;
-  pong.proc.kill('SIGINT');
+  pong.stop();
   await pong.done;
   // Skip the first report: it includes discovery.
   const means = [...out.matchAll(/ mean ([\d.]+)us .* cnt (\d+)/g)].slice(1);
@@ -103,50 +115,98 @@ async function bigSampleLoss(from: DdsSide, to: DdsSide, seconds: number): Promi
   return { samples, lost };
 }
 
-interface PathFigures {
-  rtt64: number;
-  rtt64k: number;
+/** One run of every data-plane figure over one path. */
+interface PathRun {
+  rtt64?: number;
+  rtt64k?: number;
   mbps: number;
   bigSamples: number;
   bigLost: number;
 }
 
-async function measurePath(from: DdsSide, to: DdsSide, reps: number, seconds: number): Promise<PathFigures> {
-  const r64: number[] = [];
-  const r64k: number[] = [];
-  const tp: number[] = [];
-  let bigSamples = 0;
-  let bigLost = 0;
-  for (let i = 0; i < reps; i++) {
-    const a = await roundTrip(to, from, 64, seconds);
-    const b = await roundTrip(to, from, 65536, seconds);
-    const c = await throughput(from, to, 65536, seconds);
-    const d = await bigSampleLoss(from, to, seconds);
-    if (a) r64.push(a.meanUs);
-    if (b) r64k.push(b.meanUs);
-    tp.push(c.mbps);
-    bigSamples += d.samples;
-    bigLost += d.lost;
-  }
-  return { rtt64: median(r64), rtt64k: median(r64k), mbps: median(tp), bigSamples, bigLost };
+async function measureOnce(from: DdsSide, to: DdsSide, seconds: number): Promise<PathRun> {
+  const a = await roundTrip(to, from, 64, seconds);
+  const b = await roundTrip(to, from, 65536, seconds);
+  const c = await throughput(from, to, 65536, seconds);
+  const d = await bigSampleLoss(from, to, seconds);
+  return { rtt64: a?.meanUs, rtt64k: b?.meanUs, mbps: c.mbps, bigSamples: d.samples, bigLost: d.lost };
 }
 
-/** The original guide's OpenVPN settings on the lab's gateway and desktop (same PKI, same bridge). */
+interface PathFigures {
+  rtt64: number;
+  rtt64k: number;
+  mbps: number;
+  /** Lowest and highest per-run throughput: the run-to-run spread the median hides. */
+  mbpsMin: number;
+  mbpsMax: number;
+  bigSamples: number;
+  bigLost: number;
+}
+
+function summarize(runs: PathRun[]): PathFigures {
+  const nums = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
+  const tp = runs.map((r) => r.mbps);
+  return {
+    rtt64: median(nums(runs.map((r) => r.rtt64))),
+    rtt64k: median(nums(runs.map((r) => r.rtt64k))),
+    mbps: median(tp),
+    mbpsMin: Math.min(...tp),
+    mbpsMax: Math.max(...tp),
+    bigSamples: runs.reduce((n, r) => n + r.bigSamples, 0),
+    bigLost: runs.reduce((n, r) => n + r.bigLost, 0),
+  };
+}
+
+/** Rewrites the lab's gateway and desktop OpenVPN configs as the original guide had them (same PKI, same bridge); the caller restarts OpenVPN. */
 export function applyGuideOpenvpn(s: LabState): void {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
   const desk = s.hosts.find((h) => h.role === 'desktop')!;
-  // Server: tls-auth instead of tls-crypt, comp-lzo no (pushed), OpenVPN's default ciphers and MTU, the
+  // Server: tls-auth instead of tls-crypt, comp-lzo no (pushed), OpenVPN's default ciphers, MTU and socket buffers, the
   // unused address pool with ifconfig-noexec. dh stays "none": it only shapes the handshake, and a dh.pem
   // takes minutes to generate. multihome stays: the lab's gateway answers on a second (public) address.
-  const server = `sed -i -e 's/^tls-crypt \\(.*\\)$/tls-auth \\1 0/' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^client-to-client/d' ${OPENVPN_SERVER_CONF} && printf '%s\\n' 'server 192.168.255.0 255.255.255.0' 'ifconfig-noexec' 'comp-lzo no' 'push "comp-lzo no"' >> ${OPENVPN_SERVER_CONF} && systemctl restart ${OPENVPN_SERVER_UNIT}`;
+  const server = `sed -i -e 's/^tls-crypt \\(.*\\)$/tls-auth \\1 0/' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^client-to-client/d' -e '/^sndbuf /d' -e '/^rcvbuf /d' ${OPENVPN_SERVER_CONF} && printf '%s\\n' 'server 192.168.255.0 255.255.255.0' 'ifconfig-noexec' 'comp-lzo no' 'push "comp-lzo no"' >> ${OPENVPN_SERVER_CONF}`;
   // Client: the installed profile (the client config includes it): inline <tls-auth> with key-direction 1
-  // before it, comp-lzo no, no cipher/MTU lines.
+  // before it, comp-lzo no, no cipher/MTU/buffer lines.
   const profile = `/etc/openvpn/client/${CLIENT_PROFILE_NAME}.ovpn`;
-  const client = `sed -i -e 's/<tls-crypt>/<tls-auth>/' -e 's#</tls-crypt>#</tls-auth>#' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^verify-x509-name /d' -e '1i key-direction 1' -e '1i comp-lzo no' ${profile} && systemctl restart ${OPENVPN_CLIENT_UNIT}`;
+  const client = `sed -i -e 's/<tls-crypt>/<tls-auth>/' -e 's#</tls-crypt>#</tls-auth>#' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^verify-x509-name /d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '1i key-direction 1' -e '1i comp-lzo no' ${profile}`;
   for (const [h, cmd] of [[gw, server], [desk, client]] as [LabHost, string][]) {
     const r = Lab.inHost(h, ['sh', '-c', cmd]);
     if (r.status !== 0) throw new Error(`guide OpenVPN settings on ${h.name}: ${r.stderr || r.stdout}`);
   }
+}
+
+/**
+ * Switches the lab's gateway and desktop between the OpenVPN configs rosvpn provisioned and the guide's,
+ * so that the two are measured in alternating runs of one lab rather than one after the other: throughput
+ * here drifts by more than the difference between them over a few minutes.
+ */
+function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<void> {
+  const gw = s.hosts.find((h) => h.role === 'gateway')!;
+  const desk = s.hosts.find((h) => h.role === 'desktop')!;
+  const profile = `/etc/openvpn/client/${CLIENT_PROFILE_NAME}.ovpn`;
+  const files: [LabHost, string][] = [[gw, OPENVPN_SERVER_CONF], [desk, profile]];
+  const sh = (h: LabHost, cmd: string) => {
+    const r = Lab.inHost(h, ['sh', '-c', cmd]);
+    if (r.status !== 0) throw new Error(`${h.name}: ${cmd}: ${r.stderr || r.stdout}`);
+  };
+  for (const [h, f] of files) sh(h, `cp -p ${f} ${f}.rosvpn-bench`);
+  return async (to) => {
+    // Client stopped first and started last: a client that sees the server go away backs off for many
+    // seconds before it reconnects, and DDS discovery started meanwhile waits for its next round.
+    sh(desk, `systemctl stop ${OPENVPN_CLIENT_UNIT}`);
+    for (const [h, f] of files) sh(h, `cp -p ${f}.rosvpn-bench ${f}`);
+    if (to === 'guide') applyGuideOpenvpn(s);
+    sh(gw, `systemctl restart ${OPENVPN_SERVER_UNIT}`);
+    sh(desk, `systemctl start ${OPENVPN_CLIENT_UNIT}`);
+    // openvpn-client@ is Type=notify, ready once connected; the tap joins the bridge in its up hook.
+    const deadline = Date.now() + 60_000;
+    while (Lab.inHost(desk, ['sh', '-c', 'ip -o link show master rosbridge | grep -q tap']).status !== 0) {
+      if (Date.now() > deadline) throw new Error(`with ${to === 'guide' ? "the guide's" : "rosvpn's"} OpenVPN settings the desktop's client did not connect within 60 s`);
+      await sleep(200);
+    }
+    const second = hostSide(s.hosts.find((h) => h.role === 'second')!);
+    if ((await timeToFirstSample(second, robotSide(s))) === undefined) throw new Error(`with ${to === 'guide' ? "the guide's" : "rosvpn's"} OpenVPN settings no DDS sample arrived`);
+  };
 }
 
 export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
@@ -202,16 +262,28 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
         const robot = robotSide(s);
         const second = hostSide(seconds[0]);
         const desktop = hostSide(s.hosts.find((h) => h.role === 'desktop')!);
-        const reps = o.quick ? 1 : 3;
+        const reps = o.quick ? 1 : 5;
         const dur = o.quick ? 3 : 5;
         log('bench: data plane, direct robot LAN (robot <-> desktop bridge)');
-        const direct = await measurePath(desktop, robot, reps, dur);
-        log('bench: data plane, full VPN path (robot <-> second)');
-        const vpn = await measurePath(second, robot, reps, dur);
-        log("bench: data plane, the guide's OpenVPN settings");
-        applyGuideOpenvpn(s);
-        if ((await timeToFirstSample(second, robot)) === undefined) throw new Error("with the guide's OpenVPN settings no DDS sample arrived");
-        const guide = await measurePath(second, robot, reps, dur);
+        const directRuns: PathRun[] = [];
+        for (let i = 0; i < reps; i++) directRuns.push(await measureOnce(desktop, robot, dur));
+        const direct = summarize(directRuns);
+        // rosvpn's and the guide's settings in alternating order (ABBA…), each after a restart of both ends.
+        log("bench: data plane, full VPN path (robot <-> second), rosvpn's and the guide's OpenVPN settings in turn");
+        const use = openvpnSwitch(s);
+        const runs: Record<'ours' | 'guide', PathRun[]> = { ours: [], guide: [] };
+        for (let i = 0; i < reps; i++) {
+          for (const which of i % 2 ? (['guide', 'ours'] as const) : (['ours', 'guide'] as const)) {
+            const t1 = Date.now();
+            await use(which);
+            const switched = Date.now() - t1;
+            runs[which].push(await measureOnce(second, robot, dur));
+            log(`bench: ${which === 'ours' ? "rosvpn's" : "the guide's"} settings, run ${i + 1}: ${runs[which][i].mbps} Mbit/s (switched in ${secs(switched)} s)`);
+          }
+        }
+        const vpn = summarize(runs.ours);
+        const guide = summarize(runs.guide);
+        const spread = (f: PathFigures) => `median of ${reps} runs, range ${Math.round(f.mbpsMin)}–${Math.round(f.mbpsMax)}`;
         const row = (metric: string, value: number, unit: string, extra: Partial<BenchRow> = {}): BenchRow => ({ metric, value: Math.round(value * 100) / 100, unit, ...extra });
         data.rows.push(
           row('round trip, 64 B, direct LAN', direct.rtt64, 'µs'),
@@ -222,14 +294,14 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
           row('round trip, 64 KB, VPN / direct LAN', vpn.rtt64k / direct.rtt64k, '×'),
           row('64 KB samples at 20 Hz through the VPN: lost', vpn.bigLost, 'samples', { target: 'none lost', pass: vpn.bigLost === 0 && vpn.bigSamples > 0, note: `of ${vpn.bigSamples} received` }),
           row('throughput, 64 KB samples, direct LAN', direct.mbps, 'Mbit/s'),
-          row('throughput, 64 KB samples, through the VPN', vpn.mbps, 'Mbit/s'),
-          row("throughput, 64 KB samples, the guide's OpenVPN settings", guide.mbps, 'Mbit/s'),
+          row('throughput, 64 KB samples, through the VPN', vpn.mbps, 'Mbit/s', { note: spread(vpn) }),
+          row("throughput, 64 KB samples, the guide's OpenVPN settings", guide.mbps, 'Mbit/s', { note: spread(guide) }),
           row("throughput, VPN / the guide's settings", vpn.mbps / guide.mbps, '×', { target: '≥ 1', pass: vpn.mbps >= guide.mbps }),
           row("round trip, 64 B, the guide's OpenVPN settings", guide.rtt64, 'µs'),
           row("64 KB samples at 20 Hz, the guide's settings: lost", guide.bigLost, 'samples', { note: `of ${guide.bigSamples} received` }),
         );
         data.notes.push(
-          `Each figure is the median of ${reps} run(s) of ${dur} s, all in this one lab: direct LAN = robot <-> the desktop's rosbridge (one veth + the bridge, the limit on this machine); VPN = robot -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second; the guide's settings = the same path after rewriting the gateway's and desktop's OpenVPN configs as the guide had them (tls-auth, comp-lzo no, OpenVPN's default ciphers and MTU) and restarting both.`,
+          `Each figure is the median of ${reps} run(s) of ${dur} s, all in this one lab: direct LAN = robot <-> the desktop's rosbridge (one veth + the bridge, the limit on this machine); VPN = robot -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second; the guide's settings = the same path after rewriting the gateway's and desktop's OpenVPN configs as the guide had them (tls-auth, comp-lzo no, OpenVPN's default ciphers, MTU and socket buffers). The VPN and the guide's settings alternate run by run (A B, B A, …), each run after a restart of both OpenVPN ends, so that drift over the minutes of the benchmark falls on both alike; the range after each throughput is its lowest and highest run.`,
           'ddsperf (CycloneDDS 0.10.2), reliable, topic KS; round trip = ping at 20 Hz against pong; throughput = unthrottled pub of 64 KB samples, sub reporting once a second.',
         );
       }
