@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'child_process';
 import { hostSide, controllerCli, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../src/lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../src/lab/lab';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_CONF, OPENVPN_SERVER_UNIT } from '../src/core/render/openvpn';
-import { CLIENT_PROFILE_NAME } from '../src/core/topology/types';
+import { INSTALLED_PROFILE } from '../src/core/render/desktop';
+import { BRIDGE_NAME } from '../src/core/topology/types';
 import type { BenchRow, BenchSection } from './types';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -157,6 +158,12 @@ function summarize(runs: PathRun[]): PathFigures {
   };
 }
 
+/** Runs `cmd` with sh in a lab host; throws with the host, the command and its output when it fails. */
+function shIn(h: LabHost, cmd: string): void {
+  const r = Lab.inHost(h, ['sh', '-c', cmd]);
+  if (r.status !== 0) throw new Error(`${h.name}: ${cmd}: ${r.stderr || r.stdout}`);
+}
+
 /** Rewrites the lab's gateway and desktop OpenVPN configs as the original guide had them (same PKI, same bridge); the caller restarts OpenVPN. */
 export function applyGuideOpenvpn(s: LabState): void {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
@@ -167,12 +174,9 @@ export function applyGuideOpenvpn(s: LabState): void {
   const server = `sed -i -e 's/^tls-crypt \\(.*\\)$/tls-auth \\1 0/' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^client-to-client/d' -e '/^sndbuf /d' -e '/^rcvbuf /d' ${OPENVPN_SERVER_CONF} && printf '%s\\n' 'server 192.168.255.0 255.255.255.0' 'ifconfig-noexec' 'comp-lzo no' 'push "comp-lzo no"' >> ${OPENVPN_SERVER_CONF}`;
   // Client: the installed profile (the client config includes it): inline <tls-auth> with key-direction 1
   // before it, comp-lzo no, no cipher/MTU/buffer lines.
-  const profile = `/etc/openvpn/client/${CLIENT_PROFILE_NAME}.ovpn`;
-  const client = `sed -i -e 's/<tls-crypt>/<tls-auth>/' -e 's#</tls-crypt>#</tls-auth>#' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^verify-x509-name /d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '1i key-direction 1' -e '1i comp-lzo no' ${profile}`;
-  for (const [h, cmd] of [[gw, server], [desk, client]] as [LabHost, string][]) {
-    const r = Lab.inHost(h, ['sh', '-c', cmd]);
-    if (r.status !== 0) throw new Error(`guide OpenVPN settings on ${h.name}: ${r.stderr || r.stdout}`);
-  }
+  const client = `sed -i -e 's/<tls-crypt>/<tls-auth>/' -e 's#</tls-crypt>#</tls-auth>#' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^verify-x509-name /d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '1i key-direction 1' -e '1i comp-lzo no' ${INSTALLED_PROFILE}`;
+  shIn(gw, server);
+  shIn(desk, client);
 }
 
 /**
@@ -183,29 +187,25 @@ export function applyGuideOpenvpn(s: LabState): void {
 function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<void> {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
   const desk = s.hosts.find((h) => h.role === 'desktop')!;
-  const profile = `/etc/openvpn/client/${CLIENT_PROFILE_NAME}.ovpn`;
-  const files: [LabHost, string][] = [[gw, OPENVPN_SERVER_CONF], [desk, profile]];
-  const sh = (h: LabHost, cmd: string) => {
-    const r = Lab.inHost(h, ['sh', '-c', cmd]);
-    if (r.status !== 0) throw new Error(`${h.name}: ${cmd}: ${r.stderr || r.stdout}`);
-  };
-  for (const [h, f] of files) sh(h, `cp -p ${f} ${f}.rosvpn-bench`);
+  const files: [LabHost, string][] = [[gw, OPENVPN_SERVER_CONF], [desk, INSTALLED_PROFILE]];
+  const second = hostSide(s.hosts.find((h) => h.role === 'second')!);
+  for (const [h, f] of files) shIn(h, `cp -p ${f} ${f}.rosvpn-bench`);
   return async (to) => {
+    const settings = to === 'guide' ? "the guide's OpenVPN settings" : "rosvpn's OpenVPN settings";
     // Client stopped first and started last: a client that sees the server go away backs off for many
     // seconds before it reconnects, and DDS discovery started meanwhile waits for its next round.
-    sh(desk, `systemctl stop ${OPENVPN_CLIENT_UNIT}`);
-    for (const [h, f] of files) sh(h, `cp -p ${f}.rosvpn-bench ${f}`);
+    shIn(desk, `systemctl stop ${OPENVPN_CLIENT_UNIT}`);
+    for (const [h, f] of files) shIn(h, `cp -p ${f}.rosvpn-bench ${f}`);
     if (to === 'guide') applyGuideOpenvpn(s);
-    sh(gw, `systemctl restart ${OPENVPN_SERVER_UNIT}`);
-    sh(desk, `systemctl start ${OPENVPN_CLIENT_UNIT}`);
+    shIn(gw, `systemctl restart ${OPENVPN_SERVER_UNIT}`);
+    shIn(desk, `systemctl start ${OPENVPN_CLIENT_UNIT}`);
     // openvpn-client@ is Type=notify, ready once connected; the tap joins the bridge in its up hook.
     const deadline = Date.now() + 60_000;
-    while (Lab.inHost(desk, ['sh', '-c', 'ip -o link show master rosbridge | grep -q tap']).status !== 0) {
-      if (Date.now() > deadline) throw new Error(`with ${to === 'guide' ? "the guide's" : "rosvpn's"} OpenVPN settings the desktop's client did not connect within 60 s`);
+    while (Lab.inHost(desk, ['sh', '-c', `ip -o link show master ${BRIDGE_NAME} | grep -q tap`]).status !== 0) {
+      if (Date.now() > deadline) throw new Error(`with ${settings} the desktop's client did not connect within 60 s`);
       await sleep(200);
     }
-    const second = hostSide(s.hosts.find((h) => h.role === 'second')!);
-    if ((await timeToFirstSample(second, robotSide(s))) === undefined) throw new Error(`with ${to === 'guide' ? "the guide's" : "rosvpn's"} OpenVPN settings no DDS sample arrived`);
+    if ((await timeToFirstSample(second, robotSide(s))) === undefined) throw new Error(`with ${settings} no DDS sample arrived`);
   };
 }
 

@@ -10,7 +10,8 @@ import { HostSelector, selectHosts, TopologyHost } from './endpoints';
 import { parseScriptLine, ScriptLine, StepStatus } from './events';
 import { homePath, runUploadedScript } from './remote';
 
-export const REMOTE_PROFILE = `~/${CLIENT_PROFILE_NAME}.ovpn`;
+const PROFILE_FILE = `${CLIENT_PROFILE_NAME}.ovpn`;
+export const REMOTE_PROFILE = `~/${PROFILE_FILE}`;
 
 export type HostStatus = 'changed' | 'ok' | 'failed' | 'skipped';
 
@@ -116,12 +117,11 @@ export async function provision(t: ValidTopology, opts: ProvisionOptions): Promi
 
   let desktopRun: Promise<HostReport> | undefined;
   if (desktop) {
-    const profileName = `${CLIENT_PROFILE_NAME}.ovpn`;
     // Copy the client profile gateway -> this machine -> desktop home (mode 0600), then pass its path.
     // The fetch runs inside runScript, so that a failure is this host's failure, reported like any other.
     const withProfile = (profile: () => Promise<Buffer>) =>
       runScript(desktop, scriptOf(desktop), opts, async (session) => {
-        const remote = await homePath(session, profileName);
+        const remote = await homePath(session, PROFILE_FILE);
         await session.upload(remote, await profile(), 0o600);
         return [remote];
       });
@@ -135,7 +135,7 @@ export async function provision(t: ValidTopology, opts: ProvisionOptions): Promi
         return withProfile(fetchNow);
       }
       // The desktop holds the gateway's current profile: run it now, with that profile, alongside the gateway.
-      const early = await runScript(desktop, scriptOf(desktop), opts, async (session) => [await homePath(session, profileName)]);
+      const early = await runScript(desktop, scriptOf(desktop), opts, async (session) => [await homePath(session, PROFILE_FILE)]);
       const gw = await gatewayRun;
       if (gw.status === 'failed' || early.status === 'failed') return early;
       const now = await fetchNow().catch(() => undefined);
@@ -158,7 +158,7 @@ async function heldProfile(pool: SshPool, gateway: TopologyHost, desktop: Topolo
   try {
     const onGateway = await fetchClientProfile(pool, gateway);
     const session = await pool.session(desktop.endpoint);
-    const onDesktop = await session.download(await homePath(session, `${CLIENT_PROFILE_NAME}.ovpn`));
+    const onDesktop = await session.download(await homePath(session, PROFILE_FILE));
     return onGateway.equals(onDesktop) ? onGateway : undefined;
   } catch {
     return undefined;
@@ -168,7 +168,7 @@ async function heldProfile(pool: SshPool, gateway: TopologyHost, desktop: Topolo
 /** Downloads the client profile that gateway provisioning left in the login user's home. */
 export async function fetchClientProfile(pool: SshPool, gateway: TopologyHost): Promise<Buffer> {
   const session = await pool.session(gateway.endpoint);
-  const path = await homePath(session, `${CLIENT_PROFILE_NAME}.ovpn`);
+  const path = await homePath(session, PROFILE_FILE);
   try {
     return await session.download(path);
   } catch (e) {

@@ -11,7 +11,7 @@ export const DESKTOP_NET_UP = '/usr/local/lib/rosvpn/desktop-net-up.sh';
 export const DESKTOP_NET_UNIT = 'rosvpn-desktop-net.service';
 export const ROLLBACK_SCRIPT = '/etc/rosvpn/lan-rollback.sh';
 export const ROLLBACK_SECONDS = 90;
-const INSTALLED_PROFILE = `/etc/openvpn/client/${CLIENT_PROFILE_NAME}.ovpn`;
+export const INSTALLED_PROFILE = `/etc/openvpn/client/${CLIENT_PROFILE_NAME}.ovpn`;
 
 function renderDesktopNetUp(t: ValidTopology, d: DesktopConfig): string {
   const header = `#!/usr/bin/env bash

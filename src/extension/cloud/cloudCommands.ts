@@ -22,9 +22,6 @@ export interface CloudDeps {
 
 const KEYS: CloudSettingKey[] = ['region', 'profile', 'instanceType', 'keyName', 'amiId', 'subnetId', 'sshCidr', 'openvpnCidr'];
 
-/** The SDK-backed core modules: their own bundle, loaded on the first cloud command. */
-const ec2 = loadEc2;
-
 function cloudSettings(): CloudSettings {
   const cfg = vscode.workspace.getConfiguration('rosvpn.aws');
   const raw = Object.fromEntries(KEYS.map((k) => [k, cfg.get<string>(k)]));
@@ -34,7 +31,7 @@ function cloudSettings(): CloudSettings {
 /** A settings error opens the setting it names; anything else goes to the log with "Show Log". */
 async function report(deps: CloudDeps, what: string, e: unknown): Promise<void> {
   // By name, not instanceof: the lazily loaded EC2 bundle has its own copy of the class.
-  const key = e instanceof CloudSettingsError || (e as Error)?.name === 'CloudSettingsError' ? (e as CloudSettingsError).key : undefined;
+  const key = (e as Error)?.name === 'CloudSettingsError' ? (e as CloudSettingsError).key : undefined;
   if (!key) return reportError(deps.log, what, e);
   deps.log.error(`${what}: ${(e as Error).message}`);
   const open = 'Open Settings';
@@ -43,7 +40,8 @@ async function report(deps: CloudDeps, what: string, e: unknown): Promise<void> 
   }
 }
 
-type Ec2 = Awaited<ReturnType<typeof ec2>>;
+/** The SDK-backed core modules: their own bundle, loaded on the first cloud command. */
+type Ec2 = Awaited<ReturnType<typeof loadEc2>>;
 
 /** Runs `fn` with a client for the configured region/profile in a progress notification. */
 async function withEc2<T>(deps: CloudDeps, title: string, fn: (x: { t: ValidTopology; s: CloudSettings; client: EC2Client; m: Ec2; progress: (m: string) => void }) => Promise<T>): Promise<T> {
@@ -51,7 +49,7 @@ async function withEc2<T>(deps: CloudDeps, title: string, fn: (x: { t: ValidTopo
   const s = cloudSettings();
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ROS VPN: ${title}` }, async (p) => {
     p.report({ message: `connecting to EC2 in ${s.region}${s.profile ? ` (profile ${s.profile})` : ''}` });
-    const m = await ec2();
+    const m = await loadEc2();
     const client = m.createEc2Client(s);
     try {
       return await fn({ t, s, client, m, progress: (message) => p.report({ message }) });
