@@ -21,7 +21,7 @@ describe('starterTopology', () => {
       robotSubnet: '192.168.0.0/24',
       tunnel: 'vxlan',
       ssh: { user: 'ubuntu', identityFile: '~/.ssh/id_ed25519' },
-      gateway: { host: 'ros-openvpn', publicAddress: '44.232.53.80', cloudIp: '172.31.1.11', vpnIp: '192.168.0.130/24', openvpnPort: 1194 },
+      gateway: { host: 'ros-openvpn', publicAddress: '203.0.113.10', cloudIp: '172.31.1.11', vpnIp: '192.168.0.130/24', openvpnPort: 1194 },
       seconds: [{ name: 'second', host: '172.31.1.12', cloudIp: '172.31.1.12', vpnIp: '192.168.0.131/24' }],
       desktop: { host: 'localhost', lanInterface: 'eno1' },
     });

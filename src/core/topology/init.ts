@@ -6,7 +6,9 @@ import { checkHostileString, show, type StringPolicy } from './text';
 import type { Diagnostic, SecondConfig, TopologyDocument } from './types';
 import { validateTopology } from './validate';
 
-/** The starter topology: the original guide's example deployment. Valid; set gateway.publicAddress to yours. */
+/** The starter topology: the original guide's example deployment, with documentation addresses (RFC 5737) where
+ * the guide had a real public one, so a starter copied as is never points at somebody's host. Valid; set
+ * gateway.publicAddress to yours. */
 export function starterTopology(name = 'demo'): TopologyDocument {
   return {
     name,
@@ -15,7 +17,7 @@ export function starterTopology(name = 'demo'): TopologyDocument {
     ssh: { user: 'ubuntu', identityFile: '~/.ssh/id_ed25519' },
     gateway: {
       host: 'ros-openvpn',
-      publicAddress: '44.232.53.80',
+      publicAddress: '203.0.113.10',
       cloudIp: '172.31.1.11',
       vpnIp: '192.168.0.130/24',
       openvpnPort: 1194,
@@ -42,7 +44,7 @@ const EXAMPLE: Record<string, string> = {
   [ENV.gatewayVpnIp]: '192.168.0.130/24',
   [ENV.secondVpnIp]: '192.168.0.131/24',
   [ENV.gatewayHost]: 'ros-openvpn',
-  [ENV.gatewayPublicIp]: '44.232.53.80',
+  [ENV.gatewayPublicIp]: '203.0.113.10',
 };
 
 /** The ssh alias the guide uses for the cloud gateway. */

@@ -303,7 +303,7 @@ const HINTS: Record<string, string> = {
   ssh: 'an object like { "user": "ubuntu", "identityFile": "~/.ssh/id_ed25519" }',
   gateway: 'an object with host, cloudIp and vpnIp',
   'gateway.host': 'the ssh host, IPv4 address or ~/.ssh/config alias of the cloud gateway, e.g. ros-openvpn',
-  'gateway.publicAddress': "the gateway's Elastic IP or DNS name, e.g. 44.232.53.80",
+  'gateway.publicAddress': "the gateway's Elastic IP or DNS name, e.g. 203.0.113.10",
   'gateway.cloudIp': "the gateway's private VPC address, e.g. 172.31.1.11",
   'gateway.vpnIp': 'an IPv4 address with prefix length inside robotSubnet, e.g. 192.168.0.130/24',
   'gateway.openvpnPort': 'a port from 1 to 65535, e.g. 1194',

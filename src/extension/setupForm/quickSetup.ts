@@ -46,7 +46,7 @@ function stepsFor(f: FormState): Step[] {
       get: (x) => x.tunnel, set: (x, v) => (x.tunnel = v === 'gretap' ? 'gretap' : 'vxlan'),
     },
     text('gateway.host', 'Cloud gateway: SSH host', 'Host name, IPv4 address or ~/.ssh/config alias', (x) => x.gateway.host, (x, v) => (x.gateway.host = v), 'ros-openvpn'),
-    text('gateway.publicAddress', 'Cloud gateway: public address', 'Elastic IP or DNS name the desktop connects to (empty: set later)', (x) => x.gateway.publicAddress, (x, v) => (x.gateway.publicAddress = v), '44.232.53.80'),
+    text('gateway.publicAddress', 'Cloud gateway: public address', 'Elastic IP or DNS name the desktop connects to (empty: set later)', (x) => x.gateway.publicAddress, (x, v) => (x.gateway.publicAddress = v), '203.0.113.10'),
     text('gateway.cloudIp', 'Cloud gateway: cloud IP', 'Private VPC address (ROSVPN_GATEWAY_CLOUD_IP)', (x) => x.gateway.cloudIp, (x, v) => (x.gateway.cloudIp = v), '172.31.1.11'),
     text('gateway.vpnIp', 'Cloud gateway: VPN IP', 'Address in the robot subnet with prefix (ROSVPN_GATEWAY_VPN_IP)', (x) => x.gateway.vpnIp, (x, v) => (x.gateway.vpnIp = v), '192.168.0.130/24'),
     text('gateway.openvpnPort', 'Cloud gateway: OpenVPN port', 'Empty means 1194', (x) => x.gateway.openvpnPort, (x, v) => (x.gateway.openvpnPort = v), '1194'),

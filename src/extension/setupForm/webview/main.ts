@@ -116,7 +116,7 @@ function build(): void {
     el('fieldset', {},
       el('legend', {}, 'Cloud gateway'),
       text('gateway.host', 'SSH host', 'Host name, IPv4 address or ~/.ssh/config alias.', () => f.gateway.host, (v) => (f.gateway.host = v), 'ros-openvpn'),
-      text('gateway.publicAddress', 'Public address', 'Elastic IP or DNS name the desktop connects to.', () => f.gateway.publicAddress, (v) => (f.gateway.publicAddress = v), '44.232.53.80'),
+      text('gateway.publicAddress', 'Public address', 'Elastic IP or DNS name the desktop connects to.', () => f.gateway.publicAddress, (v) => (f.gateway.publicAddress = v), '203.0.113.10'),
       text('gateway.cloudIp', 'Cloud IP', 'Private VPC address (ROSVPN_GATEWAY_CLOUD_IP).', () => f.gateway.cloudIp, (v) => (f.gateway.cloudIp = v), '172.31.1.11'),
       text('gateway.vpnIp', 'VPN IP', 'Address in the robot subnet, with prefix (ROSVPN_GATEWAY_VPN_IP).', () => f.gateway.vpnIp, (v) => (f.gateway.vpnIp = v), '192.168.0.130/24'),
       text('gateway.openvpnPort', 'OpenVPN port', 'Empty means 1194.', () => f.gateway.openvpnPort, (v) => (f.gateway.openvpnPort = v), '1194'),
