@@ -1,19 +1,70 @@
 #!/usr/bin/env bash
-# Installs everything the tests and the demo need on a fresh Debian 12 machine (run as root).
+# Installs what the demo, the bench and the tests run on this machine, on a fresh Debian 12 machine (as root).
+#   install-prereqs.sh demo   what `npm run demo` needs: the lab (no browser, no code-server)
+#   install-prereqs.sh test   + what the tests and `npm run bench` run besides (sshd, sudo, shellcheck, ...)
+#   install-prereqs.sh all    + the browser tests' real VS Code and Chromium (scripts/install-ui-tools.sh); the default
 # Idempotent: installs only what is missing. CI (.ci/run) and both quick-start commands call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: shellcheck lints the rendered scripts; iproute2/iputils-ping build and probe the
-# network-namespace lab; openvpn, easy-rsa and openssl are the real parts the scripts drive;
-# openssh-server, openssh-client and sudo are the real sshd, ssh-keygen/ssh-agent and sudo the SSH
-# layer's tests run against (the tests start sshd themselves and create /run/sshd; the service is not
-# used), and procps gives them ps/pgrep to prove that remote processes really end. debootstrap and
-# systemd-container build and boot the lab's hosts; git backs the .gitignore handling of the profile download.
-APT_PACKAGES=(shellcheck iproute2 iputils-ping openvpn easy-rsa openssl openssh-server openssh-client sudo procps debootstrap systemd-container git)
+SET=${1:-all}
+case "$SET" in demo | test | all) ;; *)
+  echo "install-prereqs: unknown set '$SET'; use demo, test or all" >&2
+  exit 2
+  ;;
+esac
+
+# Every program the lab, the demo, the bench and the tests run on this machine (not inside a lab host, whose
+# base image src/lab/image.ts builds), the Debian package that provides it, the set that first needs it, and
+# why. src/lab/tools.ts reads this table: the lab's runner refuses a program that is not in it, the demo
+# names the package when one is missing, and test/unit/tools.test.ts checks every line against `dpkg -S`.
+# (node is the runtime that runs all of this, npm/npx come with it; neither is installed here.)
+# program         package             set   why
+TOOLS='
+ip                iproute2            demo  the lab: namespaces, veths, switches, addresses; `ip netns exec` runs the robot'"'"'s tools
+ss                iproute2            demo  the lab waits until each host'"'"'s sshd listens
+bridge            iproute2            test  the namespace tests read and change VXLAN flood entries
+ping              iputils-ping        demo  the robot'"'"'s 1500-byte don'"'"'t-fragment ping through the VPN
+ddsperf           cyclonedds-tools    demo  the robot'"'"'s DDS endpoint (the lab hosts have their own in the base image)
+nsenter           util-linux          demo  runs DDS endpoints and probes inside a booted lab host
+mount             mount               demo  the lab hosts'"'"' overlay roots
+umount            mount               demo  lab teardown
+systemd-nspawn    systemd-container   demo  boots each lab host with systemd as PID 1
+debootstrap       debootstrap         demo  builds the lab hosts'"'"' base image once
+chroot            coreutils           demo  configures the base image
+ssh-keygen        openssh-client      demo  the lab'"'"'s SSH key and each host'"'"'s host keys
+ps                procps              demo  finds each lab host'"'"'s init for nsenter
+pgrep             procps              demo  teardown checks that no lab process is left
+kill              procps              demo  powers lab hosts off
+sysctl            procps              test  the namespace tests run the generated network scripts on this machine
+bash              bash                test  runs generated scripts in the namespace tests
+sh                dash                test  syntax check of the generated POSIX scripts
+shellcheck        shellcheck          test  lints every generated script
+sshd              openssh-server      test  the real sshd the SSH layer'"'"'s tests and the log bench run against
+ssh-agent         openssh-client      test  agent authentication tests
+ssh-add           openssh-client      test  agent authentication tests
+sudo              sudo                test  sudo prompts and passwords over SSH
+visudo            sudo                test  checks the sudoers files the SSH tests write
+useradd           passwd              test  throw-away users for the SSH tests
+userdel           passwd              test  removes them
+usermod           passwd              test  sets their passwords
+chpasswd          passwd              test  sets their passwords
+getent            libc-bin            test  finds users left over by an earlier run
+id                coreutils           test  user ids for the SSH tests
+git               git                 test  the .gitignore handling of the profile download
+python3           python3             test  lists the files inside the packed .vsix
+apt-get           apt                 test  the fault tests download a package for a host'"'"'s local repository
+dpkg-deb          dpkg                test  reads that package'"'"'s version
+'
+
+wanted=()
+while read -r prog pkg set _why; do
+  [ -n "$prog" ] || continue
+  if [ "$set" = demo ] || [ "$SET" != demo ]; then wanted+=("$pkg"); fi
+done <<<"$TOOLS"
 
 missing=()
-for p in "${APT_PACKAGES[@]}"; do
+for p in $(printf '%s\n' "${wanted[@]}" | sort -u); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -40,5 +91,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-# The browser tests' real VS Code: code-server on Node 24, and Debian's Chromium (scripts/install-ui-tools.sh).
-bash scripts/install-ui-tools.sh
+# The browser tests' real VS Code: code-server on Node 24, and Debian's Chromium.
+if [ "$SET" = all ]; then bash scripts/install-ui-tools.sh; fi

@@ -5,7 +5,7 @@
 # it leaves dist/ as the unminified dev build it inspects). This is the README's test command and CI's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-prereqs.sh
+bash scripts/install-prereqs.sh all
 npm test
 npm run test:ui
 npm run test:vscode:code-server
