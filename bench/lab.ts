@@ -3,9 +3,11 @@
 // robot <-> second through the whole VPN path, against the direct robot LAN and against the same path with
 // the original guide's OpenVPN settings. Every figure is measured in this run; all traffic stays inside
 // the lab's namespaces (the CLI runs in the controller namespace, which has no default route).
-import { spawn, type ChildProcess } from 'child_process';
+import { type ChildProcess } from 'child_process';
 import { hostSide, controllerCli, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../src/lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../src/lab/lab';
+import { start } from '../src/lab/sh';
+import { missingTools } from '../src/lab/tools';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_CONF, OPENVPN_SERVER_UNIT } from '../src/core/render/openvpn';
 import { INSTALLED_PROFILE } from '../src/core/render/desktop';
 import { BRIDGE_NAME } from '../src/core/topology/types';
@@ -35,22 +37,28 @@ function hostTimes(stdout: string): Record<string, { role: string; status: strin
 /**
  * A ddsperf run in its own process group. `stop` signals the whole group: on the lab hosts the command is
  * nsenter, which forks ddsperf into the host's PID namespace and does not pass a signal on, so signalling
- * nsenter alone left ddsperf running (and holding the pipes) until its -D ran out.
+ * nsenter alone left ddsperf running (and holding the pipes) until its -D ran out. A ddsperf that cannot
+ * start, or fails without being stopped, rejects `done` (naming the program and its package), so a missing
+ * tool is an error, never a figure of zero.
  */
 function startProc(argv: string[]): { proc: ChildProcess; out: () => string; done: Promise<string>; stop: () => void } {
-  const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const done = new Promise<string>((resolve) => proc.on('close', () => resolve(out)));
+  const s = start(argv, { detached: true });
+  let stopped = false;
+  const done = s.done.then(({ status, out }) => {
+    if (status !== 0 && !stopped) throw new Error(`${argv.slice(argv.lastIndexOf('ddsperf')).join(' ')} exited ${status}: ${out.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+    return out;
+  });
+  done.catch(() => undefined); // the caller awaits it; an early failure must not go unhandled meanwhile
   const stop = () => {
+    // Only a run still going is stopped by us; one that already ended keeps its own status.
+    stopped = s.proc.exitCode === null && s.proc.signalCode === null;
     try {
-      process.kill(-proc.pid!, 'SIGINT');
+      process.kill(-s.proc.pid!, 'SIGINT');
     } catch {
       // already gone
     }
   };
-  return { proc, out: () => out, done, stop };
+  return { proc: s.proc, out: s.out, done, stop };
 }
 
 /** Time until the first DDS sample from `from` reaches `to` (ddsperf sub prints once a second: ±1 s). */
@@ -61,6 +69,7 @@ async function timeToFirstSample(from: DdsSide, to: DdsSide, timeoutS = 90): Pro
   try {
     while (Date.now() - t0 < timeoutS * 1000) {
       if ([...sub.out().matchAll(/total (\d+)/g)].some((m) => Number(m[1]) > 0)) return Date.now() - t0;
+      if (sub.proc.exitCode !== null || pub.proc.exitCode !== null) break; // the finally block reports why
       await sleep(100);
     }
     return undefined;
@@ -211,6 +220,8 @@ function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<void> {
 
 export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
   if (process.getuid?.() !== 0) throw new Error('the lab benchmarks need root (systemd-nspawn, network namespaces)');
+  const missing = missingTools('demo');
+  if (missing.length) throw new Error(missing.map((m) => m.message).join('\n'));
   const log = o.log ?? (() => undefined);
   const counts = o.seconds ?? (o.quick ? [1] : [1, 4, 8]);
   const prov: BenchSection = { id: 'provisioning', title: 'Provisioning in the lab', rows: [], notes: [] };

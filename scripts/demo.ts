@@ -6,12 +6,20 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Lab, labDown } from '../src/lab/lab';
+import { missingTools } from '../src/lab/tools';
 import { controllerCli, ddsFlow, ddsRoundTrip, FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../src/lab/demo';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { topology: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });
   const t = loadLabTopology(values.topology, values.seconds ? Number(values.seconds) : undefined);
   if (!t) return 1;
+  // Before booting anything: every program the demo runs on this machine must be there.
+  const missing = missingTools('demo');
+  for (const m of missing) console.error(`demo: ${m.message}`);
+  if (missing.length) {
+    console.log('DEMO FAILED (missing tools; npm run demo installs them when run as root)');
+    return 1;
+  }
   const lab = new Lab('rvlab', (l) => console.log(l));
   let failures = 0;
   try {

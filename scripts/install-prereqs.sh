@@ -2,7 +2,7 @@
 # Installs what the demo, the bench and the tests run on this machine, on a fresh Debian 12 machine (as root).
 #   install-prereqs.sh demo   what `npm run demo` needs: the lab (no browser, no code-server)
 #   install-prereqs.sh test   + what the tests and `npm run bench` run besides (sshd, sudo, shellcheck, ...)
-#   install-prereqs.sh all    + the browser tests' real VS Code and Chromium (scripts/install-ui-tools.sh); the default
+#   install-prereqs.sh all    + the browser tests' real VS Code and Chromium (ui: scripts/install-ui-tools.sh); the default
 # Idempotent: installs only what is missing. CI (.ci/run) and both quick-start commands call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,32 +15,33 @@ case "$SET" in demo | test | all) ;; *)
 esac
 
 # Every program the lab, the demo, the bench and the tests run on this machine (not inside a lab host, whose
-# base image src/lab/image.ts builds), the Debian package that provides it, the set that first needs it, and
-# why. src/lab/tools.ts reads this table: the lab's runner refuses a program that is not in it, the demo
-# names the package when one is missing, and test/unit/tools.test.ts checks every line against `dpkg -S`.
-# (node is the runtime that runs all of this, npm/npx come with it; neither is installed here.)
+# base image src/lab/image.ts builds), the Debian package that provides it, the set that first needs it
+# (demo, test, or ui: installed by scripts/install-ui-tools.sh), and why. src/lab/tools.ts reads this table:
+# the lab's runner refuses a program that is not in it, the demo names the package when one is missing, and
+# test/unit/tools.test.ts checks every line against `dpkg -S`. (node runs all of this: it is not listed.)
 # program         package             set   why
-TOOLS='
-ip                iproute2            demo  the lab: namespaces, veths, switches, addresses; `ip netns exec` runs the robot'"'"'s tools
-ss                iproute2            demo  the lab waits until each host'"'"'s sshd listens
+read -r -d '' TOOLS <<'EOF' || true
+ip                iproute2            demo  the lab: namespaces, veths, switches, addresses; `ip netns exec` runs the robot's tools
+ss                iproute2            demo  the lab waits until each host's sshd listens
 bridge            iproute2            test  the namespace tests read and change VXLAN flood entries
-ping              iputils-ping        demo  the robot'"'"'s 1500-byte don'"'"'t-fragment ping through the VPN
-ddsperf           cyclonedds-tools    demo  the robot'"'"'s DDS endpoint (the lab hosts have their own in the base image)
+ping              iputils-ping        demo  the robot's 1500-byte don't-fragment ping through the VPN
+ddsperf           cyclonedds-tools    demo  the robot's DDS endpoint (the lab hosts have their own in the base image)
+env               coreutils           demo  sets the robot's CycloneDDS config and the CLI's HOME in a namespace
 nsenter           util-linux          demo  runs DDS endpoints and probes inside a booted lab host
-mount             mount               demo  the lab hosts'"'"' overlay roots
+mount             mount               demo  the lab hosts' overlay roots
 umount            mount               demo  lab teardown
 systemd-nspawn    systemd-container   demo  boots each lab host with systemd as PID 1
-debootstrap       debootstrap         demo  builds the lab hosts'"'"' base image once
+debootstrap       debootstrap         demo  builds the lab hosts' base image once
 chroot            coreutils           demo  configures the base image
-ssh-keygen        openssh-client      demo  the lab'"'"'s SSH key and each host'"'"'s host keys
-ps                procps              demo  finds each lab host'"'"'s init for nsenter
+ssh-keygen        openssh-client      demo  the lab's SSH key and each host's host keys
+ps                procps              demo  finds each lab host's init for nsenter
 pgrep             procps              demo  teardown checks that no lab process is left
 kill              procps              demo  powers lab hosts off
 sysctl            procps              test  the namespace tests run the generated network scripts on this machine
-bash              bash                test  runs generated scripts in the namespace tests
+bash              bash                demo  runs generated scripts in the namespace lab (src/lab/vpcMesh.ts) and the tests
 sh                dash                test  syntax check of the generated POSIX scripts
 shellcheck        shellcheck          test  lints every generated script
-sshd              openssh-server      test  the real sshd the SSH layer'"'"'s tests and the log bench run against
+sshd              openssh-server      test  the real sshd the SSH layer's tests and the log bench run against
 ssh-agent         openssh-client      test  agent authentication tests
 ssh-add           openssh-client      test  agent authentication tests
 sudo              sudo                test  sudo prompts and passwords over SSH
@@ -51,16 +52,23 @@ usermod           passwd              test  sets their passwords
 chpasswd          passwd              test  sets their passwords
 getent            libc-bin            test  finds users left over by an earlier run
 id                coreutils           test  user ids for the SSH tests
+cat               coreutils           test  reads a namespace's sysfs in the network tests
 git               git                 test  the .gitignore handling of the profile download
-python3           python3             test  lists the files inside the packed .vsix
-apt-get           apt                 test  the fault tests download a package for a host'"'"'s local repository
-dpkg-deb          dpkg                test  reads that package'"'"'s version
-'
+python3           python3-minimal     test  lists the files inside the packed .vsix
+apt-get           apt                 test  the fault tests download a package for a host's local repository
+dpkg-deb          dpkg                test  reads that package's version
+dpkg-query        dpkg                test  the tools test asks which package owns each declared program
+readlink          coreutils           test  reads a namespace's identity and a bridge port's master
+setsid            util-linux          test  the SSH tests' sudo askpass runs without a terminal
+npm               nodejs              test  builds the extension for the bench and packs the .vsix (comes with Node.js)
+npx               nodejs              test  runs vsce to pack the .vsix (comes with Node.js)
+chromium          chromium            ui    the setup form's webview test and the browser tests (scripts/install-ui-tools.sh)
+EOF
 
 wanted=()
 while read -r prog pkg set _why; do
   [ -n "$prog" ] || continue
-  if [ "$set" = demo ] || [ "$SET" != demo ]; then wanted+=("$pkg"); fi
+  case "$SET:$set" in demo:demo | test:demo | test:test | all:demo | all:test) wanted+=("$pkg") ;; esac
 done <<<"$TOOLS"
 
 missing=()

@@ -1,14 +1,13 @@
 // The demo flow on the lab: provision every host with the real CLI from the controller namespace, fetch
 // the client profile as a user would, then prove DDS between the robot and every second (and between
 // seconds) with CycloneDDS ddsperf: default multicast discovery on domain 0, no peer lists.
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { starterTopology } from '../core/topology/init';
 import { ValidTopology } from '../core/topology/types';
 import { formatDiagnostic, validateTopology } from '../core/topology/validate';
 import { Lab, LabHost, LabState } from './lab';
-import { run, RunResult } from './sh';
+import { run, RunResult, start } from './sh';
 
 export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -66,14 +65,16 @@ export function hostSide(h: LabHost): DdsSide {
   };
 }
 
-function start(argv: string[]): Promise<string> {
-  return new Promise((resolve) => {
-    const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('close', () => resolve(out));
-  });
+/**
+ * Runs one ddsperf to its end and returns its output; a ddsperf that cannot start (missing, bad config, no
+ * such interface) or fails is an error naming it, never an empty result that reads as "0 samples".
+ */
+async function ddsperf(side: DdsSide, args: string[]): Promise<string> {
+  const { status, out } = await start([...side.argv, ...args]).done;
+  if (status !== 0) {
+    throw new Error(`ddsperf ${args.filter((a) => !/^-/.test(a) && !/^\d+$/.test(a)).join(' ')} on ${side.label} exited ${status}: ${out.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+  }
+  return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,9 +92,10 @@ export interface FlowResult {
 export async function ddsFlow(from: DdsSide, to: DdsSide, opts: { seconds?: number; size?: number; rate?: string } = {}): Promise<FlowResult> {
   const seconds = opts.seconds ?? 4;
   const size = opts.size ?? 64;
-  const sub = start([...to.argv, '-D', String(seconds + 2), 'sub']);
+  const sub = ddsperf(to, ['-D', String(seconds + 2), 'sub']);
+  sub.catch(() => undefined); // awaited below; a failure before the publisher ends must not go unhandled
   await sleep(300);
-  await start([...from.argv, '-D', String(seconds), 'pub', opts.rate ?? '100Hz', 'size', String(size)]);
+  await ddsperf(from, ['-D', String(seconds), 'pub', opts.rate ?? '100Hz', 'size', String(size)]);
   const out = await sub;
   let samples = 0;
   let lost = 0;
@@ -106,9 +108,10 @@ export async function ddsFlow(from: DdsSide, to: DdsSide, opts: { seconds?: numb
 
 /** ddsperf ping from `from` against pong on `to`: the mean DDS round trip in microseconds. */
 export async function ddsRoundTrip(from: DdsSide, to: DdsSide, seconds = 4): Promise<number | undefined> {
-  const pong = start([...to.argv, '-D', String(seconds + 2), 'pong']);
+  const pong = ddsperf(to, ['-D', String(seconds + 2), 'pong']);
+  pong.catch(() => undefined);
   await sleep(300);
-  const out = await start([...from.argv, '-D', String(seconds), 'ping', '50Hz']);
+  const out = await ddsperf(from, ['-D', String(seconds), 'ping', '50Hz']);
   await pong;
   const means = [...out.matchAll(/ mean ([\d.]+)us /g)].map((m) => Number(m[1]));
   return means.length ? means[means.length - 1] : undefined;

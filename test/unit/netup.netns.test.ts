@@ -26,7 +26,7 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
 
   before(() => {
     if (process.getuid?.() !== 0) throw new Error('this test needs root (ip netns); CI runs as root');
-    requireTool('ip', 'apt-get install iproute2');
+    requireTool('ip');
     mesh.build();
     for (const h of mesh.hosts) {
       const r = mesh.netUp(h.name);

@@ -61,7 +61,7 @@ describe('provisioning parts', () => {
   });
 
   it('check scripts: targets exclude the host itself; lint clean; results parse', () => {
-    requireTool('shellcheck', 'apt-get install shellcheck');
+    requireTool('shellcheck');
     assert.deepEqual(checkTargets(t).map((x) => x.ip), ['192.168.0.130', '192.168.0.131', '192.168.0.132', '192.168.0.133', '192.168.0.10']);
     const own: Record<string, string> = { gateway: "'192.168.0.130'", second: "'192.168.0.131'", desktop: "'192.168.0.10'" };
     for (const label of ['gateway', 'second', 'desktop']) {

@@ -44,7 +44,7 @@ describe('render: golden scripts', () => {
 });
 
 describe('render: lint', () => {
-  before(() => requireTool('shellcheck', 'apt-get install shellcheck'));
+  before(() => requireTool('shellcheck'));
 
   for (const c of CASES) {
     it(`${c}: scripts and installed scripts pass bash -n and shellcheck with no findings`, () => {
