@@ -9,7 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { must as labMust, run as labRun, RunResult } from '../../src/lab/sh';
+import { must as labMust, requireTool, run as labRun, RunResult } from '../../src/lab/sh';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -25,18 +25,8 @@ export function must(cmd: string, args: string[], input?: string, env?: NodeJS.P
 /** Fails (never skips) without root or without the programs scripts/install-prereqs.sh installs. */
 export function requireRootAndTools(): void {
   if (process.getuid?.() !== 0) throw new Error('the SSH tests need root (useradd, sudoers, sshd, ip netns); CI runs as root');
-  for (const [file, pkg] of [
-    [SSHD, 'openssh-server'],
-    ['/usr/bin/ssh-keygen', 'openssh-client'],
-    ['/usr/bin/ssh-agent', 'openssh-client'],
-    ['/usr/bin/sudo', 'sudo'],
-    ['/usr/bin/setsid', 'util-linux'],
-    ['/usr/bin/pgrep', 'procps'],
-    ['/usr/sbin/useradd', 'passwd'],
-    ['/usr/sbin/visudo', 'sudo'],
-  ]) {
-    if (!fs.existsSync(file)) throw new Error(`${file} is missing: apt-get install ${pkg} (scripts/install-prereqs.sh installs it)`);
-  }
+  // Each names its package from scripts/install-prereqs.sh's table when missing.
+  for (const tool of ['sshd', 'ssh-keygen', 'ssh-agent', 'sudo', 'setsid', 'pgrep', 'useradd', 'visudo']) requireTool(tool);
 }
 
 /** sshd's privilege-separation directory; Debian's init script makes it, a container may not have it. */
