@@ -59,7 +59,7 @@ describe('topologyFromEnv', () => {
     const d = r.diagnostics[0] as Diagnostic;
     assert.equal(d.severity, 'warning');
     assert.equal(d.path, 'ROSVPN_GATEWAY_PUBLIC_IP');
-    assert.match(d.fix as string, /export ROSVPN_GATEWAY_PUBLIC_IP=44\.232\.53\.80/);
+    assert.match(d.fix as string, /export ROSVPN_GATEWAY_PUBLIC_IP=203\.0\.113\.10/);
   });
 
   it('uses ROSVPN_GATEWAY_HOST, ROSVPN_GATEWAY_PUBLIC_IP and the name', () => {
