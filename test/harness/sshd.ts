@@ -204,7 +204,12 @@ export class TestUsers {
 
   /** Non-sshd processes the user still runs. */
   static processes(user: string): string[] {
-    return run('ps', ['-u', user, '-o', 'pid=,args=']).stdout.split('\n').map((l) => l.trim()).filter((l) => l && !/\bsshd: /.test(l));
+    // Zombies are left out: they run nothing, and an orphan's is reaped by PID 1 whenever it gets to it (this
+    // machine's PID 1 is not an init that reaps at once).
+    return run('ps', ['-u', user, '-o', 'pid=,stat=,args='])
+      .stdout.split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/\bsshd: /.test(l) && !/^\d+\s+Z/.test(l));
   }
 
   async teardown(): Promise<string[]> {

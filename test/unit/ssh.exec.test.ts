@@ -86,6 +86,16 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
       assert.equal(killed.signal, 'SIGTERM');
     });
 
+    it('many quick commands all report their exit status, and the in-band marker never shows in stderr', async () => {
+      // OpenSSH can close a channel before it sends exit-status when the command's pipes close before it is
+      // reaped (a few per cent of quick commands on a busy machine): the wrapper's marker must cover that.
+      const s = await session();
+      const results = [];
+      for (let round = 0; round < 30; round++) results.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => s.exec(`printf %s "$HOME"; echo e >&2; exit ${i % 3}`)))));
+      assert.deepEqual(results.map((r) => r.code), Array.from({ length: 300 }, (_, i) => (i % 10) % 3));
+      assert.ok(results.every((r) => r.stderr === 'e\n' && r.stdout === u.home), JSON.stringify(results.find((r) => r.stderr !== 'e\n' || r.stdout !== u.home)));
+    });
+
     it('timeoutMs kills the remote command and rejects with TIMEOUT', async () => {
       const s = await session();
       const d = uniq();

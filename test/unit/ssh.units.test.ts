@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'ssh-config';
 import { checkHostKey, fingerprint, hostFieldMatches, keyTypeOf, knownHostName, knownHostsLine, parseKnownHosts, preferredHostKeyAlgorithms } from '../../src/core/ssh/knownHosts';
-import { EXEC_WRAPPER, LineSplitter, shellQuote, wrapCommand } from '../../src/core/ssh/session';
+import { EXEC_WRAPPER, EXIT_MARK_TAIL, ExitMarkFilter, LineSplitter, shellQuote, wrapCommand } from '../../src/core/ssh/session';
 import { jumpChainEndpoint, loadSshConfig, parseJumpSpec, resolveEndpoint } from '../../src/core/ssh/sshConfig';
 import { SshError } from '../../src/core/ssh/types';
 
@@ -182,5 +182,35 @@ describe('ssh units: exec helpers', () => {
     assert.match(wrapCommand('x', { password: 'p' }), /^exec sudo -S -k -p '' -- /);
     assert.match(wrapCommand('x', {}), /^exec sudo -n -- /);
     assert.ok(!EXEC_WRAPPER.includes("'"), 'the wrapper must not need quoting inside single quotes');
+  });
+});
+
+describe('ssh units: the exit marker on stderr', () => {
+  const feed = (chunks: (string | Buffer)[]) => {
+    const got: Buffer[] = [];
+    const f = new ExitMarkFilter((b) => got.push(Buffer.from(b)));
+    for (const c of chunks) f.push(Buffer.isBuffer(c) ? c : Buffer.from(c, 'latin1'));
+    f.end();
+    return { text: Buffer.concat(got).toString('latin1'), status: f.status };
+  };
+  const MARK = (s: string) => `\x1eROSVPN-EXIT=${s}\x1e`;
+
+  it('takes the status out of the stream, whole or split at every byte', () => {
+    const all = `warning: x\nlast line${MARK('3')}`;
+    assert.deepEqual(feed([all]), { text: 'warning: x\nlast line', status: 3 });
+    assert.deepEqual(feed([...all].map((c) => c)), { text: 'warning: x\nlast line', status: 3 });
+    assert.deepEqual(feed([MARK('143')]), { text: '', status: 143 });
+  });
+
+  it('passes record separators and look-alikes that are not the marker (negative controls)', () => {
+    assert.deepEqual(feed(['a\x1eb\x1e\n']), { text: 'a\x1eb\x1e\n', status: undefined });
+    assert.deepEqual(feed(['\x1eROSVPN-EXIT=abc\x1e']), { text: '\x1eROSVPN-EXIT=abc\x1e', status: undefined });
+    assert.deepEqual(feed(['x\x1eROSVPN-EX']), { text: 'x\x1eROSVPN-EX', status: undefined });
+    assert.deepEqual(feed(['\x1eROSVPN-EXIT=1234567890123']), { text: '\x1eROSVPN-EXIT=1234567890123', status: undefined });
+  });
+
+  it('the wrapper and the sudo probes write it last', () => {
+    assert.match(EXEC_WRAPPER, /printf "\\036ROSVPN-EXIT=%s\\036" "\$s" >&2\nif /);
+    assert.match(EXIT_MARK_TAIL, /^s=\$\?; printf .* >&2; exit "\$s"$/);
   });
 });

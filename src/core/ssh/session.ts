@@ -1,6 +1,7 @@
 // SshSession on a pooled connection: exec with streamed lines, sudo, cancellation that really ends the
 // remote process, atomic SFTP upload and download.
 import { randomBytes } from 'crypto';
+import { constants as osConstants } from 'os';
 import * as posix from 'path/posix';
 import { StringDecoder } from 'string_decoder';
 import { ClientChannel, SFTPWrapper } from 'ssh2';
@@ -14,7 +15,11 @@ import { ExecOptions, ExecResult, SshCallbacks, SshEndpoint, SshError, SshSessio
  * process group gets SIGTERM, then SIGKILL 2 s later. Runs under sudo too (as root, so it can kill what
  * sudo started). The exit status is passed on; death by a signal is re-raised so ssh reports the signal.
  * POSIX sh; uses setsid(1) (util-linux) when present, else signals only the command's own process.
+ * Its last act writes the status to stderr as well (EXIT_MARK): OpenSSH may close a channel without its
+ * exit-status when the command's pipes close before sshd has reaped it (seen: ~3 % of quick commands on a
+ * busy machine), and a provisioning step must never read as "failed, status unknown" because of that race.
  */
+const EXIT_MARK_TAG = 'ROSVPN-EXIT=';
 export const EXEC_WRAPPER = [
   'exec 3<&0',
   'if command -v setsid >/dev/null 2>&1; then setsid "${SHELL:-/bin/sh}" -c "$1" </dev/null 3<&- &',
@@ -24,10 +29,14 @@ export const EXEC_WRAPPER = [
   'w=$!',
   'exec 3<&-',
   'wait "$p"; s=$?',
-  'kill "$w" 2>/dev/null',
+  'kill "$w" 2>/dev/null; wait "$w" 2>/dev/null',
+  `printf "\\036${EXIT_MARK_TAG}%s\\036" "$s" >&2`,
   'if [ "$s" -gt 128 ] && [ "$s" -lt 193 ]; then kill -"$((s - 128))" $$; fi',
   'exit "$s"',
 ].join('\n');
+
+/** What a command that is not wrapped (the sudo probes) appends so that its status arrives in-band too. */
+export const EXIT_MARK_TAIL = `s=$?; printf "\\036${EXIT_MARK_TAG}%s\\036" "$s" >&2; exit "$s"`;
 
 /** How long after ending stdin the channel may take to close before it is closed regardless. */
 const KILL_GRACE_MS = 4000;
@@ -46,6 +55,64 @@ export function wrapCommand(command: string, sudo?: SudoMode): string {
   if (!sudo) return `exec ${inner}`;
   if (sudo.password === undefined) return `exec sudo -n -- ${inner}`;
   return `exec sudo -S -k -p '' -- ${inner}`;
+}
+
+const RS = 0x1e;
+const MARK_PREFIX = Buffer.from(`\x1e${EXIT_MARK_TAG}`);
+
+/**
+ * Takes the exit marker (RS ROSVPN-EXIT=<status> RS, written last by the wrapper) out of a stderr stream.
+ * Only bytes from a record separator on are held back, and only while they can still be the marker, so
+ * ordinary stderr lines stream as before.
+ */
+export class ExitMarkFilter {
+  private held = Buffer.alloc(0);
+  /** The status the marker carried, if one came. */
+  status?: number;
+
+  constructor(private readonly pass: (b: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    let buf = this.held.length ? Buffer.concat([this.held, chunk]) : chunk;
+    this.held = Buffer.alloc(0);
+    for (;;) {
+      const i = buf.indexOf(RS);
+      if (i < 0) return this.emit(buf);
+      this.emit(buf.subarray(0, i));
+      buf = buf.subarray(i);
+      const n = Math.min(buf.length, MARK_PREFIX.length);
+      if (!buf.subarray(0, n).equals(MARK_PREFIX.subarray(0, n))) {
+        // a record separator that is not ours: pass it and go on
+        this.emit(buf.subarray(0, 1));
+        buf = buf.subarray(1);
+        continue;
+      }
+      const end = buf.length > MARK_PREFIX.length ? buf.indexOf(RS, MARK_PREFIX.length) : -1;
+      if (end < 0) {
+        if (buf.length > MARK_PREFIX.length + 8) {
+          this.emit(buf.subarray(0, 1)); // too long for a status: not the marker
+          buf = buf.subarray(1);
+          continue;
+        }
+        this.held = Buffer.from(buf); // may still become the marker
+        return;
+      }
+      const value = buf.subarray(MARK_PREFIX.length, end).toString('latin1');
+      if (/^\d{1,3}$/.test(value)) this.status = Number(value);
+      else this.emit(buf.subarray(0, end + 1));
+      buf = buf.subarray(end + 1);
+    }
+  }
+
+  /** At end of stream: whatever was held back was not the marker. */
+  end(): void {
+    this.emit(this.held);
+    this.held = Buffer.alloc(0);
+  }
+
+  private emit(b: Buffer): void {
+    if (b.length) this.pass(b);
+  }
 }
 
 /** Splits a byte stream into lines (UTF-8 safe across chunks) and collects the text. */
@@ -114,6 +181,7 @@ function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptio
   return new Promise<ExecResult>((resolve, reject) => {
     const out = new LineSplitter(o.onStdout);
     const err = new LineSplitter(o.onStderr);
+    const mark = new ExitMarkFilter((b) => err.push(b));
     let ch: ClientChannel | undefined;
     let free: (() => void) | undefined;
     let settled = false;
@@ -187,13 +255,21 @@ function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptio
         let closed = false;
         const maybeDone = () => {
           if (!closed || streamsOpen > 0) return;
+          mark.end();
           out.end();
           err.end();
           if (cancelled) return finish(cancelled);
+          if (exitCode === undefined && exitSignal === undefined && mark.status !== undefined) {
+            // The channel closed without its exit-status (OpenSSH's race, see EXEC_WRAPPER): use the marker.
+            const st = mark.status;
+            const sig = st > 128 && st < 193 ? Object.entries(osConstants.signals).find(([, n]) => n === st - 128)?.[0] : undefined;
+            exitCode = sig ? null : st;
+            exitSignal = sig;
+          }
           finish(undefined, { code: exitCode ?? null, signal: exitSignal, stdout: out.text, stderr: err.text });
         };
         ch.on('data', (d: Buffer) => out.push(d));
-        ch.stderr.on('data', (d: Buffer) => err.push(d));
+        ch.stderr.on('data', (d: Buffer) => mark.push(d));
         ch.on('end', () => {
           streamsOpen--;
           maybeDone();
@@ -317,7 +393,7 @@ export class Session implements SshSession {
     const who = `${this.r.user} on ${this.what}`;
     const probe = (cmd: string, stdin?: string) =>
       runChannel(conn, lease, cmd, { what: this.what, timeoutMs: 30000, stdin, endStdin: true });
-    const n = await probe('exec env LC_ALL=C sudo -n -- true');
+    const n = await probe(`env LC_ALL=C sudo -n -- true; ${EXIT_MARK_TAIL}`);
     if (n.code === 0) {
       this.deps.log(`ssh ${this.r.label}: sudo works without a password`);
       return {};
@@ -331,7 +407,7 @@ export class Session implements SshSession {
     const password = await this.deps.callbacks.sudoPassword(this.endpoint);
     if (password === undefined) throw new SshError(`sudo on ${this.what} was cancelled: no password given`, 'SUDO_FAILED');
     if (/[\r\n]/.test(password)) throw new SshError(`the sudo password for ${who} cannot contain a line break`, 'SUDO_FAILED');
-    const s = await probe(`exec env LC_ALL=C sudo -S -k -p '' -- true`, `${password}\n`);
+    const s = await probe(`env LC_ALL=C sudo -S -k -p '' -- true; ${EXIT_MARK_TAIL}`, `${password}\n`);
     if (s.code === 0) {
       this.deps.log(`ssh ${this.r.label}: sudo password accepted`);
       return { password };
