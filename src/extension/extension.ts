@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): RosVpnApi {
   });
 
   const deps = { context, log, store, ssh, statuses };
-  registerCommands(context, [
+  registerCommands(context, log, [
     validateTopologyCommand(log),
     ...provisionCommands(deps),
     ...setupFormCommands(deps),

@@ -71,7 +71,7 @@ describe('manifest and packaging', function () {
     for (const step of c.walkthroughs[0].steps) assert.ok(fs.existsSync(path.join(ROOT, step.media.markdown)), step.media.markdown);
     for (const sn of c.snippets) JSON.parse(fs.readFileSync(path.join(ROOT, sn.path), 'utf8'));
     const titles = c.commands.map((x: { category: string; title: string }) => `${x.category}: ${x.title}`);
-    for (const t of ['ROS VPN: Provision Gateway', 'ROS VPN: Provision Second Instance', 'ROS VPN: Provision Desktop Gateway', 'ROS VPN: Provision All', 'ROS VPN: Open Setup Form', 'ROS VPN: Download Client Profile', 'ROS VPN: Stream OpenVPN Logs', 'ROS VPN: Check Connectivity', 'ROS VPN: Open SSH Terminal', 'ROS VPN: Add Second Instance']) {
+    for (const t of ['ROS VPN: Provision Gateway', 'ROS VPN: Provision Second Instance', 'ROS VPN: Provision Desktop', 'ROS VPN: Provision All', 'ROS VPN: Open Setup Form', 'ROS VPN: Download Client Profile', 'ROS VPN: Stream OpenVPN Logs', 'ROS VPN: Check Connectivity', 'ROS VPN: Open SSH Terminal', 'ROS VPN: Add Second Instance']) {
       assert.ok(titles.includes(t), t);
     }
   });

@@ -7,8 +7,21 @@ export interface CommandSpec {
   run: (...args: unknown[]) => unknown;
 }
 
-export function registerCommands(context: vscode.ExtensionContext, specs: CommandSpec[]): void {
+/** "ROS VPN: Provision Gateway" for each contributed command id, from the manifest VS Code already loaded. */
+function fullTitles(context: vscode.ExtensionContext): Map<string, string> {
+  const commands: { command: string; title: string; category?: string }[] = context.extension.packageJSON?.contributes?.commands ?? [];
+  return new Map(commands.map((c) => [c.command, c.category ? `${c.category}: ${c.title}` : c.title]));
+}
+
+export function registerCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, specs: CommandSpec[]): void {
+  const titles = fullTitles(context);
   for (const spec of specs) {
-    context.subscriptions.push(vscode.commands.registerCommand(spec.id, spec.run));
+    const title = titles.get(spec.id) ?? spec.id;
+    const run = (...args: unknown[]): unknown => {
+      // One line per run, whoever invoked it (palette, menu, link): the log then says which command ran.
+      log.info(`command: ${title} (${spec.id})`);
+      return spec.run(...args);
+    };
+    context.subscriptions.push(vscode.commands.registerCommand(spec.id, run));
   }
 }

@@ -1,4 +1,4 @@
-// Provision Gateway / Second Instance / Desktop Gateway / All, and Check Connectivity: the core's
+// Provision Gateway / Second Instance / Desktop / All, and Check Connectivity: the core's
 // orchestrator in cancellable progress, every step line in the "ROS VPN" log, host status into the tree.
 import * as vscode from 'vscode';
 import type { CheckReport } from '../../core/provision/check';
@@ -138,7 +138,7 @@ export async function runCheck(deps: ProvisionDeps, select: HostSelector | undef
   }
 }
 
-const PROVISION_TITLE: Record<Role, string> = { gateway: 'Provision Gateway', second: 'Provision Second Instance', desktop: 'Provision Desktop Gateway' };
+const PROVISION_TITLE: Record<Role, string> = { gateway: 'Provision Gateway', second: 'Provision Second Instance', desktop: 'Provision Desktop' };
 
 export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
   const byRole = (role: Role) => async (arg?: unknown) => {
