@@ -151,12 +151,13 @@ export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
     }
   };
   return [
-    { id: 'rosvpn.provisionGateway', run: byRole('gateway') },
-    { id: 'rosvpn.provisionSecond', run: byRole('second') },
-    { id: 'rosvpn.provisionDesktop', run: byRole('desktop') },
-    { id: 'rosvpn.provisionAll', run: () => runProvision(deps, { role: 'all' }, 'Provision All') },
+    { id: 'rosvpn.provisionGateway', needsTrust: true, run: byRole('gateway') },
+    { id: 'rosvpn.provisionSecond', needsTrust: true, run: byRole('second') },
+    { id: 'rosvpn.provisionDesktop', needsTrust: true, run: byRole('desktop') },
+    { id: 'rosvpn.provisionAll', needsTrust: true, run: () => runProvision(deps, { role: 'all' }, 'Provision All') },
     {
       id: 'rosvpn.checkConnectivity',
+      needsTrust: true,
       run: async (arg?: unknown) => {
         try {
           const t = await deps.store.require();

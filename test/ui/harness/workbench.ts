@@ -438,18 +438,19 @@ export class Workbench {
     return clean(await hover.innerText());
   }
 
-  /** The title-bar actions (icons) of a view, by their titles. */
+  /** The title-bar actions (icons) of a view, by their titles. A container with one view shows them in
+   *  its own title (.title-actions), a pane in its header (.actions). */
   async viewTitleActions(viewTitle?: string): Promise<string[]> {
     const header = viewTitle ? this.view(viewTitle).locator('.pane-header') : this.page.locator('.part.sidebar .composite.title');
     await header.hover();
-    return header.locator('.actions .action-label').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
+    return header.locator('.actions .action-label, .title-actions .action-label').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
   }
 
   /** Clicks a view's title-bar action by its title. */
   async clickViewTitleAction(action: TextMatch, viewTitle?: string): Promise<void> {
     const header = viewTitle ? this.view(viewTitle).locator('.pane-header') : this.page.locator('.part.sidebar .composite.title');
     await header.hover();
-    for (const a of await header.locator('.actions .action-label').all()) {
+    for (const a of await header.locator('.actions .action-label, .title-actions .action-label').all()) {
       if (isLabel(clean(await a.getAttribute('aria-label')), action)) return a.click();
     }
     throw new Error(`no title action ${action} on view ${viewTitle ?? '(side bar)'}`);
