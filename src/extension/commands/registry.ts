@@ -11,7 +11,7 @@ export interface CommandSpec {
   run: (...args: unknown[]) => unknown;
 }
 
-export const MANAGE_TRUST = 'Manage Workspace Trust';
+const MANAGE_TRUST = 'Manage Workspace Trust';
 
 function refuseUntrusted(log: vscode.LogOutputChannel, title: string): void {
   log.warn(`${title}: not run, this folder is not trusted (Restricted Mode)`);
