@@ -479,7 +479,7 @@ const vscode = strict('vscode', {
         treeNodes = render();
         if (!readyAt) { readyAt = process.hrtime.bigint(); treeReady(); }
       });
-      return strict('TreeView', { visible: true, selection: [], onDidChangeVisibility: noEvent, onDidChangeSelection: noEvent, onDidExpandElement: noEvent, onDidCollapseElement: noEvent, reveal: async () => undefined, dispose() {} });
+      return strict('TreeView', { visible: true, selection: [], message: undefined, onDidChangeVisibility: noEvent, onDidChangeSelection: noEvent, onDidExpandElement: noEvent, onDidCollapseElement: noEvent, reveal: async () => undefined, dispose() {} });
     },
     createStatusBarItem(id, alignment, priority) {
       return strict('StatusBarItem', { id, alignment, priority, name: undefined, text: '', tooltip: undefined, command: undefined, backgroundColor: undefined, accessibilityInformation: undefined, show() {}, hide() {}, dispose() {} });
@@ -499,6 +499,8 @@ const vscode = strict('vscode', {
     },
     onDidChangeWorkspaceFolders: noEvent,
     onDidChangeConfiguration: noEvent,
+    isTrusted: true,
+    onDidGrantWorkspaceTrust: noEvent,
     registerTextDocumentContentProvider: () => new Disposable(() => undefined),
     fs: strict('vscode.workspace.fs', {
       stat: async (u) => { const s = await fs.promises.stat(u.fsPath); return { type: s.isDirectory() ? 2 : 1, ctime: s.ctimeMs, mtime: s.mtimeMs, size: s.size }; },
@@ -526,6 +528,8 @@ Module._load = function (request, ...rest) { return request === 'vscode' ? vscod
 const memento = (name) => strict(name, { get: (k, d) => d, update: async () => undefined, keys: () => [], setKeysForSync() {} });
 const context = strict('ExtensionContext', {
   subscriptions: [],
+  // VS Code hands the extension its parsed manifest; read here, before the timed part.
+  extension: strict('Extension', { packageJSON: JSON.parse(fs.readFileSync(path.join(cfg.root, 'package.json'), 'utf8')) }),
   extensionUri: Uri.file(cfg.root),
   extensionPath: cfg.root,
   secrets: strict('SecretStorage', { get: async () => undefined, store: async () => undefined, delete: async () => undefined, onDidChange: noEvent }),

@@ -82,7 +82,7 @@ const VSCODE = strict('vscode', {
   TaskScope: { Global: 1, Workspace: 2 },
   TaskRevealKind: { Always: 1, Silent: 2, Never: 3 },
   TaskPanelKind: { Shared: 1, Dedicated: 2, New: 3 },
-  workspace: strict('vscode.workspace', { workspaceFolders: undefined }),
+  workspace: strict('vscode.workspace', { workspaceFolders: undefined, isTrusted: true }),
   tasks: strict('vscode.tasks', {
     registerTaskProvider: (type: string, p: TaskProvider) => {
       taskProviders.set(type, p);

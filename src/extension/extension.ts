@@ -33,13 +33,14 @@ export function activate(context: vscode.ExtensionContext): RosVpnApi {
   const cloud = new CloudStateStore();
   const tree = new TopologyTreeProvider(store, statuses, cloud);
   const view = vscode.window.createTreeView('rosvpn.topology', { treeDataProvider: tree, showCollapseAll: false });
+  tree.showTrustIn(view);
   context.subscriptions.push(log, store, statuses, cloud, ssh, tree, view);
   store.onDidChange((s) => {
     if (s.kind === 'valid') statuses.retain(['gateway', 'desktop', ...s.topology.seconds.map((x) => x.name)]);
   });
 
   const deps = { context, log, store, ssh, statuses };
-  registerCommands(context, [
+  registerCommands(context, log, [
     validateTopologyCommand(log),
     ...provisionCommands(deps),
     ...setupFormCommands(deps),

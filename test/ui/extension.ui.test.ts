@@ -60,7 +60,7 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
 
     it('"ROS VPN: Provision Gateway" and the other commands are in the palette', async () => {
       // The palette's list is virtual (only the rows in view exist in the page): look each command up by name.
-      for (const t of ['Provision Gateway', 'Provision Second Instance', 'Provision Desktop Gateway', 'Provision All', 'Open Setup Form', 'Download Client Profile', 'Stream OpenVPN Logs', 'Check Connectivity', 'Open SSH Terminal', 'Add Second Instance', 'Show Cloud Plan', 'Launch Cloud Instances', 'Refresh Cloud Status', 'Tear Down Cloud Resources']) {
+      for (const t of ['Provision Gateway', 'Provision Second Instance', 'Provision Desktop', 'Provision All', 'Open Setup Form', 'Download Client Profile', 'Stream OpenVPN Logs', 'Check Connectivity', 'Open SSH Terminal', 'Add Second Instance', 'Show Cloud Plan', 'Launch Cloud Instances', 'Refresh Cloud Status', 'Tear Down Cloud Resources']) {
         await vs.wb.waitForCommand(`ROS VPN: ${t}`, 15_000);
       }
       // Negative control: a title the extension does not contribute is not found.

@@ -71,9 +71,32 @@ describe('manifest and packaging', function () {
     for (const step of c.walkthroughs[0].steps) assert.ok(fs.existsSync(path.join(ROOT, step.media.markdown)), step.media.markdown);
     for (const sn of c.snippets) JSON.parse(fs.readFileSync(path.join(ROOT, sn.path), 'utf8'));
     const titles = c.commands.map((x: { category: string; title: string }) => `${x.category}: ${x.title}`);
-    for (const t of ['ROS VPN: Provision Gateway', 'ROS VPN: Provision Second Instance', 'ROS VPN: Provision Desktop Gateway', 'ROS VPN: Provision All', 'ROS VPN: Open Setup Form', 'ROS VPN: Download Client Profile', 'ROS VPN: Stream OpenVPN Logs', 'ROS VPN: Check Connectivity', 'ROS VPN: Open SSH Terminal', 'ROS VPN: Add Second Instance']) {
+    for (const t of ['ROS VPN: Provision Gateway', 'ROS VPN: Provision Second Instance', 'ROS VPN: Provision Desktop', 'ROS VPN: Provision All', 'ROS VPN: Open Setup Form', 'ROS VPN: Download Client Profile', 'ROS VPN: Stream OpenVPN Logs', 'ROS VPN: Check Connectivity', 'ROS VPN: Open SSH Terminal', 'ROS VPN: Add Second Instance']) {
       assert.ok(titles.includes(t), t);
     }
+  });
+
+  it('Restricted Mode: limited support; every command that provisions, uses SSH or EC2 is gated by trust in the manifest and in the registry', () => {
+    const caps = pkg.capabilities;
+    assert.equal(caps.untrustedWorkspaces.supported, 'limited');
+    assert.match(caps.untrustedWorkspaces.description, /Restricted Mode/);
+    assert.equal(caps.virtualWorkspaces === false || caps.virtualWorkspaces.supported === false, true);
+    // Every AWS setting decides what is launched, where, reachable by whom and billed to which account.
+    const aws = Object.keys(pkg.contributes.configuration.properties).filter((k) => k.startsWith('rosvpn.aws.'));
+    assert.deepEqual([...caps.untrustedWorkspaces.restrictedConfigurations].sort(), aws.sort());
+    const sources = filesUnder(path.join(ROOT, 'src', 'extension')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    const flagged = new Set([...sources.matchAll(/id: '([\w.]+)',\s*needsTrust: true/g)].map((m) => m[1]));
+    const enabled = new Set((pkg.contributes.commands as { command: string; enablement?: string }[]).filter((c) => c.enablement === 'isWorkspaceTrusted').map((c) => c.command));
+    assert.deepEqual([...flagged].sort(), [...enabled].sort(), 'needsTrust in the registry and enablement in package.json name the same commands');
+    const expected = ['provisionGateway', 'provisionSecond', 'provisionDesktop', 'provisionAll', 'checkConnectivity', 'streamLogs', 'openSshTerminal', 'downloadClientProfile', 'cloudPlan', 'cloudUp', 'cloudStatus', 'cloudStart', 'cloudStop', 'cloudDown'];
+    assert.deepEqual([...enabled].sort(), expected.map((c) => `rosvpn.${c}`).sort());
+    // Menus hide what is disabled, and the tree is read-only (no Add/Remove Second) in Restricted Mode.
+    for (const where of ['view/title', 'view/item/context']) {
+      for (const m of pkg.contributes.menus[where] as { command: string; when: string }[]) {
+        if (enabled.has(m.command) || (where === 'view/item/context' && /Second$/.test(m.command))) assert.match(m.when, /&& isWorkspaceTrusted$/, `${where} ${m.command}`);
+      }
+    }
+    assert.ok(!enabled.has('rosvpn.validateTopology') && !enabled.has('rosvpn.openSetupForm'), 'reading and editing rosvpn.json stays possible');
   });
 
   it('jsonValidation points at the schema in the repo', () => {

@@ -2,7 +2,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildTopologyTree, statusesFromCheck, statusesFromProvision } from '../../src/extension/tree/model';
+import { buildTopologyTree, RESTRICTED_NODE, statusesFromCheck, statusesFromProvision } from '../../src/extension/tree/model';
 import { ValidTopology } from '../../src/core/topology/types';
 import { loadFixture } from '../support/fixtures';
 
@@ -25,6 +25,15 @@ describe('topology tree model', () => {
     assert.ok(nodes.every((n) => n.tooltip.length > 0));
   });
 
+  it('untrusted (Restricted Mode): the same rows, led by Manage Workspace Trust; trusted: no such row', () => {
+    const untrusted = buildTopologyTree(t, new Map(), new Map(), { trusted: false });
+    assert.deepEqual(untrusted[0], { ...RESTRICTED_NODE });
+    assert.equal(untrusted[0].command, 'workbench.trust.manage');
+    assert.deepEqual(untrusted.slice(1), buildTopologyTree(t));
+    assert.deepEqual(buildTopologyTree(t, new Map(), new Map(), { trusted: true }), buildTopologyTree(t));
+    assert.ok(!buildTopologyTree(t).some((n) => n.kind === 'restricted' || n.command));
+  });
+
   it('ids are stable when other parts of the topology change; statuses default to unknown', () => {
     const changed = { ...t, seconds: [...t.seconds.slice(1), { ...t.seconds[0], vpnIp: '192.168.0.140/24' }] } as ValidTopology;
     const ids = (n: ReturnType<typeof buildTopologyTree>) => n.flatMap((x) => [x.id, ...(x.children ?? []).map((c) => c.id)]).sort();
@@ -43,13 +52,13 @@ describe('topology tree model', () => {
     assert.match(nodes[2].tooltip, /EC2 i-0123456789abcdef0 running/);
     const ctx = [nodes[2], ...nodes[3].children!].map((n) => n.contextValue);
     assert.deepEqual(ctx, ['rosvpn.host.gateway ec2-running', 'rosvpn.host.second ec2-stopped', 'rosvpn.host.second ec2-not-launched', 'rosvpn.host.second']);
-    // The when-clauses of package.json, evaluated as VS Code does (viewItem =~ /re/).
+    // The when-clauses of package.json, evaluated as VS Code does (viewItem =~ /re/), in a trusted folder.
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
     const menus: { command: string; when: string }[] = pkg.contributes.menus['view/item/context'];
     const shown = (viewItem: string) => menus.filter((m) => {
       const eq = /viewItem == (\S+)/.exec(m.when);
       if (eq) return eq[1] === viewItem;
-      const re = /viewItem =~ \/(.*)\/$/.exec(m.when);
+      const re = /viewItem =~ \/(.*?)\/(?: && isWorkspaceTrusted)?$/.exec(m.when);
       return re ? new RegExp(re[1]).test(viewItem) : false;
     }).map((m) => m.command);
     assert.ok(shown(ctx[0]).includes('rosvpn.cloudStop') && !shown(ctx[0]).includes('rosvpn.cloudStart'));

@@ -216,11 +216,11 @@ export function cloudCommands(deps: CloudDeps): CommandSpec[] {
     }
   };
   return [
-    { id: 'rosvpn.cloudPlan', run: guard('Show Cloud Plan', () => showPlan(deps)) },
-    { id: 'rosvpn.cloudUp', run: guard('Launch Cloud Instances', () => launch(deps)) },
-    { id: 'rosvpn.cloudStatus', run: guard('Refresh Cloud Status', () => status(deps)) },
-    { id: 'rosvpn.cloudStart', run: guard('Start Instance', (arg) => power(deps, 'start', arg)) },
-    { id: 'rosvpn.cloudStop', run: guard('Stop Instance', (arg) => power(deps, 'stop', arg)) },
-    { id: 'rosvpn.cloudDown', run: guard('Tear Down Cloud Resources', () => teardown(deps)) },
+    { id: 'rosvpn.cloudPlan', needsTrust: true, run: guard('Show Cloud Plan', () => showPlan(deps)) },
+    { id: 'rosvpn.cloudUp', needsTrust: true, run: guard('Launch Cloud Instances', () => launch(deps)) },
+    { id: 'rosvpn.cloudStatus', needsTrust: true, run: guard('Refresh Cloud Status', () => status(deps)) },
+    { id: 'rosvpn.cloudStart', needsTrust: true, run: guard('Start Instance', (arg) => power(deps, 'start', arg)) },
+    { id: 'rosvpn.cloudStop', needsTrust: true, run: guard('Stop Instance', (arg) => power(deps, 'stop', arg)) },
+    { id: 'rosvpn.cloudDown', needsTrust: true, run: guard('Tear Down Cloud Resources', () => teardown(deps)) },
   ];
 }

@@ -25,6 +25,7 @@ async function keepOutOfGit(file: string): Promise<string> {
 export function downloadProfileCommand(deps: { store: TopologyStore; ssh: SshService; log: vscode.LogOutputChannel }): CommandSpec {
   return {
     id: 'rosvpn.downloadClientProfile',
+    needsTrust: true,
     run: async () => {
       try {
         const t = await deps.store.require();

@@ -1,4 +1,4 @@
-// Provision Gateway / Second Instance / Desktop Gateway / All, and Check Connectivity: the core's
+// Provision Gateway / Second Instance / Desktop / All, and Check Connectivity: the core's
 // orchestrator in cancellable progress, every step line in the "ROS VPN" log, host status into the tree.
 import * as vscode from 'vscode';
 import type { CheckReport } from '../../core/provision/check';
@@ -138,7 +138,7 @@ export async function runCheck(deps: ProvisionDeps, select: HostSelector | undef
   }
 }
 
-const PROVISION_TITLE: Record<Role, string> = { gateway: 'Provision Gateway', second: 'Provision Second Instance', desktop: 'Provision Desktop Gateway' };
+const PROVISION_TITLE: Record<Role, string> = { gateway: 'Provision Gateway', second: 'Provision Second Instance', desktop: 'Provision Desktop' };
 
 export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
   const byRole = (role: Role) => async (arg?: unknown) => {
@@ -151,12 +151,13 @@ export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
     }
   };
   return [
-    { id: 'rosvpn.provisionGateway', run: byRole('gateway') },
-    { id: 'rosvpn.provisionSecond', run: byRole('second') },
-    { id: 'rosvpn.provisionDesktop', run: byRole('desktop') },
-    { id: 'rosvpn.provisionAll', run: () => runProvision(deps, { role: 'all' }, 'Provision All') },
+    { id: 'rosvpn.provisionGateway', needsTrust: true, run: byRole('gateway') },
+    { id: 'rosvpn.provisionSecond', needsTrust: true, run: byRole('second') },
+    { id: 'rosvpn.provisionDesktop', needsTrust: true, run: byRole('desktop') },
+    { id: 'rosvpn.provisionAll', needsTrust: true, run: () => runProvision(deps, { role: 'all' }, 'Provision All') },
     {
       id: 'rosvpn.checkConnectivity',
+      needsTrust: true,
       run: async (arg?: unknown) => {
         try {
           const t = await deps.store.require();

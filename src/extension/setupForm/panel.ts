@@ -1,4 +1,4 @@
-// "ROS VPN: Open Setup Form" (a webview) and "ROS VPN: Quick Setup" (the same inputs as QuickPicks).
+// "ROS VPN: Open Setup Form" (a webview) and "ROS VPN: Set Up Topology Step by Step" (the same inputs as QuickPicks).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { CommandSpec } from '../commands/registry';

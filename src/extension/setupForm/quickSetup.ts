@@ -1,4 +1,4 @@
-// "ROS VPN: Quick Setup": the setup form's inputs as a multi-step InputBox/QuickPick flow for keyboard users.
+// "ROS VPN: Set Up Topology Step by Step": the setup form's inputs as a multi-step InputBox/QuickPick flow for keyboard users.
 // Each step is checked with validateForm's diagnostics for its own field; the save path is the form's.
 import * as vscode from 'vscode';
 import type { Diagnostic } from '../../core/topology/types';

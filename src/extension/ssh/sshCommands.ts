@@ -33,6 +33,7 @@ export function sshCommands(deps: { store: TopologyStore; ssh: SshService; log: 
   return [
     {
       id: 'rosvpn.openSshTerminal',
+      needsTrust: true,
       run: async (arg?: unknown) => {
         try {
           const t = await deps.store.require();

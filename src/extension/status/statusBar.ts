@@ -1,5 +1,6 @@
 // The VPN state in the status bar, from the last check. Periodic checks run only while the ROS VPN view
-// is visible and only after the user has connected once (so a timer never pops a host-key modal).
+// is visible, only after the user has connected once (so a timer never pops a host-key modal), and never
+// in Restricted Mode (they use SSH).
 import * as vscode from 'vscode';
 import type { TopologyStore } from '../workspace/topologyStore';
 import type { HostStatusStore } from './hostStatus';
@@ -33,7 +34,9 @@ export function registerStatusBar(
         : `${healthy} of ${hosts.length} host(s) healthy${bad ? `, ${bad} failed or unreachable` : ''}${unchecked ? `, ${unchecked} not checked yet` : ''}`;
     // Screen readers (and the browser tests) get the summary, not just the icon and count.
     item.accessibilityInformation = { label: `ROS VPN: ${summary}` };
-    item.tooltip = `${summary}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}. Click to check connectivity.`;
+    item.tooltip = vscode.workspace.isTrusted
+      ? `${summary}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}. Click to check connectivity.`
+      : `${summary}. Restricted Mode: checking connectivity needs a trusted folder.`;
     item.backgroundColor = bad ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     item.show();
   };
@@ -45,7 +48,7 @@ export function registerStatusBar(
     const seconds = vscode.workspace.getConfiguration('rosvpn').get<number>('checkIntervalSeconds', 60);
     if (!deps.view.visible || seconds <= 0) return;
     timer = setInterval(() => {
-      if (running || !deps.statuses.connectedOnce || deps.store.state.kind !== 'valid' || [...deps.statuses.all.values()].includes('provisioning')) return;
+      if (running || !vscode.workspace.isTrusted || !deps.statuses.connectedOnce || deps.store.state.kind !== 'valid' || [...deps.statuses.all.values()].includes('provisioning')) return;
       running = true;
       deps.check().finally(() => (running = false));
     }, seconds * 1000);
@@ -54,6 +57,7 @@ export function registerStatusBar(
     item,
     deps.statuses.onDidChange(render),
     deps.store.onDidChange(render),
+    vscode.workspace.onDidGrantWorkspaceTrust(render),
     deps.view.onDidChangeVisibility(schedule),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('rosvpn.checkIntervalSeconds') && schedule()),
     { dispose: () => timer && clearInterval(timer) },

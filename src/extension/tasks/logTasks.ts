@@ -92,6 +92,8 @@ function makeTask(def: RosvpnTaskDefinition, name: string, t: ValidTopology | un
     'ROS VPN',
     new vscode.CustomExecution(async (resolved) => {
       const d = resolved as RosvpnTaskDefinition;
+      // VS Code runs no task in Restricted Mode; this keeps it so should that ever change.
+      if (!vscode.workspace.isTrusted) throw new Error('ROS VPN log tasks use SSH, which needs a trusted folder (Manage Workspace Trust)');
       if (!t) throw new Error('rosvpn.json is missing or invalid');
       const { selectHosts } = await import('../../core/provision/endpoints');
       const host = selectHosts(t, { host: d.host })[0];
@@ -136,6 +138,7 @@ export function registerLogTasks(
   return [
     {
       id: 'rosvpn.streamLogs',
+      needsTrust: true,
       run: async (arg?: unknown) => {
         try {
           const t = await deps.store.require();

@@ -114,6 +114,6 @@ export function topologyCommands(deps: Deps): CommandSpec[] {
         await vscode.window.showTextDocument(file);
       }),
     },
-    { id: 'rosvpn.refresh', run: guard('Refresh', async () => void (await deps.store.reload())) },
+    { id: 'rosvpn.refresh', run: guard('Refresh Topology View', async () => void (await deps.store.reload())) },
   ];
 }

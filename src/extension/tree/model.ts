@@ -12,7 +12,7 @@ export interface CloudHostState {
   id?: string;
   state: string;
 }
-export type NodeKind = 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second';
+export type NodeKind = 'restricted' | 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second';
 
 export interface TreeNode {
   /** Stable across refreshes, so expansion and selection survive a change of rosvpn.json. */
@@ -27,11 +27,32 @@ export interface TreeNode {
   host?: string;
   status?: HostStatus;
   children?: TreeNode[];
+  /** A command id run when the node is clicked. */
+  command?: string;
 }
+
+/** Shown above the tree in Restricted Mode (the view's message). */
+export const RESTRICTED_MESSAGE = 'Restricted Mode: this folder is not trusted, so the topology is shown read-only. Provisioning, SSH and EC2 need trust.';
+
+/** The first node in Restricted Mode: the way to trust the folder. */
+export const RESTRICTED_NODE: TreeNode = {
+  id: 'rosvpn:restricted',
+  kind: 'restricted',
+  label: 'Manage Workspace Trust',
+  description: 'to provision, use SSH and EC2',
+  tooltip: 'Restricted Mode: ROS VPN shows the topology but runs nothing. Provisioning, SSH terminals, log streaming, the client profile download, connectivity checks and the EC2 commands need a trusted folder. Click to review and trust this folder.',
+  contextValue: 'restricted',
+  command: 'workbench.trust.manage',
+};
 
 const addr = (cidr: string) => cidr.split('/')[0];
 
-export function buildTopologyTree(t: ValidTopology, statuses: ReadonlyMap<string, HostStatus> = new Map(), cloud: ReadonlyMap<string, CloudHostState> = new Map()): TreeNode[] {
+export function buildTopologyTree(
+  t: ValidTopology,
+  statuses: ReadonlyMap<string, HostStatus> = new Map(),
+  cloud: ReadonlyMap<string, CloudHostState> = new Map(),
+  opts: { trusted?: boolean } = {},
+): TreeNode[] {
   const status = (host: string) => statuses.get(host) ?? 'unknown';
   // The EC2 side, once known: in the description, the tooltip and (for Start/Stop menus) the context value.
   const ec2 = (host: string) => {
@@ -41,6 +62,8 @@ export function buildTopologyTree(t: ValidTopology, statuses: ReadonlyMap<string
       : { description: '', tooltip: '', context: '' };
   };
   const nodes: TreeNode[] = [
+    // Untrusted: the same rows (plain data from rosvpn.json), led by the way out of Restricted Mode.
+    ...(opts.trusted === false ? [RESTRICTED_NODE] : []),
     {
       id: 'rosvpn:robot',
       kind: 'robotNetwork',

@@ -1,12 +1,15 @@
 // The "Topology" tree of the ROS VPN view: maps the plain nodes of ./model to TreeItems. Empty when there is
-// no valid rosvpn.json, so that the view's welcome content (package.json viewsWelcome) shows instead.
+// no valid rosvpn.json, so that the view's welcome content (package.json viewsWelcome) shows instead. In
+// Restricted Mode it shows the same rows read-only (package.json hides their actions), says why above the
+// tree and leads with Manage Workspace Trust; granting trust updates it in place.
 import * as vscode from 'vscode';
 import type { CloudStateStore } from '../cloud/cloudState';
 import type { HostStatusStore } from '../status/hostStatus';
 import type { TopologyStore } from '../workspace/topologyStore';
-import { buildTopologyTree, type HostStatus, type NodeKind, type TreeNode } from './model';
+import { buildTopologyTree, RESTRICTED_MESSAGE, type HostStatus, type NodeKind, type TreeNode } from './model';
 
 const KIND_ICON: Record<NodeKind, string> = {
+  restricted: 'workspace-untrusted',
   robotNetwork: 'radio-tower',
   desktop: 'device-desktop',
   gateway: 'cloud',
@@ -41,7 +44,11 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     private readonly statuses: HostStatusStore,
     private readonly cloud?: CloudStateStore,
   ) {
-    this.subscriptions = [store.onDidChange(() => this.refresh()), statuses.onDidChange(() => this.refresh())];
+    this.subscriptions = [
+      store.onDidChange(() => this.refresh()),
+      statuses.onDidChange(() => this.refresh()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()),
+    ];
     if (cloud) this.subscriptions.push(cloud.onDidChange(() => this.refresh()));
     this.rebuild();
   }
@@ -53,7 +60,7 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   private rebuild(): void {
     const s = this.store.state;
-    this.roots = s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all) : [];
+    this.roots = s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all, { trusted: vscode.workspace.isTrusted }) : [];
     this.parents.clear();
     for (const r of this.roots) for (const c of r.children ?? []) this.parents.set(c.id, r);
   }
@@ -79,9 +86,17 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     item.tooltip = n.tooltip;
     item.contextValue = n.contextValue;
     item.iconPath = statusIcon(n.kind, n.status);
+    if (n.command) item.command = { command: n.command, title: n.label };
     // Screen readers (and the browser tests) read the status from here; sighted users from the icon colour.
     item.accessibilityInformation = { label: `${n.label}, ${n.description ?? ''}${n.status ? `, ${n.status}` : ''}` };
     return item;
+  }
+
+  /** The view's message: why it is read-only, while the folder is not trusted. */
+  showTrustIn(view: vscode.TreeView<TreeNode>): void {
+    const update = () => (view.message = vscode.workspace.isTrusted ? undefined : RESTRICTED_MESSAGE);
+    update();
+    this.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(update));
   }
 
   dispose(): void {

@@ -45,6 +45,9 @@ export interface CodeServerOptions {
   env?: Record<string, string>;
   /** Merged over QUIET_SETTINGS into User/settings.json. */
   settings?: Record<string, unknown>;
+  /** Workspace trust on (VS Code's default; the folder then opens in Restricted Mode until trusted). Off
+   *  unless asked: the other tests run trusted, without the trust prompt. */
+  workspaceTrust?: boolean;
   /** Processes are tagged with this run id (see procs.ts); one is made when absent. */
   runId?: string;
   /** Parent of the temp dir; os.tmpdir() by default. */
@@ -97,7 +100,7 @@ export class CodeServer {
       for (const d of ['home', 'data/User', 'extensions']) fs.mkdirSync(path.join(dir, d), { recursive: true });
       fs.writeFileSync(
         path.join(dir, 'data/User/settings.json'),
-        JSON.stringify({ ...QUIET_SETTINGS, ...opts.settings }, null, 2),
+        JSON.stringify({ ...QUIET_SETTINGS, ...(opts.workspaceTrust ? { 'security.workspace.trust.enabled': true } : {}), ...opts.settings }, null, 2),
       );
       const env = serverEnv(dir, runId, opts.env);
       const dirs = ['--user-data-dir', path.join(dir, 'data'), '--extensions-dir', path.join(dir, 'extensions')];
@@ -118,7 +121,7 @@ export class CodeServer {
         '--bind-addr', '127.0.0.1:0',
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
         '--ignore-last-opened',
         '--config', path.join(dir, 'config.yaml'),

@@ -112,23 +112,31 @@ const iconSvg =
 
 /** Builds the probe .vsix in a temp dir; returns its path and a remove function. */
 export function buildProbeVsix(): { vsix: string; remove: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-ui-probe-'));
+  return packExtension('uiprobe', {
+    'package.json': JSON.stringify(manifest, null, 2),
+    'extension.js': extensionJs,
+    'probe.svg': iconSvg,
+    'README.md': '# UI Probe\n\nTest fixture of the ROS VPN browser tests.\n',
+  });
+}
+
+/** Packs a test extension from its files (package.json, extension.js, ...) with vsce in a temp dir;
+ *  returns the .vsix path and a remove function. */
+export function packExtension(name: string, files: Record<string, string>): { vsix: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rosvpn-ui-${name}-`));
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     const src = path.join(dir, 'src');
     fs.mkdirSync(src);
-    fs.writeFileSync(path.join(src, 'package.json'), JSON.stringify(manifest, null, 2));
-    fs.writeFileSync(path.join(src, 'extension.js'), extensionJs);
-    fs.writeFileSync(path.join(src, 'probe.svg'), iconSvg);
-    fs.writeFileSync(path.join(src, 'README.md'), '# UI Probe\n\nTest fixture of the ROS VPN browser tests.\n');
-    const vsix = path.join(dir, 'uiprobe.vsix');
+    for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(src, file), text);
+    const vsix = path.join(dir, `${name}.vsix`);
     const vsce = path.join(REPO_ROOT, 'node_modules/.bin/vsce');
     const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
       cwd: src,
       encoding: 'utf8',
       timeout: 120_000,
     });
-    if (r.status !== 0 || !fs.existsSync(vsix)) throw new Error(`vsce package of the probe failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+    if (r.status !== 0 || !fs.existsSync(vsix)) throw new Error(`vsce package of ${name} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
     return { vsix, remove };
   } catch (err) {
     remove();

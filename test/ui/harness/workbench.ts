@@ -128,6 +128,34 @@ export class Workbench {
     return entries;
   }
 
+  /**
+   * Opens the palette (F1) and types `>` and the query key by key, as a user does, then waits until the
+   * list has settled (the palette filters asynchronously) and returns its entries, first row first. The
+   * palette stays open: press Enter to run the first row.
+   */
+  async typeInPalette(query: string): Promise<PaletteEntry[]> {
+    await this.closeOverlays();
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.press('ControlOrMeta+A');
+    await this.page.keyboard.type(`>${query}`);
+    let last = '';
+    return poll(
+      `the palette list for "${query}" to settle`,
+      async () => {
+        if ((await input.inputValue()) !== `>${query}`) return undefined;
+        const entries = await this.readPaletteEntries();
+        const now = JSON.stringify(entries);
+        const settled = now === last;
+        last = now;
+        return settled ? entries : undefined;
+      },
+      10_000,
+      300,
+    );
+  }
+
   private async readPaletteEntries(): Promise<PaletteEntry[]> {
     return this.quickInput.locator('.monaco-list-row .quick-input-list-entry[data-quick-input-id]').evaluateAll((els) =>
       els.map((e) => ({
@@ -410,18 +438,19 @@ export class Workbench {
     return clean(await hover.innerText());
   }
 
-  /** The title-bar actions (icons) of a view, by their titles. */
+  /** The title-bar actions (icons) of a view, by their titles. A container with one view shows them in
+   *  its own title (.title-actions), a pane in its header (.actions). */
   async viewTitleActions(viewTitle?: string): Promise<string[]> {
     const header = viewTitle ? this.view(viewTitle).locator('.pane-header') : this.page.locator('.part.sidebar .composite.title');
     await header.hover();
-    return header.locator('.actions .action-label').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
+    return header.locator('.actions .action-label, .title-actions .action-label').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
   }
 
   /** Clicks a view's title-bar action by its title. */
   async clickViewTitleAction(action: TextMatch, viewTitle?: string): Promise<void> {
     const header = viewTitle ? this.view(viewTitle).locator('.pane-header') : this.page.locator('.part.sidebar .composite.title');
     await header.hover();
-    for (const a of await header.locator('.actions .action-label').all()) {
+    for (const a of await header.locator('.actions .action-label, .title-actions .action-label').all()) {
       if (isLabel(clean(await a.getAttribute('aria-label')), action)) return a.click();
     }
     throw new Error(`no title action ${action} on view ${viewTitle ?? '(side bar)'}`);
