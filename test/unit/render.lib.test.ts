@@ -1,4 +1,4 @@
-// The fixed bash helper libraries (src/core/render/lib/*.sh): shellchecked as files, each with a header that
+// The fixed bash blocks (src/core/render/lib/*.sh: helper libraries and fixed script bodies): shellchecked as files, each with a header that
 // stays out of the scripts, and each embedded byte for byte into the scripts that need it.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { renderTopology } from '../../src/core/render';
 import { libBody } from '../../src/core/render/bash';
+import { renderCheckScript } from '../../src/core/render/check';
 import { requireTool, run } from '../../src/lab/sh';
 import { loadFixture } from '../support/fixtures';
 
@@ -14,7 +15,19 @@ const libFiles = () => fs.readdirSync(LIB).filter((f) => f.endsWith('.sh')).sort
 
 describe('render: helper libraries as bash files', () => {
   it('lib/ holds the expected libraries', () => {
-    assert.deepEqual(libFiles(), ['feature.sh', 'file.sh', 'link.sh', 'net.sh', 'ssh-guard.sh', 'step.sh']);
+    assert.deepEqual(libFiles(), [
+      'check-reach.sh',
+      'check-tunnel.sh',
+      'check.sh',
+      'desktop-net-up-steps.sh',
+      'feature.sh',
+      'file.sh',
+      'link.sh',
+      'net-up-steps.sh',
+      'net.sh',
+      'ssh-guard.sh',
+      'step.sh',
+    ]);
   });
 
   describe('shellcheck, file by file', () => {
@@ -43,10 +56,12 @@ describe('render: helper libraries as bash files', () => {
   });
 
   it('each library is embedded without its header, byte for byte, in the rendered scripts', () => {
-    // vxlan-3 with docker: every library is in at least one script (feature.sh only with a feature on).
+    // vxlan-3 with docker, and its health checks: every library is in at least one script (feature.sh only
+    // with a feature on).
     const t = loadFixture('vxlan-3');
     const scripts = renderTopology({ ...t, features: { ...t.features, docker: true } }).scripts;
-    const everything = scripts.flatMap((s) => [s.content, ...s.embedded.map((e) => e.content)]).join('\n');
+    const checks = ['gateway', 'second', 'desktop'].map((label) => renderCheckScript(t, label));
+    const everything = [...scripts.flatMap((s) => [s.content, ...s.embedded.map((e) => e.content)]), ...checks].join('\n');
     for (const f of libFiles()) {
       const text = fs.readFileSync(path.join(LIB, f), 'utf8');
       const body = libBody(f, text);

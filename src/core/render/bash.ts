@@ -1,7 +1,8 @@
 // Bash building blocks shared by every rendered script.
 // Values are interpolated only through `q()`, which re-checks them against a strict character set
-// (defence in depth: the validator has already rejected anything else). The fixed helper libraries, with
-// nothing to interpolate, are bash files under ./lib/, shellchecked as files and imported as text.
+// (defence in depth: the validator has already rejected anything else). Fixed bash, with nothing to
+// interpolate (these helper libraries, the net-up and check bodies), is in files under ./lib/, shellchecked
+// as files and imported as text.
 import fileSh from './lib/file.sh';
 import linkSh from './lib/link.sh';
 import netSh from './lib/net.sh';
