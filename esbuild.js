@@ -14,6 +14,8 @@ const common = {
   minify: production,
   logLevel: 'warning',
   external: ['vscode', 'cpu-features', '*.node'],
+  // The bash helper libraries (src/core/render/lib/*.sh) are inlined as strings.
+  loader: { '.sh': 'text' },
 };
 
 const builds = [

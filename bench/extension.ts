@@ -35,6 +35,7 @@ const EXTENSION_BUILD: esbuild.BuildOptions = {
   format: 'cjs',
   logLevel: 'warning',
   external: ['vscode', 'cpu-features', '*.node'],
+  loader: { '.sh': 'text' },
   entryPoints: { extension: 'src/extension/extension.ts' },
   absWorkingDir: ROOT,
 };

@@ -1,7 +1,10 @@
 // Read-only health check scripts, one per host: bridge, tunnel, OpenVPN, and reachability of every other
 // host's robot-subnet address across the bridge. Output: `::check name=N status=pass|fail msg="..."`.
 import { BRIDGE_NAME, OPENVPN_INSTANCE, ValidTopology, VXLAN_DEVICE } from '../topology/types';
-import { bash, q, qArray } from './bash';
+import { bash, libBody, q, qArray } from './bash';
+import checkSh from './lib/check.sh';
+import checkReachSh from './lib/check-reach.sh';
+import checkTunnelSh from './lib/check-tunnel.sh';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from './openvpn';
 
 export interface CheckTarget {
@@ -16,54 +19,12 @@ export function checkTargets(t: ValidTopology): CheckTarget[] {
   return targets.map((x) => ({ label: x.label, ip: x.ip.split('/')[0] }));
 }
 
-const CHECK_LIB = bash`set -u
-export LC_ALL=C
-check() { printf '::check name=%s status=%s msg="%s"\n' "$1" "$2" "\${3//\"/\'}"; }
-pass() { check "$1" pass "$2"; }
-fail() { check "$1" fail "$2"; }
-if ip -o link show dev "$BRIDGE" 2>/dev/null | grep -q '[<,]UP[,>]'; then
-  pass bridge "$BRIDGE is up"
-else
-  fail bridge "$BRIDGE is missing or down (provision this host: rosvpn provision --host $HOST_NAME)"
-fi
-if [ -n "$ADDR" ]; then
-  if ip -o -4 addr show dev "$BRIDGE" 2>/dev/null | grep -qF " $ADDR "; then pass bridge-address "$ADDR on $BRIDGE"; else fail bridge-address "$ADDR is not on $BRIDGE"; fi
-fi
-`;
+const CHECK_LIB = libBody('check.sh', checkSh);
 
-const TUNNEL_CHECK = bash`if [ "$TUNNEL" = vxlan ]; then
-  if ip -o link show dev "$VXLAN_DEV" 2>/dev/null | grep -q "master $BRIDGE"; then
-    flood=$(bridge fdb show dev "$VXLAN_DEV" | awk '$1 == "00:00:00:00:00:00" { print $3 }')
-    missing=''
-    for p in "\${PEERS[@]}"; do grep -qxF "$p" <<<"$flood" || missing="$missing $p"; done
-    if [ -z "$missing" ]; then pass tunnel "$VXLAN_DEV in $BRIDGE, flooding to \${#PEERS[@]} peer(s)"; else fail tunnel "$VXLAN_DEV lacks flood entries for:$missing"; fi
-  else
-    fail tunnel "$VXLAN_DEV is missing or not in $BRIDGE"
-  fi
-else
-  n=0
-  for i in "\${!PEERS[@]}"; do
-    if ip -o link show dev "rosgre$i" 2>/dev/null | grep -q "master $BRIDGE"; then n=$((n + 1)); fi
-  done
-  if [ "$n" -eq \${#PEERS[@]} ]; then pass tunnel "$n gretap tunnel(s) in $BRIDGE"; else fail tunnel "$n of \${#PEERS[@]} gretap tunnels are in $BRIDGE"; fi
-fi
-`;
+const TUNNEL_CHECK = libBody('check-tunnel.sh', checkTunnelSh);
 
 // All pings at once, so the check takes one timeout however many hosts there are.
-const REACH_CHECK = bash`results=$(mktemp -d)
-for i in "\${!TARGETS[@]}"; do
-  { if ping -c 2 -i 0.2 -W 2 "\${TARGETS[$i]}" >/dev/null 2>&1; then echo pass; else echo fail; fi >"$results/$i"; } &
-done
-wait
-for i in "\${!TARGETS[@]}"; do
-  if [ "$(cat "$results/$i")" = pass ]; then
-    pass "reach:\${TARGET_NAMES[$i]}" "\${TARGETS[$i]} answers"
-  else
-    fail "reach:\${TARGET_NAMES[$i]}" "\${TARGETS[$i]} does not answer across $BRIDGE"
-  fi
-done
-rm -rf "$results"
-`;
+const REACH_CHECK = libBody('check-reach.sh', checkReachSh);
 
 export function renderCheckScript(t: ValidTopology, label: string): string {
   const isGateway = label === 'gateway';

@@ -58,6 +58,21 @@ export interface Lease {
 const MAX_SESSION_CHANNELS = 6; // sshd's MaxSessions defaults to 10; it frees a slot a moment after the close
 
 type KeyNote = { what: string; note: string };
+type AuthAttempt = { kind: 'agent'; what: string; agent: OpenSSHAgent } | { kind: 'key'; file: string };
+
+/** What authentication has tried so far, for the failure message: shared by authHandler and handshake. */
+interface AuthProgress {
+  /** Finished attempts and unusable keys. */
+  notes: KeyNote[];
+  /** The attempt the server is judging now (it becomes a note when the next one starts). */
+  current?: KeyNote;
+  /** The methods the server last said it accepts. */
+  methodsOffered?: string[];
+  /** The attempt that authenticated, once ready. */
+  succeeded?: string;
+  /** The server has asked for authentication (a failure from here on is an authentication failure). */
+  started: boolean;
+}
 
 function asParsed(k: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
   return Array.isArray(k) ? k[0] : k;
@@ -114,112 +129,32 @@ export class Connection {
     const plan = await this.authPlan();
     if (this.state !== 'connecting') throw new SshError(`cannot connect to ${r.label} (${target(r)}): ${this.closingReason ?? 'closed'}`, 'CONNECT_FAILED');
     this.started = true;
-    const notes: KeyNote[] = plan.notes;
-    let current: KeyNote | undefined;
-    let methodsOffered: string[] | undefined;
-    let succeeded: string | undefined;
-    let authStarted = false;
-
-    const loadKey = async (file: string): Promise<ParsedKey | undefined> => {
-      const note = (n: string) => {
-        notes.push({ what: file, note: n });
-        return undefined;
-      };
-      let data: Buffer;
-      try {
-        data = fs.readFileSync(file);
-      } catch (e) {
-        return note((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `unreadable: ${(e as Error).message}`);
-      }
-      let key = asParsed(utils.parseKey(data));
-      if (key instanceof Error && /no passphrase given/i.test(key.message)) {
-        const cached = this.ctx.decryptedKeys.get(file);
-        if (cached) return cached;
-        if (!this.ctx.callbacks.passphrase) return note('encrypted, and there is no way to ask for its passphrase');
-        this.pauseConnectTimer?.();
-        let pass: string | undefined;
-        try {
-          pass = await this.ctx.callbacks.passphrase(file);
-        } finally {
-          this.resumeConnectTimer?.();
-        }
-        if (pass === undefined) return note('encrypted; passphrase not given');
-        key = asParsed(utils.parseKey(data, pass));
-        if (key instanceof Error) {
-          return note(/passphrase|integrity|decrypt/i.test(key.message) ? 'wrong passphrase' : `unusable: ${key.message}`);
-        }
-        this.ctx.decryptedKeys.set(file, key);
-      }
-      if (key instanceof Error) return note(`not a usable private key: ${key.message}`);
-      if (!key.isPrivateKey()) return note('not a private key (a .pub file?)');
-      return key;
-    };
-
-    const queue = [...plan.attempts];
-    const authHandler = (methodsLeft: string[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void) => {
-      authStarted = true;
-      if (current) {
-        notes.push({ what: current.what, note: current.note });
-        current = undefined;
-      }
-      if (methodsLeft) methodsOffered = methodsLeft;
-      if (methodsLeft && !methodsLeft.includes('publickey')) {
-        next(false);
-        return;
-      }
-      (async (): Promise<AnyAuthMethod | false> => {
-        while (queue.length) {
-          const a = queue.shift()!;
-          if (a.kind === 'agent') {
-            current = { what: a.what, note: 'rejected' };
-            succeeded = a.what;
-            return { type: 'agent', username: r.user, agent: a.agent };
-          }
-          const key = await loadKey(a.file);
-          if (key) {
-            current = { what: a.file, note: 'rejected' };
-            succeeded = `key ${a.file}`;
-            return { type: 'publickey', username: r.user, key };
-          }
-        }
-        return false;
-      })().then(next, () => next(false));
-    };
-
-    let verifiedBlob: Buffer | undefined;
-    const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void): void => {
-      if (verifiedBlob) {
-        verify(verifiedBlob.equals(blob)); // re-key: the same key or nothing
-        return;
-      }
-      this.verifyHost(name, blob).then(
-        () => {
-          verifiedBlob = blob;
-          verify(true);
-        },
-        (e: unknown) => {
-          this.failure = e instanceof SshError ? e : new SshError((e as Error).message, 'CONNECT_FAILED');
-          verify(false);
-        },
-      );
-    };
+    const auth: AuthProgress = { notes: plan.notes, started: false };
 
     const cfg: ConnectConfig = {
       username: r.user,
-      hostVerifier,
-      authHandler: authHandler as unknown as ConnectConfig['authHandler'],
+      hostVerifier: this.hostVerifier(name),
+      authHandler: this.authHandler(plan.attempts, auth) as unknown as ConnectConfig['authHandler'],
       algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(known, name)) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
       keepaliveInterval: this.ctx.keepaliveMs,
       keepaliveCountMax: 3,
-      readyTimeout: 0, // our own timer below, paused while the user answers a question
+      readyTimeout: 0, // our own timer (handshake), paused while the user answers a question
     };
     if (sock) cfg.sock = sock as unknown as ConnectConfig['sock'];
     else {
       cfg.host = r.hostname;
       cfg.port = r.port;
     }
+    await this.handshake(cfg, !sock, auth);
+  }
 
-    await new Promise<void>((resolve, reject) => {
+  /**
+   * Starts ssh2 on `cfg` and settles when it is authenticated (ready) or has failed, within the connect
+   * timeout (paused while a question is open). Failures name their cause from `auth`'s record of what was tried.
+   */
+  private handshake(cfg: ConnectConfig, tcp: boolean, auth: AuthProgress): Promise<void> {
+    const r = this.r;
+    return new Promise<void>((resolve, reject) => {
       let done = false;
       let timer: NodeJS.Timeout | undefined;
       const arm = () => {
@@ -252,7 +187,7 @@ export class Connection {
         if (done) return;
         cleanup();
         this.state = 'ready';
-        this.log(`authenticated as ${r.user} with ${succeeded ?? 'no key'}`);
+        this.log(`authenticated as ${r.user} with ${auth.succeeded ?? 'no key'}`);
         this.armIdle();
         resolve();
       };
@@ -260,14 +195,14 @@ export class Connection {
         if (this.failure) return fail(this.failure);
         if (e.level === 'agent') return; // ssh2 goes on with the next method
         if (e.level === 'client-authentication' && !/all configured authentication methods failed/i.test(e.message)) return;
-        if (e.level === 'client-authentication') return fail(authFailure(r, notes, current, methodsOffered));
+        if (e.level === 'client-authentication') return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered));
         // The server hung up while keys were being tried (e.g. "Too many authentication failures").
-        if (authStarted && e.level !== 'client-timeout' && e.level !== 'client-socket') return fail(authFailure(r, notes, current, methodsOffered, e.message));
+        if (auth.started && e.level !== 'client-timeout' && e.level !== 'client-socket') return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered, e.message));
         fail(connectFailure(r, e));
       };
       const onClose = () => {
         if (this.failure) return fail(this.failure);
-        if (authStarted) return fail(authFailure(r, notes, current, methodsOffered, this.lastError ?? 'the server closed the connection'));
+        if (auth.started) return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered, this.lastError ?? 'the server closed the connection'));
         fail(new SshError(`cannot connect to ${r.label} (${target(r)}): the connection was closed during the SSH handshake${this.lastError ? ` (${this.lastError})` : ''}`, 'CONNECT_FAILED'));
       };
       this.client.on('error', onError);
@@ -277,11 +212,112 @@ export class Connection {
       try {
         this.client.connect(cfg);
         // Small request/response packets: without this, Nagle + delayed ACK add ~40 ms to every command.
-        if (!sock) this.client.setNoDelay(true);
+        if (tcp) this.client.setNoDelay(true);
       } catch (e) {
         fail(new SshError(`cannot connect to ${r.label} (${target(r)}): ${(e as Error).message}`, 'CONNECT_FAILED'));
       }
     });
+  }
+
+  /**
+   * ssh2's authHandler: public keys only, the agent first, then each identity file (loaded, and decrypted
+   * when asked, only when its turn comes). Records in `auth` what was tried and how it went.
+   */
+  private authHandler(attempts: AuthAttempt[], auth: AuthProgress) {
+    const queue = [...attempts];
+    const user = this.r.user;
+    return (methodsLeft: string[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void) => {
+      auth.started = true;
+      if (auth.current) {
+        auth.notes.push({ what: auth.current.what, note: auth.current.note });
+        auth.current = undefined;
+      }
+      if (methodsLeft) auth.methodsOffered = methodsLeft;
+      if (methodsLeft && !methodsLeft.includes('publickey')) {
+        next(false);
+        return;
+      }
+      (async (): Promise<AnyAuthMethod | false> => {
+        while (queue.length) {
+          const a = queue.shift()!;
+          if (a.kind === 'agent') {
+            auth.current = { what: a.what, note: 'rejected' };
+            auth.succeeded = a.what;
+            return { type: 'agent', username: user, agent: a.agent };
+          }
+          const key = await this.loadKey(a.file, auth.notes);
+          if (key) {
+            auth.current = { what: a.file, note: 'rejected' };
+            auth.succeeded = `key ${a.file}`;
+            return { type: 'publickey', username: user, key };
+          }
+        }
+        return false;
+      })().then(next, () => next(false));
+    };
+  }
+
+  /**
+   * A private key from `file`, asking for its passphrase (once per pool) when it is encrypted. Why a file
+   * cannot be used goes into `notes` (and undefined is returned).
+   */
+  private async loadKey(file: string, notes: KeyNote[]): Promise<ParsedKey | undefined> {
+    const note = (n: string) => {
+      notes.push({ what: file, note: n });
+      return undefined;
+    };
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(file);
+    } catch (e) {
+      return note((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `unreadable: ${(e as Error).message}`);
+    }
+    let key = asParsed(utils.parseKey(data));
+    if (key instanceof Error && /no passphrase given/i.test(key.message)) {
+      const cached = this.ctx.decryptedKeys.get(file);
+      if (cached) return cached;
+      if (!this.ctx.callbacks.passphrase) return note('encrypted, and there is no way to ask for its passphrase');
+      this.pauseConnectTimer?.();
+      let pass: string | undefined;
+      try {
+        pass = await this.ctx.callbacks.passphrase(file);
+      } finally {
+        this.resumeConnectTimer?.();
+      }
+      if (pass === undefined) return note('encrypted; passphrase not given');
+      key = asParsed(utils.parseKey(data, pass));
+      if (key instanceof Error) {
+        return note(/passphrase|integrity|decrypt/i.test(key.message) ? 'wrong passphrase' : `unusable: ${key.message}`);
+      }
+      this.ctx.decryptedKeys.set(file, key);
+    }
+    if (key instanceof Error) return note(`not a usable private key: ${key.message}`);
+    if (!key.isPrivateKey()) return note('not a private key (a .pub file?)');
+    return key;
+  }
+
+  /**
+   * ssh2's hostVerifier: the first key the host offers is checked against known_hosts (verifyHost, which may
+   * ask the user); a re-key must offer the same key. A refusal is kept in `failure` for the handshake to report.
+   */
+  private hostVerifier(name: string): (blob: Buffer, verify: (ok: boolean) => void) => void {
+    let verifiedBlob: Buffer | undefined;
+    return (blob, verify) => {
+      if (verifiedBlob) {
+        verify(verifiedBlob.equals(blob)); // re-key: the same key or nothing
+        return;
+      }
+      this.verifyHost(name, blob).then(
+        () => {
+          verifiedBlob = blob;
+          verify(true);
+        },
+        (e: unknown) => {
+          this.failure = e instanceof SshError ? e : new SshError((e as Error).message, 'CONNECT_FAILED');
+          verify(false);
+        },
+      );
+    };
   }
 
   private knownHostsFiles(): string[] {
@@ -347,9 +383,9 @@ export class Connection {
     });
   }
 
-  private async authPlan(): Promise<{ attempts: ({ kind: 'agent'; what: string; agent: OpenSSHAgent } | { kind: 'key'; file: string })[]; notes: KeyNote[] }> {
+  private async authPlan(): Promise<{ attempts: AuthAttempt[]; notes: KeyNote[] }> {
     const notes: KeyNote[] = [];
-    const attempts: ({ kind: 'agent'; what: string; agent: OpenSSHAgent } | { kind: 'key'; file: string })[] = [];
+    const attempts: AuthAttempt[] = [];
     const socket = this.r.identityAgent === null ? null : (this.r.identityAgent ?? this.ctx.agentSocket);
     if (socket) {
       const agent = new OpenSSHAgent(socket);

@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# step.sh: ROS VPN's step reporting (::step / ::warn / ::summary lines on stdout), the tally shared with
+# nested scripts, and the ERR trap that turns any failed command into a failed step.
+# Embedded into the rendered scripts as text (libBody in src/core/render/bash.ts): this header, up to and
+# including the first blank line, is dropped at load; everything below is copied byte for byte.
+# After an edit: npm run golden:update, and review the diff of test/golden.
+
+# ---- step reporting -----------------------------------------------------------
+STEP=preflight
+STEP_CHANGED=0
+# Step results are tallied in a file so that nested scripts (net-up.sh) count towards one summary.
+if [ -z "${ROSVPN_TALLY:-}" ]; then
+  ROSVPN_TALLY=$(mktemp /tmp/rosvpn-tally.XXXXXX)
+  ROSVPN_TALLY_OWNER=1
+  export ROSVPN_TALLY
+fi
+
+msg_escape() { local m=$*; m=${m//\"/\'}; printf '%s' "${m//$'\n'/ }"; }
+report() { # report NAME STATUS [MESSAGE]
+  if [ -n "${3:-}" ]; then
+    printf '::step name=%s status=%s msg="%s"\n' "$1" "$2" "$(msg_escape "$3")"
+  else
+    printf '::step name=%s status=%s\n' "$1" "$2"
+  fi
+  printf '%s\n' "$2" >>"$ROSVPN_TALLY"
+}
+info() { printf '  %s\n' "$*"; }
+warn() { printf '::warn msg="%s"\n' "$(msg_escape "$*")"; }
+step_begin() { STEP=$1; STEP_CHANGED=0; }
+changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
+step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
+step_skip() { report "$1" skipped "$2"; }
+summary() { # summary FAILED
+  [ "${ROSVPN_TALLY_OWNER:-0}" = 1 ] || return 0
+  local c o s
+  c=$(grep -cx changed "$ROSVPN_TALLY" || true)
+  o=$(grep -cx ok "$ROSVPN_TALLY" || true)
+  s=$(grep -cx skipped "$ROSVPN_TALLY" || true)
+  printf '::summary role=%s host=%s changed=%s ok=%s skipped=%s failed=%s\n' "$ROLE" "$HOST_NAME" "$c" "$o" "$s" "$1"
+  rm -f "$ROSVPN_TALLY"
+}
+die() { # die MESSAGE: fail the current step with a message an admin can act on
+  trap - ERR
+  report "$STEP" failed "$*"
+  summary 1
+  exit 1
+}
+on_error() {
+  local rc=$? line=$1 cmd=$2
+  trap - ERR
+  report "$STEP" failed "command failed (exit $rc) at line $line: $cmd"
+  summary 1
+  exit "$rc"
+}
+trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
