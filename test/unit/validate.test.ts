@@ -595,8 +595,8 @@ describe('validateTopology', () => {
       assert.match(at(run(robot('44.232.53.0/24', '44.232.53.2/24', '44.232.53.3/24')), 'robotSubnet').message, /44\.232\.53\.0\/24 is not a private range/);
       assert.match(at(run(robot('172.0.0.0/8', '172.0.0.2/8', '172.0.0.3/8')), 'robotSubnet').message, /is not a private range/);
       assert.match(at(run(robot('169.254.10.0/24', '169.254.10.2/24', '169.254.10.3/24')), 'robotSubnet').message, /overlaps the link-local range 169\.254\.0\.0\/16/);
-      for (const ok of [['10.20.0.0/16', '10.20.0.2/16', '10.20.0.3/16'], ['172.16.4.0/24', '172.16.4.2/24', '172.16.4.3/24'], ['100.64.1.0/24', '100.64.1.2/24', '100.64.1.3/24']] as const) {
-        clean(run(robot(...ok)));
+      for (const [a, b, c] of [['10.20.0.0/16', '10.20.0.2/16', '10.20.0.3/16'], ['172.16.4.0/24', '172.16.4.2/24', '172.16.4.3/24'], ['100.64.1.0/24', '100.64.1.2/24', '100.64.1.3/24']]) {
+        clean(run(robot(a, b, c)));
       }
     });
     it('refuses OpenVPN and VXLAN on the same UDP port, and OpenVPN over TCP on 22', () => {
