@@ -255,8 +255,8 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     const from = requests().length;
     await vs.wb.runCommand('ROS VPN: Tear Down Cloud Resources');
     let d = await vs.wb.waitForDialog(60_000);
-    assert.match(d.detail, new RegExp(`instance gateway ${topology().gateway.instanceId}`));
-    assert.match(d.detail, /Elastic IP 203\.0\.113\.10/);
+    assert.match(d.detail, new RegExp(`instance ${topology().gateway.instanceId} \\(gateway, running\\)`));
+    assert.match(d.detail, /Elastic IP eipalloc-[0-9a-f]+ \(203\.0\.113\.10\)/);
     await vs.wb.answerDialog('Cancel');
     await new Promise((r) => setTimeout(r, 2000));
     assert.deepEqual(mutating(from), []);
