@@ -137,7 +137,8 @@ export async function findOwned(send: Send, t: ValidTopology, vpcId: string): Pr
   const id = t.deployment;
   const byName: Filter = { Name: `tag:${TAG_TOPOLOGY}`, Values: [t.name] };
   const byId: Filter[] = id ? [{ Name: `tag:${TAG_DEPLOYMENT}`, Values: [id] }] : [];
-  const isOurs = (tags: Tag[] | undefined, vpc: string | undefined) => !!id && tagOf(tags, TAG_DEPLOYMENT) === id && vpc === vpcId;
+  // The query asked for our VPC; an answer naming another one is not ours (one naming none is taken as asked).
+  const isOurs = (tags: Tag[] | undefined, vpc: string | undefined) => !!id && tagOf(tags, TAG_DEPLOYMENT) === id && (vpc ?? vpcId) === vpcId;
 
   const instancesOf = async (filters: Filter[]) => ((await send<DescribeInstancesCommandOutput>(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: LIVE }] }))).Reservations ?? [])
     .flatMap((r) => r.Instances ?? []).filter((i) => i.InstanceId);
