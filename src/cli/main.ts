@@ -62,15 +62,24 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
 
 In EC2 (AWS SDK; credentials and region from the standard AWS chain, SSO profiles included):
   cloud plan|up|status|start|stop|down [FILE] [--region R] [--profile P] [--instance-type T]
-        [--key-name K] [--ami ID] [--subnet ID] [--ssh-cidr CIDR] [--openvpn-cidr CIDR] [--yes]
+        [--key-name K] [--ami ID] [--subnet ID] [--ssh-cidr CIDR|auto] [--openvpn-cidr CIDR] [--yes]
         [--no-wait-ssh] [--host NAME]...
-      plan: what would be created or reused and the API calls, before anything is spent. up: a DryRun
-      permission check, then the security group rosvpn-<name>, one instance per cloud host at its cloud
-      IP (newest Canonical Ubuntu 24.04 unless --ami; --key-name needed to launch), an Elastic IP on
-      the gateway; waits for SSH, then writes instance ids and the Elastic IP (publicAddress) into FILE;
-      reruns reuse what the tags find. status: the tagged instances and their state. start/stop: every
-      cloud host, or the --host ones. down: terminate, release, delete, after confirmation; on a
-      failure it lists what is still there and billed.
+      Ownership: the first up writes a random "deployment" id into FILE and tags everything it
+      creates rosvpn:deployment=<id>; every cloud command acts only on resources with that tag in the
+      subnet's VPC. Resources with the same topology name but another (or no) id are listed as
+      "not ours" and never touched.
+      plan: what would be created, reused, authorized or revoked and the API calls, before anything
+      is spent. up: needs --ssh-cidr (your network, or auto = this machine's public address from
+      checkip.amazonaws.com; 0.0.0.0/0 only if written); a DryRun permission check, then the security
+      group rosvpn-<name>-<id> (SSH and ping from that CIDR and from the group itself, OpenVPN from
+      --openvpn-cidr, the tunnel from the group), one instance per cloud host at its cloud IP (IMDSv2
+      only, encrypted root volume; newest Canonical Ubuntu 24.04 unless --ami; --key-name needed to
+      launch), an Elastic IP on the gateway; waits for SSH, then writes instance ids and the Elastic
+      IP (publicAddress) into FILE. A rerun changes only what differs (a narrowed CIDR revokes the old
+      rule) and sends nothing when all is as wanted. status: this deployment's resources and state.
+      start/stop: every cloud host, or the --host ones. down: lists every id it will delete, asks
+      (--yes: prints the list and goes on), DryRuns every delete, then deletes exactly that list; on
+      a failure it lists what is still there and billed.
 
 SSH options (for the commands above):
   --accept-new         Record unknown host keys (otherwise: ask on a terminal, refuse without one)

@@ -11,13 +11,18 @@ type Tags = Record<string, string>;
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 export interface FakeVpc { id: string; cidr: string; tags: Tags }
 export interface FakeSubnet { id: string; vpcId: string; cidr: string; az: string; tags: Tags }
-export interface FakeImage { id: string; name: string; ownerId: string; creationDate: string; architecture: string; state: string; tags: Tags }
+export interface FakeImage { id: string; name: string; ownerId: string; creationDate: string; architecture: string; state: string; tags: Tags; rootDeviceName: string }
 /** One ingress rule to one peer (a CIDR or a group): the unit EC2 reports duplicates in. */
 export interface FakeRule { protocol: string; from?: number; to?: number; cidr?: string; groupId?: string; description?: string }
 export interface FakeGroup { id: string; name: string; description: string; vpcId: string; tags: Tags; ingress: FakeRule[] }
+/** An EBS volume attached at launch, as RunInstances made it from the image and the BlockDeviceMappings. */
+export interface FakeVolume { deviceName: string; encrypted: boolean; deleteOnTermination: boolean }
+/** The instance metadata service options (RunInstances MetadataOptions; EC2's defaults when not given). */
+export interface FakeMetadataOptions { httpTokens: 'optional' | 'required'; hopLimit: number; httpEndpoint: 'enabled' | 'disabled' }
 export interface FakeInstance {
   id: string; reservationId: string; imageId: string; instanceType: string; keyName?: string; subnetId: string; vpcId: string;
   privateIp: string; publicIp?: string; groupIds: string[]; state: InstanceStateName; tags: Tags; launchTime: string;
+  rootDeviceName: string; volumes: FakeVolume[]; metadata: FakeMetadataOptions;
 }
 export interface FakeAddress { allocationId: string; publicIp: string; instanceId?: string; associationId?: string; tags: Tags }
 export interface FakeEc2State {
@@ -72,11 +77,12 @@ function initialState(seed: FakeEc2Seed = {}): FakeEc2State {
     vpcs,
     subnets: [...(d ? [{ id: DEFAULT_SUBNET, cidr: '172.31.0.0/20' }] : []), ...(seed.subnets ?? [])].map((s) => ({ vpcId: vpcs[0]?.id ?? DEFAULT_VPC, az: 'us-west-2a', tags: {}, ...s })),
     images: [...(d ? [{ id: DEFAULT_IMAGE, name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101' }] : []), ...(seed.images ?? [])]
-      .map((i) => ({ ownerId: '099720109477', creationDate: '2026-11-01T00:00:00.000Z', architecture: 'x86_64', state: 'available', tags: {}, ...i })),
+      .map((i) => ({ ownerId: '099720109477', creationDate: '2026-11-01T00:00:00.000Z', architecture: 'x86_64', state: 'available', tags: {}, rootDeviceName: '/dev/sda1', ...i })),
     groups: (seed.groups ?? []).map((g) => ({ description: g.name, vpcId: vpcs[0]?.id ?? DEFAULT_VPC, tags: {}, ingress: [], ...g })),
     instances: (seed.instances ?? []).map((i) => ({
       reservationId: `r-${i.id.slice(2)}`, imageId: DEFAULT_IMAGE, instanceType: 't3.small', subnetId: DEFAULT_SUBNET, vpcId: vpcs[0]?.id ?? DEFAULT_VPC,
-      groupIds: [], state: 'running' as const, tags: {}, launchTime: '2026-11-02T00:00:00.000Z', ...i,
+      groupIds: [], state: 'running' as const, tags: {}, launchTime: '2026-11-02T00:00:00.000Z', rootDeviceName: '/dev/sda1',
+      volumes: [{ deviceName: '/dev/sda1', encrypted: false, deleteOnTermination: true }], metadata: { httpTokens: 'optional' as const, hopLimit: 2, httpEndpoint: 'enabled' as const }, ...i,
     })),
     addresses: (seed.addresses ?? []).map((a) => ({ tags: {}, ...a })),
     addressPool: seed.addressPool ? [...seed.addressPool] : Array.from({ length: 245 }, (_, n) => `203.0.113.${n + 10}`),
@@ -168,7 +174,11 @@ export async function startFakeEc2(opts: { host?: string; port?: number; seed?: 
       + `<placement>${el('availabilityZone', sub?.az)}${el('tenancy', 'default')}</placement>`
       + (live(i) ? el('subnetId', i.subnetId) + el('vpcId', i.vpcId) + el('privateIpAddress', i.privateIp) + el('ipAddress', i.publicIp) : '')
       + set('groupSet', i.groupIds.map((g) => el('groupId', g) + el('groupName', state.groups.find((x) => x.id === g)?.name)))
-      + el('architecture', 'x86_64') + el('rootDeviceType', 'ebs') + el('virtualizationType', 'hvm') + tagSet(i.tags);
+      + el('architecture', 'x86_64') + el('rootDeviceType', 'ebs') + el('rootDeviceName', i.rootDeviceName)
+      + set('blockDeviceMapping', live(i) ? i.volumes.map((v, n) => el('deviceName', v.deviceName)
+        + `<ebs>${el('volumeId', `vol-${i.id.slice(2)}${n}`)}${el('status', 'attached')}${el('deleteOnTermination', v.deleteOnTermination)}</ebs>`) : [])
+      + `<metadataOptions>${el('state', 'applied')}${el('httpTokens', i.metadata.httpTokens)}${el('httpPutResponseHopLimit', i.metadata.hopLimit)}${el('httpEndpoint', i.metadata.httpEndpoint)}</metadataOptions>`
+      + el('virtualizationType', 'hvm') + tagSet(i.tags);
   };
   const reservationsXml = (items: FakeInstance[]) => set('reservationSet', [...new Set(items.map((i) => i.reservationId))].map((r) =>
     el('reservationId', r) + el('ownerId', OWNER) + set('groupSet', []) + set('instancesSet', items.filter((i) => i.reservationId === r).map(instanceXml))));
@@ -177,9 +187,31 @@ export async function startFakeEc2(opts: { host?: string; port?: number; seed?: 
   /** Start/Stop/Terminate: every id must exist before any changes (EC2 validates the whole call first). */
   const transition = (p: Record<string, string>, change: (i: FakeInstance) => void) =>
     set('instancesSet', list(p, 'InstanceId').map(instance).map((i) => { const prev = i.state; change(i); return stateChange(i, prev); }));
-  const ruleXml = (rules: FakeRule[]) => rules.map((r) => el('ipProtocol', r.protocol) + el('fromPort', r.from) + el('toPort', r.to)
-    + set('groups', r.groupId ? [el('userId', OWNER) + el('groupId', r.groupId) + el('description', r.description)] : [])
-    + set('ipRanges', r.cidr ? [el('cidrIp', r.cidr) + el('description', r.description)] : []) + set('ipv6Ranges', []) + set('prefixListIds', []));
+  // As EC2 reports them: one permission per protocol and port range, with every peer (CIDR or group) inside it.
+  const ruleXml = (rules: FakeRule[]) => {
+    const keys = [...new Set(rules.map((r) => `${r.protocol}/${r.from}/${r.to}`))];
+    return keys.map((k) => {
+      const same = rules.filter((r) => `${r.protocol}/${r.from}/${r.to}` === k);
+      const r = same[0];
+      return el('ipProtocol', r.protocol) + el('fromPort', r.from) + el('toPort', r.to)
+        + set('groups', same.filter((x) => x.groupId).map((x) => el('userId', OWNER) + el('groupId', x.groupId) + el('description', x.description)))
+        + set('ipRanges', same.filter((x) => x.cidr).map((x) => el('cidrIp', x.cidr) + el('description', x.description))) + set('ipv6Ranges', []) + set('prefixListIds', []);
+    });
+  };
+  /** The rules of an Authorize/RevokeSecurityGroupIngress request, one per peer. */
+  const requestedRules = (p: Record<string, string>): FakeRule[] => {
+    const rules = members(p, 'IpPermissions').flatMap((m) => {
+      if (!m.IpProtocol) throw new ApiError('MissingParameter', 'The request must contain the parameter ipProtocol');
+      const protocol = ({ '6': 'tcp', '17': 'udp', '1': 'icmp' } as Tags)[m.IpProtocol] ?? m.IpProtocol?.toLowerCase();
+      // Ports mean something only for tcp, udp and icmp (type and code); EC2 drops them for other protocols.
+      const ports = ['tcp', 'udp', 'icmp'].includes(protocol) && m.FromPort !== undefined ? { from: Number(m.FromPort), to: Number(m.ToPort ?? m.FromPort) } : {};
+      return [...members(m, 'IpRanges').map((r) => ({ protocol, ...ports, cidr: r.CidrIp, description: r.Description })),
+        ...members(m, 'Groups').map((r) => ({ protocol, ...ports, groupId: group(r.GroupId).id, description: r.Description }))];
+    });
+    if (!rules.length) throw new ApiError('MissingParameter', 'No IpPermissions, or none with a peer (IpRanges or Groups)');
+    return rules;
+  };
+  const sameRule = (a: FakeRule) => (x: FakeRule) => x.protocol === a.protocol && x.from === a.from && x.to === a.to && x.cidr === a.cidr && x.groupId === a.groupId;
 
   const actions: Record<string, (p: Record<string, string>) => string> = {
     DescribeSubnets(p) {
@@ -199,7 +231,9 @@ export async function startFakeEc2(opts: { host?: string; port?: number; seed?: 
       });
       return set('imagesSet', items.map((i) => el('imageId', i.id) + el('imageLocation', `${i.ownerId}/${i.name}`) + el('imageState', i.state)
         + el('imageOwnerId', i.ownerId) + el('creationDate', i.creationDate) + el('isPublic', true) + el('architecture', i.architecture)
-        + el('imageType', 'machine') + el('name', i.name) + el('rootDeviceType', 'ebs') + el('rootDeviceName', '/dev/sda1') + el('virtualizationType', 'hvm') + tagSet(i.tags)));
+        + el('imageType', 'machine') + el('name', i.name) + el('rootDeviceType', 'ebs') + el('rootDeviceName', i.rootDeviceName)
+        + set('blockDeviceMapping', [el('deviceName', i.rootDeviceName) + `<ebs>${el('snapshotId', `snap-${i.id.slice(4)}`)}${el('volumeSize', 8)}${el('deleteOnTermination', true)}${el('volumeType', 'gp3')}${el('encrypted', false)}</ebs>`])
+        + el('virtualizationType', 'hvm') + tagSet(i.tags)));
     },
     DescribeSecurityGroups(p) {
       const ids = list(p, 'GroupId'), names = list(p, 'GroupName');
@@ -246,21 +280,23 @@ export async function startFakeEc2(opts: { host?: string; port?: number; seed?: 
     },
     AuthorizeSecurityGroupIngress(p) {
       const g = p.GroupId ? group(p.GroupId) : state.groups.find((x) => x.name === p.GroupName) ?? group(p.GroupName ?? '');
-      const rules: FakeRule[] = members(p, 'IpPermissions').flatMap((m) => {
-        if (!m.IpProtocol) throw new ApiError('MissingParameter', 'The request must contain the parameter ipProtocol');
-        const protocol = ({ '6': 'tcp', '17': 'udp', '1': 'icmp' } as Tags)[m.IpProtocol] ?? m.IpProtocol?.toLowerCase();
-        const ports = m.FromPort !== undefined ? { from: Number(m.FromPort), to: Number(m.ToPort ?? m.FromPort) } : {};
-        return [...members(m, 'IpRanges').map((r) => ({ protocol, ...ports, cidr: r.CidrIp, description: r.Description })),
-          ...members(m, 'Groups').map((r) => ({ protocol, ...ports, groupId: group(r.GroupId).id, description: r.Description }))];
-      });
-      if (!rules.length) throw new ApiError('MissingParameter', 'No IpPermissions, or none with a peer (IpRanges or Groups)');
+      const rules = requestedRules(p);
       for (const r of rules) {
-        const same = (x: FakeRule) => x.protocol === r.protocol && x.from === r.from && x.to === r.to && x.cidr === r.cidr && x.groupId === r.groupId;
+        const same = sameRule(r);
         if (g.ingress.some(same) || rules.filter(same).length > 1) {
           throw new ApiError('InvalidPermission.Duplicate', `the specified rule "peer: ${r.cidr ?? r.groupId}, ${r.protocol.toUpperCase()}, from port: ${r.from ?? '-'}, to port: ${r.to ?? '-'}, ALLOW" already exists`);
         }
       }
       g.ingress.push(...rules);
+      return el('return', true);
+    },
+    RevokeSecurityGroupIngress(p) {
+      const g = p.GroupId ? group(p.GroupId) : state.groups.find((x) => x.name === p.GroupName) ?? group(p.GroupName ?? '');
+      const rules = requestedRules(p);
+      // EC2 revokes nothing when a rule of the request does not exist in the group.
+      const unknown = rules.find((r) => !g.ingress.some(sameRule(r)));
+      if (unknown) throw new ApiError('InvalidPermission.NotFound', `The specified rule does not exist in this security group (peer: ${unknown.cidr ?? unknown.groupId}, ${unknown.protocol}, ${unknown.from ?? '-'}-${unknown.to ?? '-'}).`);
+      g.ingress = g.ingress.filter((x) => !rules.some((r) => sameRule(r)(x)));
       return el('return', true);
     },
     DeleteSecurityGroup(p) {
@@ -275,7 +311,23 @@ export async function startFakeEc2(opts: { host?: string; port?: number; seed?: 
       const subnetId = ni.SubnetId ?? p.SubnetId ?? DEFAULT_SUBNET;
       const subnet = state.subnets.find((s) => s.id === subnetId);
       if (!subnet) throw new ApiError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
-      if (!state.images.some((i) => i.id === p.ImageId)) throw new ApiError('InvalidAMIID.NotFound', `The image id '[${p.ImageId}]' does not exist`);
+      const image = state.images.find((i) => i.id === p.ImageId);
+      if (!image) throw new ApiError('InvalidAMIID.NotFound', `The image id '[${p.ImageId}]' does not exist`);
+      // The image's root volume, changed by a mapping on its device; a mapping on another device is a new volume,
+      // which EC2 can make only from a size or a snapshot.
+      const volumes: FakeVolume[] = [{ deviceName: image.rootDeviceName, encrypted: false, deleteOnTermination: true }];
+      for (const m of members(p, 'BlockDeviceMapping')) {
+        if (!m.DeviceName) throw new ApiError('MissingParameter', 'The request must contain the parameter BlockDeviceMapping.N.DeviceName');
+        const ebs = { encrypted: m['Ebs.Encrypted'] === 'true', deleteOnTermination: m['Ebs.DeleteOnTermination'] !== 'false' };
+        if (m.DeviceName === image.rootDeviceName) Object.assign(volumes[0], ebs);
+        else if (m['Ebs.VolumeSize'] || m['Ebs.SnapshotId']) volumes.push({ deviceName: m.DeviceName, ...ebs });
+        else throw new ApiError('InvalidBlockDeviceMapping', `The device '${m.DeviceName}' is not the image's root device (${image.rootDeviceName}) and has neither a volume size nor a snapshot`);
+      }
+      const httpTokens = p['MetadataOptions.HttpTokens'] ?? 'optional';
+      const hopLimit = Number(p['MetadataOptions.HttpPutResponseHopLimit'] ?? 2);
+      if (!['optional', 'required'].includes(httpTokens)) throw new ApiError('InvalidParameterValue', `Value (${httpTokens}) for parameter HttpTokens is invalid`);
+      if (!Number.isInteger(hopLimit) || hopLimit < 1 || hopLimit > 64) throw new ApiError('InvalidParameterValue', `Value (${hopLimit}) for parameter HttpPutResponseHopLimit is invalid`);
+      const metadata: FakeMetadataOptions = { httpTokens: httpTokens as FakeMetadataOptions['httpTokens'], hopLimit, httpEndpoint: p['MetadataOptions.HttpEndpoint'] === 'disabled' ? 'disabled' : 'enabled' };
       const groupIds = [...list(ni, 'SecurityGroupId'), ...list(p, 'SecurityGroupId')];
       groupIds.forEach(group);
       const count = Number(p.MaxCount ?? 1);
@@ -292,6 +344,7 @@ export async function startFakeEc2(opts: { host?: string; port?: number; seed?: 
           id: id('i'), reservationId, imageId: p.ImageId, instanceType: p.InstanceType ?? 'm1.small', keyName: p.KeyName, subnetId, vpcId: subnet.vpcId,
           privateIp: ip, publicIp: (ni.AssociatePublicIpAddress ?? 'false') === 'true' ? `198.51.100.${publicSeq++}` : undefined,
           groupIds, state: 'pending', tags: specTags(p, 'instance'), launchTime: new Date().toISOString().replace(/\.\d+Z$/, '.000Z'),
+          rootDeviceName: image.rootDeviceName, volumes: volumes.map((v) => ({ ...v })), metadata: { ...metadata },
         };
         state.instances.push(i);
         return i;

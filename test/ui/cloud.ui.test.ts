@@ -120,6 +120,25 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     await vs.wb.runCommand('View: Close Editor');
   });
 
+  it('Launch without an SSH CIDR refuses before any EC2 call, and "Open Settings" leads to rosvpn.aws.sshCidr', async () => {
+    const from = requests().length;
+    await vs.wb.runCommand('ROS VPN: Launch Cloud Instances');
+    const n = await vs.wb.waitForNotification(/Launch Cloud Instances failed: no SSH CIDR/, 60_000);
+    assert.match(n.message, /rosvpn\.aws\.sshCidr/);
+    assert.match(n.message, /auto/);
+    assert.deepEqual(requests().slice(from), [], 'no EC2 request before the SSH CIDR is known');
+    await vs.shot('02a-no-ssh-cidr');
+    await vs.wb.clickNotificationButton(/no SSH CIDR/, 'Open Settings');
+    const input = vs.page.locator('.settings-editor .setting-item-contents').filter({ hasText: 'Ssh Cidr' }).locator('input').first();
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill('198.51.100.0/24');
+    const settingsFile = path.join(vs.server.userDataDir, 'User', 'settings.json');
+    await poll('the SSH CIDR in settings.json', async () => (fs.readFileSync(settingsFile, 'utf8').includes('"rosvpn.aws.sshCidr": "198.51.100.0/24"') ? true : undefined), 30_000);
+    await input.press('Escape');
+    await poll('the Settings editor to close', async () => ((await vs.page.locator('.settings-editor').isVisible().catch(() => false)) ? (await vs.page.keyboard.press('Escape'), undefined) : true), 15_000);
+    await vs.wb.clearNotifications();
+  });
+
   it('Launch without a key pair refuses before anything is created, and "Open Settings" leads to rosvpn.aws.keyName', async () => {
     const before = fs.readFileSync(ws.file('rosvpn.json'), 'utf8');
     await vs.wb.runCommand('ROS VPN: Launch Cloud Instances');
@@ -145,7 +164,7 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     const before = fs.readFileSync(ws.file('rosvpn.json'), 'utf8');
     await vs.wb.runCommand('ROS VPN: Launch Cloud Instances');
     const d = await vs.wb.waitForDialog(60_000);
-    assert.match(d.message, /Launch \d+ change\(s\) in us-west-2\? AWS bills/);
+    assert.match(d.message, /Make \d+ change\(s\) in us-west-2\? AWS bills/);
     assert.match(d.detail, /create instance gateway: t3\.small, .*private IP 172\.31\.1\.11, key pair robots/);
     await vs.shot('04-confirm-launch');
     await vs.wb.answerDialog('Cancel');
@@ -167,11 +186,18 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     assert.ok(dry.length >= 3 && dry.every((i) => i < firstReal), `DryRun calls must all come before the first real one: ${calls.map((r) => r.action + (r.params.DryRun ? '(dry)' : '')).join(' ')}`);
     const runs = calls.filter((r) => r.action === 'RunInstances' && r.params.DryRun !== 'true');
     assert.deepEqual(runs.map((r) => r.params['NetworkInterface.1.PrivateIpAddress']).sort(), ['172.31.1.11', '172.31.1.12', '172.31.1.13', '172.31.1.14']);
+    const deployment = topology().deployment as string;
+    assert.match(deployment, /^[0-9a-f]{16}$/, 'the first launch wrote a deployment id into rosvpn.json');
     for (const r of runs) {
       assert.equal(r.params.KeyName, 'robots');
       const tags = Object.entries(r.params).filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k)).map(([, v]) => v);
-      assert.deepEqual(tags.sort(), ['Name', 'rosvpn:host', 'rosvpn:role', 'rosvpn:topology']);
+      assert.deepEqual(tags.sort(), ['Name', 'rosvpn:deployment', 'rosvpn:host', 'rosvpn:role', 'rosvpn:topology']);
+      assert.ok(Object.entries(r.params).some(([k, v]) => /^TagSpecification\.1\.Tag\.\d+\.Value$/.test(k) && v === deployment));
+      assert.equal(r.params['MetadataOptions.HttpTokens'], 'required');
+      assert.equal(r.params['BlockDeviceMapping.1.Ebs.Encrypted'], 'true');
     }
+    const authorize = calls.find((r) => r.action === 'AuthorizeSecurityGroupIngress' && r.params.DryRun !== 'true')!;
+    assert.ok(!Object.entries(authorize.params).some(([k, v]) => /CidrIp$/.test(k) && v === '0.0.0.0/0' && authorize.params[k.replace(/IpRanges\.\d+\.CidrIp$/, 'FromPort')] === '22'), 'SSH is not world-open');
     assert.equal(calls.filter((r) => r.action === 'AllocateAddress' && r.params.DryRun !== 'true').length, 1);
     const j = topology();
     assert.match(j.gateway.instanceId, /^i-[0-9a-f]{17}$/);
@@ -212,7 +238,7 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     const from = requests().length;
     await vs.wb.runCommand('ROS VPN: Launch Cloud Instances');
     await vs.wb.waitForNotification(/cloud up — gateway .*rosvpn\.json already up to date/, 120_000);
-    assert.deepEqual(mutating(from).filter((r) => r.action !== 'AuthorizeSecurityGroupIngress'), [], 'a rerun created or changed something');
+    assert.deepEqual(requests().slice(from).filter((r) => !r.action.startsWith('Describe')), [], 'a rerun sent a mutating call (or a DryRun)');
     await vs.wb.clearNotifications();
   });
 
@@ -229,17 +255,33 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     const from = requests().length;
     await vs.wb.runCommand('ROS VPN: Tear Down Cloud Resources');
     let d = await vs.wb.waitForDialog(60_000);
-    assert.match(d.detail, new RegExp(`instance gateway ${topology().gateway.instanceId}`));
-    assert.match(d.detail, /Elastic IP 203\.0\.113\.10/);
+    assert.match(d.detail, new RegExp(`instance ${topology().gateway.instanceId} \\(gateway, running\\)`));
+    assert.match(d.detail, /Elastic IP eipalloc-[0-9a-f]+ \(203\.0\.113\.10\)/);
     await vs.wb.answerDialog('Cancel');
     await new Promise((r) => setTimeout(r, 2000));
     assert.deepEqual(mutating(from), []);
     await vs.wb.runCommand('ROS VPN: Tear Down Cloud Resources');
     d = await vs.wb.waitForDialog(60_000);
+    // Every id that goes is in the modal: the four instances, the Elastic IP's allocation and the group.
+    const ids = [topology().gateway.instanceId, ...topology().seconds.map((s: { instanceId: string }) => s.instanceId)];
+    for (const id of ids) assert.match(d.detail, new RegExp(`instance ${id}`));
+    const alloc = /Elastic IP (eipalloc-[0-9a-f]+)/.exec(d.detail)?.[1];
+    const group = /security group (sg-[0-9a-f]+)/.exec(d.detail)?.[1];
+    assert.ok(alloc && group, d.detail);
     await vs.shot('09-confirm-teardown');
+    const confirmedAt = requests().length;
     await vs.wb.answerDialog('Terminate and Delete');
-    await vs.wb.waitForNotification(/torn down — nothing of topology demo is left in EC2/, 300_000);
+    await vs.wb.waitForNotification(/torn down — nothing of topology demo .*is left in EC2/, 300_000);
     assert.deepEqual(mutating(from).map((r) => r.action), ['TerminateInstances', 'ReleaseAddress', 'DeleteSecurityGroup']);
+    // Exactly the listed ids, DryRun first, and no query between the confirmation and the deletions.
+    const after = requests().slice(confirmedAt);
+    assert.deepEqual(after.slice(0, 4).map((r) => `${r.action}${r.params.DryRun === 'true' ? ' (DryRun)' : ''}`), [
+      'TerminateInstances (DryRun)', 'ReleaseAddress (DryRun)', 'DeleteSecurityGroup (DryRun)', 'TerminateInstances',
+    ]);
+    const term = after.find((r) => r.action === 'TerminateInstances' && r.params.DryRun !== 'true')!;
+    assert.deepEqual(Object.entries(term.params).filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v).sort(), [...ids].sort());
+    assert.equal(after.find((r) => r.action === 'ReleaseAddress' && r.params.DryRun !== 'true')?.params.AllocationId, alloc);
+    assert.equal(after.find((r) => r.action === 'DeleteSecurityGroup' && r.params.DryRun !== 'true')?.params.GroupId, group);
     const j = topology();
     assert.equal(j.gateway.instanceId, undefined);
     assert.ok(j.seconds.every((s: { instanceId?: string }) => s.instanceId === undefined));

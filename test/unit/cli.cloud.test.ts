@@ -64,15 +64,20 @@ describe('rosvpn cloud (mocked SDK client)', () => {
       input.InstanceIds ? { Reservations: [{ Instances: input.InstanceIds.map((id: string) => ({ InstanceId: id, State: { Name: 'running' } })) }] } : { Reservations: [] },
     );
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-new', Name: 'ubuntu-noble', CreationDate: '2026-11-01T00:00:00.000Z' }] });
-    for (const C of [CreateSecurityGroupCommand, RunInstancesCommand, AllocateAddressCommand]) ec2.on(C as never, { DryRun: true }).rejects(awsError('DryRunOperation'));
-    ec2.on(CreateSecurityGroupCommand, { GroupName: 'rosvpn-demo' }).resolves({ GroupId: 'sg-1' });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-new', Name: 'ubuntu-noble', CreationDate: '2026-11-01T00:00:00.000Z', RootDeviceName: '/dev/sda1' }] });
+    ec2.on(CreateSecurityGroupCommand).callsFake((input) => {
+      if (input.DryRun) throw awsError('DryRunOperation');
+      return { GroupId: 'sg-1' };
+    });
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({});
     ec2.on(RunInstancesCommand).callsFake((input) => {
       if (input.DryRun) throw awsError('DryRunOperation');
       return { Instances: [{ InstanceId: idFor(input.NetworkInterfaces[0].PrivateIpAddress) }] };
     });
-    ec2.on(AllocateAddressCommand).resolves({ AllocationId: 'eipalloc-1', PublicIp: '203.0.113.10' });
+    ec2.on(AllocateAddressCommand).callsFake((input) => {
+      if (input.DryRun) throw awsError('DryRunOperation');
+      return { AllocationId: 'eipalloc-1', PublicIp: '203.0.113.10' };
+    });
     ec2.on(AssociateAddressCommand).resolves({});
   });
 
@@ -85,8 +90,19 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     assert.deepEqual(mutating(), []);
   });
 
+  it('up without an SSH CIDR refuses before any EC2 call, naming --ssh-cidr, the setting and auto', async () => {
+    const r = await cli('up', '--yes', '--key-name', 'robots');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no SSH CIDR.*--ssh-cidr CIDR.*rosvpn\.aws\.sshCidr.*'auto'/);
+    assert.equal(ec2.calls().length, 0);
+    // Negative control: plan still shows what up would do, and says why up would refuse.
+    const p = await cli('plan');
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.out, /up refuses: no SSH CIDR/);
+  });
+
   it('up without --yes and without a terminal creates nothing and says how to confirm', async () => {
-    const r = await cli('up');
+    const r = await cli('up', '--ssh-cidr', '198.51.100.0/24', '--key-name', 'robots');
     assert.equal(r.code, 1);
     assert.match(r.err, /--yes/);
     assert.deepEqual(mutating(), []);
@@ -94,7 +110,7 @@ describe('rosvpn cloud (mocked SDK client)', () => {
 
   it('up without a key pair refuses before any call that costs, naming the setting and the flag', async () => {
     const before = fs.readFileSync(file, 'utf8');
-    const r = await cli('up', '--yes', '--no-wait-ssh');
+    const r = await cli('up', '--yes', '--no-wait-ssh', '--ssh-cidr', '198.51.100.0/24');
     assert.equal(r.code, 1);
     assert.match(r.err, /no EC2 key pair.*rosvpn\.aws\.keyName.*--key-name/);
     assert.deepEqual(mutating(), []);
@@ -103,11 +119,14 @@ describe('rosvpn cloud (mocked SDK client)', () => {
 
   it('up --yes creates group, instances and Elastic IP, waits for them, and writes ids and the address into rosvpn.json', async () => {
     const before = JSON.parse(fs.readFileSync(file, 'utf8'));
-    const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots');
+    const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots', '--ssh-cidr', '198.51.100.0/24');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /up: gateway i-0000000000000000b at 203\.0\.113\.10/);
     assert.ok(ec2.commandCalls(DescribeInstancesCommand).some((c) => c.args[0].input.InstanceIds?.length === 2), 'waited for both instances');
     const after = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.match(after.deployment, /^[0-9a-f]{16}$/, 'the first up writes a random deployment id');
+    assert.match(r.out, new RegExp(`deployment: \\(unset\\) -> ${after.deployment}`));
+    assert.ok(ec2.commandCalls(CreateSecurityGroupCommand).every((c) => c.args[0].input.TagSpecifications === undefined || c.args[0].input.TagSpecifications[0].Tags!.some((x) => x.Key === 'rosvpn:deployment' && x.Value === after.deployment)));
     assert.equal(after.gateway.instanceId, 'i-0000000000000000b');
     assert.equal(after.gateway.publicAddress, '203.0.113.10');
     assert.equal(after.seconds[0].instanceId, 'i-0000000000000000c');
@@ -116,6 +135,7 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     assert.match(r.out, /note: gateway\.host is 'ros-openvpn': make sure it reaches 203\.0\.113\.10/);
     // Everything else in the file is as it was.
     const strip = (j: { gateway: Record<string, unknown>; seconds: Record<string, unknown>[] }) => {
+      delete (j as { deployment?: string }).deployment;
       delete j.gateway.instanceId;
       delete j.gateway.publicAddress;
       for (const x of j.seconds) delete x.instanceId;
@@ -126,25 +146,40 @@ describe('rosvpn cloud (mocked SDK client)', () => {
 
   it('an unauthorized DryRun names the IAM action and creates nothing', async () => {
     ec2.on(RunInstancesCommand, { DryRun: true }).rejects(awsError('UnauthorizedOperation'));
-    const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots');
+    const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots', '--ssh-cidr', '198.51.100.0/24');
     assert.equal(r.code, 1);
     assert.match(r.err, /ec2:RunInstances/);
     assert.deepEqual(ec2.commandCalls(RunInstancesCommand).filter((c) => !c.args[0].input.DryRun), []);
   });
 
-  it('down --yes tears down by tags; a failure lists what is still billed', async () => {
+  it('down --yes prints every id, then deletes exactly those; a failure lists what is still billed', async () => {
+    const id = JSON.parse(fs.readFileSync(file, 'utf8')).deployment as string;
+    assert.match(id, /^[0-9a-f]{16}$/);
+    const tags = (h: string, d?: string) => [{ Key: 'rosvpn:topology', Value: 'demo' }, { Key: 'rosvpn:host', Value: h }, { Key: 'rosvpn:role', Value: h }, ...(d ? [{ Key: 'rosvpn:deployment', Value: d }] : [])];
+    const byId = (f?: { Name?: string }[]) => !!f?.some((x) => x.Name === 'tag:rosvpn:deployment');
     ec2.on(DescribeInstancesCommand).callsFake((input) => ({ Reservations: [{ Instances: input.InstanceIds
-      ? input.InstanceIds.map((id: string) => ({ InstanceId: id, State: { Name: 'terminated' } }))
-      : [{ InstanceId: 'i-gw', State: { Name: 'running' }, Tags: [{ Key: 'rosvpn:host', Value: 'gateway' }, { Key: 'rosvpn:role', Value: 'gateway' }] }] }] }));
-    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', PublicIp: '44.232.53.80', InstanceId: 'i-gw' }] });
-    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-1' }] });
-    ec2.on(TerminateInstancesCommand).resolves({});
-    ec2.on(ReleaseAddressCommand).rejects(awsError('UnauthorizedOperation'));
-    ec2.on(DeleteSecurityGroupCommand).resolves({});
+      ? input.InstanceIds.map((x: string) => ({ InstanceId: x, State: { Name: 'terminated' } }))
+      : [{ InstanceId: 'i-gw', VpcId: 'vpc-1', State: { Name: 'running' }, Tags: tags('gateway', id) },
+        ...(byId(input.Filters) ? [] : [{ InstanceId: 'i-colleague', VpcId: 'vpc-1', State: { Name: 'running' }, Tags: tags('gateway', 'fedcba9876543210') }])] }] }));
+    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', PublicIp: '44.232.53.80', InstanceId: 'i-gw', Tags: tags('gateway', id) }] });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-1', GroupName: `rosvpn-demo-${id}`, VpcId: 'vpc-1', Tags: tags('x', id) }] });
+    const deletes = (C: typeof TerminateInstancesCommand | typeof ReleaseAddressCommand | typeof DeleteSecurityGroupCommand, real: () => object) => ec2.on(C as never).callsFake((input: { DryRun?: boolean }) => {
+      if (input.DryRun) throw awsError('DryRunOperation');
+      return real();
+    });
+    deletes(TerminateInstancesCommand, () => ({}));
+    deletes(ReleaseAddressCommand, () => {
+      throw awsError('UnauthorizedOperation');
+    });
+    deletes(DeleteSecurityGroupCommand, () => ({}));
     const status = await cli('status');
     assert.match(status.out, /gateway\s+gateway\s+i-gw\s+running/);
+    assert.match(status.out, /not ours: instance i-colleague \(gateway, running\) rosvpn:deployment=fedcba9876543210/);
     const r = await cli('down', '--yes');
     assert.equal(r.code, 1);
+    assert.match(r.out, /down will delete[^]*instance i-gw \(gateway, running\)[^]*Elastic IP eipalloc-1 \(44\.232\.53\.80\)[^]*security group sg-1/);
+    assert.ok(r.out.indexOf('down will delete') < r.out.indexOf('terminated'), 'the list comes before the first deletion');
+    assert.deepEqual(ec2.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds), [['i-gw'], ['i-gw']], 'DryRun, then the real call; never the colleague\'s');
     assert.match(r.err, /Elastic IP 44\.232\.53\.80 eipalloc-1 \(billed while allocated\)/);
   });
 });

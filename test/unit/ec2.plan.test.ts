@@ -18,7 +18,8 @@ import { loadFixture } from '../support/fixtures';
 // No real endpoint, no instance metadata, static dummy credentials.
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const credentials = { accessKeyId: 'AKIDTESTONLY', secretAccessKey: 'test-only-secret' };
-const settings: CloudSettings = { region: 'us-west-2', ...CLOUD_DEFAULTS, keyName: 'robots' };
+const settings: CloudSettings = { region: 'us-west-2', ...CLOUD_DEFAULTS, keyName: 'robots', sshCidr: '198.51.100.0/24' };
+const ID = '0123456789abcdef';
 
 function subnets() {
   return { Subnets: [
@@ -53,8 +54,8 @@ describe('EC2: discovery and plan (mocked SDK client)', () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
     ec2.on(DescribeImagesCommand).resolves({ Images: [
-      { ImageId: 'ami-old', Name: 'ubuntu-noble-24.04-amd64-server-20250101', CreationDate: '2025-01-01T00:00:00.000Z' },
-      { ImageId: 'ami-new', Name: 'ubuntu-noble-24.04-amd64-server-20261101', CreationDate: '2026-11-01T00:00:00.000Z' },
+      { ImageId: 'ami-old', Name: 'ubuntu-noble-24.04-amd64-server-20250101', CreationDate: '2025-01-01T00:00:00.000Z', RootDeviceName: '/dev/sda1' },
+      { ImageId: 'ami-new', Name: 'ubuntu-noble-24.04-amd64-server-20261101', CreationDate: '2026-11-01T00:00:00.000Z', RootDeviceName: '/dev/xvda' },
     ] });
   });
 
@@ -62,12 +63,13 @@ describe('EC2: discovery and plan (mocked SDK client)', () => {
     const d = await discover(client, t, settings);
     assert.equal(d.subnet.id, 'subnet-ros');
     assert.equal(d.image.id, 'ami-new');
+    assert.equal(d.image.rootDeviceName, '/dev/xvda', 'the root device comes from DescribeImages');
     const images = ec2.commandCalls(DescribeImagesCommand)[0].args[0].input;
     assert.deepEqual(images.Owners, ['099720109477']);
     const plan = planCloud(t, settings, d);
     assert.deepEqual(plan.map((p) => `${p.action} ${p.resource}`), [
       'reuse subnet subnet-ros',
-      'create security group rosvpn-demo',
+      'create security group rosvpn-demo-<new deployment id>',
       'create instance gateway',
       'create instance second',
       'create instance second-2',
@@ -78,17 +80,34 @@ describe('EC2: discovery and plan (mocked SDK client)', () => {
     assert.deepEqual(plan.flatMap((p) => p.calls), ['CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'RunInstances', 'RunInstances', 'RunInstances', 'RunInstances', 'AllocateAddress', 'AssociateAddress']);
   });
 
-  it('a rerun finds the tagged instances, group and address and creates nothing', async () => {
-    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-1', GroupName: 'rosvpn-demo' }] });
+  it('a rerun finds its deployment\'s instances, group and address in the VPC and creates nothing', async () => {
+    const td = { ...t, deployment: ID } as typeof t;
+    const tags = (h?: string) => [{ Key: 'rosvpn:topology', Value: 'demo' }, { Key: 'rosvpn:deployment', Value: ID }, ...(h ? [{ Key: 'rosvpn:host', Value: h }] : [])];
+    const sg = 'sg-1';
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: sg, GroupName: `rosvpn-demo-${ID}`, VpcId: 'vpc-1', Tags: tags(), IpPermissions: ingressRules(td, settings, sg) }] });
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: ['gateway', 'second', 'second-2', 'second-3'].map((h, i) => ({
-      InstanceId: `i-${i}`, State: { Name: i === 3 ? 'stopped' : 'running' }, Tags: [{ Key: 'rosvpn:host', Value: h }, { Key: 'rosvpn:topology', Value: 'demo' }],
+      InstanceId: `i-${i}`, VpcId: 'vpc-1', State: { Name: i === 3 ? 'stopped' : 'running' }, Tags: tags(h),
     })) }] });
-    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', PublicIp: '44.232.53.80', InstanceId: 'i-0' }] });
-    const plan = planCloud(t, settings, await discover(client, t, settings));
-    assert.deepEqual(plan.filter((p) => p.action === 'create'), []);
+    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', PublicIp: '44.232.53.80', InstanceId: 'i-0', Tags: tags('gateway') }] });
+    const plan = planCloud(td, settings, await discover(client, td, settings));
+    assert.deepEqual(plan.filter((p) => p.action !== 'reuse' && p.action !== 'start'), [], 'nothing to create, authorize or revoke');
     assert.deepEqual(plan.filter((p) => p.action === 'start').map((p) => p.resource), ['instance second-3 (i-3)']);
     const filters = ec2.commandCalls(DescribeInstancesCommand)[0].args[0].input.Filters;
-    assert.deepEqual(filters?.[0], { Name: 'tag:rosvpn:topology', Values: ['demo'] });
+    assert.deepEqual(filters?.slice(0, 2), [{ Name: 'tag:rosvpn:deployment', Values: [ID] }, { Name: 'vpc-id', Values: ['vpc-1'] }]);
+  });
+
+  it('a cloud IP AWS reserves in the real subnet is refused before anything, naming the field and the usable range', async () => {
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-ros', VpcId: 'vpc-1', CidrBlock: '172.31.1.8/29' }] });
+    const small = { ...loadFixture('vxlan-1'), gateway: { ...loadFixture('vxlan-1').gateway, cloudIp: '172.31.1.11' } } as typeof t;
+    // 172.31.1.8/29: .8 network, .9 router, .10 DNS, .11 reserved, .15 broadcast.
+    await assert.rejects(discover(client, small, settings), (e: Error & { code?: string }) => e.code === 'CONFIG' && /gateway\.cloudIp 172\.31\.1\.11 is reserved by AWS for future use of subnet-ros/.test(e.message) && /from 172\.31\.1\.12 to 172\.31\.1\.14/.test(e.message));
+  });
+
+  it('a robot subnet inside the VPC is refused; a subnet elsewhere passes', async () => {
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [...subnets().Subnets, { SubnetId: 'subnet-lan', VpcId: 'vpc-1', CidrBlock: '192.168.0.0/20' }] });
+    await assert.rejects(discover(client, t, settings), /robotSubnet 192\.168\.0\.0\/24 overlaps subnet-lan \(192\.168\.0\.0\/20\) of vpc-1/);
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [...subnets().Subnets, { SubnetId: 'subnet-lan', VpcId: 'vpc-2', CidrBlock: '192.168.0.0/20' }] });
+    await discover(client, t, settings);
   });
 
   it('no subnet holding every cloud IP: an error that names the IPs and the fix', async () => {
@@ -99,15 +118,23 @@ describe('EC2: discovery and plan (mocked SDK client)', () => {
   it('security-group rules per tunnel mode: VXLAN UDP port or GRE (47), only from the group itself', () => {
     const vx = ingressRules(t, settings, 'sg-1');
     assert.deepEqual(vx[3], { IpProtocol: 'udp', FromPort: 4789, ToPort: 4789, UserIdGroupPairs: [{ GroupId: 'sg-1', Description: 'vxlan between ROS VPN hosts' }] });
-    assert.deepEqual(vx[0].IpRanges, [{ CidrIp: '0.0.0.0/0', Description: 'OpenVPN (desktop gateway)' }]);
+    assert.deepEqual(vx[0].IpRanges, [{ CidrIp: '0.0.0.0/0', Description: 'OpenVPN (desktop gateway; tls-crypt)' }]);
     assert.equal(vx[0].IpProtocol, 'udp');
     assert.equal(vx[0].FromPort, 1194);
+    // SSH and ping: from the SSH CIDR and from the group itself (the gateway jumps to the seconds); never world-open.
+    assert.deepEqual(vx[1], { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '198.51.100.0/24', Description: 'SSH (provisioning)' }], UserIdGroupPairs: [{ GroupId: 'sg-1', Description: 'SSH from the gateway (jump host)' }] });
+    assert.deepEqual(vx[2], { IpProtocol: 'icmp', FromPort: 8, ToPort: -1, IpRanges: [{ CidrIp: '198.51.100.0/24', Description: 'ping' }], UserIdGroupPairs: [{ GroupId: 'sg-1', Description: 'ping between ROS VPN hosts' }] });
+    assert.ok(!JSON.stringify(vx.slice(1)).includes('0.0.0.0/0'));
     const gre = ingressRules(loadFixture('gretap-1'), { ...settings, sshCidr: '203.0.113.0/24' }, 'sg-2');
     assert.deepEqual(gre[3], { IpProtocol: '47', UserIdGroupPairs: [{ GroupId: 'sg-2', Description: 'gretap between ROS VPN hosts' }] });
     assert.deepEqual(gre[1].IpRanges, [{ CidrIp: '203.0.113.0/24', Description: 'SSH (provisioning)' }]);
-    assert.deepEqual(resourceTags(t, 'second', 'second-2'), [
+    // Negative control: without an SSH CIDR only the group's own rules, no CIDR for SSH at all.
+    const none = ingressRules(t, { openvpnCidr: '0.0.0.0/0' }, 'sg-1');
+    assert.deepEqual(none[1], { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: 'sg-1', Description: 'SSH from the gateway (jump host)' }] });
+    assert.deepEqual(resourceTags({ ...t, deployment: ID } as typeof t, 'second', 'second-2'), [
       { Key: 'Name', Value: 'rosvpn-demo-second-2' },
       { Key: 'rosvpn:topology', Value: 'demo' },
+      { Key: 'rosvpn:deployment', Value: ID },
       { Key: 'rosvpn:role', Value: 'second' },
       { Key: 'rosvpn:host', Value: 'second-2' },
     ]);

@@ -1,12 +1,30 @@
 // Cloud settings are validated before they reach an API call; errors name the flag or setting to fix.
 import { strict as assert } from 'assert';
-import { flagName, resolveCloudSettings, settingName } from '../../src/core/ec2/settings';
+import { flagName, requireSshCidr, resolveCloudSettings, resolveSshCidr, settingName } from '../../src/core/ec2/settings';
 
 describe('EC2: cloud settings from flags or VS Code settings', () => {
   it('fills in the defaults and drops empty strings (VS Code settings default to "")', () => {
     assert.deepEqual(resolveCloudSettings({ region: 'us-west-2', profile: '', keyName: 'robots', amiId: '' }, settingName), {
-      region: 'us-west-2', instanceType: 't3.small', keyName: 'robots', sshCidr: '0.0.0.0/0', openvpnCidr: '0.0.0.0/0',
+      region: 'us-west-2', instanceType: 't3.small', keyName: 'robots', openvpnCidr: '0.0.0.0/0',
     });
+  });
+
+  it('has no SSH CIDR by default: up refuses, naming the flag, the setting and auto; 0.0.0.0/0 only when written', () => {
+    const none = resolveCloudSettings({ region: 'us-west-2', sshCidr: '' }, settingName);
+    assert.equal(none.sshCidr, undefined);
+    assert.throws(() => requireSshCidr(none), (e: Error & { key?: string }) => e.key === 'sshCidr' && /--ssh-cidr CIDR/.test(e.message) && /rosvpn\.aws\.sshCidr/.test(e.message) && /'auto'/.test(e.message));
+    assert.throws(() => requireSshCidr({ ...none, sshCidr: 'auto' }), /no SSH CIDR/, 'auto must be resolved first');
+    // Negative controls: a CIDR given by name, world-open included, is taken as written.
+    assert.equal(requireSshCidr(resolveCloudSettings({ region: 'us-west-2', sshCidr: '0.0.0.0/0' }, flagName)), '0.0.0.0/0');
+    assert.equal(requireSshCidr(resolveCloudSettings({ region: 'us-west-2', sshCidr: '198.51.100.0/24' }, flagName)), '198.51.100.0/24');
+  });
+
+  it('auto becomes this machine\'s public address as a /32, from the lookup', async () => {
+    const s = resolveCloudSettings({ region: 'us-west-2', sshCidr: 'AUTO' }, flagName);
+    assert.equal(s.sshCidr, 'auto');
+    assert.equal((await resolveSshCidr(s, async () => '198.51.100.23')).sshCidr, '198.51.100.23/32');
+    const fixed = resolveCloudSettings({ region: 'us-west-2', sshCidr: '203.0.113.0/24' }, flagName);
+    assert.equal(await resolveSshCidr(fixed, async () => assert.fail('no lookup without auto')), fixed);
   });
 
   it('takes the region from the standard chain when none is set, and says where to set one otherwise', () => {

@@ -24,14 +24,16 @@ import { discover, planCloud } from '../../src/core/ec2/discover';
 import { cloudDown, cloudStatus } from '../../src/core/ec2/down';
 import { CLOUD_DEFAULTS, type CloudSettings } from '../../src/core/ec2/model';
 import { setPower } from '../../src/core/ec2/power';
+import type { ValidTopology } from '../../src/core/topology/types';
 import { cloudUp } from '../../src/core/ec2/up';
 import { DEFAULT_IMAGE, DEFAULT_SUBNET, DEFAULT_VPC, startFakeEc2, type FakeEc2 } from '../support/fakeEc2';
 import { loadFixture } from '../support/fixtures';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' };
-const settings: CloudSettings = { region: 'us-west-2', ...CLOUD_DEFAULTS, keyName: 'robots' };
-const MUTATING = ['CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'RunInstances', 'StartInstances', 'AllocateAddress', 'AssociateAddress'];
+const settings: CloudSettings = { region: 'us-west-2', ...CLOUD_DEFAULTS, keyName: 'robots', sshCidr: '198.51.100.0/24' };
+const ID = '0123456789abcdef';
+const MUTATING = ['CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'RunInstances', 'StartInstances', 'StopInstances', 'AllocateAddress', 'AssociateAddress', 'TerminateInstances', 'ReleaseAddress', 'DeleteSecurityGroup'];
 type AwsError = Error & { $metadata?: { httpStatusCode?: number }; code?: string };
 
 /**
@@ -49,7 +51,7 @@ const noSsh = { waitSsh: async () => {} };
 
 describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback HTTP)', function () {
   this.timeout(40_000);
-  const t = loadFixture('vxlan-1');
+  const t = { ...loadFixture('vxlan-1'), deployment: ID } as ValidTopology;
   let fake: FakeEc2;
   let client: EC2Client;
   const targets: string[] = [];
@@ -81,17 +83,17 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
   });
 
   it('discovery on an empty account finds the default subnet and the newest Canonical image; the plan creates everything', async () => {
-    fake.state.images.push({ id: 'ami-0old', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250101', ownerId: '099720109477', creationDate: '2025-01-01T00:00:00.000Z', architecture: 'x86_64', state: 'available', tags: {} });
-    fake.state.images.push({ id: 'ami-0arm', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20270101', ownerId: '099720109477', creationDate: '2027-01-01T00:00:00.000Z', architecture: 'arm64', state: 'available', tags: {} });
-    fake.state.images.push({ id: 'ami-0fake', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20270102', ownerId: '666666666666', creationDate: '2027-01-02T00:00:00.000Z', architecture: 'x86_64', state: 'available', tags: {} });
+    fake.state.images.push({ id: 'ami-0old', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250101', ownerId: '099720109477', creationDate: '2025-01-01T00:00:00.000Z', architecture: 'x86_64', state: 'available', tags: {}, rootDeviceName: '/dev/sda1' });
+    fake.state.images.push({ id: 'ami-0arm', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20270101', ownerId: '099720109477', creationDate: '2027-01-01T00:00:00.000Z', architecture: 'arm64', state: 'available', tags: {}, rootDeviceName: '/dev/sda1' });
+    fake.state.images.push({ id: 'ami-0fake', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20270102', ownerId: '666666666666', creationDate: '2027-01-02T00:00:00.000Z', architecture: 'x86_64', state: 'available', tags: {}, rootDeviceName: '/dev/sda1' });
     const d = await discover(client, t, settings);
     assert.deepEqual(d.subnet, { id: DEFAULT_SUBNET, vpcId: DEFAULT_VPC, cidr: '172.31.0.0/20' });
-    assert.deepEqual(d.image, { id: DEFAULT_IMAGE, name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101', found: 'looked-up' });
+    assert.deepEqual(d.image, { id: DEFAULT_IMAGE, name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101', found: 'looked-up', rootDeviceName: '/dev/sda1' });
     assert.equal(d.group, undefined);
     assert.equal(d.instances.size, 0);
     assert.equal(d.address, undefined);
     assert.deepEqual(planCloud(t, settings, d).map((s) => `${s.action} ${s.resource}`), [
-      `reuse subnet ${DEFAULT_SUBNET}`, 'create security group rosvpn-demo', 'create instance gateway', 'create instance second', 'create Elastic IP for the gateway',
+      `reuse subnet ${DEFAULT_SUBNET}`, `create security group rosvpn-demo-${ID}`, 'create instance gateway', 'create instance second', 'create Elastic IP for the gateway',
     ]);
     const images = fake.requests.find((r) => r.action === 'DescribeImages')!.params;
     assert.equal(images['Owner.1'], '099720109477');
@@ -115,27 +117,60 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
     assert.equal(gw.publicIp, '203.0.113.10');
     assert.deepEqual(gw.groupIds, [r.groupId]);
     const g = fake.state.groups[0];
-    assert.equal(g.name, 'rosvpn-demo');
-    assert.deepEqual(g.ingress.map((x) => `${x.protocol}/${x.from}-${x.to} ${x.cidr ?? x.groupId}`), ['udp/1194-1194 0.0.0.0/0', 'tcp/22-22 0.0.0.0/0', 'icmp/8--1 0.0.0.0/0', `udp/4789-4789 ${g.id}`]);
-    assert.deepEqual(fake.state.addresses[0], { allocationId: r.allocationId, publicIp: '203.0.113.10', instanceId: gw.id, associationId: fake.state.addresses[0].associationId, tags: { Name: 'rosvpn-demo-gateway', 'rosvpn:topology': 'demo', 'rosvpn:role': 'gateway', 'rosvpn:host': 'gateway' } });
+    assert.equal(g.name, `rosvpn-demo-${ID}`);
+    assert.equal(g.tags['rosvpn:deployment'], ID);
+    assert.deepEqual(g.ingress.map((x) => `${x.protocol}/${x.from}-${x.to} ${x.cidr ?? x.groupId}`), [
+      'udp/1194-1194 0.0.0.0/0', 'tcp/22-22 198.51.100.0/24', `tcp/22-22 ${g.id}`, 'icmp/8--1 198.51.100.0/24', `icmp/8--1 ${g.id}`, `udp/4789-4789 ${g.id}`,
+    ]);
+    assert.deepEqual(fake.state.addresses[0], { allocationId: r.allocationId, publicIp: '203.0.113.10', instanceId: gw.id, associationId: fake.state.addresses[0].associationId, tags: { Name: 'rosvpn-demo-gateway', 'rosvpn:topology': 'demo', 'rosvpn:deployment': ID, 'rosvpn:role': 'gateway', 'rosvpn:host': 'gateway' } });
+    // Every launch: IMDSv2 only with one hop, the image's root volume encrypted.
+    for (const i of fake.state.instances) {
+      assert.deepEqual(i.metadata, { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' });
+      assert.deepEqual(i.volumes, [{ deviceName: '/dev/sda1', encrypted: true, deleteOnTermination: true }]);
+      assert.equal(i.tags['rosvpn:deployment'], ID);
+    }
     assert.ok(events.includes(`launched gateway (${gw.id}) at 172.31.1.11`), events.join('\n'));
   });
 
-  it('a rerun reuses everything: no DryRun, nothing created, every rule answered as a duplicate', async () => {
+  it('a rerun reuses everything and sends no mutating call at all, not even a DryRun', async () => {
     const first = await cloudUp(client, t, settings, { waitRunning: quickRunning, ...noSsh });
     fake.requests.length = 0;
     const again = await cloudUp(client, t, settings, { waitRunning, ...noSsh });
     assert.deepEqual(again, first);
-    assert.deepEqual(mutating(), Array(4).fill('AuthorizeSecurityGroupIngress'));
+    assert.deepEqual(mutating(), []);
+    assert.ok(fake.requests.every((r) => r.action.startsWith('Describe')), fake.requests.map((r) => r.action).join(' '));
     assert.equal(fake.state.instances.length, 2);
-    assert.equal(fake.state.groups[0].ingress.length, 4);
+    assert.equal(fake.state.groups[0].ingress.length, 6);
     const plan = planCloud(t, settings, await discover(client, t, settings));
     assert.deepEqual(plan.map((s) => s.action), ['reuse', 'reuse', 'reuse', 'reuse', 'reuse']);
   });
 
+  it('rules converge: a narrowed SSH CIDR is authorized, then the old one revoked (shown as revoke in the plan); a rule added by hand goes', async () => {
+    await cloudUp(client, t, settings, { waitRunning: quickRunning, ...noSsh });
+    const g = fake.state.groups[0];
+    g.ingress.push({ protocol: 'tcp', from: 3389, to: 3389, cidr: '0.0.0.0/0' });
+    const narrow = { ...settings, sshCidr: '198.51.100.7/32' };
+    const plan = planCloud(t, narrow, await discover(client, t, narrow));
+    assert.deepEqual(plan.filter((p) => p.action === 'authorize' || p.action === 'revoke').map((p) => `${p.action} ${p.resource}`), [
+      'authorize rule tcp 22 from 198.51.100.7/32 (SSH (provisioning))',
+      'authorize rule ping (icmp echo) from 198.51.100.7/32 (ping)',
+      'revoke rule tcp 22 from 198.51.100.0/24 (SSH (provisioning))',
+      'revoke rule ping (icmp echo) from 198.51.100.0/24 (ping)',
+      'revoke rule tcp 3389 from 0.0.0.0/0',
+    ]);
+    fake.requests.length = 0;
+    await cloudUp(client, t, narrow, { waitRunning: quickRunning, ...noSsh });
+    assert.deepEqual(mutating(), ['AuthorizeSecurityGroupIngress (DryRun)', 'RevokeSecurityGroupIngress (DryRun)', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress']);
+    assert.deepEqual(g.ingress.map((x) => `${x.protocol}/${x.from} ${x.cidr ?? 'group'}`).sort(), ['icmp/8 198.51.100.7/32', 'icmp/8 group', 'tcp/22 198.51.100.7/32', 'tcp/22 group', 'udp/1194 0.0.0.0/0', 'udp/4789 group']);
+    // Negative control: the same settings again change nothing.
+    fake.requests.length = 0;
+    await cloudUp(client, t, narrow, { waitRunning: quickRunning, ...noSsh });
+    assert.deepEqual(mutating(), []);
+  });
+
   it('a second stopped by setPower is planned as "start" and started by the rerun', async () => {
     const first = await cloudUp(client, t, settings, { waitRunning: quickRunning, ...noSsh });
-    const stop = await setPower(client, t, 'stop', 'us-west-2', ['second']);
+    const stop = await setPower(client, t, 'stop', settings, ['second']);
     assert.deepEqual(stop.changed, [{ host: 'second', id: first.instances.second, from: 'running' }]);
     const d = await discover(client, t, settings); // the describe that moves stopping -> stopped
     assert.equal(d.instances.get('second')?.state, 'stopping');
@@ -144,23 +179,23 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
     assert.deepEqual(plan.filter((s) => s.action === 'start').map((s) => s.resource), [`instance second (${first.instances.second})`]);
     fake.requests.length = 0;
     await cloudUp(client, t, settings, { waitRunning: quickRunning, ...noSsh });
-    assert.deepEqual(mutating().filter((a) => a !== 'AuthorizeSecurityGroupIngress'), ['StartInstances']);
+    assert.deepEqual(mutating(), ['StartInstances (DryRun)', 'StartInstances']);
     assert.equal(fake.state.instances[1].state, 'running');
   });
 
   it('status lists what exists; down terminates (SDK waiter), releases and deletes, leaving nothing', async () => {
     const up = await cloudUp(client, t, settings, { waitRunning: quickRunning, ...noSsh });
-    const st = await cloudStatus(client, t, 'us-west-2');
+    const st = await cloudStatus(client, t, settings);
     assert.deepEqual(st.instances.map((i) => `${i.host} ${i.role} ${i.state} ${i.privateIp} ${i.publicIp ?? '-'}`), ['gateway gateway running 172.31.1.11 203.0.113.10', 'second second running 172.31.1.12 198.51.100.11']);
     assert.deepEqual(st.address, { allocationId: up.allocationId, publicIp: '203.0.113.10', instanceId: up.instances.gateway });
     assert.equal(st.groupId, up.groupId);
     fake.requests.length = 0;
-    const r = await cloudDown(client, t, 'us-west-2', { waitTerminated });
+    const r = await cloudDown(client, st, 'us-west-2', { waitTerminated });
     assert.ok(r.ok, r.error);
-    assert.deepEqual(fake.requests.map((x) => x.action).filter((a) => !a.startsWith('Describe')), ['TerminateInstances', 'ReleaseAddress', 'DeleteSecurityGroup']);
+    assert.deepEqual(mutating(), ['TerminateInstances (DryRun)', 'ReleaseAddress (DryRun)', 'DeleteSecurityGroup (DryRun)', 'TerminateInstances', 'ReleaseAddress', 'DeleteSecurityGroup']);
     assert.deepEqual(fake.state.instances.map((i) => i.state), ['terminated', 'terminated']);
     assert.deepEqual([fake.state.addresses, fake.state.groups], [[], []]);
-    assert.deepEqual(await cloudStatus(client, t, 'us-west-2'), { instances: [], address: undefined, groupId: undefined });
+    assert.deepEqual(await cloudStatus(client, t, settings), { deployment: ID, vpcId: DEFAULT_VPC, instances: [], address: undefined, groupId: undefined, groupName: undefined, foreign: [] });
     assert.equal((await discover(client, t, settings)).instances.size, 0);
   });
 
@@ -178,7 +213,7 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
   });
 
   it('a private IP held by another live instance fails RunInstances as ADDRESS_IN_USE', async () => {
-    fake.state.instances.push({ id: 'i-0other00000000001', reservationId: 'r-0other', imageId: DEFAULT_IMAGE, instanceType: 't3.micro', subnetId: DEFAULT_SUBNET, vpcId: DEFAULT_VPC, privateIp: '172.31.1.12', groupIds: [], state: 'running', tags: {}, launchTime: '2026-01-01T00:00:00.000Z' });
+    fake.state.instances.push({ id: 'i-0other00000000001', reservationId: 'r-0other', imageId: DEFAULT_IMAGE, instanceType: 't3.micro', subnetId: DEFAULT_SUBNET, vpcId: DEFAULT_VPC, privateIp: '172.31.1.12', groupIds: [], state: 'running', tags: {}, launchTime: '2026-01-01T00:00:00.000Z', rootDeviceName: '/dev/sda1', volumes: [], metadata: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' } });
     await assert.rejects(cloudUp(client, t, settings, { waitRunning: quickRunning, ...noSsh }), (e: AwsError) => e.code === 'ADDRESS_IN_USE' && /172\.31\.1\.12.*cloudIp/.test(e.message));
     assert.deepEqual(fake.state.instances.map((i) => i.privateIp), ['172.31.1.12', '172.31.1.11']); // the gateway was launched before the failure
   });
@@ -200,16 +235,26 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
     assert.deepEqual([fake.state.groups, fake.state.instances, fake.state.addresses], [[], [], []]);
   });
 
-  it('a fault for N calls expires; cloud down reports what a failed step leaves', async () => {
+  it('a missing delete permission deletes nothing (the DryRun meets it first); a fault for N calls expires', async () => {
     await cloudUp(client, t, settings, { waitRunning: quickRunning, ...noSsh });
     fake.fail('ReleaseAddress', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' }, 1);
     const quickTerminated = async () => {};
-    const r = await cloudDown(client, t, 'us-west-2', { waitTerminated: quickTerminated });
+    fake.requests.length = 0;
+    const r = await cloudDown(client, await cloudStatus(client, t, settings), 'us-west-2', { waitTerminated: quickTerminated });
     assert.equal(r.ok, false);
     assert.match(r.error!, /ec2:ReleaseAddress/);
-    assert.deepEqual(r.remaining, ['Elastic IP 203.0.113.10 ' + fake.state.addresses[0].allocationId + ' (billed while allocated)', `security group rosvpn-demo ${fake.state.groups[0].id} (free)`]);
+    assert.deepEqual(r.done, []);
+    assert.deepEqual(mutating(), ['TerminateInstances (DryRun)', 'ReleaseAddress (DryRun)']);
+    assert.deepEqual(fake.state.instances.map((i) => i.state), ['running', 'running']);
+    assert.equal(r.remaining.length, 4);
+    assert.deepEqual(r.remaining.slice(2), ['Elastic IP 203.0.113.10 ' + fake.state.addresses[0].allocationId + ' (billed while allocated)', `security group rosvpn-demo-${ID} ${fake.state.groups[0].id} (free)`]);
+    // A real deletion that fails after its DryRun passed: what is left is listed exactly.
+    fake.fail('DeleteSecurityGroup', { code: 'DependencyViolation', message: 'resource has a dependent object' }, 1);
+    const half = await cloudDown(client, await cloudStatus(client, t, settings), 'us-west-2', { waitTerminated: quickTerminated });
+    assert.equal(half.ok, false);
+    assert.deepEqual(half.remaining, [`security group rosvpn-demo-${ID} ${fake.state.groups[0].id} (free)`]);
     await client.send(new DescribeInstancesCommand({})); // shutting-down -> terminated
-    const again = await cloudDown(client, t, 'us-west-2', { waitTerminated: quickTerminated });
+    const again = await cloudDown(client, await cloudStatus(client, t, settings), 'us-west-2', { waitTerminated: quickTerminated });
     assert.ok(again.ok, again.error);
     assert.deepEqual([fake.state.addresses, fake.state.groups], [[], []]);
   });
@@ -260,7 +305,8 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
         else process.env.AWS_ENDPOINT_URL_EC2 = saved;
       }
       const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; params: Record<string, string> });
-      assert.deepEqual(lines.map((l) => l.action), ['DescribeSubnets', 'DescribeSecurityGroups', 'DescribeInstances', 'DescribeAddresses', 'DescribeImages', 'RunInstances']);
+      assert.deepEqual(lines.map((l) => l.action), ['DescribeSubnets', 'DescribeInstances', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeAddresses', 'DescribeAddresses', 'DescribeImages', 'RunInstances']);
+      assert.deepEqual([lines[1].params['Filter.1.Name'], lines[1].params['Filter.1.Value.1'], lines[1].params['Filter.2.Name']], ['tag:rosvpn:deployment', ID, 'vpc-id']);
       assert.equal(lines[2].params['Filter.1.Name'], 'tag:rosvpn:topology');
     } finally {
       child.kill('SIGTERM');

@@ -141,6 +141,19 @@ describe('setup form model', () => {
     assert.equal(out.gateway.vpnIp, '192.168.0.140/24');
   });
 
+  it('saving keeps the deployment id and the instance ids the cloud commands wrote', () => {
+    const raw = readFixture('vxlan-1.json');
+    raw.deployment = '3f9c0a7d5e2b8c41';
+    raw.gateway.instanceId = 'i-0123456789abcdef0';
+    const form = formFromDocument(raw);
+    form.name = 'renamed';
+    const out = save(raw, form);
+    assert.equal(out.deployment, '3f9c0a7d5e2b8c41');
+    assert.equal(out.gateway.instanceId, 'i-0123456789abcdef0');
+    assert.equal(out.name, 'renamed');
+    assert.ok(validateTopology(out).topology);
+  });
+
   it('tolerates partial and wrongly typed documents, pointing at the broken fields', () => {
     const form = formFromDocument({ name: 'demo', robotSubnet: 7, gateway: 'x', seconds: [null, { name: 'a' }], desktop: [] });
     assert.equal(form.robotSubnet, '7');

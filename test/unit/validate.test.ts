@@ -570,4 +570,71 @@ describe('validateTopology', () => {
       clean(run((t) => (t.cloudSubnet = undefined)));
     });
   });
+  describe('rule 12: what AWS reserves, private ranges, ports and names the engine uses', () => {
+    it('rejects every cloudIp AWS reserves in cloudSubnet (network, .1, .2, .3, broadcast), naming the usable range', () => {
+      const cases: [string, RegExp][] = [
+        ['172.31.1.0', /network address/], ['172.31.1.1', /VPC router/], ['172.31.1.2', /Amazon DNS server/],
+        ['172.31.1.3', /future use/], ['172.31.1.255', /broadcast address/],
+      ];
+      for (const [ip, why] of cases) {
+        const d = at(run((t) => (t.gateway.cloudIp = ip)), 'gateway.cloudIp');
+        assert.match(d.message, why, ip);
+        assert.match(d.message, /AWS reserves it/);
+        assert.equal(d.fix, 'use a free address from 172.31.1.4 to 172.31.1.254');
+      }
+      // Negative control: the first and the last address AWS hands out are fine.
+      clean(run((t) => (t.gateway.cloudIp = '172.31.1.4')));
+      clean(run((t) => (t.seconds[0].cloudIp = '172.31.1.254')));
+    });
+    it('requires a private robotSubnet (RFC 1918 or 100.64.0.0/10), not link-local', () => {
+      const robot = (subnet: string, a: string, b: string) => (t: Doc) => {
+        t.robotSubnet = subnet;
+        t.gateway.vpnIp = a;
+        t.seconds[0].vpnIp = b;
+      };
+      assert.match(at(run(robot('44.232.53.0/24', '44.232.53.2/24', '44.232.53.3/24')), 'robotSubnet').message, /44\.232\.53\.0\/24 is not a private range/);
+      assert.match(at(run(robot('172.0.0.0/8', '172.0.0.2/8', '172.0.0.3/8')), 'robotSubnet').message, /is not a private range/);
+      assert.match(at(run(robot('169.254.10.0/24', '169.254.10.2/24', '169.254.10.3/24')), 'robotSubnet').message, /overlaps the link-local range 169\.254\.0\.0\/16/);
+      for (const [a, b, c] of [['10.20.0.0/16', '10.20.0.2/16', '10.20.0.3/16'], ['172.16.4.0/24', '172.16.4.2/24', '172.16.4.3/24'], ['100.64.1.0/24', '100.64.1.2/24', '100.64.1.3/24']]) {
+        clean(run(robot(a, b, c)));
+      }
+    });
+    it('refuses OpenVPN and VXLAN on the same UDP port, and OpenVPN over TCP on 22', () => {
+      assert.match(at(run((t) => (t.vxlan = { port: 1194 })), 'vxlan.port').message, /UDP 1194 is also gateway\.openvpnPort/);
+      assert.match(at(run((t) => (t.gateway.openvpnPort = 4789)), 'gateway.openvpnPort').message, /UDP 4789 is also the VXLAN port/);
+      assert.match(at(run((t) => Object.assign(t.gateway, { openvpnProto: 'tcp', openvpnPort: 22 })), 'gateway.openvpnPort').message, /TCP 22 is SSH on the gateway/);
+      // Negative controls: different protocols or tunnels do not share a socket.
+      clean(run((t) => Object.assign(t.gateway, { openvpnProto: 'tcp', openvpnPort: 4789 })));
+      clean(run((t) => Object.assign(t, { tunnel: 'gretap', vxlan: { port: 1194 } })));
+      clean(run((t) => (t.gateway.openvpnPort = 22)));
+    });
+    it('refuses a lanInterface rosvpn or Docker creates', () => {
+      const nic = (name: string) => run((t) => (t.desktop.lanInterface = name));
+      assert.match(at(nic('rosvx0'), 'desktop.lanInterface').message, /VXLAN device rosvpn creates/);
+      assert.match(at(nic('rosgre0'), 'desktop.lanInterface').message, /gretap device name rosvpn creates/);
+      assert.match(at(nic('rosgre12'), 'desktop.lanInterface').message, /gretap/);
+      assert.match(at(nic('docker0'), 'desktop.lanInterface').message, /docker0 is Docker's bridge/);
+      for (const ok of ['eno1', 'enp3s0', 'docker1', 'rosbr', 'eth0']) clean(nic(ok));
+    });
+    it('refuses a publicAddress that is 0.0.0.0, loopback or private; documentation and public addresses pass', () => {
+      for (const [addr, why] of [['0.0.0.0', /unspecified/], ['127.0.0.1', /loopback/], ['10.1.2.3', /private/], ['172.16.0.9', /private/], ['192.168.7.1', /private/], ['169.254.169.254', /link-local/], ['localhost', /loopback/]] as const) {
+        const d = at(run((t) => (t.gateway.publicAddress = addr)), 'gateway.publicAddress');
+        assert.match(d.message, why, addr);
+      }
+      for (const ok of ['44.232.53.80', '203.0.113.10', '198.51.100.7', 'vpn.example.com']) clean(run((t) => (t.gateway.publicAddress = ok)));
+    });
+    it('refuses second names whose script collides with a file the engine uploads', () => {
+      assert.match(at(run((t) => (t.seconds[0].name = 'gateway')), 'seconds[0].name').message, /~\/rosvpn-gateway\.sh/);
+      assert.match(at(run((t) => (t.seconds[0].name = 'desktop')), 'seconds[0].name').message, /~\/rosvpn-desktop\.sh/);
+      clean(run((t) => (t.seconds[0].name = 'gateway-2')));
+    });
+    it('accepts a deployment id of 16 hex digits and refuses anything else', () => {
+      const r = run((t) => (t.deployment = '3f9c0a7d5e2b8c41'));
+      clean(r);
+      assert.equal(r.topology?.deployment, '3f9c0a7d5e2b8c41');
+      for (const bad of ['3F9C0A7D5E2B8C41', '3f9c0a7d', 'demo', '3f9c0a7d5e2b8c41a']) {
+        assert.match(at(run((t) => (t.deployment = bad)), 'deployment').fix as string, /16 hex digits/, bad);
+      }
+    });
+  });
 });

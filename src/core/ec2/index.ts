@@ -3,5 +3,6 @@
 export * from './client';
 export * from './discover';
 export * from './down';
+export * from './owned';
 export * from './power';
 export * from './up';

@@ -1,22 +1,26 @@
 // `cloud up`: a DryRun permission check before anything is created, then the security group, one instance
-// per cloud host at its topology private IP, and an Elastic IP on the gateway. Idempotent: what discovery
-// finds (by tags and names) is reused, a stopped instance is started, nothing is created twice.
+// per cloud host at its topology private IP (IMDSv2 only, encrypted root volume), and an Elastic IP on the
+// gateway, everything tagged with the deployment id. Idempotent: what discovery finds of this deployment is
+// reused, a stopped instance is started, the group's rules are made the wanted ones (missing rules authorized,
+// others revoked), and a rerun that finds everything as wanted sends no mutating call at all.
 import {
   AllocateAddressCommand,
   AssociateAddressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   type EC2Client,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import type { ValidTopology } from '../topology/types';
-import { discover, type Discovery } from './discover';
-import { CloudSettingsError } from './settings';
+import { discover, groupRuleChanges, type Discovery } from './discover';
+import { CloudSettingsError, requireSshCidr } from './settings';
 import { describeEc2Error } from './errors';
 import { commandName } from './names';
-import { cloudHosts, ingressRules, resourceTags, securityGroupName, type CloudSettings } from './model';
+import { cloudHosts, ingressRules, resourceTags, securityGroupName, toIpPermissions, type CloudSettings } from './model';
+import { CloudError } from './owned';
 
 export interface UpOptions {
   onEvent?(line: string): void;
@@ -47,16 +51,19 @@ async function call<T>(client: EC2Client, command: Sendable, region: string): Pr
 }
 
 /** DryRun: EC2 answers DryRunOperation when the call would be allowed. */
-async function dryRun(client: EC2Client, command: Sendable, region: string): Promise<void> {
+export async function dryRun(client: EC2Client, command: Sendable, region: string): Promise<void> {
   try {
     await client.send(command as never);
   } catch (e) {
     if ((e as { name?: string }).name === 'DryRunOperation') return;
     throw describeEc2Error(e, commandName(command), region);
   }
+  // A DryRun that succeeds was not a DryRun: an endpoint that ignores the flag must not go unnoticed.
+  throw new CloudError(`${commandName(command).replace(/Command$/, '')} with DryRun did not answer DryRunOperation: the EC2 endpoint ignored DryRun; stopping`, 'CONFIG');
 }
 
-function runInput(t: ValidTopology, s: CloudSettings, d: Discovery, groupId: string, h: ReturnType<typeof cloudHosts>[number]): RunInstancesCommandInput {
+/** The launch of one host: its private IP, the group, tags on instance and volume, IMDSv2, encrypted root. */
+export function runInput(t: ValidTopology, s: CloudSettings, d: Discovery, groupId: string | undefined, h: ReturnType<typeof cloudHosts>[number]): RunInstancesCommandInput {
   return {
     ImageId: d.image.id,
     InstanceType: s.instanceType as RunInstancesCommandInput['InstanceType'],
@@ -64,7 +71,11 @@ function runInput(t: ValidTopology, s: CloudSettings, d: Discovery, groupId: str
     MinCount: 1,
     MaxCount: 1,
     // Every host needs the internet for apt; the gateway's address is replaced by its Elastic IP.
-    NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: d.subnet.id, PrivateIpAddress: h.privateIp, Groups: [groupId], AssociatePublicIpAddress: true }],
+    NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: d.subnet.id, PrivateIpAddress: h.privateIp, ...(groupId ? { Groups: [groupId] } : {}), AssociatePublicIpAddress: true }],
+    // Session tokens only (IMDSv2), and one hop: containers on the host cannot reach the metadata service.
+    MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
+    // The root volume holds the CA and the client keys: encrypted (the account's default EBS key).
+    BlockDeviceMappings: [{ DeviceName: d.image.rootDeviceName, Ebs: { Encrypted: true, DeleteOnTermination: true } }],
     TagSpecifications: [
       { ResourceType: 'instance', Tags: resourceTags(t, h.role, h.label) },
       { ResourceType: 'volume', Tags: resourceTags(t, h.role, h.label) },
@@ -89,22 +100,30 @@ export function hostsToLaunch(t: ValidTopology, d: Discovery): string[] {
 
 export async function cloudUp(client: EC2Client, t: ValidTopology, s: CloudSettings, o: UpOptions): Promise<UpResult> {
   const say = (line: string) => o.onEvent?.(line);
+  requireSshCidr(s);
+  if (!t.deployment) throw new CloudError('internal: cloud up needs the deployment id in rosvpn.json first (the CLI and VS Code write it)', 'CONFIG');
   const d = await discover(client, t, s);
   const hosts = cloudHosts(t);
   const missing = hosts.filter((h) => !d.instances.has(h.label));
+  const stopped = hosts.map((h) => d.instances.get(h.label)).filter((i) => i?.state === 'stopped').map((i) => i!.id);
   checkKeyPair(s, missing.map((h) => h.label));
+  const rules = groupRuleChanges(t, s, d);
 
-  // Permissions first: nothing is created (or billed) unless every mutating call would be allowed.
-  say('checking permissions (DryRun)');
+  // Permissions first: nothing is created (or billed) unless every mutating call would be allowed. A rerun
+  // with nothing to do sends none of these either.
+  if (!d.group || missing.length || stopped.length || !d.address || rules.authorize.length || rules.revoke.length) say('checking permissions (DryRun)');
   if (!d.group) await dryRun(client, new CreateSecurityGroupCommand({ DryRun: true, GroupName: securityGroupName(t), Description: 'x', VpcId: d.subnet.vpcId }), s.region);
-  if (missing.length) await dryRun(client, new RunInstancesCommand({ ...runInput(t, s, d, d.group?.id ?? 'sg-00000000000000000', missing[0]), NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: d.subnet.id, AssociatePublicIpAddress: true }], DryRun: true }), s.region);
+  if (d.group && rules.authorize.length) await dryRun(client, new AuthorizeSecurityGroupIngressCommand({ DryRun: true, GroupId: d.group.id, IpPermissions: toIpPermissions(rules.authorize) }), s.region);
+  if (d.group && rules.revoke.length) await dryRun(client, new RevokeSecurityGroupIngressCommand({ DryRun: true, GroupId: d.group.id, IpPermissions: toIpPermissions(rules.revoke) }), s.region);
+  if (missing.length) await dryRun(client, new RunInstancesCommand({ ...runInput(t, s, d, d.group?.id, missing[0]), DryRun: true }), s.region);
+  if (stopped.length) await dryRun(client, new StartInstancesCommand({ DryRun: true, InstanceIds: stopped }), s.region);
   if (!d.address) await dryRun(client, new AllocateAddressCommand({ DryRun: true, Domain: 'vpc' }), s.region);
 
   let groupId = d.group?.id;
   if (!groupId) {
     const created = await call<{ GroupId?: string }>(client, new CreateSecurityGroupCommand({
       GroupName: securityGroupName(t),
-      Description: `ROS VPN topology ${t.name}: OpenVPN, SSH, ping, ${t.tunnel} between its hosts`,
+      Description: `ROS VPN topology ${t.name}, deployment ${t.deployment}: OpenVPN, SSH, ping, ${t.tunnel} between its hosts`,
       VpcId: d.subnet.vpcId,
       TagSpecifications: [{ ResourceType: 'security-group', Tags: resourceTags(t) }],
     }), s.region);
@@ -112,15 +131,16 @@ export async function cloudUp(client: EC2Client, t: ValidTopology, s: CloudSetti
     await call(client, new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ingressRules(t, s, groupId) }), s.region);
     say(`created security group ${securityGroupName(t)} (${groupId})`);
   } else {
-    // Rules may have been edited by hand: add back any that are missing, one at a time.
-    for (const rule of ingressRules(t, s, groupId)) {
-      try {
-        await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [rule] }));
-      } catch (e) {
-        if ((e as { name?: string }).name !== 'InvalidPermission.Duplicate') throw describeEc2Error(e, 'AuthorizeSecurityGroupIngressCommand', s.region);
-      }
+    // Added before the old ones go, so that narrowing a CIDR never leaves a moment without access.
+    if (rules.authorize.length) {
+      await call(client, new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: toIpPermissions(rules.authorize) }), s.region);
+      say(`authorized ${rules.authorize.length} rule(s) on ${groupId}`);
     }
-    say(`reusing security group ${securityGroupName(t)} (${groupId})`);
+    if (rules.revoke.length) {
+      await call(client, new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: toIpPermissions(rules.revoke) }), s.region);
+      say(`revoked ${rules.revoke.length} rule(s) on ${groupId}`);
+    }
+    say(`reusing security group ${d.group!.name} (${groupId})`);
   }
 
   const instances: Record<string, string> = {};

@@ -1,6 +1,7 @@
 // After `cloud up`: what goes back into rosvpn.json — instance ids, the gateway's Elastic IP as its
 // publicAddress and, when the SSH target was a stale public address, as its host. Pure; no SDK import, so
 // the extension can use it without loading the AWS SDK. Never imports `vscode`.
+import { randomBytes } from 'node:crypto';
 import { parseIpv4 } from '../topology/ipv4';
 import type { TopologyEdit } from '../topology/file';
 import type { ValidTopology } from '../topology/types';
@@ -73,4 +74,22 @@ export function cloudForget(t: ValidTopology): WriteBack {
     });
   }
   return { edit, changes, notes: [] };
+}
+
+/** A new deployment id: 16 hex digits from the system's CSPRNG, so two people's `demo` never share one. */
+export function newDeploymentId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/**
+ * Before the first `cloud up` creates anything: the deployment id goes into rosvpn.json, so that whatever
+ * is created (even by a run that fails half-way) is found again by the next run, and by nothing else.
+ */
+export function deploymentWriteBack(t: ValidTopology, id: string): WriteBack {
+  if (t.deployment === id) return { edit: {}, changes: [], notes: [] };
+  return {
+    edit: { deployment: id },
+    changes: [`deployment: ${t.deployment ?? '(unset)'} -> ${id}`],
+    notes: [`everything cloud up creates is tagged rosvpn:deployment=${id}; the cloud commands act only on resources with this tag`],
+  };
 }

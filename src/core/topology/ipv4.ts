@@ -175,3 +175,32 @@ export function firstFreeAddress(net: ParsedCidr, used: ReadonlySet<string>, fro
 export function isPrivate(addr: IPv4): boolean {
   return addr.range() === 'private';
 }
+
+const toNumber = (a: IPv4): number => a.toByteArray().reduce((acc, b) => acc * 256 + b, 0);
+
+/**
+ * Why AWS reserves `addr` in the VPC subnet `net`, or undefined: it keeps the network address, the next
+ * three (VPC router, Amazon DNS, future use) and the broadcast address of every subnet.
+ */
+export function awsReserved(addr: IPv4, net: ParsedCidr): string | undefined {
+  if (!inside(addr, net)) return undefined;
+  const offset = toNumber(addr) - toNumber(net.network);
+  if (sameAddress(addr, net.broadcast)) return 'the broadcast address';
+  return ['the network address', 'the VPC router', 'the Amazon DNS server', 'reserved by AWS for future use'][offset];
+}
+
+/** The first and last address AWS lets an instance have in `net`, e.g. 172.31.1.4 and 172.31.1.254. */
+export function awsUsableRange(net: ParsedCidr): [string, string] {
+  const n = toNumber(net.network);
+  const b = toNumber(net.broadcast);
+  const text = (x: number) => [24, 16, 8, 0].map((s) => Math.floor(x / 2 ** s) % 256).join('.');
+  return [text(n + 4), text(b - 1)];
+}
+
+/** The ranges a robot LAN may use: RFC 1918 and the shared (carrier-grade NAT) range RFC 6598. */
+export const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map(knownNetwork);
+
+/** Does `net` lie wholly inside one of PRIVATE_NETWORKS? */
+export function isPrivateNetwork(net: { network: IPv4; prefix: number }): boolean {
+  return PRIVATE_NETWORKS.some((p) => net.prefix >= p.prefix && inside(net.network, p));
+}

@@ -69,6 +69,8 @@ export interface VxlanSettings {
 
 export interface Topology {
   name: string;
+  /** Random id of the EC2 deployment (16 hex digits), written by the first `rosvpn cloud up`. */
+  deployment?: string;
   robotSubnet: string;
   cloudSubnet?: string;
   tunnel: TunnelMode;
@@ -88,6 +90,7 @@ export interface Topology {
  */
 export interface TopologyDocument {
   name: string;
+  deployment?: string;
   robotSubnet: string;
   cloudSubnet?: string;
   tunnel?: TunnelMode;

@@ -14,9 +14,11 @@ import {
   type ValidTopology,
 } from './types';
 import {
+  awsReserved,
+  awsUsableRange,
   firstFreeAddress,
   inside,
-  isPrivate,
+  isPrivateNetwork,
   knownNetwork,
   overlaps,
   parseCidr,
@@ -290,6 +292,7 @@ const HINTS: Record<string, string> = {
   '': 'a JSON object with name, robotSubnet, gateway and seconds',
   $schema: 'a schema path or URL',
   name: "a deployment name of lowercase letters, digits and '-', e.g. demo",
+  deployment: "the 16 hex digits 'rosvpn cloud up' wrote, e.g. 3f9c0a7d5e2b8c41; remove the key to start a new deployment (the old one's resources are then not yours)",
   robotSubnet: 'the robot LAN as network address and prefix length, e.g. 192.168.0.0/24',
   cloudSubnet: 'the VPC subnet as network address and prefix length, e.g. 172.31.1.0/24',
   tunnel: 'vxlan or gretap',
@@ -614,6 +617,21 @@ function unknownKeys(value: unknown, segments: PathSegment[], node: SchemaNode, 
 
 const DOCKER_DEFAULT = knownNetwork('172.17.0.0/16');
 const OPENVPN_POOL = knownNetwork('192.168.255.0/24');
+const LINK_LOCAL = knownNetwork('169.254.0.0/16');
+/** Ranges of ipaddr.js that can never be the address a desktop reaches over the internet. */
+const NOT_PUBLIC: Record<string, string> = {
+  unspecified: 'an unspecified address (0.0.0.0/8)',
+  loopback: 'a loopback address',
+  private: 'a private (RFC 1918) address',
+  linkLocal: 'a link-local address',
+  multicast: 'a multicast address',
+  broadcast: 'the broadcast address',
+};
+/** Second names whose script would collide with a file the engine writes or uploads. */
+const RESERVED_SECOND_NAMES: Record<string, string> = {
+  gateway: "the gateway's script gateway.sh (uploaded as ~/rosvpn-gateway.sh)",
+  desktop: "the desktop's script desktop.sh (uploaded as ~/rosvpn-desktop.sh)",
+};
 
 function asObject(v: unknown): Doc | undefined {
   return isPlainObject(v) ? v : undefined;
@@ -648,8 +666,15 @@ function rules(doc: Doc, out: Collector): void {
     }
     return p;
   };
-  const robot = subnet('robotSubnet', 'the robot LAN');
+  let robot = subnet('robotSubnet', 'the robot LAN');
   const cloud = subnet('cloudSubnet', 'the VPC subnet');
+  if (robot && overlaps(robot, LINK_LOCAL)) {
+    out.error('robotSubnet', `${robot.networkText} overlaps the link-local range ${LINK_LOCAL.networkText} (EC2's instance metadata and DNS live there)`, 'use a private range, e.g. 192.168.0.0/24');
+    robot = undefined;
+  } else if (robot && !isPrivateNetwork(robot)) {
+    out.error('robotSubnet', `${robot.networkText} is not a private range: the bridge would hide public addresses of that range from every host`, 'use a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, e.g. 192.168.0.0/24');
+    robot = undefined;
+  }
   if (robot && cloud && overlaps(robot, cloud)) {
     out.error(
       'robotSubnet',
@@ -763,6 +788,8 @@ function rules(doc: Doc, out: Collector): void {
         nic === BRIDGE_NAME ? `${nic} is the bridge rosvpn creates`
         : nic.startsWith('tap') ? `${nic} is an OpenVPN tap device (rosvpn creates tap devices itself)`
         : nic === VXLAN_DEVICE ? `${nic} is the VXLAN device rosvpn creates`
+        : nic.startsWith('rosgre') ? `${nic} is a gretap device name rosvpn creates`
+        : nic === 'docker0' ? `${nic} is Docker's bridge`
         : nic === 'lo' ? `${nic} is the loopback interface`
         : undefined;
       if (ours) out.error('desktop.lanInterface', `${ours}, not the LAN NIC`, 'use the physical NIC that connects to the robot LAN, as shown by "ip link", e.g. eno1');
@@ -789,8 +816,10 @@ function rules(doc: Doc, out: Collector): void {
       out.error(path, `${v} is outside cloudSubnet ${cloud.networkText}`, `use the instance's private address inside ${cloud.networkText} (EC2 console: Private IPv4 address), or correct cloudSubnet`);
       continue;
     }
-    if (cloud && (sameAddress(p.addr, cloud.network) || sameAddress(p.addr, cloud.broadcast))) {
-      out.error(path, `${v} is the ${sameAddress(p.addr, cloud.network) ? 'network' : 'broadcast'} address of cloudSubnet ${cloud.networkText}`, "use the instance's private address (EC2 console: Private IPv4 address)");
+    const reserved = cloud ? awsReserved(p.addr, cloud) : undefined;
+    if (cloud && reserved) {
+      const [first, last] = awsUsableRange(cloud);
+      out.error(path, `${v} is ${reserved} of cloudSubnet ${cloud.networkText}; AWS reserves it in every subnet`, `use a free address from ${first} to ${last}`);
       continue;
     }
     if (robot && inside(p.addr, robot)) {
@@ -821,10 +850,36 @@ function rules(doc: Doc, out: Collector): void {
           out.error('gateway.publicAddress', `${show(pub)} ${p.problem}`, p.suggestion ? `write ${p.suggestion}` : `use ${hintFor(['gateway', 'publicAddress'])}`);
         } else if (robot && inside(p.addr, robot)) {
           out.error('gateway.publicAddress', `${pub} lies inside robotSubnet ${robot.networkText}; the VPN would be routed through itself`, "use the gateway's Elastic IP");
-        } else if (isPrivate(p.addr)) {
-          out.warn('gateway.publicAddress', `${pub} is a private address; the desktop reaches the gateway over the internet`, "use the gateway's Elastic IP, unless the desktop really reaches this address");
+        } else if (NOT_PUBLIC[p.addr.range()]) {
+          out.error('gateway.publicAddress', `${pub} is ${NOT_PUBLIC[p.addr.range()]}; the desktop reaches the gateway over the internet`, "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)");
         }
+      } else if (pub !== undefined && /^localhost\.?$|\.localhost\.?$/i.test(pub)) {
+        out.error('gateway.publicAddress', `${pub} names this machine (loopback); the desktop reaches the gateway over the internet`, "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)");
       }
+    }
+  }
+
+  // -- ports on the gateway: OpenVPN, the VXLAN underlay and sshd must not share a socket
+  if (gateway) {
+    const num = (segments: readonly PathSegment[], dflt: number): number | undefined => {
+      const v = valueAt(doc, segments);
+      if (v === undefined) return dflt;
+      return typeof v === 'number' && !out.bad.has(formatPath(segments)) ? v : undefined;
+    };
+    const proto = typeof gateway.openvpnProto === 'string' ? gateway.openvpnProto : DEFAULTS.openvpnProto;
+    const ovpn = num(['gateway', 'openvpnPort'], DEFAULTS.openvpnPort);
+    const vxPort = num(['vxlan', 'port'], DEFAULTS.vxlanPort);
+    const tunnel = typeof doc.tunnel === 'string' ? doc.tunnel : DEFAULTS.tunnel;
+    if (proto === 'udp' && tunnel === 'vxlan' && ovpn !== undefined && ovpn === vxPort) {
+      const explicit = asObject(doc.vxlan)?.port !== undefined;
+      out.error(
+        explicit ? 'vxlan.port' : 'gateway.openvpnPort',
+        explicit ? `UDP ${vxPort} is also gateway.openvpnPort: OpenVPN and VXLAN cannot share a UDP port on the gateway` : `UDP ${ovpn} is also the VXLAN port (vxlan.port, default ${DEFAULTS.vxlanPort}): OpenVPN and VXLAN cannot share a UDP port on the gateway`,
+        explicit ? `use another vxlan.port, e.g. ${ovpn === DEFAULTS.vxlanPort ? 4790 : DEFAULTS.vxlanPort}` : `use another openvpnPort, e.g. ${DEFAULTS.openvpnPort}`,
+      );
+    }
+    if (proto === 'tcp' && ovpn === 22) {
+      out.error('gateway.openvpnPort', 'TCP 22 is SSH on the gateway: OpenVPN over TCP cannot listen there', `use another port, e.g. ${DEFAULTS.openvpnPort} or 443`);
     }
   }
 
@@ -835,8 +890,8 @@ function rules(doc: Doc, out: Collector): void {
       const segments = ['seconds', i, 'name'];
       const n = str(segments);
       if (n === undefined) return;
-      if (n === 'gateway' || n === 'desktop') {
-        out.error(segments, `${n} is reserved: each second's script is written as <name>.sh next to gateway.sh and desktop.sh`, `choose another name, e.g. second-${i + 1}`);
+      if (Object.prototype.hasOwnProperty.call(RESERVED_SECOND_NAMES, n)) {
+        out.error(segments, `${n} is reserved: a second's script is written as ${n}.sh and uploaded as ~/rosvpn-${n}.sh, which is ${RESERVED_SECOND_NAMES[n]}`, `choose another name, e.g. second-${i + 1}`);
         return;
       }
       const other = names.get(n);
@@ -906,6 +961,7 @@ function normalize(doc: Doc): ValidTopology {
   }));
   const topology = {
     name: doc.name as string,
+    ...(typeof doc.deployment === 'string' ? { deployment: doc.deployment } : {}),
     robotSubnet: doc.robotSubnet as string,
     ...(typeof doc.cloudSubnet === 'string' ? { cloudSubnet: doc.cloudSubnet } : {}),
     tunnel: (doc.tunnel as ValidTopology['tunnel'] | undefined) ?? DEFAULTS.tunnel,

@@ -3,8 +3,9 @@
 // `rosvpn cloud`; the AWS SDK loads on the first of these commands, never on activation.
 import * as vscode from 'vscode';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { CloudSettingsError, resolveCloudSettings, settingName, type CloudSettingKey } from '../../core/ec2/settings';
-import { cloudForget, cloudWriteBack, type WriteBack } from '../../core/ec2/writeBack';
+import { CloudSettingsError, requireSshCidr, resolveCloudSettings, resolveSshCidr, settingName, type CloudSettingKey } from '../../core/ec2/settings';
+import { publicIpv4 } from '../../core/ec2/checkip';
+import { cloudForget, cloudWriteBack, deploymentWriteBack, newDeploymentId, type WriteBack } from '../../core/ec2/writeBack';
 import type { CloudSettings } from '../../core/ec2/model';
 import type { ValidTopology } from '../../core/topology/types';
 import type { CommandSpec } from '../commands/registry';
@@ -60,7 +61,7 @@ async function withEc2<T>(deps: CloudDeps, title: string, fn: (x: { t: ValidTopo
 }
 
 async function refreshStatus(deps: CloudDeps, x: { t: ValidTopology; s: CloudSettings; client: EC2Client; m: Ec2 }) {
-  const st = await x.m.cloudStatus(x.client, x.t, x.s.region);
+  const st = await x.m.cloudStatus(x.client, x.t, x.s);
   deps.cloud.update(x.t, st);
   return st;
 }
@@ -77,9 +78,20 @@ async function applyWriteBack(deps: CloudDeps, w: WriteBack): Promise<void> {
 const PLAN_SCHEME = 'rosvpn-plan';
 const plans = new Map<string, string>();
 
+/** `auto` becomes this machine's public address (a /32) before a plan or a launch uses it. */
+async function withSshCidr(deps: CloudDeps, s: CloudSettings): Promise<CloudSettings> {
+  const r = await resolveSshCidr(s, () => publicIpv4());
+  if (r !== s) deps.log.info(`rosvpn.aws.sshCidr auto: this machine's public address is ${r.sshCidr}`);
+  return r;
+}
+
 async function showPlan(deps: CloudDeps): Promise<void> {
   const t = await deps.store.require();
-  const lines = await withEc2(deps, 'Cloud Plan', async ({ t, s, client, m }) => m.planLines(t, s, m.planCloud(t, s, await m.discover(client, t, s))));
+  const lines = await withEc2(deps, 'Cloud Plan', async ({ t, s: raw, client, m }) => {
+    const s = await withSshCidr(deps, raw);
+    const d = await m.discover(client, t, s);
+    return m.planLines(t, s, m.planCloud(t, s, d), d);
+  });
   for (const l of lines) deps.log.info(l);
   const uri = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/${t.name} cloud plan`, query: String(plans.size + 1) });
   plans.set(uri.toString(), `${lines.join('\n')}\n`);
@@ -87,18 +99,21 @@ async function showPlan(deps: CloudDeps): Promise<void> {
 }
 
 async function launch(deps: CloudDeps): Promise<void> {
-  const planned = await withEc2(deps, 'Launch Cloud Instances', async ({ t, s, client, m }) => {
+  // Before any EC2 call: nothing is world-open by default, so up needs to know who may reach SSH.
+  requireSshCidr(cloudSettings());
+  const planned = await withEc2(deps, 'Launch Cloud Instances', async ({ t, s: raw, client, m }) => {
+    const s = await withSshCidr(deps, raw);
     const d = await m.discover(client, t, s);
     // Before the confirmation: a launch without a key pair would fail after it.
     m.checkKeyPair(s, m.hostsToLaunch(t, d));
     const plan = m.planCloud(t, s, d);
-    return { lines: m.planLines(t, s, plan), changes: m.planChanges(plan), region: s.region };
+    return { lines: m.planLines(t, s, plan, d), changes: m.planChanges(plan), region: s.region, s };
   });
   for (const l of planned.lines) deps.log.info(l);
   if (planned.changes) {
     const go = 'Launch';
     const choice = await vscode.window.showWarningMessage(
-      `Launch ${planned.changes} change(s) in ${planned.region}? AWS bills the instances and the Elastic IP until "Tear Down Cloud Resources".`,
+      `Make ${planned.changes} change(s) in ${planned.region}? AWS bills the instances and the Elastic IP until "Tear Down Cloud Resources".`,
       { modal: true, detail: planned.lines.slice(1, -1).map((l) => l.trim()).join('\n') },
       go,
     );
@@ -107,7 +122,12 @@ async function launch(deps: CloudDeps): Promise<void> {
       return;
     }
   }
+  // The first launch gives the topology its deployment id, in rosvpn.json before anything is created.
+  const before = await deps.store.require();
+  if (!before.deployment) await applyWriteBack(deps, deploymentWriteBack(before, newDeploymentId()));
   const result = await withEc2(deps, 'Launch Cloud Instances', async (x) => {
+    // The SSH CIDR the plan showed (auto resolved once), not a second lookup.
+    x = { ...x, s: planned.s };
     const r = await x.m.cloudUp(x.client, x.t, x.s, {
       onEvent: (line) => {
         deps.log.info(`cloud up: ${line}`);
@@ -150,7 +170,7 @@ async function power(deps: CloudDeps, action: 'start' | 'stop', arg: unknown): P
   }
   const target = host;
   const r = await withEc2(deps, `${action === 'start' ? 'Start' : 'Stop'} Instance`, async (x) => {
-    const res = await x.m.setPower(x.client, x.t, action, x.s.region, [target]);
+    const res = await x.m.setPower(x.client, x.t, action, x.s, [target]);
     await refreshStatus(deps, x);
     return res;
   });
@@ -164,19 +184,22 @@ async function power(deps: CloudDeps, action: 'start' | 'stop', arg: unknown): P
 async function teardown(deps: CloudDeps): Promise<void> {
   const st = await withEc2(deps, 'Tear Down Cloud Resources', (x) => refreshStatus(deps, x));
   const t = await deps.store.require();
-  const items = [
-    ...st.instances.map((i) => `instance ${i.host} ${i.id} (${i.state})`),
-    ...(st.address ? [`Elastic IP ${st.address.publicIp} (${st.address.allocationId})`] : []),
-    ...(st.groupId ? [`security group rosvpn-${t.name} (${st.groupId})`] : []),
-  ];
-  if (!items.length) {
-    void vscode.window.showInformationMessage(`ROS VPN: nothing of topology ${t.name} is in EC2; nothing to tear down.`);
+  // Plain functions of the status, from the lazily loaded module only when there is something to show.
+  const m = await loadEc2();
+  if (!m.hasOwned(st)) {
+    const lines = m.nothingOursLines(t, st, cloudSettings().region);
+    for (const l of lines) deps.log.info(`cloud down: ${l}`);
+    void vscode.window.showInformationMessage(`ROS VPN: ${lines[0]}; nothing to tear down.${lines.length > 1 ? ` ${lines.length - 1} resource(s) with the same topology name are not ours and stay (see the log).` : ''}`);
     return;
   }
+  // Every id that will be deleted, and then exactly these: the list is not looked up again.
+  const items = m.teardownItems(st);
+  const others = m.foreignLines(t, st.foreign, st.vpcId);
+  for (const l of [...items.map((i) => `will delete ${i}`), ...others]) deps.log.info(`cloud down: ${l}`);
   const go = 'Terminate and Delete';
   const choice = await vscode.window.showWarningMessage(
-    `Terminate every instance of topology ${t.name}, release its Elastic IP and delete its security group?`,
-    { modal: true, detail: `This cannot be undone; the instances' disks are deleted.\n${items.join('\n')}` },
+    `Terminate and delete these ${items.length} resource(s) of topology ${t.name} (deployment ${st.deployment})?`,
+    { modal: true, detail: `This cannot be undone; the instances' disks are deleted.\n${items.join('\n')}${others.length ? `\n\nLeft alone (same name, not ours):\n${others.join('\n')}` : ''}` },
     go,
   );
   if (choice !== go) {
@@ -184,7 +207,7 @@ async function teardown(deps: CloudDeps): Promise<void> {
     return;
   }
   const r = await withEc2(deps, 'Tear Down Cloud Resources', async (x) => {
-    const res = await x.m.cloudDown(x.client, x.t, x.s.region, {
+    const res = await x.m.cloudDown(x.client, st, x.s.region, {
       onEvent: (line) => {
         deps.log.info(`cloud down: ${line}`);
         x.progress(line);
@@ -196,13 +219,13 @@ async function teardown(deps: CloudDeps): Promise<void> {
     return res;
   });
   if (r.ok) {
-    void vscode.window.showInformationMessage(`ROS VPN: torn down — nothing of topology ${t.name} is left in EC2.`);
+    void vscode.window.showInformationMessage(`ROS VPN: torn down — nothing of topology ${t.name} (deployment ${st.deployment}) is left in EC2.`);
     return;
   }
   deps.log.error(`cloud down failed: ${r.error}`);
   for (const x of r.remaining) deps.log.error(`still there: ${x}`);
   const show = 'Show Log';
-  const pick = await vscode.window.showErrorMessage(`ROS VPN: Tear Down Cloud Resources failed: ${r.error}. Still there: ${r.remaining.join('; ')}`, show);
+  const pick = await vscode.window.showErrorMessage(`ROS VPN: Tear Down Cloud Resources failed: ${r.error}. ${r.done.length ? '' : 'Nothing was deleted. '}Still there: ${r.remaining.join('; ')}`, show);
   if (pick === show) deps.log.show(true);
 }
 
