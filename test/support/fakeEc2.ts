@@ -214,6 +214,16 @@ export async function startFakeEc2(opts: { host?: string; port?: number; seed?: 
   const sameRule = (a: FakeRule) => (x: FakeRule) => x.protocol === a.protocol && x.from === a.from && x.to === a.to && x.cidr === a.cidr && x.groupId === a.groupId;
 
   const actions: Record<string, (p: Record<string, string>) => string> = {
+    DescribeVpcs(p) {
+      const ids = list(p, 'VpcId');
+      for (const v of ids) if (!state.vpcs.some((x) => x.id === v)) throw new ApiError('InvalidVpcID.NotFound', `The vpc ID '${v}' does not exist`);
+      const items = applyFilters(p, state.vpcs.filter((v) => !ids.length || ids.includes(v.id)), {
+        'vpc-id': (v) => v.id, 'cidr-block': (v) => v.cidr, state: () => 'available',
+      });
+      return set('vpcSet', items.map((v) => el('vpcId', v.id) + el('state', 'available') + el('cidrBlock', v.cidr)
+        + set('cidrBlockAssociationSet', [el('associationId', `vpc-cidr-assoc-${v.id.slice(4)}`) + el('cidrBlock', v.cidr) + `<cidrBlockState>${el('state', 'associated')}</cidrBlockState>`])
+        + el('dhcpOptionsId', 'dopt-0123456789abcdef0') + el('instanceTenancy', 'default') + el('isDefault', v.id === DEFAULT_VPC) + el('ownerId', OWNER) + tagSet(v.tags)));
+    },
     DescribeSubnets(p) {
       const ids = list(p, 'SubnetId');
       for (const s of ids) if (!state.subnets.some((x) => x.id === s)) throw new ApiError('InvalidSubnetID.NotFound', `The subnet ID '${s}' does not exist`);

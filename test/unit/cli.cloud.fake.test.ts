@@ -30,7 +30,7 @@ describe('rosvpn cloud in a shared account (CLI process against the fake EC2 end
   /** Runs `rosvpn cloud ARGS FILE` in a child process; only loopback endpoints are configured. */
   const cli = (...args: string[]) => new Promise<{ code: number | null; out: string; err: string; from: number }>((resolve) => {
     const from = fake.requests.length;
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), 'cloud', ...args, file, '--region', 'us-west-2', '--no-wait-ssh'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--require', path.join(ROOT, 'scripts/register-text.cjs'), path.join(ROOT, 'src/cli/index.ts'), 'cloud', ...args, file, '--region', 'us-west-2', '--no-wait-ssh'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, HOME: dir,

@@ -15,6 +15,7 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   EC2Client,
   ReleaseAddressCommand,
   RunInstancesCommand,
@@ -59,6 +60,7 @@ describe('rosvpn cloud (mocked SDK client)', () => {
   beforeEach(() => {
     ec2.reset();
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-ros', VpcId: 'vpc-1', CidrBlock: '172.31.1.0/24' }] });
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16' }] });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(DescribeInstancesCommand).callsFake((input) =>
       input.InstanceIds ? { Reservations: [{ Instances: input.InstanceIds.map((id: string) => ({ InstanceId: id, State: { Name: 'running' } })) }] } : { Reservations: [] },

@@ -7,6 +7,7 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   EC2Client,
   ReleaseAddressCommand,
   StartInstancesCommand,
@@ -46,6 +47,7 @@ describe('EC2: cloud status, start/stop and down (mocked SDK client)', () => {
     waited.length = 0;
     client = new EC2Client({ region: 'us-west-2', credentials: { accessKeyId: 'AKIDTESTONLY', secretAccessKey: 'test-only' } });
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-ros', VpcId: 'vpc-1', CidrBlock: '172.31.1.0/24' }] });
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16' }] });
     const ours = [
       { InstanceId: 'i-gw', VpcId: 'vpc-1', State: { Name: 'running' }, PrivateIpAddress: '172.31.1.11', Tags: tags('gateway', ID) },
       { InstanceId: 'i-s', VpcId: 'vpc-1', State: { Name: 'stopped' }, PrivateIpAddress: '172.31.1.12', Tags: tags('second', ID) },

@@ -8,6 +8,7 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -50,6 +51,7 @@ describe('EC2: discovery and plan (mocked SDK client)', () => {
     ec2.reset();
     client = new EC2Client({ region: settings.region, credentials });
     ec2.on(DescribeSubnetsCommand).resolves(subnets());
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16' }] });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
@@ -103,10 +105,17 @@ describe('EC2: discovery and plan (mocked SDK client)', () => {
     await assert.rejects(discover(client, small, settings), (e: Error & { code?: string }) => e.code === 'CONFIG' && /gateway\.cloudIp 172\.31\.1\.11 is reserved by AWS for future use of subnet-ros/.test(e.message) && /from 172\.31\.1\.12 to 172\.31\.1\.14/.test(e.message));
   });
 
-  it('a robot subnet inside the VPC is refused; a subnet elsewhere passes', async () => {
-    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [...subnets().Subnets, { SubnetId: 'subnet-lan', VpcId: 'vpc-1', CidrBlock: '192.168.0.0/20' }] });
-    await assert.rejects(discover(client, t, settings), /robotSubnet 192\.168\.0\.0\/24 overlaps subnet-lan \(192\.168\.0\.0\/20\) of vpc-1/);
-    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [...subnets().Subnets, { SubnetId: 'subnet-lan', VpcId: 'vpc-2', CidrBlock: '192.168.0.0/20' }] });
+  it('a robot subnet inside any CIDR block of the VPC is refused, even where it has no subnet; one outside passes', async () => {
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16', CidrBlockAssociationSet: [
+      { CidrBlock: '172.31.0.0/16', CidrBlockState: { State: 'associated' } },
+      { CidrBlock: '192.168.0.0/20', CidrBlockState: { State: 'associated' } },
+    ] }] });
+    await assert.rejects(discover(client, t, settings), (e: Error & { code?: string }) => e.code === 'CONFIG' && /robotSubnet 192\.168\.0\.0\/24 overlaps vpc-1 \(192\.168\.0\.0\/20\)/.test(e.message));
+    assert.deepEqual(ec2.commandCalls(DescribeVpcsCommand).at(-1)?.args[0].input, { VpcIds: ['vpc-1'] });
+    // negative controls: a block being disassociated, and a VPC without the block, pass
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16', CidrBlockAssociationSet: [{ CidrBlock: '192.168.0.0/20', CidrBlockState: { State: 'disassociated' } }] }] });
+    await discover(client, t, settings);
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16' }] });
     await discover(client, t, settings);
   });
 

@@ -11,6 +11,7 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   EC2Client,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -47,6 +48,7 @@ describe('EC2: cloud up (mocked SDK client)', () => {
     sshWaited.length = 0;
     client = new EC2Client({ region: settings.region, credentials: { accessKeyId: 'AKIDTESTONLY', secretAccessKey: 'test-only' } });
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-ros', VpcId: 'vpc-1', CidrBlock: '172.31.1.0/24' }] });
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16' }] });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });

@@ -12,7 +12,7 @@ import {
   AssociateAddressCommand,
   DeleteSecurityGroupCommand,
   DescribeInstancesCommand,
-  DescribeVpcsCommand,
+  DescribeVolumesCommand,
   EC2Client,
   type EC2ClientConfig,
   ReleaseAddressCommand,
@@ -260,7 +260,7 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
   });
 
   it('controls: an unknown action, an unknown filter and an unsigned request are rejected; DryRun answers 412 DryRunOperation', async () => {
-    await assert.rejects(client.send(new DescribeVpcsCommand({})), (e: AwsError) => e.name === 'InvalidAction' && e.$metadata?.httpStatusCode === 400);
+    await assert.rejects(client.send(new DescribeVolumesCommand({})), (e: AwsError) => e.name === 'InvalidAction' && e.$metadata?.httpStatusCode === 400);
     await assert.rejects(client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] })), { name: 'InvalidParameterValue' });
     for (const cmd of [new DescribeInstancesCommand({ DryRun: true }), new RunInstancesCommand({ DryRun: true, ImageId: DEFAULT_IMAGE, MinCount: 1, MaxCount: 1 })]) {
       await assert.rejects(client.send(cmd as never), (e: AwsError) => e.name === 'DryRunOperation' && e.$metadata?.httpStatusCode === 412 && /DryRun flag is set/.test(e.message));
@@ -305,9 +305,9 @@ describe('EC2 layer against the fake EC2 endpoint (real SDK client over loopback
         else process.env.AWS_ENDPOINT_URL_EC2 = saved;
       }
       const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; params: Record<string, string> });
-      assert.deepEqual(lines.map((l) => l.action), ['DescribeSubnets', 'DescribeInstances', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeAddresses', 'DescribeAddresses', 'DescribeImages', 'RunInstances']);
-      assert.deepEqual([lines[1].params['Filter.1.Name'], lines[1].params['Filter.1.Value.1'], lines[1].params['Filter.2.Name']], ['tag:rosvpn:deployment', ID, 'vpc-id']);
-      assert.equal(lines[2].params['Filter.1.Name'], 'tag:rosvpn:topology');
+      assert.deepEqual(lines.map((l) => l.action), ['DescribeSubnets', 'DescribeVpcs', 'DescribeInstances', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeAddresses', 'DescribeAddresses', 'DescribeImages', 'RunInstances']);
+      assert.deepEqual([lines[2].params['Filter.1.Name'], lines[2].params['Filter.1.Value.1'], lines[2].params['Filter.2.Name']], ['tag:rosvpn:deployment', ID, 'vpc-id']);
+      assert.equal(lines[3].params['Filter.1.Name'], 'tag:rosvpn:topology');
     } finally {
       child.kill('SIGTERM');
       assert.equal(await exited, 0, stderr);

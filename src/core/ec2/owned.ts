@@ -8,10 +8,12 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   type DescribeAddressesCommandOutput,
   type DescribeInstancesCommandOutput,
   type DescribeSecurityGroupsCommandOutput,
   type DescribeSubnetsCommandOutput,
+  type DescribeVpcsCommandOutput,
   type EC2Client,
   type Filter,
   type IpPermission,
@@ -85,15 +87,15 @@ export async function findSubnet(send: Send, t: ValidTopology, region: string, s
       throw new CloudError(`${field} ${h.privateIp} is ${why} of ${info.id} (${info.cidr}); AWS reserves it in every subnet: use a free address from ${first} to ${last}`, 'CONFIG');
     }
   });
-  // Every subnet of the VPC: the first answer has them unless a subnet id narrowed it.
-  const inVpc = subnetId
-    ? (await send<DescribeSubnetsCommandOutput>(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [info.vpcId] }] }))).Subnets ?? []
-    : subnets.filter((x) => x.VpcId === info.vpcId);
+  // The VPC's own address ranges (every CIDR block associated with it, subnets or not): the cloud hosts
+  // route all of them through the VPC, so a robot LAN inside one could not be told apart from it.
+  const vpc = (await send<DescribeVpcsCommandOutput>(new DescribeVpcsCommand({ VpcIds: [info.vpcId] }))).Vpcs?.find((v) => v.VpcId === info.vpcId);
+  const blocks = new Set([vpc?.CidrBlock, ...(vpc?.CidrBlockAssociationSet ?? []).filter((a) => !a.CidrBlockState?.State || a.CidrBlockState.State === 'associated').map((a) => a.CidrBlock)]);
   const robot = knownNetwork(t.robotSubnet);
-  for (const x of inVpc) {
-    const c = x.CidrBlock ? parseCidr(x.CidrBlock) : undefined;
+  for (const b of blocks) {
+    const c = b ? parseCidr(b) : undefined;
     if (c?.ok && overlaps(c, robot)) {
-      throw new CloudError(`robotSubnet ${robot.networkText} overlaps ${x.SubnetId} (${c.networkText}) of ${info.vpcId}: the cloud hosts could not tell robot LAN addresses from VPC addresses; choose another robot subnet or another VPC`, 'CONFIG');
+      throw new CloudError(`robotSubnet ${robot.networkText} overlaps ${info.vpcId} (${c.networkText}): the cloud hosts could not tell robot LAN addresses from VPC addresses; choose a robot subnet outside ${c.networkText}, or another VPC`, 'CONFIG');
     }
   }
   return info;
