@@ -4,6 +4,10 @@ import type { ValidTopology } from '../core/topology/types';
 import * as path from 'node:path';
 import { askYesNo, canPrompt } from './prompt';
 
+// The SDK warns on every run under Node < 22 that its *future* releases will need 22; the version locked
+// here runs on Node 20, so the warning would only bury the command's output. The user's setting wins.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // Loaded on first use (require, which the bundle evaluates lazily and tsx resolves in tests), so that
 // commands without EC2 never load the AWS SDK.
 /* eslint-disable @typescript-eslint/no-require-imports */
