@@ -68,8 +68,101 @@ async function applyWriteBack(io: CloudIo, file: string, w: import('../core/ec2/
   for (const n of w.notes) io.out(`note: ${n}`);
 }
 
-export async function cloudCommand(io: CloudIo, sub: string, topology: ValidTopology, file: string, f: CloudFlags): Promise<number> {
+/** One cloud subcommand's inputs, once the settings are resolved and the EC2 client is made. */
+interface CloudRun {
+  io: CloudIo;
+  client: import('@aws-sdk/client-ec2').EC2Client;
+  t: ValidTopology;
+  s: CloudSettings;
+  file: string;
+  f: CloudFlags;
+}
+
+/** plan: what up would do. up: the same, confirmed, then done, and written back into the topology file. */
+async function planOrUp(sub: 'plan' | 'up', { io, client, t: topology, s, file, f }: CloudRun): Promise<number> {
   let t = topology;
+  const { waitRunning, waitSsh } = ec2.client();
+  const wb = require('../core/ec2/writeBack') as typeof import('../core/ec2/writeBack');
+  const { discover, planCloud, planLines, planChanges } = ec2.discover();
+  const d = await discover(client, t, s);
+  const plan = planCloud(t, s, d);
+  for (const line of planLines(t, s, plan, d)) io.out(line);
+  const creates = planChanges(plan);
+  if (sub === 'plan') return 0;
+  // Before the confirmation: a launch without a key pair would fail after it.
+  const { checkKeyPair, hostsToLaunch, cloudUp } = ec2.up();
+  checkKeyPair(s, hostsToLaunch(t, d));
+  // A rerun with nothing to change costs nothing and asks nothing.
+  if (creates && !(await confirm(io, f, `make these changes in ${s.region}?`))) return 1;
+  if (!t.deployment) {
+    const id = wb.newDeploymentId();
+    await applyWriteBack(io, file, wb.deploymentWriteBack(t, id));
+    t = { ...t, deployment: id } as ValidTopology;
+  }
+  const r = await cloudUp(client, t, s, {
+    onEvent: (l) => io.out(l),
+    waitRunning,
+    waitSsh: f.waitSsh === false ? async () => undefined : (a) => waitSsh(a),
+  });
+  io.out(`up: gateway ${r.instances.gateway} at ${r.publicIp}; ${Object.keys(r.instances).length} instance(s) in ${r.groupId}`);
+  await applyWriteBack(io, file, wb.cloudWriteBack(t, r));
+  return 0;
+}
+
+async function showStatus({ io, client, t, s }: CloudRun): Promise<number> {
+  const { cloudStatus, hasOwned, nothingOursLines } = ec2.down();
+  const st = await cloudStatus(client, t, s);
+  const { foreignLines } = ec2.owned();
+  if (!hasOwned(st)) {
+    for (const l of nothingOursLines(t, st, s.region)) io.out(l);
+    return 0;
+  }
+  io.out(`deployment ${st.deployment} of topology ${t.name} in ${st.vpcId}, ${s.region}:`);
+  for (const i of st.instances) io.out(`${i.host.padEnd(12)} ${i.role.padEnd(8)} ${i.id.padEnd(20)} ${i.state.padEnd(10)} ${i.privateIp ?? ''} ${i.publicIp ?? ''}`.trimEnd());
+  if (st.address) io.out(`Elastic IP ${st.address.publicIp} (${st.address.allocationId})${st.address.instanceId ? ` on ${st.address.instanceId}` : ', not associated (still billed)'}`);
+  if (st.groupId) io.out(`security group ${st.groupName} (${st.groupId})`);
+  for (const l of foreignLines(t, st.foreign, st.vpcId)) io.out(l);
+  return 0;
+}
+
+async function startOrStop(sub: 'start' | 'stop', { io, client, t, s, f }: CloudRun): Promise<number> {
+  const { setPower } = ec2.power();
+  const r = await setPower(client, t, sub, s, f.hosts);
+  for (const c of r.changed) io.out(`${sub === 'start' ? 'starting' : 'stopping'} ${c.host} (${c.id}, was ${c.from})`);
+  for (const u of r.unchanged) io.out(`${u.host} (${u.id}) is already ${u.state}`);
+  if (sub === 'stop' && r.changed.length) io.out('stopped instances keep their disks (billed) and the Elastic IP stays allocated (billed while idle); rosvpn cloud down removes both');
+  return 0;
+}
+
+async function tearDown({ io, client, t, s, file, f }: CloudRun): Promise<number> {
+  const { cloudStatus, cloudDown, hasOwned, nothingOursLines, teardownItems } = ec2.down();
+  const { waitTerminated } = ec2.client();
+  const wb = require('../core/ec2/writeBack') as typeof import('../core/ec2/writeBack');
+  // The list shown is the list deleted: no new query between the confirmation and the deletion.
+  const st = await cloudStatus(client, t, s);
+  if (!hasOwned(st)) {
+    for (const l of nothingOursLines(t, st, s.region)) io.out(l);
+    io.out('down: nothing to delete');
+    return 0;
+  }
+  const { foreignLines } = ec2.owned();
+  io.out(`down will delete, in ${s.region} (deployment ${st.deployment}, ${st.vpcId}):`);
+  for (const x of teardownItems(st)) io.out(`  ${x}`);
+  for (const l of foreignLines(t, st.foreign, st.vpcId)) io.out(l);
+  if (!(await confirm(io, f, `terminate, release and delete these ${teardownItems(st).length} resource(s)? The instances' disks are deleted too`))) return 1;
+  const r = await cloudDown(client, st, s.region, { onEvent: (l) => io.out(l), waitTerminated });
+  if (r.ok) {
+    io.out('down: nothing of this deployment is left in EC2');
+    await applyWriteBack(io, file, wb.cloudForget(t));
+    return 0;
+  }
+  io.err(`down: FAILED: ${r.error}`);
+  io.err(r.done.length ? 'still there:' : 'nothing was deleted; still there:');
+  for (const x of r.remaining) io.err(`  ${x}`);
+  return 1;
+}
+
+export async function cloudCommand(io: CloudIo, sub: string, topology: ValidTopology, file: string, f: CloudFlags): Promise<number> {
   let client: import('@aws-sdk/client-ec2').EC2Client | undefined;
   try {
     const settings = require('../core/ec2/settings') as typeof import('../core/ec2/settings');
@@ -81,82 +174,12 @@ export async function cloudCommand(io: CloudIo, sub: string, topology: ValidTopo
       s = await settings.resolveSshCidr(s, () => publicIpv4());
       if (f.sshCidr?.trim().toLowerCase() === 'auto') io.out(`--ssh-cidr auto: this machine's public address is ${s.sshCidr}`);
     }
-    const { createEc2Client, waitRunning, waitSsh, waitTerminated } = ec2.client();
-    client = createEc2Client(s);
-    const wb = require('../core/ec2/writeBack') as typeof import('../core/ec2/writeBack');
-    if (sub === 'plan' || sub === 'up') {
-      const { discover, planCloud, planLines, planChanges } = ec2.discover();
-      const d = await discover(client, t, s);
-      const plan = planCloud(t, s, d);
-      for (const line of planLines(t, s, plan, d)) io.out(line);
-      const creates = planChanges(plan);
-      if (sub === 'plan') return 0;
-      // Before the confirmation: a launch without a key pair would fail after it.
-      const { checkKeyPair, hostsToLaunch, cloudUp } = ec2.up();
-      checkKeyPair(s, hostsToLaunch(t, d));
-      // A rerun with nothing to change costs nothing and asks nothing.
-      if (creates && !(await confirm(io, f, `make these changes in ${s.region}?`))) return 1;
-      if (!t.deployment) {
-        const id = wb.newDeploymentId();
-        await applyWriteBack(io, file, wb.deploymentWriteBack(t, id));
-        t = { ...t, deployment: id } as ValidTopology;
-      }
-      const r = await cloudUp(client, t, s, {
-        onEvent: (l) => io.out(l),
-        waitRunning,
-        waitSsh: f.waitSsh === false ? async () => undefined : (a) => waitSsh(a),
-      });
-      io.out(`up: gateway ${r.instances.gateway} at ${r.publicIp}; ${Object.keys(r.instances).length} instance(s) in ${r.groupId}`);
-      await applyWriteBack(io, file, wb.cloudWriteBack(t, r));
-      return 0;
-    }
-    const { cloudStatus, cloudDown, hasOwned, nothingOursLines, teardownItems } = ec2.down();
-    if (sub === 'status') {
-      const st = await cloudStatus(client, t, s);
-      const { foreignLines } = ec2.owned();
-      if (!hasOwned(st)) {
-        for (const l of nothingOursLines(t, st, s.region)) io.out(l);
-        return 0;
-      }
-      io.out(`deployment ${st.deployment} of topology ${t.name} in ${st.vpcId}, ${s.region}:`);
-      for (const i of st.instances) io.out(`${i.host.padEnd(12)} ${i.role.padEnd(8)} ${i.id.padEnd(20)} ${i.state.padEnd(10)} ${i.privateIp ?? ''} ${i.publicIp ?? ''}`.trimEnd());
-      if (st.address) io.out(`Elastic IP ${st.address.publicIp} (${st.address.allocationId})${st.address.instanceId ? ` on ${st.address.instanceId}` : ', not associated (still billed)'}`);
-      if (st.groupId) io.out(`security group ${st.groupName} (${st.groupId})`);
-      for (const l of foreignLines(t, st.foreign, st.vpcId)) io.out(l);
-      return 0;
-    }
-    if (sub === 'start' || sub === 'stop') {
-      const { setPower } = ec2.power();
-      const r = await setPower(client, t, sub, s, f.hosts);
-      for (const c of r.changed) io.out(`${sub === 'start' ? 'starting' : 'stopping'} ${c.host} (${c.id}, was ${c.from})`);
-      for (const u of r.unchanged) io.out(`${u.host} (${u.id}) is already ${u.state}`);
-      if (sub === 'stop' && r.changed.length) io.out('stopped instances keep their disks (billed) and the Elastic IP stays allocated (billed while idle); rosvpn cloud down removes both');
-      return 0;
-    }
-    if (sub === 'down') {
-      // The list shown is the list deleted: no new query between the confirmation and the deletion.
-      const st = await cloudStatus(client, t, s);
-      if (!hasOwned(st)) {
-        for (const l of nothingOursLines(t, st, s.region)) io.out(l);
-        io.out('down: nothing to delete');
-        return 0;
-      }
-      const { foreignLines } = ec2.owned();
-      io.out(`down will delete, in ${s.region} (deployment ${st.deployment}, ${st.vpcId}):`);
-      for (const x of teardownItems(st)) io.out(`  ${x}`);
-      for (const l of foreignLines(t, st.foreign, st.vpcId)) io.out(l);
-      if (!(await confirm(io, f, `terminate, release and delete these ${teardownItems(st).length} resource(s)? The instances' disks are deleted too`))) return 1;
-      const r = await cloudDown(client, st, s.region, { onEvent: (l) => io.out(l), waitTerminated });
-      if (r.ok) {
-        io.out('down: nothing of this deployment is left in EC2');
-        await applyWriteBack(io, file, wb.cloudForget(t));
-        return 0;
-      }
-      io.err(`down: FAILED: ${r.error}`);
-      io.err(r.done.length ? 'still there:' : 'nothing was deleted; still there:');
-      for (const x of r.remaining) io.err(`  ${x}`);
-      return 1;
-    }
+    client = ec2.client().createEc2Client(s);
+    const run: CloudRun = { io, client, t: topology, s, file, f };
+    if (sub === 'plan' || sub === 'up') return await planOrUp(sub, run);
+    if (sub === 'status') return await showStatus(run);
+    if (sub === 'start' || sub === 'stop') return await startOrStop(sub, run);
+    if (sub === 'down') return await tearDown(run);
     throw new Error(`unknown cloud command '${sub}': use plan, up, status, start, stop or down`);
   } catch (e) {
     io.err(`cloud ${sub}: ${(e as Error).message}`);
