@@ -55,6 +55,20 @@ function waitUntil(what: string, fn: () => boolean, timeoutMs: number): void {
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 }
 
+/** The robot's address: the highest free host address up to .83 of the robot subnet (not a rosvpn host's). */
+function robotAddress(robotSubnet: string, used: ReadonlySet<string>): string {
+  const [net, bits] = robotSubnet.split('/');
+  const netOctets = net.split('.').map(Number);
+  const hostBits = 32 - Number(bits);
+  let robotIp = '';
+  for (let n = Math.min(83, 2 ** hostBits - 2); n > 0 && !robotIp; n--) {
+    const v = ((netOctets[0] << 24) | (netOctets[1] << 16) | (netOctets[2] << 8) | netOctets[3]) + n;
+    const ip = [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+    if (!used.has(ip)) robotIp = ip;
+  }
+  return robotIp;
+}
+
 export class Lab {
   readonly prefix: string;
   readonly stateDir: string;
@@ -108,6 +122,40 @@ export class Lab {
     if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, overlayfs, systemd-nspawn)');
     if (fs.existsSync(this.stateDir)) throw new Error(`a lab is already up in ${this.stateDir}; run: npm run lab -- down`);
     const base = ensureBaseImage(this.log);
+    const state = this.newState();
+    must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rosvpn-lab', '-f', state.key]);
+
+    const inet = this.addSwitch('inet', 1500);
+    const vpc = this.addSwitch('vpc', 9001);
+    state.controllerNs = this.addNs('ctl');
+    this.plug(state.controllerNs, 'ctl0', inet, 1500);
+    must('ip', ['-n', state.controllerNs, 'addr', 'add', `${CONTROLLER_INET}/24`, 'dev', 'ctl0']);
+    const pub = t.gateway.publicAddress ?? `${INET_PREFIX}.1`;
+    // The gateway's public address, when it is an IP of its own, is routed to it on the internet switch.
+    const extraPub = /^\d+\.\d+\.\d+\.\d+$/.test(pub) && pub !== `${INET_PREFIX}.1` ? pub : undefined;
+    this.cloudHosts(t, inet, vpc, extraPub);
+
+    state.robotNs = this.addNs('robot');
+    const used = new Set([t.gateway.vpnIp, ...t.seconds.map((s) => s.vpnIp), t.desktop?.address ?? ''].map((a) => a.split('/')[0]));
+    const robotIp = robotAddress(t.robotSubnet, used);
+    state.robotIp = robotIp;
+    if (t.desktop) this.desktopHost(t, t.desktop, inet, used, extraPub);
+    must('ip', ['-n', state.robotNs, 'addr', 'add', `${robotIp}/${t.robotSubnet.split('/')[1]}`, 'dev', state.robotIf]);
+    if (extraPub) must('ip', ['-n', state.controllerNs, 'route', 'add', `${extraPub}/32`, 'dev', 'ctl0']);
+    this.save();
+
+    for (const h of state.hosts) this.boot(h, base);
+    this.save();
+    for (const h of state.hosts) {
+      waitUntil(`sshd on ${h.name}`, () => /:22\b/.test(sh(h.ns, 'ss', ['-Hltn']).stdout), 60000);
+    }
+    fs.writeFileSync(state.topologyFile, serializeTopology(this.labTopology(t, state)));
+    this.log(`lab up: ${state.hosts.map((h) => h.name).join(', ')}, robot ${robotIp}; topology ${state.topologyFile}`);
+    return state;
+  }
+
+  /** The state directory and the state before any host, saved so that `down` can clean up a half-made lab. */
+  private newState(): LabState {
     fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     const state: LabState = {
       prefix: this.prefix,
@@ -124,24 +172,18 @@ export class Lab {
     };
     this.state = state;
     this.save();
-    must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rosvpn-lab', '-f', state.key]);
+    return state;
+  }
 
-    const inet = this.addSwitch('inet', 1500);
-    const vpc = this.addSwitch('vpc', 9001);
-    state.controllerNs = this.addNs('ctl');
-    this.plug(state.controllerNs, 'ctl0', inet, 1500);
-    must('ip', ['-n', state.controllerNs, 'addr', 'add', `${CONTROLLER_INET}/24`, 'dev', 'ctl0']);
-
+  /** The gateway (on the internet and the VPC) and the seconds (on the VPC), with the topology's cloud IPs. */
+  private cloudHosts(t: ValidTopology, inet: string, vpc: string, extraPub: string | undefined): void {
+    const state = this.info;
     const cloudPrefix = t.cloudSubnet ? t.cloudSubnet.split('/')[1] : '24';
-    const pub = t.gateway.publicAddress ?? `${INET_PREFIX}.1`;
-    const pubIsIp = /^\d+\.\d+\.\d+\.\d+$/.test(pub);
     const gwInet = `${INET_PREFIX}.1`;
-    const deskInet = `${INET_PREFIX}.2`;
-
     const gw: LabHost = { name: 'gateway', role: 'gateway', ns: this.addNs('gateway'), inetIp: gwInet, dir: path.join(this.stateDir, 'gateway') };
     this.plug(gw.ns, 'inet0', inet, 1500);
     must('ip', ['-n', gw.ns, 'addr', 'add', `${gwInet}/24`, 'dev', 'inet0']);
-    if (pubIsIp && pub !== gwInet) must('ip', ['-n', gw.ns, 'addr', 'add', `${pub}/32`, 'dev', 'inet0']);
+    if (extraPub) must('ip', ['-n', gw.ns, 'addr', 'add', `${extraPub}/32`, 'dev', 'inet0']);
     this.plug(gw.ns, 'eth0', vpc, 9001);
     must('ip', ['-n', gw.ns, 'addr', 'add', `${t.gateway.cloudIp}/${cloudPrefix}`, 'dev', 'eth0']);
     state.hosts.push(gw);
@@ -152,47 +194,25 @@ export class Lab {
       must('ip', ['-n', h.ns, 'addr', 'add', `${s.cloudIp}/${cloudPrefix}`, 'dev', 'eth0']);
       state.hosts.push(h);
     });
+  }
 
-    state.robotNs = this.addNs('robot');
-    const used = new Set([t.gateway.vpnIp, ...t.seconds.map((s) => s.vpnIp), t.desktop?.address ?? ''].map((a) => a.split('/')[0]));
-    const [net, bits] = t.robotSubnet.split('/');
-    const netOctets = net.split('.').map(Number);
-    const hostBits = 32 - Number(bits);
-    let robotIp = '';
-    for (let n = Math.min(83, 2 ** hostBits - 2); n > 0 && !robotIp; n--) {
-      const v = ((netOctets[0] << 24) | (netOctets[1] << 16) | (netOctets[2] << 8) | netOctets[3]) + n;
-      const ip = [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-      if (!used.has(ip)) robotIp = ip;
-    }
-    state.robotIp = robotIp;
-
-    if (t.desktop) {
-      const d: LabHost = { name: 'desktop', role: 'desktop', ns: this.addNs('desktop'), inetIp: deskInet, dir: path.join(this.stateDir, 'desktop') };
-      this.plug(d.ns, 'inet0', inet, 1500);
-      must('ip', ['-n', d.ns, 'addr', 'add', `${deskInet}/24`, 'dev', 'inet0']);
-      if (pubIsIp && pub !== gwInet) must('ip', ['-n', d.ns, 'route', 'add', `${pub}/32`, 'dev', 'inet0']);
-      // The robot LAN: a direct link, named as the topology's LAN interface on the desktop.
-      const tmp = `${this.prefix}lan`;
-      must('ip', ['link', 'add', tmp, 'netns', d.ns, 'type', 'veth', 'peer', 'name', state.robotIf, 'netns', state.robotNs]);
-      must('ip', ['-n', d.ns, 'link', 'set', tmp, 'name', t.desktop.lanInterface]);
-      must('ip', ['-n', d.ns, 'link', 'set', t.desktop.lanInterface, 'up']);
-      must('ip', ['-n', state.robotNs, 'link', 'set', state.robotIf, 'up']);
-      const deskLan = t.desktop.addressing === 'static' && t.desktop.address ? t.desktop.address : this.dhcpDesktop(t, used);
-      must('ip', ['-n', d.ns, 'addr', 'add', deskLan, 'dev', t.desktop.lanInterface]);
-      state.hosts.push(d);
-    }
-    must('ip', ['-n', state.robotNs, 'addr', 'add', `${robotIp}/${bits}`, 'dev', state.robotIf]);
-    if (pubIsIp && pub !== gwInet) must('ip', ['-n', state.controllerNs, 'route', 'add', `${pub}/32`, 'dev', 'ctl0']);
-    this.save();
-
-    for (const h of state.hosts) this.boot(h, base);
-    this.save();
-    for (const h of state.hosts) {
-      waitUntil(`sshd on ${h.name}`, () => /:22\b/.test(sh(h.ns, 'ss', ['-Hltn']).stdout), 60000);
-    }
-    fs.writeFileSync(state.topologyFile, serializeTopology(this.labTopology(t, state)));
-    this.log(`lab up: ${state.hosts.map((h) => h.name).join(', ')}, robot ${robotIp}; topology ${state.topologyFile}`);
-    return state;
+  /** The desktop: on the internet switch, and linked directly to the robot by the topology's LAN interface. */
+  private desktopHost(t: ValidTopology, desktop: NonNullable<ValidTopology['desktop']>, inet: string, used: Set<string>, extraPub: string | undefined): void {
+    const state = this.info;
+    const deskInet = `${INET_PREFIX}.2`;
+    const d: LabHost = { name: 'desktop', role: 'desktop', ns: this.addNs('desktop'), inetIp: deskInet, dir: path.join(this.stateDir, 'desktop') };
+    this.plug(d.ns, 'inet0', inet, 1500);
+    must('ip', ['-n', d.ns, 'addr', 'add', `${deskInet}/24`, 'dev', 'inet0']);
+    if (extraPub) must('ip', ['-n', d.ns, 'route', 'add', `${extraPub}/32`, 'dev', 'inet0']);
+    // The robot LAN: a direct link, named as the topology's LAN interface on the desktop.
+    const tmp = `${this.prefix}lan`;
+    must('ip', ['link', 'add', tmp, 'netns', d.ns, 'type', 'veth', 'peer', 'name', state.robotIf, 'netns', state.robotNs]);
+    must('ip', ['-n', d.ns, 'link', 'set', tmp, 'name', desktop.lanInterface]);
+    must('ip', ['-n', d.ns, 'link', 'set', desktop.lanInterface, 'up']);
+    must('ip', ['-n', state.robotNs, 'link', 'set', state.robotIf, 'up']);
+    const deskLan = desktop.addressing === 'static' && desktop.address ? desktop.address : this.dhcpDesktop(t, used);
+    must('ip', ['-n', d.ns, 'addr', 'add', deskLan, 'dev', desktop.lanInterface]);
+    state.hosts.push(d);
   }
 
   /** With DHCP addressing the desktop starts with the address a DHCP server on the robot LAN gives it. */

@@ -8,30 +8,9 @@ import { longFunctions } from '../../scripts/long-functions';
 
 const LIMIT = 80;
 
-// Known exceptions, reported but not failed: each is to be split (or given a "long:" reason) by whoever
-// owns its file, and then removed from this list. Keyed by file and name, so line moves do not matter.
-const KNOWN: Record<string, string> = {
-  'src/core/topology/validate.ts rules': 'TODO: one table of the semantic rules; split or give a long: reason (file under edit elsewhere)',
-  'src/core/topology/validate.ts snapshot': 'TODO: split the snapshot walk (file under edit elsewhere)',
-  'src/core/topology/validate.ts snapshot>walk': 'TODO: split with snapshot (file under edit elsewhere)',
-  'src/core/topology/init.ts topologyFromEnv': 'TODO: split reading the variables from building the topology',
-  'src/core/topology/jsonText.ts scanJson': 'TODO: a hand-written scanner; split or give a long: reason',
-  'src/core/render/cloud.ts renderGateway': 'TODO: split into the gateway steps (pki, openvpn, client profile)',
-  'src/core/render/desktop.ts renderDesktop': 'TODO: split into the desktop steps (network guard, openvpn client)',
-  'src/core/ssh/session.ts runChannel': 'TODO: split the channel events from the lease and timeout handling',
-  'src/core/ssh/session.ts runChannel>(anonymous)': 'TODO: the Promise executor of runChannel, split with it',
-  'src/lab/lab.ts Lab.up': 'TODO: split the lab bring-up into hosts, networks and provisioning',
-};
-
 describe('source: long functions', () => {
-  it(`no function in src/ over ${LIMIT} lines without a "long:" reason (known exceptions reported)`, function () {
-    const found = longFunctions(LIMIT);
-    const unexplained = found.filter((f) => !f.reason && !KNOWN[`${f.file} ${f.name}`]);
-    const known = found.filter((f) => !f.reason && KNOWN[`${f.file} ${f.name}`]);
-    const gone = Object.keys(KNOWN).filter((k) => !found.some((f) => `${f.file} ${f.name}` === k));
-    // Report-only: the known exceptions, and those that are no longer long (their entry can go).
-    for (const f of known) console.log(`      known: ${f.file}:${f.line} ${f.name}, ${f.lines} lines (${KNOWN[`${f.file} ${f.name}`]})`);
-    for (const k of gone) console.log(`      no longer over ${LIMIT} lines, remove from KNOWN: ${k}`);
+  it(`no function in src/ over ${LIMIT} lines without a "long:" reason`, function () {
+    const unexplained = longFunctions(LIMIT).filter((f) => !f.reason);
     assert.deepEqual(
       unexplained.map((f) => `${f.file}:${f.line} ${f.name} is ${f.lines} lines`),
       [],

@@ -110,50 +110,17 @@ function cloudPeers(t: ValidTopology, self: SecondConfig | 'gateway'): string[] 
   return [t.gateway.cloudIp, ...t.seconds.filter((s) => s.name !== self.name).map((s) => s.cloudIp)];
 }
 
-export function renderGateway(t: ValidTopology): ScriptParts {
-  const gw = t.gateway;
-  const netUp = renderNetUp({
-    role: 'gateway',
-    hostName: 'gateway',
-    topologyName: t.name,
-    vpnIp: gw.vpnIp,
-    cloudIp: gw.cloudIp,
-    mtu: t.mtu,
-    tunnel: t.tunnel,
-    vni: t.vxlan.vni,
-    vxlanPort: t.vxlan.port,
-    peers: cloudPeers(t, 'gateway'),
-  });
-  const serverConf = renderServerConfig(gw, t.mtu);
-  const clientOptions = renderClientOptions(t.name, gw, t.mtu);
-  const dropIn = `# ROS VPN: the up hook enslaves the tap to ${BRIDGE_NAME}, which ${NET_UNIT} creates.
-[Unit]
-Requires=${NET_UNIT}
-After=${NET_UNIT}
-`;
-  const content = [
-    scriptHeader(
-      'gateway',
-      'gateway',
-      t,
-      `Cloud gateway: ${BRIDGE_NAME} ${v(gw.vpnIp)}, ${v(t.tunnel)} to ${t.seconds.length} second(s), OpenVPN tap server on ${v(gw.openvpnProto)} ${v(gw.openvpnPort)}.`,
-    ) +
-      `TOPOLOGY=${q(t.name)}
-CLOUD_IP=${q(gw.cloudIp)}
-PKI=${q(PKI_DIR)}
-CLIENT=${q(CLIENT_PROFILE_NAME)}
-`,
-    ...cloudPreflight(t, 'gateway.cloudIp'),
-    bash`step_begin packages
+/** OpenVPN 2.5 or newer, easy-rsa for the PKI. */
+const GATEWAY_PACKAGES = bash`step_begin packages
 ensure_packages iproute2 openvpn easy-rsa openssl
 ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
 case "$ovpn_version" in
   2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt); use Ubuntu 22.04 or newer" ;;
 esac
-step_end`,
-    featureSteps(t.features.docker, t.features.ros2),
-    networkSteps(netUp, OPENVPN_SERVER_UNIT),
-    bash`
+step_end`;
+
+/** The gateway's PKI (CA, server and client certificates, CRL, tls-crypt key), each part made only when missing. */
+const GATEWAY_PKI = bash`
 # PKI in batch mode: no passphrase prompts. EC keys (fast, and no dh.pem). Each part is made only when
 # missing; a part left half-made by an interrupted run is removed and made again.
 easyrsa() { # quiet unless it fails
@@ -191,42 +158,91 @@ if [ ! -s ${TLS_CRYPT_KEY} ]; then
   OPENVPN_DIRTY=1
 fi
 step_end
-`,
-    [
-      'step_begin openvpn-config',
-      ...openvpnConfigLines(OPENVPN_SERVER_CONF, serverConf, OPENVPN_SERVER_UNIT, dropIn),
-      'step_end',
-      '',
-      'step_begin openvpn-service',
-      `ensure_service ${OPENVPN_SERVER_UNIT} "$OPENVPN_DIRTY"`,
-      '# Healthy when the tap has joined the bridge (the up hook ran).',
-      'for _ in $(seq 1 50); do',
-      `  has_tap_port ${BRIDGE_NAME} && break`,
-      '  sleep 0.2',
-      'done',
-      `has_tap_port ${BRIDGE_NAME} || die "OpenVPN started but no tap device joined ${BRIDGE_NAME}; see: journalctl -u ${OPENVPN_SERVER_UNIT}"`,
-      'step_end',
-    ].join('\n'),
-    [
-      '# The client profile: options plus inline CA, client certificate and key, and the tls-crypt key.',
-      '# It is made here so that private keys never leave the gateway except inside this one file.',
-      'step_begin client-profile',
-      'ensure_dir /etc/rosvpn 755',
-      'client_profile() {',
-      `  cat <<'ROSVPN_EOF'\n${clientOptions}ROSVPN_EOF`,
-      bash`  printf '<ca>\n'; sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$PKI/ca.crt"; printf '</ca>\n'
+`;
+
+/** The OpenVPN server's config and service, healthy once its tap has joined the bridge. */
+function openvpnServerSteps(serverConf: string, dropIn: string): string {
+  return [
+    'step_begin openvpn-config',
+    ...openvpnConfigLines(OPENVPN_SERVER_CONF, serverConf, OPENVPN_SERVER_UNIT, dropIn),
+    'step_end',
+    '',
+    'step_begin openvpn-service',
+    `ensure_service ${OPENVPN_SERVER_UNIT} "$OPENVPN_DIRTY"`,
+    '# Healthy when the tap has joined the bridge (the up hook ran).',
+    'for _ in $(seq 1 50); do',
+    `  has_tap_port ${BRIDGE_NAME} && break`,
+    '  sleep 0.2',
+    'done',
+    `has_tap_port ${BRIDGE_NAME} || die "OpenVPN started but no tap device joined ${BRIDGE_NAME}; see: journalctl -u ${OPENVPN_SERVER_UNIT}"`,
+    'step_end',
+  ].join('\n');
+}
+
+/** The client profile with the inline keys, in /etc/rosvpn and in the SSH user's home. */
+function clientProfileStep(clientOptions: string): string {
+  return [
+    '# The client profile: options plus inline CA, client certificate and key, and the tls-crypt key.',
+    '# It is made here so that private keys never leave the gateway except inside this one file.',
+    'step_begin client-profile',
+    'ensure_dir /etc/rosvpn 755',
+    'client_profile() {',
+    `  cat <<'ROSVPN_EOF'\n${clientOptions}ROSVPN_EOF`,
+    bash`  printf '<ca>\n'; sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$PKI/ca.crt"; printf '</ca>\n'
   printf '<cert>\n'; sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$PKI/issued/$CLIENT.crt"; printf '</cert>\n'
   printf '<key>\n'; cat "$PKI/private/$CLIENT.key"; printf '</key>\n'`,
-      `  printf '<tls-crypt>\\n'; cat ${TLS_CRYPT_KEY}; printf '</tls-crypt>\\n'`,
-      '}',
-      `client_profile | write_file ${CLIENT_PROFILE_SYSTEM_PATH} 600`,
-      bash`# A copy in the SSH user's home, where 'rosvpn fetch-ovpn' downloads it (the guide's ~/ros_local_gateway.ovpn).
+    `  printf '<tls-crypt>\\n'; cat ${TLS_CRYPT_KEY}; printf '</tls-crypt>\\n'`,
+    '}',
+    `client_profile | write_file ${CLIENT_PROFILE_SYSTEM_PATH} 600`,
+    bash`# A copy in the SSH user's home, where 'rosvpn fetch-ovpn' downloads it (the guide's ~/ros_local_gateway.ovpn).
 owner=\${SUDO_USER:-root}
 home=$(getent passwd "$owner" | cut -d: -f6)
 group=$(id -gn "$owner")
 client_profile | write_file "$home/$CLIENT.ovpn" 600 "$owner:$group"
 step_end`,
-    ].join('\n'),
+  ].join('\n');
+}
+
+export function renderGateway(t: ValidTopology): ScriptParts {
+  const gw = t.gateway;
+  const netUp = renderNetUp({
+    role: 'gateway',
+    hostName: 'gateway',
+    topologyName: t.name,
+    vpnIp: gw.vpnIp,
+    cloudIp: gw.cloudIp,
+    mtu: t.mtu,
+    tunnel: t.tunnel,
+    vni: t.vxlan.vni,
+    vxlanPort: t.vxlan.port,
+    peers: cloudPeers(t, 'gateway'),
+  });
+  const serverConf = renderServerConfig(gw, t.mtu);
+  const clientOptions = renderClientOptions(t.name, gw, t.mtu);
+  const dropIn = `# ROS VPN: the up hook enslaves the tap to ${BRIDGE_NAME}, which ${NET_UNIT} creates.
+[Unit]
+Requires=${NET_UNIT}
+After=${NET_UNIT}
+`;
+  const content = [
+    scriptHeader(
+      'gateway',
+      'gateway',
+      t,
+      `Cloud gateway: ${BRIDGE_NAME} ${v(gw.vpnIp)}, ${v(t.tunnel)} to ${t.seconds.length} second(s), OpenVPN tap server on ${v(gw.openvpnProto)} ${v(gw.openvpnPort)}.`,
+    ) +
+      `TOPOLOGY=${q(t.name)}
+CLOUD_IP=${q(gw.cloudIp)}
+PKI=${q(PKI_DIR)}
+CLIENT=${q(CLIENT_PROFILE_NAME)}
+`,
+    ...cloudPreflight(t, 'gateway.cloudIp'),
+    GATEWAY_PACKAGES,
+    featureSteps(t.features.docker, t.features.ros2),
+    networkSteps(netUp, OPENVPN_SERVER_UNIT),
+    GATEWAY_PKI,
+    openvpnServerSteps(serverConf, dropIn),
+    clientProfileStep(clientOptions),
     cycloneDdsStep(BRIDGE_NAME, t.features.ros2),
     'summary 0',
     '',

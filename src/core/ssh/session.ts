@@ -176,134 +176,164 @@ interface RunOptions extends ExecOptions {
   what: string;
 }
 
-/** Runs one command on an exec channel of a leased connection. */
-function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptions): Promise<ExecResult> {
-  return new Promise<ExecResult>((resolve, reject) => {
-    const out = new LineSplitter(o.onStdout);
-    const err = new LineSplitter(o.onStderr);
-    const mark = new ExitMarkFilter((b) => err.push(b));
-    let ch: ClientChannel | undefined;
-    let free: (() => void) | undefined;
-    let settled = false;
-    let cancelled: SshError | undefined;
-    let exitCode: number | null | undefined;
-    let exitSignal: string | undefined;
-    let timeout: NodeJS.Timeout | undefined;
-    let grace: NodeJS.Timeout | undefined;
-    let unsubscribe: () => void = () => undefined;
+/**
+ * One command on an exec channel of a leased connection. Settles once: with the result when the channel has
+ * closed and both streams have ended, or with the first error (aborted, timed out, connection lost, refused).
+ * A cancellation ends stdin, which makes EXEC_WRAPPER kill the remote process group; the channel is closed
+ * KILL_GRACE_MS later if sshd has not closed it by then.
+ */
+class ChannelRun {
+  private readonly out: LineSplitter;
+  private readonly err: LineSplitter;
+  private readonly mark: ExitMarkFilter;
+  private ch: ClientChannel | undefined;
+  private free: (() => void) | undefined;
+  private settled = false;
+  private cancelled: SshError | undefined;
+  private exitCode: number | null | undefined;
+  private exitSignal: string | undefined;
+  private timeout: NodeJS.Timeout | undefined;
+  private grace: NodeJS.Timeout | undefined;
+  private unsubscribe: () => void = () => undefined;
+  private streamsOpen = 2;
+  private closed = false;
 
-    const finish = (e: Error | undefined, r?: ExecResult) => {
-      if (settled) return;
-      settled = true;
-      unsubscribe();
-      clearTimeout(timeout);
-      clearTimeout(grace);
-      o.signal?.removeEventListener('abort', onAbort);
-      if (ch && e) {
-        try {
-          ch.close();
-        } catch {
-          // gone
-        }
-      }
-      free?.();
-      if (e) reject(e);
-      else resolve(r!);
-    };
-    const kill = () => {
-      if (!ch) return;
-      // End of stdin makes the wrapper kill the command's process group; then sshd closes the channel.
-      try {
-        ch.end();
-      } catch {
-        // gone
-      }
-      grace = setTimeout(() => finish(cancelled), KILL_GRACE_MS);
-    };
-    const cancel = (e: SshError) => {
-      if (settled || cancelled) return;
-      cancelled = e;
-      kill();
-    };
-    const onAbort = () => cancel(new SshError(`command on ${o.what} was aborted; the remote process was ended`, 'ABORTED'));
+  constructor(
+    private readonly conn: Connection,
+    private readonly lease: Lease,
+    private readonly o: RunOptions,
+    private readonly resolve: (r: ExecResult) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.out = new LineSplitter(o.onStdout);
+    this.err = new LineSplitter(o.onStderr);
+    this.mark = new ExitMarkFilter((b) => this.err.push(b));
+  }
+
+  start(command: string): void {
+    const o = this.o;
     if (o.signal) {
-      if (o.signal.aborted) return onAbort(), finish(cancelled);
-      o.signal.addEventListener('abort', onAbort, { once: true });
+      if (o.signal.aborted) {
+        this.onAbort();
+        this.finish(this.cancelled);
+        return;
+      }
+      o.signal.addEventListener('abort', this.onAbort, { once: true });
     }
     if (o.timeoutMs !== undefined && o.timeoutMs > 0) {
-      timeout = setTimeout(
-        () => cancel(new SshError(`command on ${o.what} timed out after ${formatMs(o.timeoutMs!)} and was killed`, 'TIMEOUT')),
+      this.timeout = setTimeout(
+        () => this.cancel(new SshError(`command on ${o.what} timed out after ${formatMs(o.timeoutMs!)} and was killed`, 'TIMEOUT')),
         o.timeoutMs,
       );
     }
-    unsubscribe = lease.onLost((reason) => finish(new SshError(`connection to ${o.what} was lost: ${reason}`, 'CONNECTION_LOST')));
-
-    conn.execChannel(command, lease).then(
-      (opened) => {
-        ch = opened.channel;
-        free = opened.free;
-        if (settled) {
-          try {
-            ch.close();
-          } catch {
-            // gone
-          }
-          opened.free();
-          return;
-        }
-        let streamsOpen = 2;
-        let closed = false;
-        const maybeDone = () => {
-          if (!closed || streamsOpen > 0) return;
-          mark.end();
-          out.end();
-          err.end();
-          if (cancelled) return finish(cancelled);
-          if (exitCode === undefined && exitSignal === undefined && mark.status !== undefined) {
-            // The channel closed without its exit-status (OpenSSH's race, see EXEC_WRAPPER): use the marker.
-            const st = mark.status;
-            const sig = st > 128 && st < 193 ? Object.entries(osConstants.signals).find(([, n]) => n === st - 128)?.[0] : undefined;
-            exitCode = sig ? null : st;
-            exitSignal = sig;
-          }
-          finish(undefined, { code: exitCode ?? null, signal: exitSignal, stdout: out.text, stderr: err.text });
-        };
-        ch.on('data', (d: Buffer) => out.push(d));
-        ch.stderr.on('data', (d: Buffer) => mark.push(d));
-        ch.on('end', () => {
-          streamsOpen--;
-          maybeDone();
-        });
-        ch.stderr.on('end', () => {
-          streamsOpen--;
-          maybeDone();
-        });
-        ch.on('exit', (code: number | null, signal?: string) => {
-          exitCode = code;
-          exitSignal = signal ?? undefined;
-        });
-        ch.on('close', () => {
-          closed = true;
-          // Readables that never saw data may not emit 'end' until read: make sure they flow.
-          ch!.resume();
-          ch!.stderr.resume();
-          maybeDone();
-        });
-        ch.on('error', () => undefined);
-        if (o.stdin !== undefined) ch.write(o.stdin);
-        if (o.endStdin) ch.end();
-        if (cancelled) kill();
-      },
+    this.unsubscribe = this.lease.onLost((reason) => this.finish(new SshError(`connection to ${o.what} was lost: ${reason}`, 'CONNECTION_LOST')));
+    this.conn.execChannel(command, this.lease).then(
+      (opened) => this.opened(opened.channel, opened.free),
       (e: Error) => {
-        if (settled) return;
-        finish(
-          conn.alive
+        if (this.settled) return;
+        this.finish(
+          this.conn.alive
             ? new SshError(`${o.what} refused to start a command: ${e.message}`, 'CONNECT_FAILED')
             : new SshError(`connection to ${o.what} was lost: ${e.message}`, 'CONNECTION_LOST'),
         );
       },
     );
-  });
+  }
+
+  private finish(e: Error | undefined, r?: ExecResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.unsubscribe();
+    clearTimeout(this.timeout);
+    clearTimeout(this.grace);
+    this.o.signal?.removeEventListener('abort', this.onAbort);
+    if (this.ch && e) closeQuietly(this.ch);
+    this.free?.();
+    if (e) this.reject(e);
+    else this.resolve(r!);
+  }
+
+  private kill(): void {
+    if (!this.ch) return;
+    // End of stdin makes the wrapper kill the command's process group; then sshd closes the channel.
+    try {
+      this.ch.end();
+    } catch {
+      // gone
+    }
+    this.grace = setTimeout(() => this.finish(this.cancelled), KILL_GRACE_MS);
+  }
+
+  private cancel(e: SshError): void {
+    if (this.settled || this.cancelled) return;
+    this.cancelled = e;
+    this.kill();
+  }
+
+  private readonly onAbort = (): void => this.cancel(new SshError(`command on ${this.o.what} was aborted; the remote process was ended`, 'ABORTED'));
+
+  private opened(ch: ClientChannel, free: () => void): void {
+    this.ch = ch;
+    this.free = free;
+    if (this.settled) {
+      closeQuietly(ch);
+      free();
+      return;
+    }
+    ch.on('data', (d: Buffer) => this.out.push(d));
+    ch.stderr.on('data', (d: Buffer) => this.mark.push(d));
+    ch.on('end', () => this.streamEnded());
+    ch.stderr.on('end', () => this.streamEnded());
+    ch.on('exit', (code: number | null, signal?: string) => {
+      this.exitCode = code;
+      this.exitSignal = signal ?? undefined;
+    });
+    ch.on('close', () => {
+      this.closed = true;
+      // Readables that never saw data may not emit 'end' until read: make sure they flow.
+      ch.resume();
+      ch.stderr.resume();
+      this.maybeDone();
+    });
+    ch.on('error', () => undefined);
+    if (this.o.stdin !== undefined) ch.write(this.o.stdin);
+    if (this.o.endStdin) ch.end();
+    if (this.cancelled) this.kill();
+  }
+
+  private streamEnded(): void {
+    this.streamsOpen--;
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (!this.closed || this.streamsOpen > 0) return;
+    this.mark.end();
+    this.out.end();
+    this.err.end();
+    if (this.cancelled) return this.finish(this.cancelled);
+    if (this.exitCode === undefined && this.exitSignal === undefined && this.mark.status !== undefined) {
+      // The channel closed without its exit-status (OpenSSH's race, see EXEC_WRAPPER): use the marker.
+      const st = this.mark.status;
+      const sig = st > 128 && st < 193 ? Object.entries(osConstants.signals).find(([, n]) => n === st - 128)?.[0] : undefined;
+      this.exitCode = sig ? null : st;
+      this.exitSignal = sig;
+    }
+    this.finish(undefined, { code: this.exitCode ?? null, signal: this.exitSignal, stdout: this.out.text, stderr: this.err.text });
+  }
+}
+
+function closeQuietly(ch: ClientChannel): void {
+  try {
+    ch.close();
+  } catch {
+    // gone
+  }
+}
+
+/** Runs one command on an exec channel of a leased connection. */
+function runChannel(conn: Connection, lease: Lease, command: string, o: RunOptions): Promise<ExecResult> {
+  return new Promise<ExecResult>((resolve, reject) => new ChannelRun(conn, lease, o, resolve, reject).start(command));
 }
 
 function formatMs(ms: number): string {

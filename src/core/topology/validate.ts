@@ -1,31 +1,17 @@
 // Validation of rosvpn.json: a hostile-value pre-pass, JSON Schema structure (draft-07, @cfworker/json-schema),
-// then the network rules (addresses, subnets, names, ssh). Only a topology without error diagnostics comes out
+// then the network rules (rules/: subnets, addresses, desktop, cloud, ports, names, ssh). Only a topology without error diagnostics comes out
 // as a ValidTopology, normalized (defaults filled in, unknown keys dropped, a deep copy).
 // Never throws on any input; never imports `vscode`.
 
 import { Validator, type OutputUnit, type Schema } from '@cfworker/json-schema';
 import {
-  BRIDGE_NAME,
   DEFAULTS,
-  VXLAN_DEVICE,
   type Diagnostic,
   type SecondConfig,
   type SshSettings,
   type ValidTopology,
 } from './types';
-import {
-  awsReserved,
-  awsUsableRange,
-  firstFreeAddress,
-  inside,
-  isPrivateNetwork,
-  knownNetwork,
-  overlaps,
-  parseCidr,
-  parseIpv4,
-  sameAddress,
-  type ParsedCidr,
-} from './ipv4';
+import { parseCidr, parseIpv4 } from './ipv4';
 import {
   GLOBAL_STRING_CAP,
   checkHostileString,
@@ -37,6 +23,14 @@ import {
   type StringPolicy,
 } from './text';
 import { ROSVPN_SCHEMA, enumOf, itemsOf, nodeAt, numberKeyword, propertiesOf, type SchemaNode } from './schema';
+import { robotLanRules } from './rules/addresses';
+import { cloudAddressRules, publicAddressRule } from './rules/cloud';
+import { EXAMPLE_SECOND, asObject, isPlainObject, valueAt, type Doc, type RuleContext } from './rules/context';
+import { desktopRules } from './rules/desktop';
+import { secondNameRules } from './rules/names';
+import { gatewayPortRules } from './rules/ports';
+import { subnetRules } from './rules/subnets';
+import { jumpRules } from './rules/ssh';
 
 export interface ValidationResult {
   diagnostics: Diagnostic[];
@@ -112,14 +106,6 @@ class Collector {
   }
 }
 
-type Doc = Record<string, unknown>;
-
-function isPlainObject(v: unknown): v is Doc {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 function setOwn(obj: Doc, key: string, value: unknown): void {
   // defineProperty, not assignment: a key named "__proto__" must stay an ordinary key.
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -150,6 +136,121 @@ interface Snapshot {
   fatal: boolean;
 }
 
+/** The pre-pass walk: counts the values, rejects hostile ones, and copies the document as plain JSON. */
+class SnapshotWalk {
+  private nodes = 0;
+  /** A resource limit was hit: the walk stopped, and nothing else is looked at. */
+  fatal = false;
+  /** Hostile values found; only the first MAX_LISTED_ERRORS are reported one by one. */
+  hostile = 0;
+
+  constructor(private readonly out: Collector) {}
+
+  private fail(segments: readonly PathSegment[], message: string, fix: string): void {
+    if (this.fatal) return;
+    this.fatal = true;
+    this.out.error(segments, message, fix);
+  }
+
+  private reject(segments: readonly PathSegment[], message: string, fix: string): void {
+    this.hostile++;
+    if (this.hostile <= MAX_LISTED_ERRORS) this.out.error(segments, message, fix);
+  }
+
+  walk(value: unknown, segments: PathSegment[], depth: number, node: SchemaNode | undefined): unknown {
+    if (this.fatal) return undefined;
+    if (++this.nodes > MAX_NODES) {
+      this.fail([], `the document has more than ${MAX_NODES} values`, 'a topology is small; remove the bulk data (resource limit)');
+      return undefined;
+    }
+    if (depth > MAX_DEPTH) {
+      this.fail(segments, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten or remove this value (resource limit)');
+      return undefined;
+    }
+    switch (typeof value) {
+      case 'string':
+        return this.string(value, segments, node);
+      case 'number':
+        if (!Number.isFinite(value)) this.reject(segments, `${String(value)} is not a JSON number`, 'use a finite number');
+        return value;
+      case 'boolean':
+        return value;
+      case 'object':
+        if (value === null) return null;
+        if (Array.isArray(value)) return this.array(value, segments, depth, node);
+        return this.object(value, segments, depth, node);
+      default:
+        this.reject(segments, `is not a JSON value (${typeof value})`, 'use a JSON string, number, boolean, object, list or null');
+        return undefined;
+    }
+  }
+
+  private string(value: string, segments: PathSegment[], node: SchemaNode | undefined): string {
+    if (node) {
+      const problem = checkHostileString(value, policyFor(segments, node));
+      if (problem) {
+        const key = segments[segments.length - 1];
+        const note = typeof key === 'string' && value.length > (numberKeyword(node, 'maxLength') ?? Infinity)
+          ? FIELD_LIMIT_NOTES[key] : undefined;
+        this.reject(segments, note ? `${problem.message} (${note})` : problem.message, problem.fix);
+      }
+    } else if (value.length > GLOBAL_STRING_CAP) {
+      this.reject(
+        segments,
+        `${quote(value, 40)} is ${value.length} characters long; no string may exceed ${GLOBAL_STRING_CAP}`,
+        'shorten or remove it',
+      );
+    }
+    return value;
+  }
+
+  private array(value: unknown[], segments: PathSegment[], depth: number, node: SchemaNode | undefined): unknown[] | undefined {
+    if (value.length > MAX_NODES - this.nodes) {
+      this.fail(value.length > MAX_NODES ? segments : [], value.length > MAX_NODES ? `the list has ${value.length} entries` : `the document has more than ${MAX_NODES} values`, `a topology is small; at most ${MAX_NODES} values in all (resource limit)`);
+      return undefined;
+    }
+    const items = node ? itemsOf(node) : undefined;
+    const arr: unknown[] = [];
+    for (let i = 0; i < value.length && !this.fatal; i++) {
+      const el: unknown = value[i];
+      if (el === undefined) {
+        this.reject([...segments, i], 'is not a JSON value (undefined)', 'use null or remove the entry');
+        arr.push(null);
+      } else arr.push(this.walk(el, [...segments, i], depth + 1, items));
+    }
+    return arr;
+  }
+
+  private object(value: object, segments: PathSegment[], depth: number, node: SchemaNode | undefined): Doc | undefined {
+    if (!isPlainObject(value)) {
+      this.reject(segments, 'is not a plain JSON object', 'use a JSON object, list, string, number, boolean or null');
+      return undefined;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > MAX_NODES - this.nodes) {
+      this.fail(keys.length > MAX_NODES ? segments : [], keys.length > MAX_NODES ? `the object has ${keys.length} keys` : `the document has more than ${MAX_NODES} values`, `a topology is small; at most ${MAX_NODES} values in all (resource limit)`);
+      return undefined;
+    }
+    const props = node ? propertiesOf(node) : undefined;
+    const obj: Doc = {};
+    for (const key of keys) {
+      if (this.fatal) break;
+      const v: unknown = value[key];
+      if (v === undefined) continue; // absent, as JSON.stringify would have it
+      const keySegs = [...segments, key];
+      const exempt = segments.length === 0 && key === '$schema';
+      if (!exempt) {
+        const problem = checkHostileString(key, { maxLength: GLOBAL_STRING_CAP, allowLeadingDash: true }, 'key');
+        if (problem) {
+          this.reject(keySegs, `key ${problem.message}`, `${problem.fix}; rename the key (x-… and _… keys are kept as notes)`);
+        }
+      }
+      setOwn(obj, key, this.walk(v, keySegs, depth + 1, props?.get(key)));
+    }
+    return obj;
+  }
+}
+
 function snapshot(raw: unknown, out: Collector): Snapshot {
   if (!isPlainObject(raw)) {
     const what =
@@ -161,109 +262,12 @@ function snapshot(raw: unknown, out: Collector): Snapshot {
     );
     return { fatal: true };
   }
-  let nodes = 0;
-  let fatal = false;
-  let hostile = 0;
-  const fail = (segments: readonly PathSegment[], message: string, fix: string): void => {
-    if (fatal) return;
-    fatal = true;
-    out.error(segments, message, fix);
-  };
-  const reject = (segments: readonly PathSegment[], message: string, fix: string): void => {
-    hostile++;
-    if (hostile <= MAX_LISTED_ERRORS) out.error(segments, message, fix);
-  };
-
-  const walk = (value: unknown, segments: PathSegment[], depth: number, node: SchemaNode | undefined): unknown => {
-    if (fatal) return undefined;
-    if (++nodes > MAX_NODES) {
-      fail([], `the document has more than ${MAX_NODES} values`, 'a topology is small; remove the bulk data (resource limit)');
-      return undefined;
-    }
-    if (depth > MAX_DEPTH) {
-      fail(segments, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten or remove this value (resource limit)');
-      return undefined;
-    }
-    switch (typeof value) {
-      case 'string': {
-        if (node) {
-          const problem = checkHostileString(value, policyFor(segments, node));
-          if (problem) {
-            const key = segments[segments.length - 1];
-            const note = typeof key === 'string' && value.length > (numberKeyword(node, 'maxLength') ?? Infinity)
-              ? FIELD_LIMIT_NOTES[key] : undefined;
-            reject(segments, note ? `${problem.message} (${note})` : problem.message, problem.fix);
-          }
-        } else if (value.length > GLOBAL_STRING_CAP) {
-          reject(
-            segments,
-            `${quote(value, 40)} is ${value.length} characters long; no string may exceed ${GLOBAL_STRING_CAP}`,
-            'shorten or remove it',
-          );
-        }
-        return value;
-      }
-      case 'number':
-        if (!Number.isFinite(value)) reject(segments, `${String(value)} is not a JSON number`, 'use a finite number');
-        return value;
-      case 'boolean':
-        return value;
-      case 'object': {
-        if (value === null) return null;
-        if (Array.isArray(value)) {
-          if (value.length > MAX_NODES - nodes) {
-            fail(value.length > MAX_NODES ? segments : [], value.length > MAX_NODES ? `the list has ${value.length} entries` : `the document has more than ${MAX_NODES} values`, `a topology is small; at most ${MAX_NODES} values in all (resource limit)`);
-            return undefined;
-          }
-          const items = node ? itemsOf(node) : undefined;
-          const arr: unknown[] = [];
-          for (let i = 0; i < value.length && !fatal; i++) {
-            const el: unknown = value[i];
-            if (el === undefined) {
-              reject([...segments, i], 'is not a JSON value (undefined)', 'use null or remove the entry');
-              arr.push(null);
-            } else arr.push(walk(el, [...segments, i], depth + 1, items));
-          }
-          return arr;
-        }
-        if (!isPlainObject(value)) {
-          reject(segments, 'is not a plain JSON object', 'use a JSON object, list, string, number, boolean or null');
-          return undefined;
-        }
-        const keys = Object.keys(value);
-        if (keys.length > MAX_NODES - nodes) {
-          fail(keys.length > MAX_NODES ? segments : [], keys.length > MAX_NODES ? `the object has ${keys.length} keys` : `the document has more than ${MAX_NODES} values`, `a topology is small; at most ${MAX_NODES} values in all (resource limit)`);
-          return undefined;
-        }
-        const props = node ? propertiesOf(node) : undefined;
-        const obj: Doc = {};
-        for (const key of keys) {
-          if (fatal) break;
-          const v: unknown = value[key];
-          if (v === undefined) continue; // absent, as JSON.stringify would have it
-          const keySegs = [...segments, key];
-          const exempt = segments.length === 0 && key === '$schema';
-          if (!exempt) {
-            const problem = checkHostileString(key, { maxLength: GLOBAL_STRING_CAP, allowLeadingDash: true }, 'key');
-            if (problem) {
-              reject(keySegs, `key ${problem.message}`, `${problem.fix}; rename the key (x-… and _… keys are kept as notes)`);
-            }
-          }
-          setOwn(obj, key, walk(v, keySegs, depth + 1, props?.get(key)));
-        }
-        return obj;
-      }
-      default:
-        reject(segments, `is not a JSON value (${typeof value})`, 'use a JSON string, number, boolean, object, list or null');
-        return undefined;
-    }
-  };
-
-  const doc = walk(raw, [], 0, ROSVPN_SCHEMA) as Doc | undefined;
-  if (hostile > MAX_LISTED_ERRORS) {
-    out.error('', `${hostile - MAX_LISTED_ERRORS} more values were rejected`, 'fix the values listed above first');
+  const w = new SnapshotWalk(out);
+  const doc = w.walk(raw, [], 0, ROSVPN_SCHEMA) as Doc | undefined;
+  if (w.hostile > MAX_LISTED_ERRORS) {
+    out.error('', `${w.hostile - MAX_LISTED_ERRORS} more values were rejected`, 'fix the values listed above first');
   }
-  return fatal ? { fatal } : { doc, fatal: false };
+  return w.fatal ? { fatal: true } : { doc, fatal: false };
 }
 
 // ---- 2. structure: JSON Schema --------------------------------------------------------------------------
@@ -284,8 +288,6 @@ const PRIORITY: Record<string, number> = {
   type: 0, required: 1, enum: 2, const: 2, pattern: 3, maxLength: 4, minLength: 4, minimum: 5, maximum: 5,
   exclusiveMinimum: 5, exclusiveMaximum: 5, multipleOf: 6, maxItems: 7, minItems: 7,
 };
-
-const EXAMPLE_SECOND = '{ "name": "second", "host": "172.31.1.12", "cloudIp": "172.31.1.12", "vpnIp": "192.168.0.131/24" }';
 
 /** Per-field hints: what a good value looks like. Keyed by generic path (`seconds[].vpnIp`), then by key. */
 const HINTS: Record<string, string> = {
@@ -464,15 +466,6 @@ function decodePointer(pointer: string, doc: unknown): PathSegment[] {
   return segs;
 }
 
-function valueAt(doc: unknown, segments: readonly PathSegment[]): unknown {
-  let cur: unknown = doc;
-  for (const s of segments) {
-    if (typeof s === 'number') cur = Array.isArray(cur) ? cur[s] : undefined;
-    else cur = isPlainObject(cur) && Object.prototype.hasOwnProperty.call(cur, s) ? cur[s] : undefined;
-  }
-  return cur;
-}
-
 function robotPrefixOf(doc: Doc): number {
   const r = typeof doc.robotSubnet === 'string' ? parseCidr(doc.robotSubnet) : undefined;
   return r && r.ok ? r.prefix : 24;
@@ -613,325 +606,29 @@ function unknownKeys(value: unknown, segments: PathSegment[], node: SchemaNode, 
   }
 }
 
-// ---- 4. the network rules ---------------------------------------------------------------------------------
-
-const DOCKER_DEFAULT = knownNetwork('172.17.0.0/16');
-const OPENVPN_POOL = knownNetwork('192.168.255.0/24');
-const LINK_LOCAL = knownNetwork('169.254.0.0/16');
-/** Ranges of ipaddr.js that can never be the address a desktop reaches over the internet. */
-const NOT_PUBLIC: Record<string, string> = {
-  unspecified: 'an unspecified address (0.0.0.0/8)',
-  loopback: 'a loopback address',
-  private: 'a private (RFC 1918) address',
-  linkLocal: 'a link-local address',
-  multicast: 'a multicast address',
-  broadcast: 'the broadcast address',
-};
-/** Second names whose script would collide with a file the engine writes or uploads. */
-const RESERVED_SECOND_NAMES: Record<string, string> = {
-  gateway: "the gateway's script gateway.sh (uploaded as ~/rosvpn-gateway.sh)",
-  desktop: "the desktop's script desktop.sh (uploaded as ~/rosvpn-desktop.sh)",
-};
-
-function asObject(v: unknown): Doc | undefined {
-  return isPlainObject(v) ? v : undefined;
-}
+// ---- 4. the network rules (one module per concern under rules/, run in this order) ------------------------
 
 function rules(doc: Doc, out: Collector): void {
-  /** A string at `segments` that has no error yet. */
-  const str = (segments: readonly PathSegment[]): string | undefined => {
-    const v = valueAt(doc, segments);
-    return typeof v === 'string' && !out.bad.has(formatPath(segments)) ? v : undefined;
-  };
-  const gateway = asObject(doc.gateway);
-  const desktop = asObject(doc.desktop);
-  const seconds = Array.isArray(doc.seconds) ? doc.seconds : undefined;
-
-  // -- subnets (rule 2, 5, 6)
-  const subnet = (key: 'robotSubnet' | 'cloudSubnet', what: string): ParsedCidr | undefined => {
-    const v = str([key]);
-    if (v === undefined) return undefined;
-    const p = parseCidr(v);
-    if (!p.ok) {
-      out.error(key, `${show(v)} ${p.problem}`, p.suggestion ? `write ${p.suggestion}` : `use ${hintFor([key])}`);
-      return undefined;
-    }
-    if (!sameAddress(p.addr, p.network)) {
-      out.error(key, `${v} is not a network address (host bits are set)`, `use ${p.networkText}`);
-      return undefined;
-    }
-    if (p.prefix > 30) {
-      out.error(key, `${v} is too small for ${what} (a /${p.prefix} has no room for hosts)`, `use a larger network, e.g. ${knownNetwork(`${p.network.toString()}/24`).networkText}`);
-      return undefined;
-    }
-    return p;
-  };
-  let robot = subnet('robotSubnet', 'the robot LAN');
-  const cloud = subnet('cloudSubnet', 'the VPC subnet');
-  if (robot && overlaps(robot, LINK_LOCAL)) {
-    out.error('robotSubnet', `${robot.networkText} overlaps the link-local range ${LINK_LOCAL.networkText} (EC2's instance metadata and DNS live there)`, 'use a private range, e.g. 192.168.0.0/24');
-    robot = undefined;
-  } else if (robot && !isPrivateNetwork(robot)) {
-    out.error('robotSubnet', `${robot.networkText} is not a private range: the bridge would hide public addresses of that range from every host`, 'use a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, e.g. 192.168.0.0/24');
-    robot = undefined;
-  }
-  if (robot && cloud && overlaps(robot, cloud)) {
-    out.error(
-      'robotSubnet',
-      `${robot.networkText} overlaps cloudSubnet ${cloud.networkText} (routing conflict: the cloud hosts could not tell robot LAN addresses from VPC addresses)`,
-      'choose a robot LAN subnet that does not overlap the VPC subnet, or give the instances a VPC subnet elsewhere',
-    );
-  }
-  if (robot && overlaps(robot, DOCKER_DEFAULT)) {
-    out.warn(
-      'robotSubnet',
-      `${robot.networkText} overlaps Docker's default bridge network ${DOCKER_DEFAULT.networkText}`,
-      'hosts running Docker would route these addresses to docker0; pick another robot subnet or move Docker\'s bridge ("bip" in /etc/docker/daemon.json)',
-    );
-  }
-  if (robot && overlaps(robot, OPENVPN_POOL)) {
-    out.warn(
-      'robotSubnet',
-      `${robot.networkText} overlaps OpenVPN's server address pool ${OPENVPN_POOL.networkText} (the original guide's "server" line)`,
-      'pick another robot subnet so the pool and its route cannot shadow the LAN',
-    );
-  }
-
-  // -- addresses on the robot LAN (rule 3)
-  const addressing = desktop ? (desktop.addressing ?? DEFAULTS.addressing) : undefined;
-  const lan: { segments: PathSegment[]; value: string; parsed: ParsedCidr }[] = [];
-  const lanCandidates: PathSegment[][] = [];
-  if (gateway) lanCandidates.push(['gateway', 'vpnIp']);
-  seconds?.forEach((s, i) => {
-    if (isPlainObject(s)) lanCandidates.push(['seconds', i, 'vpnIp']);
-  });
-  if (desktop && addressing === 'static') lanCandidates.push(['desktop', 'address']);
-  for (const segments of lanCandidates) {
-    const v = str(segments);
-    if (v === undefined) continue;
-    const p = parseCidr(v, robot?.prefix ?? 24);
-    if (!p.ok) {
-      out.error(segments, `${show(v)} ${p.problem}`, p.suggestion ? `write ${p.suggestion}` : `use ${hintFor(segments)}`);
-      continue;
-    }
-    lan.push({ segments, value: v, parsed: p });
-  }
-  const gatewayDefault = desktop && addressing === 'static' ? str(['desktop', 'defaultGateway']) : undefined;
-  const parsedDefault = gatewayDefault !== undefined ? parseIpv4(gatewayDefault) : undefined;
-  const usedLan = new Set<string>(lan.map((e) => e.parsed.addr.toString()));
-  if (parsedDefault?.ok) usedLan.add(parsedDefault.text);
-  const gatewayLan = lan.find((e) => e.segments[0] === 'gateway');
-  const example = (): string => {
-    if (!robot) return '';
-    const free = firstFreeAddress(robot, usedLan, gatewayLan?.parsed.addr);
-    return free ? `, e.g. ${free.toString()}/${robot.prefix}` : '';
-  };
-  const holder = new Map<string, string>();
-  for (const e of lan) {
-    const { segments, value, parsed } = e;
-    const path = formatPath(segments);
-    if (robot) {
-      if (!inside(parsed.addr, robot)) {
-        out.error(path, `${value} is outside robotSubnet ${robot.networkText}`, `choose a free address inside ${robot.networkText}${example()}`);
-        continue;
-      }
-      if (parsed.prefix !== robot.prefix) {
-        out.error(path, `${value} has prefix length /${parsed.prefix} but robotSubnet ${robot.networkText} is a /${robot.prefix}`, `write ${parsed.addr.toString()}/${robot.prefix}`);
-        continue;
-      }
-      if (sameAddress(parsed.addr, robot.network)) {
-        out.error(path, `${value} is the network address of robotSubnet ${robot.networkText}`, `choose a free host address inside ${robot.networkText}${example()}`);
-        continue;
-      }
-      if (sameAddress(parsed.addr, robot.broadcast)) {
-        out.error(path, `${value} is the broadcast address of robotSubnet ${robot.networkText}`, `choose a free host address inside ${robot.networkText}${example()}`);
-        continue;
-      }
-    }
-    const key = parsed.addr.toString();
-    const other = holder.get(key);
-    if (other !== undefined) {
-      out.error(path, `${value} is already used by ${other}`, `every host needs its own address; choose a free address${robot ? ` inside ${robot.networkText}${example()}` : ''}`);
-      continue;
-    }
-    holder.set(key, path);
-  }
-
-  // -- desktop (rules 3, 7, 9, 10)
-  if (desktop) {
-    if (addressing === 'static' && !out.bad.has('desktop.addressing')) {
-      if (desktop.address === undefined) {
-        out.error('desktop.address', 'is missing; desktop.addressing is static', `add "address": ${hintFor(['desktop', 'address'])}, or set "addressing": "dhcp"`);
-      }
-      if (gatewayDefault !== undefined && parsedDefault) {
-        const path = 'desktop.defaultGateway';
-        if (!parsedDefault.ok) {
-          out.error(path, `${show(gatewayDefault)} ${parsedDefault.problem}`, parsedDefault.suggestion ? `write ${parsedDefault.suggestion}` : `use ${hintFor(['desktop', 'defaultGateway'])}`);
-        } else if (robot && !inside(parsedDefault.addr, robot)) {
-          out.error(path, `${gatewayDefault} is outside robotSubnet ${robot.networkText}`, `use the LAN router's address inside ${robot.networkText}, e.g. ${firstFreeAddress(robot, new Set())?.toString() ?? robot.network.toString()}`);
-        } else if (robot && (sameAddress(parsedDefault.addr, robot.network) || sameAddress(parsedDefault.addr, robot.broadcast))) {
-          out.error(path, `${gatewayDefault} is the ${sameAddress(parsedDefault.addr, robot.network) ? 'network' : 'broadcast'} address of robotSubnet ${robot.networkText}`, "use the LAN router's address");
-        } else if (holder.has(parsedDefault.text)) {
-          out.error(path, `${gatewayDefault} is already used by ${holder.get(parsedDefault.text) as string}`, "the default gateway is the LAN's router; it cannot be a rosvpn host's address");
-        }
-      }
-    } else if (addressing === 'dhcp') {
-      for (const key of ['address', 'defaultGateway'] as const) {
-        if (desktop[key] !== undefined) {
-          out.warn(`desktop.${key}`, `${show(desktop[key])} is ignored because desktop.addressing is dhcp`, `remove it, or set "addressing": "static" to use it`);
-        }
-      }
-    }
-    const nic = str(['desktop', 'lanInterface']);
-    if (nic !== undefined) {
-      const ours =
-        nic === BRIDGE_NAME ? `${nic} is the bridge rosvpn creates`
-        : nic.startsWith('tap') ? `${nic} is an OpenVPN tap device (rosvpn creates tap devices itself)`
-        : nic === VXLAN_DEVICE ? `${nic} is the VXLAN device rosvpn creates`
-        : nic.startsWith('rosgre') ? `${nic} is a gretap device name rosvpn creates`
-        : nic === 'docker0' ? `${nic} is Docker's bridge`
-        : nic === 'lo' ? `${nic} is the loopback interface`
-        : undefined;
-      if (ours) out.error('desktop.lanInterface', `${ours}, not the LAN NIC`, 'use the physical NIC that connects to the robot LAN, as shown by "ip link", e.g. eno1');
-    }
-  }
-
-  // -- cloud addresses (rules 4, 5)
-  const cloudHolder = new Map<string, string>();
-  const cloudCandidates: PathSegment[][] = [];
-  if (gateway) cloudCandidates.push(['gateway', 'cloudIp']);
-  seconds?.forEach((s, i) => {
-    if (isPlainObject(s)) cloudCandidates.push(['seconds', i, 'cloudIp']);
-  });
-  for (const segments of cloudCandidates) {
-    const v = str(segments);
-    if (v === undefined) continue;
-    const path = formatPath(segments);
-    const p = parseIpv4(v);
-    if (!p.ok) {
-      out.error(path, `${show(v)} ${p.problem}`, p.suggestion ? `write ${p.suggestion}` : `use ${hintFor(segments)}`);
-      continue;
-    }
-    if (cloud && !inside(p.addr, cloud)) {
-      out.error(path, `${v} is outside cloudSubnet ${cloud.networkText}`, `use the instance's private address inside ${cloud.networkText} (EC2 console: Private IPv4 address), or correct cloudSubnet`);
-      continue;
-    }
-    const reserved = cloud ? awsReserved(p.addr, cloud) : undefined;
-    if (cloud && reserved) {
-      const [first, last] = awsUsableRange(cloud);
-      out.error(path, `${v} is ${reserved} of cloudSubnet ${cloud.networkText}; AWS reserves it in every subnet`, `use a free address from ${first} to ${last}`);
-      continue;
-    }
-    if (robot && inside(p.addr, robot)) {
-      out.error(path, `${v} lies inside robotSubnet ${robot.networkText} (routing conflict)`, 'cloud IPs are VPC addresses and must lie outside the robot LAN; check the address, or move the robot subnet or the VPC');
-      continue;
-    }
-    const other = cloudHolder.get(p.text);
-    if (other !== undefined) {
-      out.error(path, `${v} is already used by ${other}`, "every instance has its own private address; copy this instance's from the EC2 console");
-      continue;
-    }
-    cloudHolder.set(p.text, path);
-  }
-
-  // -- the gateway's public address (rule 6)
-  if (gateway) {
-    if (gateway.publicAddress === undefined) {
-      out.warn(
-        'gateway.publicAddress',
-        'is not set; it is needed to render the OpenVPN client profile',
-        "'rosvpn cloud up' fills it in, or set it to the gateway's Elastic IP",
-      );
-    } else {
-      const pub = str(['gateway', 'publicAddress']);
-      if (pub !== undefined && /^[0-9.]+$/.test(pub)) {
-        const p = parseIpv4(pub);
-        if (!p.ok) {
-          out.error('gateway.publicAddress', `${show(pub)} ${p.problem}`, p.suggestion ? `write ${p.suggestion}` : `use ${hintFor(['gateway', 'publicAddress'])}`);
-        } else if (robot && inside(p.addr, robot)) {
-          out.error('gateway.publicAddress', `${pub} lies inside robotSubnet ${robot.networkText}; the VPN would be routed through itself`, "use the gateway's Elastic IP");
-        } else if (NOT_PUBLIC[p.addr.range()]) {
-          out.error('gateway.publicAddress', `${pub} is ${NOT_PUBLIC[p.addr.range()]}; the desktop reaches the gateway over the internet`, "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)");
-        }
-      } else if (pub !== undefined && /^localhost\.?$|\.localhost\.?$/i.test(pub)) {
-        out.error('gateway.publicAddress', `${pub} names this machine (loopback); the desktop reaches the gateway over the internet`, "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)");
-      }
-    }
-  }
-
-  // -- ports on the gateway: OpenVPN, the VXLAN underlay and sshd must not share a socket
-  if (gateway) {
-    const num = (segments: readonly PathSegment[], dflt: number): number | undefined => {
+  const ctx: RuleContext = {
+    doc,
+    out,
+    gateway: asObject(doc.gateway),
+    desktop: asObject(doc.desktop),
+    seconds: Array.isArray(doc.seconds) ? doc.seconds : undefined,
+    str: (segments) => {
       const v = valueAt(doc, segments);
-      if (v === undefined) return dflt;
-      return typeof v === 'number' && !out.bad.has(formatPath(segments)) ? v : undefined;
-    };
-    const proto = typeof gateway.openvpnProto === 'string' ? gateway.openvpnProto : DEFAULTS.openvpnProto;
-    const ovpn = num(['gateway', 'openvpnPort'], DEFAULTS.openvpnPort);
-    const vxPort = num(['vxlan', 'port'], DEFAULTS.vxlanPort);
-    const tunnel = typeof doc.tunnel === 'string' ? doc.tunnel : DEFAULTS.tunnel;
-    if (proto === 'udp' && tunnel === 'vxlan' && ovpn !== undefined && ovpn === vxPort) {
-      const explicit = asObject(doc.vxlan)?.port !== undefined;
-      out.error(
-        explicit ? 'vxlan.port' : 'gateway.openvpnPort',
-        explicit ? `UDP ${vxPort} is also gateway.openvpnPort: OpenVPN and VXLAN cannot share a UDP port on the gateway` : `UDP ${ovpn} is also the VXLAN port (vxlan.port, default ${DEFAULTS.vxlanPort}): OpenVPN and VXLAN cannot share a UDP port on the gateway`,
-        explicit ? `use another vxlan.port, e.g. ${ovpn === DEFAULTS.vxlanPort ? 4790 : DEFAULTS.vxlanPort}` : `use another openvpnPort, e.g. ${DEFAULTS.openvpnPort}`,
-      );
-    }
-    if (proto === 'tcp' && ovpn === 22) {
-      out.error('gateway.openvpnPort', 'TCP 22 is SSH on the gateway: OpenVPN over TCP cannot listen there', `use another port, e.g. ${DEFAULTS.openvpnPort} or 443`);
-    }
-  }
-
-  // -- names (rule 8)
-  if (seconds) {
-    const names = new Map<string, string>();
-    seconds.forEach((_, i) => {
-      const segments = ['seconds', i, 'name'];
-      const n = str(segments);
-      if (n === undefined) return;
-      if (Object.prototype.hasOwnProperty.call(RESERVED_SECOND_NAMES, n)) {
-        out.error(segments, `${n} is reserved: a second's script is written as ${n}.sh and uploaded as ~/rosvpn-${n}.sh, which is ${RESERVED_SECOND_NAMES[n]}`, `choose another name, e.g. second-${i + 1}`);
-        return;
-      }
-      const other = names.get(n);
-      if (other !== undefined) {
-        out.error(segments, `${n} is already the name of ${other}`, `give each second a unique name, e.g. ${n}-${i + 1}`);
-        return;
-      }
-      names.set(n, formatPath(['seconds', i]));
-    });
-  }
-  if (seconds === undefined || seconds.length === 0) {
-    if (!out.bad.has('seconds')) {
-      out.warn('seconds', '0 second instances are defined', `add one, e.g. ${EXAMPLE_SECOND} (without seconds only the desktop and the gateway share the robot LAN)`);
-    }
-  }
-
-  // -- jumps (rules 9, 10)
-  const jumpPaths: PathSegment[][] = [['ssh', 'jump'], ['gateway', 'jump'], ['desktop', 'jump']];
-  seconds?.forEach((_, i) => jumpPaths.push(['seconds', i, 'jump']));
-  for (const segments of jumpPaths) {
-    const j = str(segments);
-    const port = j !== undefined ? /:(\d+)$/.exec(j)?.[1] : undefined;
-    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-      out.error(segments, `${show(j)} has port ${port}, outside 1–65535`, 'use user@host:port with a valid port, e.g. ubuntu@bastion:22');
-    }
-  }
-  const sshJump = str(['ssh', 'jump']);
-  const selfJump = (host: 'gateway' | 'desktop', obj: Doc | undefined): void => {
-    if (!obj) return;
-    const reason = host === 'gateway' ? 'the gateway cannot jump through itself' : 'the desktop is on the robot LAN, not in the VPC, so it is not reached through the cloud gateway';
-    const fix = host === 'gateway' ? 'remove jump, or name a bastion host or ssh config alias' : 'remove jump (the desktop is usually localhost or reachable on the LAN)';
-    const own = obj.jump !== undefined ? str([host, 'jump']) : undefined;
-    if (own === 'gateway') {
-      out.error([host, 'jump'], `gateway is not allowed here: ${reason}`, fix);
-    } else if (obj.jump === undefined && sshJump === 'gateway') {
-      out.error(['ssh', 'jump'], `gateway is inherited by the ${host}: ${reason}`, `set "jump": "gateway" on the seconds only, or override ${host}.jump`);
-    }
+      return typeof v === 'string' && !out.bad.has(formatPath(segments)) ? v : undefined;
+    },
+    hint: hintFor,
   };
-  selfJump('gateway', gateway);
-  selfJump('desktop', desktop);
+  const { robot, cloud } = subnetRules(ctx);
+  const lan = robotLanRules(ctx, robot);
+  desktopRules(ctx, robot, lan);
+  cloudAddressRules(ctx, robot, cloud);
+  publicAddressRule(ctx, robot);
+  gatewayPortRules(ctx);
+  secondNameRules(ctx);
+  jumpRules(ctx);
 }
 
 // ---- 5. normalization ---------------------------------------------------------------------------------------
