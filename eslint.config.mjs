@@ -80,8 +80,10 @@ export default tseslint.config(
       // Promise-returning callbacks where void is expected (event handlers, setInterval) lose their rejections.
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: true, attributes: false, properties: false, returns: false, variables: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
-      // Most files already write `import type { … }` on its own line.
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'separate-type-imports', disallowTypeAnnotations: false }],
+      // A type-only import is `import type { … }` (no-import-type-side-effects: `import { type A }` would keep
+      // the module's require), a mixed one marks its types inline (`import { type A, b }`).
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-import-type-side-effects': 'error',
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': ['error', { paths: [...heavyModules.paths, noVscode], patterns: heavyModules.patterns }],
     },
