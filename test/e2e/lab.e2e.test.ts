@@ -2,7 +2,7 @@
 // the guide's own acceptance test — the robot hears the cloud, and the cloud hears the robot — over the
 // full path: robot LAN -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second.
 import { strict as assert } from 'assert';
-import { Lab, LabHost, labDown, LabState } from '../../src/lab/lab';
+import { Lab, type LabHost, labDown, type LabState } from '../../src/lab/lab';
 import { spawn } from 'child_process';
 import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../src/lab/demo';
 import { run } from '../../src/lab/sh';

@@ -1,6 +1,6 @@
 // Read-only health check scripts, one per host: bridge, tunnel, OpenVPN, and reachability of every other
 // host's robot-subnet address across the bridge. Output: `::check name=N status=pass|fail msg="..."`.
-import { BRIDGE_NAME, OPENVPN_INSTANCE, ValidTopology, VXLAN_DEVICE } from '../topology/types';
+import { BRIDGE_NAME, OPENVPN_INSTANCE, type ValidTopology, VXLAN_DEVICE } from '../topology/types';
 import { bash, libBody, q, qArray } from './bash';
 import checkSh from './lib/check.sh';
 import checkReachSh from './lib/check-reach.sh';

@@ -4,10 +4,10 @@ import { randomBytes } from 'crypto';
 import { constants as osConstants } from 'os';
 import * as posix from 'path/posix';
 import { StringDecoder } from 'string_decoder';
-import { ClientChannel, SFTPWrapper } from 'ssh2';
-import { Connection, Lease, where } from './connection';
-import { ResolvedEndpoint } from './sshConfig';
-import { ExecOptions, ExecResult, SshCallbacks, SshEndpoint, SshError, SshSession } from './types';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import { type Connection, type Lease, where } from './connection';
+import type { ResolvedEndpoint } from './sshConfig';
+import { type ExecOptions, type ExecResult, type SshCallbacks, type SshEndpoint, SshError, type SshSession } from './types';
 
 /**
  * Runs the command (`$1`) with the user's shell in a session of its own and watches stdin: when stdin reaches

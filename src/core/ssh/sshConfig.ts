@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Line, parse as parseSshConfig, SSHConfig } from 'ssh-config';
-import { SshEndpoint, SshError } from './types';
+import { type Line, parse as parseSshConfig, type SSHConfig } from 'ssh-config';
+import { type SshEndpoint, SshError } from './types';
 
 export interface ResolvedEndpoint {
   /** The endpoint as given. */
