@@ -10,6 +10,11 @@ const heavyModules = {
   paths: [{ name: 'ssh2', allowTypeImports: true, message: 'ssh2 loads lazily: import it only in src/core/ssh/ (reach it through src/extension/lazy.ts), or use `import type`.' }],
   patterns: [
     {
+      group: ['ssh2/*'],
+      allowTypeImports: true,
+      message: 'ssh2 loads lazily: import it only in src/core/ssh/ (reach it through src/extension/lazy.ts), or use `import type`.',
+    },
+    {
       group: ['@aws-sdk/*'],
       allowTypeImports: true,
       message: 'The AWS SDK loads lazily: import it only in src/core/ec2/ (reach it through src/extension/lazy.ts), or use `import type`.',
@@ -84,6 +89,8 @@ export default tseslint.config(
       // the module's require), a mixed one marks its types inline (`import { type A, b }`).
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       '@typescript-eslint/no-import-type-side-effects': 'error',
+      // Control characters in a pattern are deliberate here (hostile strings, terminal escapes).
+      'no-control-regex': 'off',
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': ['error', { paths: [...heavyModules.paths, noVscode], patterns: heavyModules.patterns }],
     },
