@@ -152,8 +152,7 @@ interface Snapshot {
 
 function snapshot(raw: unknown, out: Collector): Snapshot {
   if (!isPlainObject(raw)) {
-    const what =
-      raw === null ? 'null' : Array.isArray(raw) ? 'an array' : raw === undefined ? 'empty' : describeType(raw);
+    const what = raw === undefined ? 'empty' : describeType(raw);
     out.error(
       '',
       `the document is ${what}; it must be a JSON object`,
@@ -784,14 +783,7 @@ function rules(doc: Doc, out: Collector): void {
     }
     const nic = str(['desktop', 'lanInterface']);
     if (nic !== undefined) {
-      const ours =
-        nic === BRIDGE_NAME ? `${nic} is the bridge rosvpn creates`
-        : nic.startsWith('tap') ? `${nic} is an OpenVPN tap device (rosvpn creates tap devices itself)`
-        : nic === VXLAN_DEVICE ? `${nic} is the VXLAN device rosvpn creates`
-        : nic.startsWith('rosgre') ? `${nic} is a gretap device name rosvpn creates`
-        : nic === 'docker0' ? `${nic} is Docker's bridge`
-        : nic === 'lo' ? `${nic} is the loopback interface`
-        : undefined;
+      const ours = notALanNic(nic);
       if (ours) out.error('desktop.lanInterface', `${ours}, not the LAN NIC`, 'use the physical NIC that connects to the robot LAN, as shown by "ip link", e.g. eno1');
     }
   }
@@ -1020,4 +1012,15 @@ function validateInner(raw: unknown): ValidationResult {
   const diagnostics = out.sorted();
   if (hasErrors(diagnostics)) return { diagnostics };
   return { diagnostics, topology: normalize(doc) };
+}
+
+/** What a device that is not the LAN NIC is, for desktop.lanInterface; undefined for a plausible NIC. */
+function notALanNic(nic: string): string | undefined {
+  if (nic === BRIDGE_NAME) return `${nic} is the bridge rosvpn creates`;
+  if (nic.startsWith('tap')) return `${nic} is an OpenVPN tap device (rosvpn creates tap devices itself)`;
+  if (nic === VXLAN_DEVICE) return `${nic} is the VXLAN device rosvpn creates`;
+  if (nic.startsWith('rosgre')) return `${nic} is a gretap device name rosvpn creates`;
+  if (nic === 'docker0') return `${nic} is Docker's bridge`;
+  if (nic === 'lo') return `${nic} is the loopback interface`;
+  return undefined;
 }
