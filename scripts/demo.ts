@@ -77,4 +77,5 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-main().then((code) => (process.exitCode = code));
+// A rejection is an unhandled one: Node prints it and exits 1.
+void main().then((code) => (process.exitCode = code));

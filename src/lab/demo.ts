@@ -13,7 +13,7 @@ export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 /** The topology for the lab: a file, or the starter; `seconds` replaces the seconds with N generated ones. */
 export function loadLabTopology(file?: string, seconds?: number, print: (l: string) => void = console.log): ValidTopology | undefined {
-  const raw = (file ? JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) : starterTopology()) as Record<string, any>;
+  const raw = (file ? JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) : starterTopology()) as { gateway: { cloudIp?: unknown; vpnIp?: unknown }; seconds?: unknown[] };
   if (seconds !== undefined) {
     const cloud = String(raw.gateway.cloudIp).split('.').map(Number);
     const [vpnAddr, bits] = String(raw.gateway.vpnIp).split('/');

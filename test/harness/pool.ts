@@ -75,7 +75,7 @@ export async function sshError(fn: () => Promise<unknown>): Promise<SshError> {
     await fn();
   } catch (e) {
     if (e instanceof SshError) return e;
-    throw new Error(`expected an SshError, got: ${(e as Error).stack ?? e}`);
+    throw new Error(`expected an SshError, got: ${(e as Error).stack ?? e}`, { cause: e });
   }
   throw new Error('expected an SshError, but it succeeded');
 }

@@ -172,7 +172,7 @@ export async function fetchClientProfile(pool: SshPool, gateway: TopologyHost): 
   try {
     return await session.download(path);
   } catch (e) {
-    throw new Error(`cannot download ${path} from the gateway (${(e as Error).message}); provision the gateway first: rosvpn provision --host gateway`);
+    throw new Error(`cannot download ${path} from the gateway (${(e as Error).message}); provision the gateway first: rosvpn provision --host gateway`, { cause: e });
   }
 }
 

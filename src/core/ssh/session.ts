@@ -478,19 +478,15 @@ function cb<T>(fn: (k: (err: Error | null | undefined, v: T) => void) => void): 
 }
 
 async function rename(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
-  let posixRename = true;
   try {
     await cb<void>((k) => sftp.ext_openssh_rename(from, to, k));
     return;
   } catch (e) {
     if (!/not support/i.test((e as Error).message)) throw e;
-    posixRename = false;
   }
-  if (!posixRename) {
-    // SFTP v3 rename refuses to replace an existing file.
-    await cb<void>((k) => sftp.unlink(to, k)).catch(() => undefined);
-    await cb<void>((k) => sftp.rename(from, to, k));
-  }
+  // No posix-rename extension: SFTP v3 rename refuses to replace an existing file.
+  await cb<void>((k) => sftp.unlink(to, k)).catch(() => undefined);
+  await cb<void>((k) => sftp.rename(from, to, k));
 }
 
 function sftpMessage(e: Error): string {

@@ -54,7 +54,7 @@ function includeFiles(arg: string, baseDir: string): string[] {
     const dir = path.dirname(p);
     const base = path.basename(p);
     if (/[*?]/.test(base)) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = fs.readdirSync(dir).sort();
       } catch {
