@@ -1,13 +1,20 @@
 // ESLint (flat config) for the TypeScript sources, tests, bench and scripts. Formatting is Prettier's job
 // (.prettierrc.json); this file holds only rules about correctness and the module boundaries.
 import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 // ssh2 and the AWS SDK are most of the extension's code, so they live in bundles of their own
 // (dist/lazy/ssh.js, dist/lazy/ec2.js) required on first use (src/extension/lazy.ts). A value import of
 // either anywhere else pulls it into dist/extension.js or dist/cli.js and undoes that; `import type` is free.
 const heavyModules = {
-  paths: [{ name: 'ssh2', allowTypeImports: true, message: 'ssh2 loads lazily: import it only in src/core/ssh/ (reach it through src/extension/lazy.ts), or use `import type`.' }],
+  paths: [
+    {
+      name: 'ssh2',
+      allowTypeImports: true,
+      message: 'ssh2 loads lazily: import it only in src/core/ssh/ (reach it through src/extension/lazy.ts), or use `import type`.',
+    },
+  ],
   patterns: [
     {
       group: ['ssh2/*'],
@@ -21,11 +28,14 @@ const heavyModules = {
     },
   ],
 };
-// The core, the CLI and the lab run under plain Node; the webview script runs in a browser.
 // A chain of two conditionals reads as an if/else-if; a third level wants a function or a lookup table.
 // (ESLint's no-nested-ternary forbids any nesting, which the codebase uses freely at two levels.)
 const maxNestedTernary = {
-  meta: { type: 'suggestion', schema: [{ type: 'integer', minimum: 1 }], messages: { deep: 'More than {{max}} nested conditional expressions; use a function or a lookup.' } },
+  meta: {
+    type: 'suggestion',
+    schema: [{ type: 'integer', minimum: 1 }],
+    messages: { deep: 'More than {{max}} nested conditional expressions; use a function or a lookup.' },
+  },
   create(context) {
     const max = context.options[0] ?? 2;
     return {
@@ -40,23 +50,25 @@ const maxNestedTernary = {
     };
   },
 };
-const noVscode = { name: 'vscode', message: 'Only src/extension/ (outside the webview) may import vscode: the core and the CLI run without VS Code.' };
+// The core, the CLI and the lab run under plain Node; the webview script runs in a browser.
+const noVscode = {
+  name: 'vscode',
+  message: 'Only src/extension/ (outside the webview) may import vscode: the core and the CLI run without VS Code.',
+};
 
-export default tseslint.config(
-  {
-    ignores: [
-      'dist/**',
-      'dist-test/**',
-      'out/**',
-      'node_modules/**',
-      'test/golden/**',
-      'test-artifacts/**',
-      'test-results/**',
-      '.vscode-test/**',
-      '.lab/**',
-      'media/**',
-    ],
-  },
+export default defineConfig(
+  globalIgnores([
+    'dist/**',
+    'dist-test/**',
+    'out/**',
+    'node_modules/**',
+    'test/golden/**',
+    'test-artifacts/**',
+    'test-results/**',
+    '.vscode-test/**',
+    '.lab/**',
+    'media/**',
+  ]),
   js.configs.recommended,
   {
     plugins: { local: { rules: { 'max-nested-ternary': maxNestedTernary } } },
@@ -65,7 +77,14 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     languageOptions: {
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly' },
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        Buffer: 'readonly',
+      },
     },
   },
   {
@@ -83,11 +102,20 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       // Promise-returning callbacks where void is expected (event handlers, setInterval) lose their rejections.
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: true, attributes: false, properties: false, returns: false, variables: false } }],
-      '@typescript-eslint/no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: true, attributes: false, properties: false, returns: false, variables: false } },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { args: 'after-used', argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       // A type-only import is `import type { … }` (no-import-type-side-effects: `import { type A }` would keep
       // the module's require), a mixed one marks its types inline (`import { type A, b }`).
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       '@typescript-eslint/no-import-type-side-effects': 'error',
       // Control characters in a pattern are deliberate here (hostile strings, terminal escapes).
       'no-control-regex': 'off',
