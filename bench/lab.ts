@@ -3,7 +3,7 @@
 // robot <-> second through the whole VPN path, against the direct robot LAN and against the same path with
 // the original guide's OpenVPN settings. Every figure is measured in this run; all traffic stays inside
 // the lab's namespaces (the CLI runs in the controller namespace, which has no default route).
-import { type ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import { hostSide, controllerCli, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../src/lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../src/lab/lab';
 import { start } from '../src/lab/sh';
@@ -232,6 +232,7 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
     if (!t) throw new Error('the starter topology is not valid for the lab');
     const prefix = `rvb${n}`;
     const lab = new Lab(prefix, log);
+    let left: string[];
     try {
       let t0 = Date.now();
       const s = lab.up(t);
@@ -317,9 +318,10 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
         );
       }
     } finally {
-      const left = labDown(prefix);
-      if (left.length) throw new Error(`lab teardown left: ${left.join(', ')}`);
+      left = labDown(prefix);
     }
+    // After the finally, not in it: a throw there would replace the error that ended the run.
+    if (left.length) throw new Error(`lab teardown left: ${left.join(', ')}`);
   }
   prov.notes.push(
     'Fresh hosts: every host booted from the lab base image (packages already installed: openvpn, easy-rsa, cyclonedds-tools), nothing provisioned; the clock starts when `rosvpn provision` starts in the controller namespace and stops at the first DDS sample from the farthest second at the robot. Lab boot is shown but not counted.',

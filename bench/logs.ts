@@ -9,7 +9,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { formatJournalJson } from '../src/core/provision/logs';
 import { validateTopology } from '../src/core/topology/validate';
 import { PoolFactory } from '../test/harness/pool';
-import { KeyPair, makeKey, must, pgrep, killPids, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../test/harness/sshd';
+import { type KeyPair, makeKey, must, pgrep, killPids, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../test/harness/sshd';
 import { median, p90, round } from './stats';
 import type { BenchRow, BenchSection } from './types';
 

@@ -65,9 +65,11 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   const parts: [string, () => Promise<BenchSection | BenchSection[]>][] = [
     // require, not import(): each part loads only when selected, and tsx resolves it either way.
+    /* eslint-disable @typescript-eslint/no-require-imports */
     ['lab', async () => (require('./lab') as typeof import('./lab')).run({ quick, log })],
     ['extension', async () => (require('./extension') as { run(o: { quick: boolean }): Promise<BenchSection> }).run({ quick })],
     ['logs', async () => (require('./logs') as { run(o: { quick: boolean }): Promise<BenchSection> }).run({ quick })],
+    /* eslint-enable @typescript-eslint/no-require-imports */
   ];
   for (const [name, part] of parts) {
     if (!only.includes(name)) continue;

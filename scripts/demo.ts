@@ -7,7 +7,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { Lab, labDown } from '../src/lab/lab';
 import { missingTools } from '../src/lab/tools';
-import { controllerCli, ddsFlow, ddsRoundTrip, FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../src/lab/demo';
+import { controllerCli, ddsFlow, ddsRoundTrip, type FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../src/lab/demo';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { topology: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });
@@ -77,4 +77,5 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-main().then((code) => (process.exitCode = code));
+// A rejection is an unhandled one: Node prints it and exits 1.
+void main().then((code) => (process.exitCode = code));

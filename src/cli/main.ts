@@ -1,12 +1,12 @@
 // `rosvpn`: the command-line shell over the core engine. Thin: parse arguments, call the core, print.
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, ParseArgsConfig } from 'util';
+import { parseArgs, type ParseArgsConfig } from 'util';
 import { renderTopology } from '../core/render';
 import { loadTopology, serializeTopology } from '../core/topology/file';
 import { starterTopology, topologyFromEnv } from '../core/topology/init';
-import { CLIENT_PROFILE_NAME, Diagnostic, Role, TOPOLOGY_FILE, ValidTopology } from '../core/topology/types';
-import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, SshFlags } from './remote';
+import { CLIENT_PROFILE_NAME, type Diagnostic, type Role, TOPOLOGY_FILE, type ValidTopology } from '../core/topology/types';
+import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, type SshFlags } from './remote';
 import { cloudCommand } from './cloud';
 import { formatDiagnostic, hasErrors, validateTopology } from '../core/topology/validate';
 import schema from '../../schemas/rosvpn.schema.json';

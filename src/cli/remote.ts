@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import type { CheckReport } from '../core/provision/check';
 import type { HostReport, ProvisionEvent } from '../core/provision/orchestrator';
 import type { SshCallbacks, SshPool } from '../core/ssh/types';
-import { CLIENT_PROFILE_NAME, Role, ValidTopology } from '../core/topology/types';
+import { CLIENT_PROFILE_NAME, type Role, type ValidTopology } from '../core/topology/types';
 import { askHidden, askYesNo, canPrompt } from './prompt';
 
 export interface RemoteIo {

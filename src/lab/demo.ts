@@ -4,16 +4,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { starterTopology } from '../core/topology/init';
-import { ValidTopology } from '../core/topology/types';
+import type { ValidTopology } from '../core/topology/types';
 import { formatDiagnostic, validateTopology } from '../core/topology/validate';
-import { Lab, LabHost, LabState } from './lab';
-import { run, RunResult, start } from './sh';
+import { Lab, type LabHost, type LabState } from './lab';
+import { run, type RunResult, start } from './sh';
 
 export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 /** The topology for the lab: a file, or the starter; `seconds` replaces the seconds with N generated ones. */
 export function loadLabTopology(file?: string, seconds?: number, print: (l: string) => void = console.log): ValidTopology | undefined {
-  const raw = (file ? JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) : starterTopology()) as Record<string, any>;
+  const raw = (file ? JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) : starterTopology()) as { gateway: { cloudIp?: unknown; vpnIp?: unknown }; seconds?: unknown[] };
   if (seconds !== undefined) {
     const cloud = String(raw.gateway.cloudIp).split('.').map(Number);
     const [vpnAddr, bits] = String(raw.gateway.vpnIp).split('/');

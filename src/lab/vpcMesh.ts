@@ -3,9 +3,9 @@
 // the demo. Safety: the namespaces are linked only to each other and have no default route.
 import { renderTopology } from '../core/render';
 import { NET_UP_PATH } from '../core/render/network';
-import { ValidTopology } from '../core/topology/types';
+import type { ValidTopology } from '../core/topology/types';
 import { NetnsSet } from './netns';
-import { must, RunResult } from './sh';
+import { must, type RunResult } from './sh';
 
 export interface MeshHost {
   name: string;

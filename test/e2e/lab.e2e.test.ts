@@ -2,8 +2,11 @@
 // the guide's own acceptance test — the robot hears the cloud, and the cloud hears the robot — over the
 // full path: robot LAN -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second.
 import { strict as assert } from 'assert';
-import { Lab, LabHost, labDown, LabState } from '../../src/lab/lab';
+import { Lab, type LabHost, labDown, type LabState } from '../../src/lab/lab';
 import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../src/lab/demo';
 import { run } from '../../src/lab/sh';
 import { SOCKET_BUFFER } from '../../src/core/render/openvpn';
@@ -142,7 +145,7 @@ function describeLab(seconds: number) {
         }
         assert.equal(await exited, 0, err);
         const end = Date.now() + 10000;
-        let left = '';
+        let left: string;
         do {
           await new Promise((r) => setTimeout(r, 300));
           left = Lab.inHost(gw, ['pgrep', '-a', 'journalctl']).stdout.trim();
@@ -172,11 +175,8 @@ describe('lab e2e', () => {
     }
     assert.match(probe.stderr, /Unknown device type|not supported/i);
     const said: string[] = [];
-    const raw = require('../fixtures/topologies/gretap-1.json');
-    const fs = require('fs') as typeof import('fs');
-    const os = require('os') as typeof import('os');
-    const file = require('path').join(fs.mkdtempSync(require('path').join(os.tmpdir(), 'rvg-')), 'rosvpn.json');
-    fs.writeFileSync(file, JSON.stringify(raw));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rvg-')), 'rosvpn.json');
+    fs.copyFileSync(path.join(__dirname, '../fixtures/topologies/gretap-1.json'), file);
     assert.equal(loadLabTopology(file, undefined, (l) => said.push(l)), undefined);
     assert.match(said.join('\n'), /no GRE support .* cannot run gretap/);
     console.log(`      gretap: NOT RUN — ${said.join(' ')}`);

@@ -2,8 +2,8 @@
 // default keys unless a test asks), recording every callback and log line, disposed after each test.
 import * as fs from 'fs';
 import * as path from 'path';
-import { createSshPool, CreateSshPoolOptions } from '../../src/core/ssh';
-import { HostKeyInfo, SshEndpoint, SshError, SshPool } from '../../src/core/ssh/types';
+import { createSshPool, type CreateSshPoolOptions } from '../../src/core/ssh';
+import { type HostKeyInfo, type SshEndpoint, SshError, type SshPool } from '../../src/core/ssh/types';
 
 export interface TestPool {
   pool: SshPool;
@@ -75,7 +75,7 @@ export async function sshError(fn: () => Promise<unknown>): Promise<SshError> {
     await fn();
   } catch (e) {
     if (e instanceof SshError) return e;
-    throw new Error(`expected an SshError, got: ${(e as Error).stack ?? e}`);
+    throw new Error(`expected an SshError, got: ${(e as Error).stack ?? e}`, { cause: e });
   }
   throw new Error('expected an SshError, but it succeeded');
 }

@@ -3,13 +3,13 @@
 // (`rvtest<pid><letter>`) with NOPASSWD or password sudo, client keys, an ssh-agent, and a jump-host lab.
 // Everything made here is removed by the teardown functions; processes are ended by their pid only.
 // Network rule: traffic only to 127.0.0.1 or inside namespaces made here.
-import { ChildProcess, spawn } from 'child_process';
+import { type ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { must as labMust, requireTool, run as labRun, RunResult } from '../../src/lab/sh';
+import { must as labMust, requireTool, run as labRun, type RunResult } from '../../src/lab/sh';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -85,7 +85,12 @@ export function descendants(pid: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [c, pp] of parent) if (pp === p && !out.includes(c)) (out.push(c), walk(c));
+    for (const [c, pp] of parent) {
+      if (pp === p && !out.includes(c)) {
+        out.push(c);
+        walk(c);
+      }
+    }
   };
   walk(pid);
   return out;

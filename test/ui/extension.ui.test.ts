@@ -2,7 +2,7 @@
 // palette, the view following rosvpn.json, the welcome view and import, the setup form, Add Second.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import { Artifacts, ensureVsix, poll, tempWorkspace, TempWorkspace, VsCode } from './harness';
+import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, VsCode } from './harness';
 
 const fixture = (name: string) => fs.readFileSync(`${__dirname}/../fixtures/topologies/${name}.json`, 'utf8');
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));

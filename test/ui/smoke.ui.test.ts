@@ -5,7 +5,7 @@ import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Artifacts, ensureVsix, poll, tempWorkspace, TempWorkspace, VsCode } from './harness';
+import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, VsCode } from './harness';
 import { buildProbeVsix } from './harness/probeExtension';
 
 const FIXTURE = path.join(__dirname, '../fixtures/topologies/vxlan-1.json');

@@ -3,12 +3,12 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { provision, ProvisionEvent } from '../../src/core/provision/orchestrator';
-import { RenderedScript } from '../../src/core/render';
-import { ValidTopology } from '../../src/core/topology/types';
+import { provision, type ProvisionEvent } from '../../src/core/provision/orchestrator';
+import type { RenderedScript } from '../../src/core/render';
+import type { ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
 import { PoolFactory } from '../harness/pool';
-import { makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../harness/sshd';
+import { makeKey, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../harness/sshd';
 import { run } from '../../src/lab/sh';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');

@@ -3,9 +3,9 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderTopology, RenderedScript } from '../../src/core/render';
+import { renderTopology, type RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
-import { ValidTopology } from '../../src/core/topology/types';
+import type { ValidTopology } from '../../src/core/topology/types';
 import { requireTool, run } from '../../src/lab/sh';
 import { loadFixture } from '../support/fixtures';
 

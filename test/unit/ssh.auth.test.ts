@@ -3,9 +3,9 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeKey, KeyPair, must, requireRootAndTools, run, SshAgent, Sshd, tempDir, TestUser, TestUsers } from '../harness/sshd';
+import { makeKey, type KeyPair, must, requireRootAndTools, run, SshAgent, Sshd, tempDir, type TestUser, TestUsers } from '../harness/sshd';
 import { PoolFactory, sshError } from '../harness/pool';
-import { SshEndpoint } from '../../src/core/ssh/types';
+import type { SshEndpoint } from '../../src/core/ssh/types';
 
 describe('ssh: authentication and host keys (real sshd)', function () {
   this.timeout(20000);

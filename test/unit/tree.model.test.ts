@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildTopologyTree, RESTRICTED_NODE, statusesFromCheck, statusesFromProvision } from '../../src/extension/tree/model';
-import { ValidTopology } from '../../src/core/topology/types';
+import type { ValidTopology } from '../../src/core/topology/types';
 import { loadFixture } from '../support/fixtures';
 
 describe('topology tree model', () => {

@@ -10,7 +10,7 @@
 //   (after `npm run build:dev` and `node scripts/build-vscode-tests.js`: npm run test:vscode:code-server does all)
 //   env ROSVPN_VSCODE_TIMEOUT_MS (default 180000), ROSVPN_VSCODE_VERBOSE=1 (workbench console too)
 import { CHROMIUM_FLAGS } from '../ui/harness/browser';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -82,12 +82,15 @@ export function ruleKey(r: Rule): string {
 
 /** `tcp 22 from 198.51.100.0/24`, `icmp echo from the group itself`, `IP protocol 47 from …`. */
 export function ruleText(r: Rule, groupId?: string): string {
-  const what = r.protocol === 'icmp' && r.from === 8 ? 'ping (icmp echo)'
-    : r.protocol === '-1' ? 'all traffic'
-    : hasPorts(r.protocol) ? `${r.protocol} ${r.from === r.to || r.to === undefined ? r.from : `${r.from}-${r.to}`}`
-    : `IP protocol ${r.protocol}`;
   const peer = r.groupId ? (r.groupId === groupId ? 'the group itself' : r.groupId) : (r.cidr ?? r.cidrV6 ?? r.prefixListId);
-  return `${what} from ${peer}${r.description ? ` (${r.description})` : ''}`;
+  return `${trafficText(r)} from ${peer}${r.description ? ` (${r.description})` : ''}`;
+}
+
+function trafficText(r: Rule): string {
+  if (r.protocol === 'icmp' && r.from === 8) return 'ping (icmp echo)';
+  if (r.protocol === '-1') return 'all traffic';
+  if (hasPorts(r.protocol)) return `${r.protocol} ${r.from === r.to || r.to === undefined ? r.from : `${r.from}-${r.to}`}`;
+  return `IP protocol ${r.protocol}`;
 }
 
 /**

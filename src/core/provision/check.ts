@@ -1,9 +1,9 @@
 // `rosvpn check`: per host — reachable over SSH, bridge, tunnel, OpenVPN, and every other host's
 // robot-subnet address reachable across the bridge. Read-only; all hosts at once.
 import { renderCheckScript } from '../render/check';
-import { SshPool } from '../ssh/types';
-import { ValidTopology } from '../topology/types';
-import { HostSelector, selectHosts } from './endpoints';
+import type { SshPool } from '../ssh/types';
+import type { ValidTopology } from '../topology/types';
+import { type HostSelector, selectHosts } from './endpoints';
 import { runUploadedScript } from './remote';
 
 export interface CheckItem {

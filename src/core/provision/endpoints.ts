@@ -1,7 +1,7 @@
 // SSH endpoints of the topology's hosts: per-host settings over the topology-wide `ssh` defaults, and
 // `jump` resolved to the endpoint to go through (`gateway` means the cloud gateway's own endpoint).
-import { SshEndpoint } from '../ssh/types';
-import { HostBase, Role, SshSettings, ValidTopology } from '../topology/types';
+import type { SshEndpoint } from '../ssh/types';
+import type { HostBase, Role, SshSettings, ValidTopology } from '../topology/types';
 
 export interface TopologyHost {
   /** `gateway`, `desktop` or the second's name. */

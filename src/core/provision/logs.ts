@@ -1,7 +1,7 @@
 // `rosvpn logs`: journalctl over SSH, by default the unit that matters for the host's role.
 import { NET_UNIT } from '../render/network';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from '../render/openvpn';
-import { Role } from '../topology/types';
+import type { Role } from '../topology/types';
 
 export function defaultUnit(role: Role): string {
   return role === 'gateway' ? OPENVPN_SERVER_UNIT : role === 'desktop' ? OPENVPN_CLIENT_UNIT : NET_UNIT;

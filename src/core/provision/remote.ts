@@ -1,6 +1,6 @@
 // Running a generated script on a host: upload it to the login user's home over SFTP (readable by the
 // admin afterwards), then run it with sudo. Not fed through stdin, which sudo may need for a password.
-import { ExecOptions, ExecResult, SshSession } from '../ssh/types';
+import type { ExecOptions, ExecResult, SshSession } from '../ssh/types';
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
 

@@ -1,6 +1,6 @@
 // Read-only health check scripts, one per host: bridge, tunnel, OpenVPN, and reachability of every other
 // host's robot-subnet address across the bridge. Output: `::check name=N status=pass|fail msg="..."`.
-import { BRIDGE_NAME, OPENVPN_INSTANCE, ValidTopology, VXLAN_DEVICE } from '../topology/types';
+import { BRIDGE_NAME, OPENVPN_INSTANCE, type ValidTopology, VXLAN_DEVICE } from '../topology/types';
 import { bash, libBody, q, qArray } from './bash';
 import checkSh from './lib/check.sh';
 import checkReachSh from './lib/check-reach.sh';
@@ -26,18 +26,29 @@ const TUNNEL_CHECK = libBody('check-tunnel.sh', checkTunnelSh);
 // All pings at once, so the check takes one timeout however many hosts there are.
 const REACH_CHECK = libBody('check-reach.sh', checkReachSh);
 
+type Second = ValidTopology['seconds'][number];
+
+/** The host's own VPN address; '' for a desktop that takes one by DHCP. */
+function ownAddress(t: ValidTopology, isGateway: boolean, second: Second | undefined): string {
+  if (isGateway) return t.gateway.vpnIp;
+  if (second) return second.vpnIp;
+  return t.desktop?.addressing === 'static' ? (t.desktop.address ?? '') : '';
+}
+
+/** The cloud addresses at the far end of the host's tunnels: gretap is a star around the gateway, VXLAN a full mesh. */
+function tunnelPeers(t: ValidTopology, isGateway: boolean, second: Second | undefined): string[] {
+  if (isGateway) return t.seconds.map((s) => s.cloudIp);
+  if (!second) return [];
+  if (t.tunnel === 'gretap') return [t.gateway.cloudIp];
+  return [t.gateway.cloudIp, ...t.seconds.filter((s) => s !== second).map((s) => s.cloudIp)];
+}
+
 export function renderCheckScript(t: ValidTopology, label: string): string {
   const isGateway = label === 'gateway';
   const second = t.seconds.find((s) => s.name === label);
   const isDesktop = label === 'desktop';
-  const addr = isGateway ? t.gateway.vpnIp : second ? second.vpnIp : t.desktop?.addressing === 'static' ? (t.desktop.address ?? '') : '';
-  const peers = isGateway
-    ? t.seconds.map((s) => s.cloudIp)
-    : second
-      ? t.tunnel === 'gretap'
-        ? [t.gateway.cloudIp]
-        : [t.gateway.cloudIp, ...t.seconds.filter((s) => s !== second).map((s) => s.cloudIp)]
-      : [];
+  const addr = ownAddress(t, isGateway, second);
+  const peers = tunnelPeers(t, isGateway, second);
   const targets = checkTargets(t).filter((x) => x.label !== label);
   const parts = [
     '#!/usr/bin/env bash',

@@ -1,6 +1,6 @@
 // Provisioning scripts for the cloud hosts: the gateway (bridge + tunnels + OpenVPN server + PKI)
 // and the second instances (bridge + tunnel). Both share net-up.sh and the CycloneDDS/Docker steps.
-import { BRIDGE_NAME, CLIENT_PROFILE_NAME, SecondConfig, ValidTopology } from '../topology/types';
+import { BRIDGE_NAME, CLIENT_PROFILE_NAME, type SecondConfig, type ValidTopology } from '../topology/types';
 import { bash, heredoc, q, v, FILE_LIB, STEP_LIB } from './bash';
 import { cycloneDdsStep, featureSteps, FEATURE_LIB } from './cyclonedds';
 import { NET_UNIT, NET_UP_PATH, renderNetUp } from './network';

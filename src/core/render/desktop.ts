@@ -1,10 +1,10 @@
 // The desktop gateway: its LAN NIC moves into bridge `rosbridge` (the bridge takes over the NIC's MAC and
 // addressing), and the OpenVPN client's tap joins the bridge. The move is guarded like a router's
 // commit-confirm: a rollback timer is armed first and disarmed only when connectivity is confirmed.
-import { BRIDGE_NAME, CLIENT_PROFILE_NAME, DesktopConfig, ValidTopology } from '../topology/types';
+import { BRIDGE_NAME, CLIENT_PROFILE_NAME, type DesktopConfig, type ValidTopology } from '../topology/types';
 import { bash, heredoc, libBody, NET_LIB, q, v, FILE_LIB, STEP_LIB } from './bash';
 import desktopNetUpSteps from './lib/desktop-net-up-steps.sh';
-import { EmbeddedFile, PREFLIGHT, scriptHeader, ScriptParts } from './cloud';
+import { type EmbeddedFile, PREFLIGHT, scriptHeader, type ScriptParts } from './cloud';
 import { cycloneDdsStep } from './cyclonedds';
 import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
 

@@ -1,6 +1,6 @@
 // Rendering: a validated topology in, one self-contained provisioning script per host out.
-import { Diagnostic, Role, ValidTopology } from '../topology/types';
-import { EmbeddedFile, renderGateway, renderSecond } from './cloud';
+import type { Diagnostic, Role, ValidTopology } from '../topology/types';
+import { type EmbeddedFile, renderGateway, renderSecond } from './cloud';
 import { renderDesktop } from './desktop';
 import { v } from './bash';
 

@@ -1,7 +1,7 @@
 // The layer-2 network of a cloud host (gateway or second): bridge `rosbridge` with the host's VPN
 // address, plus the tunnel to its peers. Rendered as /usr/local/lib/rosvpn/net-up.sh, which both the
 // provisioning script and the boot-time unit rosvpn-net.service run, so there is one code path.
-import { BRIDGE_NAME, TunnelMode, VXLAN_DEVICE } from '../topology/types';
+import { BRIDGE_NAME, type TunnelMode, VXLAN_DEVICE } from '../topology/types';
 import { libBody, NET_LIB, q, qArray, SSH_GUARD_LIB, STEP_LIB, v } from './bash';
 import netUpSteps from './lib/net-up-steps.sh';
 

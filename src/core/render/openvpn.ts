@@ -1,7 +1,7 @@
 // OpenVPN 2.5/2.6 in tap mode, bridged. The guide's configuration with its defects fixed: AEAD data
 // ciphers instead of 2.4 defaults, tls-crypt instead of tls-auth, ECDH instead of a slow dh.pem, no
 // compression (comp-lzo mismatch warnings, VORACLE), no unused address pool, explicit MTU.
-import { BRIDGE_NAME, GatewayConfig, OPENVPN_INSTANCE } from '../topology/types';
+import { BRIDGE_NAME, type GatewayConfig, OPENVPN_INSTANCE } from '../topology/types';
 import { heredoc, v } from './bash';
 
 export const OPENVPN_SERVER_CONF = `/etc/openvpn/server/${OPENVPN_INSTANCE}.conf`;

@@ -1,22 +1,22 @@
 // One authenticated ssh2 connection: host key verification against known_hosts before authentication,
 // authentication with ssh-agent then identity files, channel accounting, idle close, loss detection.
 import * as fs from 'fs';
-import { Duplex } from 'stream';
-import { AnyAuthMethod, Client, ClientChannel, ConnectConfig, OpenSSHAgent, ParsedKey, SFTPWrapper, utils } from 'ssh2';
+import type { Duplex } from 'stream';
+import { type AnyAuthMethod, Client, type ClientChannel, type ConnectConfig, OpenSSHAgent, type ParsedKey, type SFTPWrapper, utils } from 'ssh2';
 import {
   appendKnownHost,
   checkHostKey,
   fileUsesHashing,
   fingerprint,
-  KnownHostEntry,
+  type KnownHostEntry,
   knownHostName,
   knownKeyTypes,
   keyTypeOf,
   preferredHostKeyAlgorithms,
   readKnownHosts,
 } from './knownHosts';
-import { ResolvedEndpoint } from './sshConfig';
-import { SshCallbacks, SshError } from './types';
+import type { ResolvedEndpoint } from './sshConfig';
+import { type SshCallbacks, SshError } from './types';
 
 /** What the pool shares with its connections. */
 export interface PoolContext {

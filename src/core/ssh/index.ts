@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Pool } from './pool';
 import { defaultIdentityFiles } from './sshConfig';
-import { SshCallbacks, SshPool } from './types';
+import type { SshCallbacks, SshPool } from './types';
 
 export * from './types';
 export { fingerprint, keyTypeOf, knownHostName } from './knownHosts';

@@ -1,10 +1,10 @@
 // The pool: one connection per `user@host:port` (through its jump chain), shared by concurrent callers,
 // reconnected transparently after an idle close or a loss, all closed by dispose().
-import { ParsedKey } from 'ssh2';
-import { Connection, PoolContext, target } from './connection';
-import { HostState, Session } from './session';
-import { loadSshConfig, ResolvedEndpoint, resolveEndpoint } from './sshConfig';
-import { SshCallbacks, SshEndpoint, SshError, SshPool, SshSession } from './types';
+import type { ParsedKey } from 'ssh2';
+import { Connection, type PoolContext, target } from './connection';
+import { type HostState, Session } from './session';
+import { loadSshConfig, type ResolvedEndpoint, resolveEndpoint } from './sshConfig';
+import { type SshCallbacks, type SshEndpoint, SshError, type SshPool, type SshSession } from './types';
 
 export interface SshPoolOptions {
   callbacks: SshCallbacks;

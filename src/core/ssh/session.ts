@@ -4,10 +4,10 @@ import { randomBytes } from 'crypto';
 import { constants as osConstants } from 'os';
 import * as posix from 'path/posix';
 import { StringDecoder } from 'string_decoder';
-import { ClientChannel, SFTPWrapper } from 'ssh2';
-import { Connection, Lease, where } from './connection';
-import { ResolvedEndpoint } from './sshConfig';
-import { ExecOptions, ExecResult, SshCallbacks, SshEndpoint, SshError, SshSession } from './types';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import { type Connection, type Lease, where } from './connection';
+import type { ResolvedEndpoint } from './sshConfig';
+import { type ExecOptions, type ExecResult, type SshCallbacks, type SshEndpoint, SshError, type SshSession } from './types';
 
 /**
  * Runs the command (`$1`) with the user's shell in a session of its own and watches stdin: when stdin reaches
@@ -508,19 +508,15 @@ function cb<T>(fn: (k: (err: Error | null | undefined, v: T) => void) => void): 
 }
 
 async function rename(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
-  let posixRename = true;
   try {
     await cb<void>((k) => sftp.ext_openssh_rename(from, to, k));
     return;
   } catch (e) {
     if (!/not support/i.test((e as Error).message)) throw e;
-    posixRename = false;
   }
-  if (!posixRename) {
-    // SFTP v3 rename refuses to replace an existing file.
-    await cb<void>((k) => sftp.unlink(to, k)).catch(() => undefined);
-    await cb<void>((k) => sftp.rename(from, to, k));
-  }
+  // No posix-rename extension: SFTP v3 rename refuses to replace an existing file.
+  await cb<void>((k) => sftp.unlink(to, k)).catch(() => undefined);
+  await cb<void>((k) => sftp.rename(from, to, k));
 }
 
 function sftpMessage(e: Error): string {

@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Line, parse as parseSshConfig, SSHConfig } from 'ssh-config';
-import { SshEndpoint, SshError } from './types';
+import { type Line, parse as parseSshConfig, type SSHConfig } from 'ssh-config';
+import { type SshEndpoint, SshError } from './types';
 
 export interface ResolvedEndpoint {
   /** The endpoint as given. */
@@ -54,7 +54,7 @@ function includeFiles(arg: string, baseDir: string): string[] {
     const dir = path.dirname(p);
     const base = path.basename(p);
     if (/[*?]/.test(base)) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = fs.readdirSync(dir).sort();
       } catch {

@@ -3,7 +3,7 @@
 // `rosvpn cloud`; the AWS SDK loads on the first of these commands, never on activation.
 import * as vscode from 'vscode';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { CloudSettingsError, requireSshCidr, resolveCloudSettings, resolveSshCidr, settingName, type CloudSettingKey } from '../../core/ec2/settings';
+import { type CloudSettingsError, requireSshCidr, resolveCloudSettings, resolveSshCidr, settingName, type CloudSettingKey } from '../../core/ec2/settings';
 import { publicIpv4 } from '../../core/ec2/checkip';
 import { cloudForget, cloudWriteBack, deploymentWriteBack, newDeploymentId, type WriteBack } from '../../core/ec2/writeBack';
 import type { CloudSettings } from '../../core/ec2/model';

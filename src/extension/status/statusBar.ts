@@ -26,7 +26,7 @@ export function registerStatusBar(
     const healthy = values.filter((v) => v === 'healthy').length;
     const known = values.some((v) => v !== undefined && v !== 'unknown');
     const unchecked = hosts.length - healthy - bad;
-    item.text = busy ? '$(sync~spin) ROS VPN' : !known ? '$(circle-outline) ROS VPN' : bad ? `$(error) ROS VPN: ${bad} down` : unchecked ? `$(circle-outline) ROS VPN: ${healthy}/${hosts.length} up` : '$(vm-active) ROS VPN: up';
+    item.text = statusText({ busy, known, bad, unchecked, healthy, total: hosts.length });
     const summary = busy
       ? 'Provisioning…'
       : !known
@@ -50,7 +50,8 @@ export function registerStatusBar(
     timer = setInterval(() => {
       if (running || !vscode.workspace.isTrusted || !deps.statuses.connectedOnce || deps.store.state.kind !== 'valid' || [...deps.statuses.all.values()].includes('provisioning')) return;
       running = true;
-      deps.check().finally(() => (running = false));
+      // runCheck reports its own failures; this only clears the flag.
+      void deps.check().finally(() => (running = false));
     }, seconds * 1000);
   };
   context.subscriptions.push(
@@ -64,4 +65,13 @@ export function registerStatusBar(
   );
   render();
   schedule();
+}
+
+/** The status bar text, most urgent state first. */
+function statusText(c: { busy: boolean; known: boolean; bad: number; unchecked: number; healthy: number; total: number }): string {
+  if (c.busy) return '$(sync~spin) ROS VPN';
+  if (!c.known) return '$(circle-outline) ROS VPN';
+  if (c.bad) return `$(error) ROS VPN: ${c.bad} down`;
+  if (c.unchecked) return `$(circle-outline) ROS VPN: ${c.healthy}/${c.total} up`;
+  return '$(vm-active) ROS VPN: up';
 }

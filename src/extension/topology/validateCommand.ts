@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { loadTopology } from '../../core/topology/file';
 import { TOPOLOGY_FILE } from '../../core/topology/types';
 import { formatDiagnostic } from '../../core/topology/validate';
-import { CommandSpec } from '../commands/registry';
+import type { CommandSpec } from '../commands/registry';
 
 export function validateTopologyCommand(log: vscode.LogOutputChannel): CommandSpec {
   return {

@@ -3,7 +3,7 @@
 // the TreeDataProvider (issue D) only maps these nodes to TreeItems.
 import type { CheckReport } from '../../core/provision/check';
 import type { ProvisionReport } from '../../core/provision/orchestrator';
-import { BRIDGE_NAME, ValidTopology } from '../../core/topology/types';
+import { BRIDGE_NAME, type ValidTopology } from '../../core/topology/types';
 
 export type HostStatus = 'unknown' | 'provisioning' | 'healthy' | 'failed' | 'unreachable';
 

@@ -1,7 +1,7 @@
 // Screenshots of each test step, kept as CI artifacts: test-artifacts/ui/<test>/<step>.png at the repo root.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 export const ARTIFACTS_ROOT = path.resolve(__dirname, '../../../test-artifacts/ui');
 

@@ -1,7 +1,7 @@
 // A real VS Code (code-server's server build) on 127.0.0.1 for one test: its own HOME, user data and
 // extensions directories in a temp dir, our .vsix installed first, settings that keep the UI quiet and
 // offline, optionally inside a network namespace (`ip netns exec`).
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { type ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

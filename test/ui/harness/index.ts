@@ -1,9 +1,9 @@
 // One VS Code for a test: code-server with the given workspace and .vsix, Chromium on its page, the
 // workbench helpers, and a close() that ends every process of both and fails if any is left.
-import { Page } from 'playwright-core';
-import { Artifacts } from './artifacts';
+import type { Page } from 'playwright-core';
+import type { Artifacts } from './artifacts';
 import { Browser } from './browser';
-import { CodeServer, CodeServerOptions } from './codeServer';
+import { CodeServer, type CodeServerOptions } from './codeServer';
 import { markedPids, describePid } from './procs';
 import { Workbench } from './workbench';
 

@@ -2,7 +2,7 @@
 // quick picks, activity bar and custom tree views, context menus, notifications, modal dialogs, webviews,
 // the integrated terminal and the Output panel. Selectors are VS Code 1.139's DOM; each helper polls,
 // because the workbench fills in asynchronously (extension contributions arrive after the page loads).
-import { FrameLocator, Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 export type TextMatch = string | RegExp;
 

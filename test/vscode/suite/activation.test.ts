@@ -1,7 +1,7 @@
 // Activation in a real extension host: triggered by the workspace's rosvpn.json, and light.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { HeavyModules, heavyModules } from '../support/heavyModules';
+import { type HeavyModules, heavyModules } from '../support/heavyModules';
 import { entryExports, fixtureBundle, rosvpn, waitFor } from '../support/host';
 
 // What activation loaded, recorded in a root hook: before any test can run a command that loads ssh2 on purpose.

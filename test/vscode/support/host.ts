@@ -42,5 +42,6 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
 
 /** make() of a control bundle that scripts/build-vscode-tests.js built into dist-test/vscode/fixtures. */
 export function fixtureBundle(name: string): () => unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file built at test time, found by path
   return (require(path.resolve(__dirname, '../fixtures', `${name}.js`)) as { make: () => unknown }).make;
 }
