@@ -483,7 +483,17 @@ export class Workbench {
   async clickContextMenuItem(item: TextMatch): Promise<void> {
     await this.contextMenu.first().waitFor({ state: 'visible', timeout: 10_000 });
     for (const a of await this.contextMenu.first().locator('.action-item .action-label:not(.separator)').all()) {
-      if (isLabel(clean(await a.innerText()), item)) return a.click();
+      if (!isLabel(clean(await a.innerText()), item)) continue;
+      await a.click();
+      // On a busy machine the menu can take the click before it is ready: it then stays open and nothing
+      // runs. A menu that ran its entry closes; one still open gets the entry by keyboard once more.
+      const closed = await this.contextMenu.first().waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
+      if (!closed) {
+        await a.hover();
+        await this.page.keyboard.press('Enter');
+        await this.contextMenu.first().waitFor({ state: 'hidden', timeout: 10_000 });
+      }
+      return;
     }
     const items = await this.contextMenuItems();
     await this.page.keyboard.press('Escape');
