@@ -8,7 +8,7 @@ import type { Role } from '../../core/topology/types';
 import type { CommandSpec } from '../commands/registry';
 import { pickHost, reportError } from '../commands/ui';
 import type { SshService } from '../ssh/sshService';
-import type { HostStatusStore } from '../status/hostStatus';
+import type { HostHealthStore } from '../status/hostHealth';
 import { statusesFromCheck, statusesFromProvision } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 
@@ -16,7 +16,7 @@ export interface ProvisionDeps {
   log: vscode.LogOutputChannel;
   store: TopologyStore;
   ssh: SshService;
-  statuses: HostStatusStore;
+  statuses: HostHealthStore;
 }
 
 function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vscode.Progress<{ message?: string }>): void {
