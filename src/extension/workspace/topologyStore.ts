@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { applyTopologyEdit, loadTopology, writeTopologyFile, type TopologyEdit } from '../../core/topology/file';
 import { TOPOLOGY_FILE, type Diagnostic, type ValidTopology } from '../../core/topology/types';
 import { formatDiagnostic } from '../../core/topology/validate';
+import { UserError } from '../commands/userError';
 
 export type TopologyState =
   | { kind: 'noFolder' }
@@ -11,8 +12,8 @@ export type TopologyState =
   | { kind: 'invalid'; file: vscode.Uri; raw?: unknown; diagnostics: Diagnostic[] }
   | { kind: 'valid'; file: vscode.Uri; raw: Record<string, unknown>; topology: ValidTopology; diagnostics: Diagnostic[] };
 
-/** An error whose message is meant for the user as is (what failed and how to fix it). */
-export class UserError extends Error {}
+// Its errors say what to do (open a folder, create or fix rosvpn.json); the class lives with the registry.
+export { UserError };
 
 export class TopologyStore implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TopologyState>();
