@@ -489,6 +489,7 @@ const vscode = strict('vscode', {
     showWarningMessage: async (m) => void messages.push('warning: ' + m),
     showInformationMessage: async (m) => void messages.push('info: ' + m),
     withProgress: async (o, task) => task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: noEvent }),
+    registerWebviewPanelSerializer: () => ({ dispose() {} }),
   }),
   workspace: strict('vscode.workspace', {
     get workspaceFolders() { return [folder]; },
