@@ -76,10 +76,15 @@ export class TopologyStore implements vscode.Disposable {
       case 'noFolder':
         throw new UserError(`Open a folder first: ROS VPN keeps its topology in ${TOPOLOGY_FILE} at the folder's root.`);
       case 'missing':
-        throw new UserError(`There is no ${TOPOLOGY_FILE} in this folder yet: run "ROS VPN: Open Setup Form" to create one.`);
+        throw new UserError(`There is no ${TOPOLOGY_FILE} in this folder yet: run "ROS VPN: Open Setup Form" to create one.`, {
+          actions: [{ title: 'Open Setup Form', run: () => vscode.commands.executeCommand('rosvpn.openSetupForm') }],
+        });
       case 'invalid': {
         const first = s.diagnostics.find((d) => d.severity === 'error');
-        throw new UserError(`${TOPOLOGY_FILE} is not valid${first ? `: ${formatDiagnostic(first, TOPOLOGY_FILE)}` : ''}`);
+        const file = s.file;
+        throw new UserError(`${TOPOLOGY_FILE} is not valid${first ? `: ${formatDiagnostic(first, TOPOLOGY_FILE)}` : ''}`, {
+          actions: [{ title: `Open ${TOPOLOGY_FILE}`, run: () => vscode.window.showTextDocument(file) }],
+        });
       }
     }
   }
