@@ -130,7 +130,12 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       assert.equal(await name.inputValue(), 'demo');
       await name.fill('demo-reloaded');
       const saved = fs.readFileSync(file, 'utf8');
-      await vs.page.reload();
+      await vs.shot('06a-form-before-reload');
+      // The window reload a user runs: the workbench saves its state (the webview's with it) and reloads.
+      // (The browser's own reload does not wait for that save.)
+      const navigated = vs.page.waitForEvent('framenavigated', { predicate: (f) => f === vs.page.mainFrame(), timeout: 60_000 });
+      await vs.wb.runCommand('Developer: Reload Window').catch(() => undefined);
+      await navigated;
       await vs.wb.waitReady();
       // A new extension host: the serializer re-creates the panel, and the script rebuilds the form from its state.
       const after = await vs.wb.webview(undefined, 120_000).catch(async (e) => {
@@ -139,10 +144,10 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       });
       const restored = after.locator('[data-field="name"]');
       await restored.waitFor({ timeout: 60_000 });
+      await vs.shot('06b-form-after-reload');
       assert.equal(await restored.inputValue(), 'demo-reloaded', 'the unsaved edit is back');
       assert.equal(await after.locator('[data-field="gateway.cloudIp"]').inputValue(), '172.31.1.21', 'the saved value is back');
       assert.equal(fs.readFileSync(file, 'utf8'), saved, 'a reload saves nothing');
-      await vs.shot('06b-form-after-reload');
       // Wired to the new extension host: Save reaches it and it writes the file.
       await after.locator('#save').click();
       await poll('rosvpn.json saved from the restored form', async () => (readJson(file).name === 'demo-reloaded' ? true : undefined), 30_000);
