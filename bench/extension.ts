@@ -8,7 +8,7 @@ import * as esbuild from 'esbuild';
 import { loadTopology } from '../src/core/topology/file';
 import { freePort } from '../test/harness/sshd';
 import { validateTopology } from '../src/core/topology/validate';
-import { buildTopologyTree, type CloudHostState, type HostStatus } from '../src/extension/tree/model';
+import { buildTopologyTree, type CloudHostState, type HostHealth } from '../src/extension/tree/model';
 import { median, p90, round } from './stats';
 import type { BenchRow, BenchSection } from './types';
 
@@ -301,7 +301,7 @@ async function treeAndValidation(tmp: string, quick: boolean): Promise<{ rows: B
   const t = v.topology;
   const hosts = ['gateway', 'desktop', ...t.seconds.map((s) => s.name)];
   // After a check and a cloud status: every host has a status and an EC2 state, so every label is built in full.
-  const statuses = new Map<string, HostStatus>(hosts.map((h) => [h, 'healthy']));
+  const statuses = new Map<string, HostHealth>(hosts.map((h) => [h, 'healthy']));
   const cloud = new Map<string, CloudHostState>(hosts.filter((h) => h !== 'desktop').map((h, i) => [h, { id: `i-${(0x1000 + i).toString(16).padStart(17, '0')}`, state: 'running' }]));
   const file = path.join(tmp, 'rosvpn.json');
   const text = `${JSON.stringify(raw, null, 2)}\n`;
@@ -489,6 +489,7 @@ const vscode = strict('vscode', {
     showWarningMessage: async (m) => void messages.push('warning: ' + m),
     showInformationMessage: async (m) => void messages.push('info: ' + m),
     withProgress: async (o, task) => task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: noEvent }),
+    registerWebviewPanelSerializer: () => ({ dispose() {} }),
   }),
   workspace: strict('vscode.workspace', {
     get workspaceFolders() { return [folder]; },

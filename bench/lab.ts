@@ -1,4 +1,4 @@
-// Benchmarks in the lab of issue C (systemd-nspawn hosts, real OpenVPN, CycloneDDS ddsperf): provisioning
+// Benchmarks in the test and demo lab (systemd-nspawn hosts, real OpenVPN, CycloneDDS ddsperf): provisioning
 // from freshly booted hosts to DDS flowing for 1/4/8 seconds and the no-op rerun; then the data plane,
 // robot <-> second through the whole VPN path, against the direct robot LAN and against the same path with
 // the original guide's OpenVPN settings. Every figure is measured in this run; all traffic stays inside

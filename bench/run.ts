@@ -32,7 +32,7 @@ export function markdown(m: Record<string, string | number>, sections: BenchSect
     '# Benchmarks',
     '',
     `Written by \`npm run bench\` on ${m.date}: ${m.cpu}, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}.`,
-    'Every figure below comes from that one run (raw data: `bench/results.json`). Targets are from issue F;',
+    'Every figure below comes from that one run (raw data: `bench/results.json`). Targets are the project performance goals;',
     'a missed target is marked ✗ and explained under its table.',
     '',
   ];

@@ -10,7 +10,7 @@ import { provisionCommands, runCheck } from './provision/commands';
 import { setupFormCommands } from './setupForm/panel';
 import { sshCommands } from './ssh/sshCommands';
 import { SshService } from './ssh/sshService';
-import { HostStatusStore } from './status/hostStatus';
+import { HostHealthStore } from './status/hostHealth';
 import { registerStatusBar } from './status/statusBar';
 import { registerLogTasks } from './tasks/logTasks';
 import { topologyCommands } from './topology/topologyCommands';
@@ -28,7 +28,7 @@ export interface RosVpnApi {
 export function activate(context: vscode.ExtensionContext): RosVpnApi {
   const log = vscode.window.createOutputChannel('ROS VPN', { log: true });
   const store = new TopologyStore();
-  const statuses = new HostStatusStore();
+  const statuses = new HostHealthStore();
   const ssh = new SshService(log, context.secrets, context.globalState);
   const cloud = new CloudStateStore();
   const tree = new TopologyTreeProvider(store, statuses, cloud);

@@ -121,6 +121,40 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       await vs.shot('06-form-saved');
     });
 
+    it('an open setup form comes back after a window reload, with its unsaved edit (a WebviewPanelSerializer)', async () => {
+      const file = ws.file('rosvpn.json');
+      await vs.wb.runCommand('ROS VPN: Open Setup Form');
+      const before = await vs.wb.webview();
+      const name = before.locator('[data-field="name"]');
+      await name.waitFor({ timeout: 30_000 });
+      assert.equal(await name.inputValue(), 'demo');
+      await name.fill('demo-reloaded');
+      const saved = fs.readFileSync(file, 'utf8');
+      await vs.shot('06a-form-before-reload');
+      // The window reload a user runs: the workbench saves its state (the webview's with it) and reloads.
+      // (The browser's own reload does not wait for that save.)
+      const navigated = vs.page.waitForEvent('framenavigated', { predicate: (f) => f === vs.page.mainFrame(), timeout: 60_000 });
+      await vs.wb.runCommand('Developer: Reload Window').catch(() => undefined);
+      await navigated;
+      await vs.wb.waitReady();
+      // A new extension host: the serializer re-creates the panel, and the script rebuilds the form from its state.
+      const after = await vs.wb.webview(undefined, 120_000).catch(async (e) => {
+        await vs.shot('06bx-form-after-reload');
+        throw e;
+      });
+      const restored = after.locator('[data-field="name"]');
+      await restored.waitFor({ timeout: 60_000 });
+      await vs.shot('06b-form-after-reload');
+      assert.equal(await restored.inputValue(), 'demo-reloaded', 'the unsaved edit is back');
+      assert.equal(await after.locator('[data-field="gateway.cloudIp"]').inputValue(), '172.31.1.21', 'the saved value is back');
+      assert.equal(fs.readFileSync(file, 'utf8'), saved, 'a reload saves nothing');
+      // Wired to the new extension host: Save reaches it and it writes the file.
+      await after.locator('#save').click();
+      await poll('rosvpn.json saved from the restored form', async () => (readJson(file).name === 'demo-reloaded' ? true : undefined), 30_000);
+      fs.writeFileSync(file, saved);
+      await vs.wb.runCommand('View: Close All Editors');
+    });
+
     it('Add Second Instance from the tree suggests free addresses and writes the fourth second', async () => {
       await vs.wb.openViewContainer('ROS VPN');
       await vs.wb.treeInlineAction('Second instances', 'Add Second Instance');

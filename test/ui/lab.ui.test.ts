@@ -1,4 +1,4 @@
-// The extension against real hosts: the lab of issue C (systemd-nspawn hosts with sshd, OpenVPN, easy-rsa)
+// The extension against real hosts: the test and demo lab (systemd-nspawn hosts with sshd, OpenVPN, easy-rsa)
 // and code-server + Chromium inside the lab's controller namespace (no default route), so everything the
 // extension sends stays in namespaces this test made. A user's path: trust the gateway's host key,
 // provision it from the tree, follow its OpenVPN log, download the client profile.

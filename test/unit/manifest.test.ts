@@ -37,6 +37,17 @@ describe('manifest and packaging', function () {
     assert.equal((sources.match(/registerCommand\(/g) ?? []).length, 1, 'commands are registered in one place only');
   });
 
+  it('a setup form open at a window reload comes back: its serializer is registered, and its view type activates the extension', () => {
+    const panel = fs.readFileSync(path.join(ROOT, 'src', 'extension', 'setupForm', 'panel.ts'), 'utf8');
+    const viewType = /SETUP_FORM_VIEW_TYPE = '([^']+)'/.exec(panel)?.[1];
+    assert.equal(viewType, 'rosvpn.setupForm');
+    assert.match(panel, /registerWebviewPanelSerializer\(SETUP_FORM_VIEW_TYPE,/);
+    assert.match(panel, /createWebviewPanel\(SETUP_FORM_VIEW_TYPE,/);
+    // Restoring a panel activates only the extensions that list its view type: without this, a window
+    // reloaded in a folder without rosvpn.json would show an empty tab.
+    assert.ok(pkg.activationEvents.includes(`onWebviewPanel:${viewType}`), pkg.activationEvents.join(', '));
+  });
+
   it('the core never imports vscode', () => {
     const offenders = filesUnder(path.join(ROOT, 'src', 'core')).filter((f) => /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(f, 'utf8')));
     assert.deepEqual(offenders, []);

@@ -8,7 +8,8 @@ import type { RenderedScript } from '../../src/core/render';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
 import { PoolFactory } from '../harness/pool';
-import { makeKey, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../harness/sshd';
+import { freePort, makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../harness/sshd';
+import { statusesFromProvision } from '../../src/extension/tree/model';
 import { run } from '../../src/lab/sh';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
@@ -38,6 +39,7 @@ describe('provisioning over a real sshd', function () {
   let cloudUser: TestUser;
   let deskUser: TestUser;
   let noSudo: TestUser;
+  let noKey: TestUser;
   let keyPath: string;
   let pools: PoolFactory;
   let t: ValidTopology;
@@ -63,6 +65,7 @@ describe('provisioning over a real sshd', function () {
     cloudUser = users.add('cl', { sudo: 'nopasswd' });
     deskUser = users.add('dk', { sudo: 'nopasswd' });
     noSudo = users.add('ns');
+    noKey = users.add('nk', { sudo: 'nopasswd' });
     const key = makeKey(path.join(dir, 'id_ed25519'));
     keyPath = key.path;
     sshd = new Sshd();
@@ -138,6 +141,8 @@ describe('provisioning over a real sshd', function () {
     const byLabel = Object.fromEntries(report.hosts.map((h) => [h.label, h]));
     assert.equal(byLabel['second-2'].status, 'failed');
     assert.match(byLabel['second-2'].error!, /step work failed: disk on fire/);
+    assert.equal(byLabel['second-2'].code, 'STEP_FAILED');
+    assert.equal(byLabel.gateway.code, undefined);
     assert.equal(byLabel.gateway.status, 'changed');
     assert.equal(byLabel.desktop.status, 'changed');
   });
@@ -151,6 +156,7 @@ describe('provisioning over a real sshd', function () {
     assert.equal(byLabel.gateway.status, 'failed');
     assert.equal(byLabel.desktop.status, 'skipped');
     assert.match(byLabel.desktop.error!, /gateway failed/);
+    assert.equal(byLabel.desktop.code, 'SKIPPED');
     assert.equal(exists('desktop.start'), false);
     assert.equal(byLabel.second.status, 'changed');
   });
@@ -199,7 +205,26 @@ describe('provisioning over a real sshd', function () {
     const report = await provision(noSudoTopology, { pool, scripts: scripts(), select: { host: 'gateway' } });
     assert.equal(report.hosts[0].status, 'failed');
     assert.match(report.hosts[0].error!, /sudo/i);
+    assert.equal(report.hosts[0].code, 'SUDO_FAILED');
     assert.equal(exists('gateway.start'), false);
+  });
+
+  it('the report carries the SSH error code: refused login, rejected host key, closed port; the tree reads them as unreachable', async () => {
+    const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
+    const untrusted = pools.make({ trust: false }).pool;
+    const closed = await freePort();
+    const gatewayAs = (gateway: Partial<ValidTopology['gateway']>) => ({ ...t, gateway: { ...t.gateway, ...gateway } }) as ValidTopology;
+    const one = async (topology: ValidTopology, p = pool) => (await provision(topology, { pool: p, scripts: scripts(), select: { host: 'gateway' } })).hosts[0];
+    const auth = await one(gatewayAs({ user: noKey.name }));
+    assert.equal(auth.status, 'failed');
+    assert.equal(auth.code, 'AUTH_FAILED', auth.error);
+    const hostKey = await one(t, untrusted);
+    assert.equal(hostKey.code, 'HOST_KEY_REJECTED', hostKey.error);
+    const port = await one(gatewayAs({ port: closed }));
+    assert.equal(port.code, 'CONNECT_FAILED', port.error);
+    assert.equal(exists('gateway.start'), false);
+    const health = statusesFromProvision({ ok: false, hosts: [auth, { ...hostKey, label: 'k' }, { ...port, label: 'p' }] });
+    assert.deepEqual(Object.fromEntries(health), { gateway: 'unreachable', k: 'unreachable', p: 'unreachable' });
   });
 
   describe('CLI', () => {

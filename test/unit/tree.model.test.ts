@@ -79,8 +79,8 @@ describe('topology tree model', () => {
       ok: false,
       hosts: [
         { label: 'gateway', role: 'gateway', status: 'changed', changed: 3, ok: 5, skipped: 0, failed: 0, warnings: [], durationMs: 1 },
-        { label: 'second', role: 'second', status: 'failed', changed: 0, ok: 0, skipped: 0, failed: 1, warnings: [], durationMs: 1, error: 'CONNECT_FAILED: connection refused' },
-        { label: 'second-2', role: 'second', status: 'failed', changed: 1, ok: 2, skipped: 0, failed: 1, warnings: [], durationMs: 1, error: 'step pki failed' },
+        { label: 'second', role: 'second', status: 'failed', changed: 0, ok: 0, skipped: 0, failed: 1, warnings: [], durationMs: 1, error: 'cannot connect to second: connection refused', code: 'CONNECT_FAILED' },
+        { label: 'second-2', role: 'second', status: 'failed', changed: 1, ok: 2, skipped: 0, failed: 1, warnings: [], durationMs: 1, error: 'step pki failed', code: 'STEP_FAILED' },
         { label: 'desktop', role: 'desktop', status: 'skipped', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0 },
       ],
     });
@@ -95,5 +95,38 @@ describe('topology tree model', () => {
     });
     assert.deepEqual([...check], [['gateway', 'healthy'], ['second', 'unreachable'], ['desktop', 'failed']]);
     assert.equal(buildTopologyTree(t, check)[1].status, 'failed');
+  });
+
+  it('unreachable is decided by the failure code, never by the message text', () => {
+    const host = (label: string, code: string | undefined, error: string, done = 0) =>
+      ({ label, role: 'second' as const, status: 'failed' as const, changed: 0, ok: done, skipped: 0, failed: 1, warnings: [], durationMs: 1, error, code });
+    const prov = statusesFromProvision({
+      ok: false,
+      hosts: [
+        host('auth', 'AUTH_FAILED', 'Permission denied (publickey)'),
+        host('key', 'HOST_KEY_CHANGED', 'REMOTE HOST IDENTIFICATION HAS CHANGED'),
+        host('rejected', 'HOST_KEY_REJECTED', 'not trusted'),
+        host('lost', 'CONNECTION_LOST', 'gone'),
+        // Messages that mention connecting or authentication, with codes that say the host was reached:
+        host('sudo', 'SUDO_FAILED', 'sudo: authentication failure'),
+        host('step', 'STEP_FAILED', 'step openvpn failed: cannot connect to the OpenVPN management socket'),
+        host('abort', 'ABORTED', 'connection to x: command aborted'),
+        // No code: failed, whatever the message says.
+        host('nocode', undefined, 'cannot connect to nocode'),
+        // Reached first (steps ran), then lost: failed, not unreachable.
+        host('midway', 'CONNECTION_LOST', 'connection to midway was lost', 3),
+      ],
+    });
+    assert.deepEqual(Object.fromEntries(prov), {
+      auth: 'unreachable',
+      key: 'unreachable',
+      rejected: 'unreachable',
+      lost: 'unreachable',
+      sudo: 'failed',
+      step: 'failed',
+      abort: 'failed',
+      nocode: 'failed',
+      midway: 'failed',
+    });
   });
 });

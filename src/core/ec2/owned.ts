@@ -26,9 +26,15 @@ import { commandName } from './names';
 import { cloudHosts, rulesOf, TAG_DEPLOYMENT, TAG_HOST, TAG_ROLE, TAG_TOPOLOGY, type Rule } from './model';
 
 /** An error whose message says what to change; `code` lets callers branch. */
+export type CloudErrorCode = 'SUBNET_NOT_FOUND' | 'NO_IMAGE' | 'CONFIG';
+
 export class CloudError extends Error {
-  constructor(message: string, readonly code: 'SUBNET_NOT_FOUND' | 'NO_IMAGE' | 'CONFIG') {
-    super(message);
+  constructor(
+    message: string,
+    readonly code: CloudErrorCode,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
     this.name = 'CloudError';
   }
 }

@@ -1,7 +1,8 @@
 // Following a systemd unit's journal over SSH, surviving dropped connections: each line carries its
 // journal cursor (`-o json`), and a reconnect resumes with `--after-cursor`, so nothing is lost or repeated.
 // The extension's log task and benchmarks use it; it never imports `vscode`.
-import type { SshEndpoint, SshPool } from '../ssh/types';
+import { errorMessage, isSshError } from '../errors';
+import type { SshEndpoint, SshErrorCode, SshPool } from '../ssh/types';
 import { formatJournalJson, journalFollowCommand } from './logs';
 
 export interface FollowOptions {
@@ -23,7 +24,7 @@ export interface FollowOptions {
 }
 
 /** Errors that a retry cannot fix: they end the follow. */
-const FATAL = new Set(['HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'AUTH_FAILED', 'SUDO_FAILED', 'CONFIG']);
+const FATAL: ReadonlySet<SshErrorCode> = new Set<SshErrorCode>(['HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'AUTH_FAILED', 'SUDO_FAILED', 'CONFIG']);
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -60,8 +61,8 @@ export async function followJournal(o: FollowOptions): Promise<void> {
       o.onNotice?.(`journalctl on ${where} ended (exit ${r.code ?? r.signal}); following again in ${delay / 1000} s`);
     } catch (e) {
       if (o.signal.aborted) return;
-      if (FATAL.has((e as { code?: string }).code ?? '')) throw e;
-      o.onNotice?.(`connection to ${where} lost (${(e as Error).message}); reconnecting in ${delay / 1000} s`);
+      if (isSshError(e) && FATAL.has(e.code)) throw e;
+      o.onNotice?.(`connection to ${where} lost (${errorMessage(e)}); reconnecting in ${delay / 1000} s`);
     }
     await sleep(delay, o.signal);
     delay = Math.min(delay * 2, o.maxRetryMs ?? 15000);

@@ -3,28 +3,39 @@
 // the client profile, which is copied from the gateway to the desktop through this machine. When the
 // desktop already holds the gateway's current profile (a rerun), it runs alongside the gateway instead,
 // and again afterwards only if the gateway's run produced a different profile.
-import { renderTopology, type RenderedScript } from '../render';
-import type { SshPool, SshSession } from '../ssh/types';
-import { CLIENT_PROFILE_NAME, type ValidTopology } from '../topology/types';
-import { type HostSelector, selectHosts, type TopologyHost } from './endpoints';
-import { parseScriptLine, type ScriptLine, type StepStatus } from './events';
+import { renderTopology, RenderedScript } from '../render';
+import { errorCode, errorMessage } from '../errors';
+import type { SshErrorCode, SshPool, SshSession } from '../ssh/types';
+import { CLIENT_PROFILE_NAME, ValidTopology } from '../topology/types';
+import { HostSelector, selectHosts, TopologyHost } from './endpoints';
+import { parseScriptLine, ScriptLine, StepStatus } from './events';
 import { homePath, runUploadedScript } from './remote';
 
 const PROFILE_FILE = `${CLIENT_PROFILE_NAME}.ovpn`;
 export const REMOTE_PROFILE = `~/${PROFILE_FILE}`;
 
-export type HostStatus = 'changed' | 'ok' | 'failed' | 'skipped';
+/** What a provisioning run did on one host (the extension's HostHealth is what it knows of a host now). */
+export type ProvisionOutcome = 'changed' | 'ok' | 'failed' | 'skipped';
+
+/**
+ * Why a host failed, for callers to branch on: the SshError code of an SSH failure (AUTH_FAILED,
+ * CONNECT_FAILED, SUDO_FAILED, ABORTED…), another error's own code, STEP_FAILED or SCRIPT_FAILED when the
+ * script ran and failed, SKIPPED for a host not run, ERROR for an error without a code of its own.
+ */
+export type HostErrorCode = SshErrorCode | 'STEP_FAILED' | 'SCRIPT_FAILED' | 'SKIPPED' | 'ERROR' | (string & {});
 
 export interface HostReport {
   label: string;
   role: TopologyHost['role'];
-  status: HostStatus;
+  status: ProvisionOutcome;
   changed: number;
   ok: number;
   skipped: number;
   failed: number;
   /** Why the host failed or was skipped. */
   error?: string;
+  /** The same as a code; set whenever `error` is. */
+  code?: HostErrorCode;
   warnings: string[];
   durationMs: number;
 }
@@ -61,7 +72,10 @@ async function runScript(
   const onLine = (stream: 'stdout' | 'stderr') => (text: string) => {
     const line = stream === 'stdout' ? parseScriptLine(text) : ({ kind: 'text', text } as ScriptLine);
     if (line.kind === 'warn') report.warnings.push(line.msg);
-    if (line.kind === 'step' && line.status === 'failed' && !report.error) report.error = `step ${line.name} failed${line.msg ? `: ${line.msg}` : ''}`;
+    if (line.kind === 'step' && line.status === 'failed' && !report.error) {
+      report.error = `step ${line.name} failed${line.msg ? `: ${line.msg}` : ''}`;
+      report.code = 'STEP_FAILED';
+    }
     if (line.kind === 'summary') {
       summarySeen = true;
       Object.assign(report, { changed: line.changed, ok: line.ok, skipped: line.skipped, failed: line.failed });
@@ -79,13 +93,16 @@ async function runScript(
     if (r.code !== 0) {
       report.failed = Math.max(report.failed, 1);
       report.error ??= `${script.fileName} exited with ${r.code ?? `signal ${r.signal}`}${summarySeen ? '' : ' before its summary'}`;
+      report.code ??= 'SCRIPT_FAILED';
     } else if (!summarySeen) {
       report.failed = 1;
       report.error = `${script.fileName} ended without a summary line`;
+      report.code = 'SCRIPT_FAILED';
     }
   } catch (e) {
     report.failed = Math.max(report.failed, 1);
-    report.error = (e as Error).message;
+    report.error = errorMessage(e);
+    report.code = errorCode(e) ?? 'ERROR';
   }
   report.status = report.failed > 0 ? 'failed' : report.changed > 0 ? 'changed' : 'ok';
   report.durationMs = Date.now() - started;
@@ -94,7 +111,7 @@ async function runScript(
 }
 
 function skipped(host: TopologyHost, why: string, opts: ProvisionOptions): HostReport {
-  const report: HostReport = { label: host.label, role: host.role, status: 'skipped', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0, error: why };
+  const report: HostReport = { label: host.label, role: host.role, status: 'skipped', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0, error: why, code: 'SKIPPED' };
   opts.onEvent?.({ type: 'host-done', host: host.label, report });
   return report;
 }
@@ -172,13 +189,13 @@ export async function fetchClientProfile(pool: SshPool, gateway: TopologyHost): 
   try {
     return await session.download(path);
   } catch (e) {
-    throw new Error(`cannot download ${path} from the gateway (${(e as Error).message}); provision the gateway first: rosvpn provision --host gateway`, { cause: e });
+    throw new Error(`cannot download ${path} from the gateway (${errorMessage(e)}); provision the gateway first: rosvpn provision --host gateway`, { cause: e });
   }
 }
 
 /** Counts for a one-line verdict. */
-export function statusCounts(report: ProvisionReport): Record<HostStatus, number> {
-  const counts: Record<HostStatus, number> = { changed: 0, ok: 0, failed: 0, skipped: 0 };
+export function statusCounts(report: ProvisionReport): Record<ProvisionOutcome, number> {
+  const counts: Record<ProvisionOutcome, number> = { changed: 0, ok: 0, failed: 0, skipped: 0 };
   for (const h of report.hosts) counts[h.status]++;
   return counts;
 }

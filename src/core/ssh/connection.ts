@@ -214,7 +214,7 @@ export class Connection {
         // Small request/response packets: without this, Nagle + delayed ACK add ~40 ms to every command.
         if (tcp) this.client.setNoDelay(true);
       } catch (e) {
-        fail(new SshError(`cannot connect to ${r.label} (${target(r)}): ${(e as Error).message}`, 'CONNECT_FAILED'));
+        fail(new SshError(`cannot connect to ${r.label} (${target(r)}): ${(e as Error).message}`, 'CONNECT_FAILED', { cause: e }));
       }
     });
   }
@@ -313,7 +313,7 @@ export class Connection {
           verify(true);
         },
         (e: unknown) => {
-          this.failure = e instanceof SshError ? e : new SshError((e as Error).message, 'CONNECT_FAILED');
+          this.failure = e instanceof SshError ? e : new SshError((e as Error).message, 'CONNECT_FAILED', { cause: e });
           verify(false);
         },
       );
@@ -377,7 +377,7 @@ export class Connection {
       try {
         appendKnownHost(this.ctx.knownHostsPath, name, blob, hashed);
       } catch (e) {
-        throw new SshError(`cannot record the host key of ${r.label} in ${this.ctx.knownHostsPath}: ${(e as Error).message}`, 'CONFIG');
+        throw new SshError(`cannot record the host key of ${r.label} in ${this.ctx.knownHostsPath}: ${(e as Error).message}`, 'CONFIG', { cause: e });
       }
       this.log(`recorded host key ${keyType} ${fp} for ${name} in ${this.ctx.knownHostsPath}${hashed ? ' (hashed)' : ''}`);
     });

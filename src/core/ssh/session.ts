@@ -233,8 +233,8 @@ class ChannelRun {
         if (this.settled) return;
         this.finish(
           this.conn.alive
-            ? new SshError(`${o.what} refused to start a command: ${e.message}`, 'CONNECT_FAILED')
-            : new SshError(`connection to ${o.what} was lost: ${e.message}`, 'CONNECTION_LOST'),
+            ? new SshError(`${o.what} refused to start a command: ${e.message}`, 'CONNECT_FAILED', { cause: e })
+            : new SshError(`connection to ${o.what} was lost: ${e.message}`, 'CONNECTION_LOST', { cause: e }),
         );
       },
     );
@@ -379,7 +379,7 @@ export class Session implements SshSession {
       try {
         lease = conn.lease();
       } catch (e) {
-        throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST');
+        throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST', { cause: e });
       }
     }
     try {
@@ -478,15 +478,15 @@ export class Session implements SshSession {
       try {
         opened = await conn.sftp(lease);
       } catch (e) {
-        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST');
-        throw new SshError(`SFTP ${what} on ${this.what} failed: cannot start SFTP: ${(e as Error).message}`, 'SFTP_FAILED');
+        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST', { cause: e });
+        throw new SshError(`SFTP ${what} on ${this.what} failed: cannot start SFTP: ${(e as Error).message}`, 'SFTP_FAILED', { cause: e });
       }
       try {
         return await Promise.race([fn(opened.sftp), lease.lost]);
       } catch (e) {
         if (e instanceof SshError) throw e;
-        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost during SFTP ${what}: ${(e as Error).message}`, 'CONNECTION_LOST');
-        throw new SshError(`SFTP ${what} on ${this.what} failed: ${sftpMessage(e as Error)}`, 'SFTP_FAILED');
+        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost during SFTP ${what}: ${(e as Error).message}`, 'CONNECTION_LOST', { cause: e });
+        throw new SshError(`SFTP ${what} on ${this.what} failed: ${sftpMessage(e as Error)}`, 'SFTP_FAILED', { cause: e });
       } finally {
         opened.free();
       }

@@ -108,14 +108,14 @@ export function loadSshConfig(configPath: string): SSHConfig {
     text = fs.readFileSync(configPath, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new SshError(`cannot read ${configPath}: ${(e as Error).message}`, 'CONFIG');
+      throw new SshError(`cannot read ${configPath}: ${(e as Error).message}`, 'CONFIG', { cause: e });
     }
   }
   let config: SSHConfig;
   try {
     config = parseSshConfig(text);
   } catch (e) {
-    throw new SshError(`cannot parse ${configPath}: ${(e as Error).message}`, 'CONFIG');
+    throw new SshError(`cannot parse ${configPath}: ${(e as Error).message}`, 'CONFIG', { cause: e });
   }
   const expanded = expandIncludes(config, path.dirname(configPath), 0);
   config.splice(0, config.length, ...expanded);

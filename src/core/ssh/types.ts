@@ -76,23 +76,29 @@ export interface SshPool {
   dispose(): Promise<void>;
 }
 
-/** Errors with a message a user can act on; `code` lets callers branch without parsing text. */
+export type SshErrorCode =
+  | 'HOST_KEY_CHANGED'
+  | 'HOST_KEY_REJECTED'
+  | 'AUTH_FAILED'
+  | 'CONNECT_FAILED'
+  | 'CONNECTION_LOST'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'SUDO_FAILED'
+  | 'SFTP_FAILED'
+  | 'CONFIG';
+
+/**
+ * Errors with a message a user can act on; `code` lets callers branch without parsing text. Recognise one
+ * with isSshError (src/core/errors.ts): the lazily loaded SSH bundle has its own copy of this class.
+ */
 export class SshError extends Error {
   constructor(
     message: string,
-    readonly code:
-      | 'HOST_KEY_CHANGED'
-      | 'HOST_KEY_REJECTED'
-      | 'AUTH_FAILED'
-      | 'CONNECT_FAILED'
-      | 'CONNECTION_LOST'
-      | 'TIMEOUT'
-      | 'ABORTED'
-      | 'SUDO_FAILED'
-      | 'SFTP_FAILED'
-      | 'CONFIG',
+    readonly code: SshErrorCode,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'SshError';
   }
 }

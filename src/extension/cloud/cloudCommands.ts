@@ -3,14 +3,16 @@
 // `rosvpn cloud`; the AWS SDK loads on the first of these commands, never on activation.
 import * as vscode from 'vscode';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { type CloudSettingsError, requireSshCidr, resolveCloudSettings, resolveSshCidr, settingName, type CloudSettingKey } from '../../core/ec2/settings';
+import { requireSshCidr, resolveCloudSettings, resolveSshCidr, settingName, type CloudSettingKey } from '../../core/ec2/settings';
 import { publicIpv4 } from '../../core/ec2/checkip';
 import { cloudForget, cloudWriteBack, deploymentWriteBack, newDeploymentId, type WriteBack } from '../../core/ec2/writeBack';
 import type { CloudSettings } from '../../core/ec2/model';
 import type { ValidTopology } from '../../core/topology/types';
-import type { CommandSpec } from '../commands/registry';
+import { describeError, isCloudSettingsError } from '../../core/errors';
+import { SHOW_LOG, type CommandSpec } from '../commands/registry';
+import { isTreeNode } from '../commands/ui';
+import { UserError } from '../commands/userError';
 import { loadEc2 } from '../lazy';
-import { isTreeNode, reportError } from '../commands/ui';
 import type { TopologyStore } from '../workspace/topologyStore';
 import type { CloudStateStore } from './cloudState';
 
@@ -29,17 +31,20 @@ function cloudSettings(): CloudSettings {
   return resolveCloudSettings(raw, settingName, process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION);
 }
 
-/** A settings error opens the setting it names; anything else goes to the log with "Show Log". */
-async function report(deps: CloudDeps, what: string, e: unknown): Promise<void> {
-  // By name, not instanceof: the lazily loaded EC2 bundle has its own copy of the class.
-  const key = (e as Error)?.name === 'CloudSettingsError' ? (e as CloudSettingsError).key : undefined;
-  if (!key) return reportError(deps.log, what, e);
-  deps.log.error(`${what}: ${(e as Error).message}`);
-  const open = 'Open Settings';
-  if ((await vscode.window.showErrorMessage(`ROS VPN: ${what} failed: ${(e as Error).message}`, open)) === open) {
-    await vscode.commands.executeCommand('workbench.action.openSettings', settingName(key));
-  }
-}
+/** A bad cloud setting becomes a UserError whose "Open Settings" opens the setting it names; any other
+ *  error goes on to the command registry as it is. */
+const withSettingsButton =
+  (fn: (arg?: unknown) => Promise<void>) =>
+  async (arg?: unknown): Promise<void> => {
+    try {
+      await fn(arg);
+    } catch (e) {
+      // By name (isCloudSettingsError): the lazily loaded EC2 bundle has its own copy of the class.
+      if (!isCloudSettingsError(e)) throw e;
+      const key = e.key as CloudSettingKey;
+      throw new UserError(e.message, { cause: e, actions: [{ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', settingName(key)) }] });
+    }
+  };
 
 /** The SDK-backed core modules: their own bundle, loaded on the first cloud command. */
 type Ec2 = Awaited<ReturnType<typeof loadEc2>>;
@@ -215,7 +220,7 @@ async function teardown(deps: CloudDeps): Promise<void> {
       waitTerminated: x.m.waitTerminated,
     });
     if (res.ok) await applyWriteBack(deps, cloudForget(x.t));
-    await refreshStatus(deps, { ...x, t: await deps.store.require() }).catch((e) => deps.log.warn(`cloud status after teardown: ${(e as Error).message}`));
+    await refreshStatus(deps, { ...x, t: await deps.store.require() }).catch((e) => deps.log.warn(`cloud status after teardown: ${describeError(e)}`));
     return res;
   });
   if (r.ok) {
@@ -224,26 +229,19 @@ async function teardown(deps: CloudDeps): Promise<void> {
   }
   deps.log.error(`cloud down failed: ${r.error}`);
   for (const x of r.remaining) deps.log.error(`still there: ${x}`);
-  const show = 'Show Log';
-  const pick = await vscode.window.showErrorMessage(`ROS VPN: Tear Down Cloud Resources failed: ${r.error}. ${r.done.length ? '' : 'Nothing was deleted. '}Still there: ${r.remaining.join('; ')}`, show);
-  if (pick === show) deps.log.show(true);
+  // A partial result, not a thrown error: what was deleted and what is left are both part of the message.
+  const pick = await vscode.window.showErrorMessage(`ROS VPN: Tear Down Cloud Resources failed: ${r.error}. ${r.done.length ? '' : 'Nothing was deleted. '}Still there: ${r.remaining.join('; ')}`, SHOW_LOG);
+  if (pick === SHOW_LOG) deps.log.show(true);
 }
 
 export function cloudCommands(deps: CloudDeps): CommandSpec[] {
   deps.context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, { provideTextDocumentContent: (uri) => plans.get(uri.toString()) ?? '' }));
-  const guard = (what: string, fn: (arg?: unknown) => Promise<void>) => async (arg?: unknown) => {
-    try {
-      await fn(arg);
-    } catch (e) {
-      await report(deps, what, e);
-    }
-  };
   return [
-    { id: 'rosvpn.cloudPlan', needsTrust: true, run: guard('Show Cloud Plan', () => showPlan(deps)) },
-    { id: 'rosvpn.cloudUp', needsTrust: true, run: guard('Launch Cloud Instances', () => launch(deps)) },
-    { id: 'rosvpn.cloudStatus', needsTrust: true, run: guard('Refresh Cloud Status', () => status(deps)) },
-    { id: 'rosvpn.cloudStart', needsTrust: true, run: guard('Start Instance', (arg) => power(deps, 'start', arg)) },
-    { id: 'rosvpn.cloudStop', needsTrust: true, run: guard('Stop Instance', (arg) => power(deps, 'stop', arg)) },
-    { id: 'rosvpn.cloudDown', needsTrust: true, run: guard('Tear Down Cloud Resources', () => teardown(deps)) },
+    { id: 'rosvpn.cloudPlan', needsTrust: true, run: withSettingsButton(() => showPlan(deps)) },
+    { id: 'rosvpn.cloudUp', needsTrust: true, run: withSettingsButton(() => launch(deps)) },
+    { id: 'rosvpn.cloudStatus', needsTrust: true, run: withSettingsButton(() => status(deps)) },
+    { id: 'rosvpn.cloudStart', needsTrust: true, run: withSettingsButton((arg) => power(deps, 'start', arg)) },
+    { id: 'rosvpn.cloudStop', needsTrust: true, run: withSettingsButton((arg) => power(deps, 'stop', arg)) },
+    { id: 'rosvpn.cloudDown', needsTrust: true, run: withSettingsButton(() => teardown(deps)) },
   ];
 }

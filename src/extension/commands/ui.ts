@@ -1,9 +1,10 @@
-// Shared pieces of the commands: picking a host (from the tree node or a QuickPick) and reporting errors.
+// Shared pieces of the commands: picking a host (from the tree node or a QuickPick). Errors are reported by
+// the command registry (registry.ts).
 import * as vscode from 'vscode';
 import { selectHosts, type TopologyHost } from '../../core/provision/endpoints';
 import type { Role, ValidTopology } from '../../core/topology/types';
 import type { TreeNode } from '../tree/model';
-import { UserError } from '../workspace/topologyStore';
+import { UserError } from './userError';
 
 export interface HostPick {
   topology: ValidTopology;
@@ -32,14 +33,6 @@ export async function pickHost(t: ValidTopology, arg: unknown, roles: readonly R
     { title: 'ROS VPN', placeHolder },
   );
   return picked?.host;
-}
-
-/** Logs the error and shows it with "Show Log"; UserErrors are shown as they are. */
-export async function reportError(log: vscode.LogOutputChannel, what: string, e: unknown): Promise<void> {
-  const message = e instanceof Error ? e.message : String(e);
-  log.error(`${what}: ${message}`);
-  const choice = await vscode.window.showErrorMessage(`ROS VPN: ${what} failed: ${message}`, 'Show Log');
-  if (choice === 'Show Log') log.show(true);
 }
 
 export { isTreeNode };

@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import { ignoreInGit, writePrivateFile } from '../../core/provision/clientProfile';
 import { CLIENT_PROFILE_NAME } from '../../core/topology/types';
 import type { CommandSpec } from '../commands/registry';
-import { reportError } from '../commands/ui';
 import type { SshService } from '../ssh/sshService';
 import type { TopologyStore } from '../workspace/topologyStore';
 
@@ -27,34 +26,30 @@ export function downloadProfileCommand(deps: { store: TopologyStore; ssh: SshSer
     id: 'rosvpn.downloadClientProfile',
     needsTrust: true,
     run: async () => {
-      try {
-        const t = await deps.store.require();
-        const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
-        const file = path.join(folder, PROFILE_FILE);
-        const exists = await fsp.stat(file).then(() => true, () => false);
-        if (exists) {
-          const replace = 'Replace';
-          const choice = await vscode.window.showWarningMessage(`${PROFILE_FILE} already exists in the workspace.`, { modal: true, detail: 'Replace it with the profile on the gateway now?' }, replace);
-          if (choice !== replace) return;
-        }
-        const { fetchClientProfile } = await import('../../core/provision/orchestrator');
-        const { selectHosts } = await import('../../core/provision/endpoints');
-        const profile = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `ROS VPN: Downloading ${PROFILE_FILE} from the gateway` },
-          async () => fetchClientProfile(await deps.ssh.getPool(), selectHosts(t, { host: 'gateway' })[0]),
-        );
-        await writePrivateFile(file, profile);
-        const gitNote = await keepOutOfGit(file);
-        deps.log.info(`wrote ${file} (mode 0600, ${profile.length} bytes). ${gitNote}`);
-        const open = 'Open';
-        const choice = await vscode.window.showInformationMessage(
-          `ROS VPN: saved ${PROFILE_FILE} (mode 0600). It holds the client's private key: keep it secret. ${gitNote}`,
-          open,
-        );
-        if (choice === open) await vscode.window.showTextDocument(vscode.Uri.file(file));
-      } catch (e) {
-        await reportError(deps.log, 'Download Client Profile', e);
+      const t = await deps.store.require();
+      const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      const file = path.join(folder, PROFILE_FILE);
+      const exists = await fsp.stat(file).then(() => true, () => false);
+      if (exists) {
+        const replace = 'Replace';
+        const choice = await vscode.window.showWarningMessage(`${PROFILE_FILE} already exists in the workspace.`, { modal: true, detail: 'Replace it with the profile on the gateway now?' }, replace);
+        if (choice !== replace) return;
       }
+      const { fetchClientProfile } = await import('../../core/provision/orchestrator');
+      const { selectHosts } = await import('../../core/provision/endpoints');
+      const profile = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `ROS VPN: Downloading ${PROFILE_FILE} from the gateway` },
+        async () => fetchClientProfile(await deps.ssh.getPool(), selectHosts(t, { host: 'gateway' })[0]),
+      );
+      await writePrivateFile(file, profile);
+      const gitNote = await keepOutOfGit(file);
+      deps.log.info(`wrote ${file} (mode 0600, ${profile.length} bytes). ${gitNote}`);
+      const open = 'Open';
+      const choice = await vscode.window.showInformationMessage(
+        `ROS VPN: saved ${PROFILE_FILE} (mode 0600). It holds the client's private key: keep it secret. ${gitNote}`,
+        open,
+      );
+      if (choice === open) await vscode.window.showTextDocument(vscode.Uri.file(file));
     },
   };
 }

@@ -5,10 +5,11 @@ import type { CheckReport } from '../../core/provision/check';
 import type { HostSelector } from '../../core/provision/endpoints';
 import type { ProvisionEvent, ProvisionReport } from '../../core/provision/orchestrator';
 import type { Role } from '../../core/topology/types';
-import type { CommandSpec } from '../commands/registry';
-import { pickHost, reportError } from '../commands/ui';
+import { describeError } from '../../core/errors';
+import { SHOW_LOG, type CommandSpec } from '../commands/registry';
+import { pickHost } from '../commands/ui';
 import type { SshService } from '../ssh/sshService';
-import type { HostStatusStore } from '../status/hostStatus';
+import type { HostHealthStore } from '../status/hostHealth';
 import { statusesFromCheck, statusesFromProvision } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 
@@ -16,7 +17,7 @@ export interface ProvisionDeps {
   log: vscode.LogOutputChannel;
   store: TopologyStore;
   ssh: SshService;
-  statuses: HostStatusStore;
+  statuses: HostHealthStore;
 }
 
 function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vscode.Progress<{ message?: string }>): void {
@@ -40,7 +41,11 @@ function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vsc
   }
 }
 
-export async function runProvision(deps: ProvisionDeps, select: HostSelector, title: string): Promise<ProvisionReport | undefined> {
+/** The failures after which the stored passphrase or sudo password may be the wrong one: forget them. */
+const FORGET_SECRETS_ON: ReadonlySet<string> = new Set(['AUTH_FAILED', 'SUDO_FAILED']);
+
+/** Runs provisioning in a cancellable progress; errors propagate to the command registry, which reports them. */
+export async function runProvision(deps: ProvisionDeps, select: HostSelector, title: string): Promise<ProvisionReport> {
   const { log, store, ssh, statuses } = deps;
   const t = await store.require();
   const { provision } = await import('../../core/provision/orchestrator');
@@ -48,8 +53,9 @@ export async function runProvision(deps: ProvisionDeps, select: HostSelector, ti
   const hosts = selectHosts(t, select);
   statuses.set(hosts.map((h) => [h.label, 'provisioning']));
   log.info(`${title}: ${hosts.map((h) => h.label).join(', ')}`);
+  let report: ProvisionReport;
   try {
-    const report = await vscode.window.withProgress(
+    report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `ROS VPN: ${title}`, cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
@@ -64,91 +70,96 @@ export async function runProvision(deps: ProvisionDeps, select: HostSelector, ti
         }
       },
     );
-    statuses.set(statusesFromProvision(report));
-    statuses.connectedOnce ||= report.hosts.some((h) => h.status !== 'failed');
-    const failed = report.hosts.filter((h) => h.status === 'failed');
-    for (const h of failed) if (/AUTH|sudo/i.test(h.error ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
-    if (failed.length) {
-      const choice = await vscode.window.showErrorMessage(
-        `ROS VPN: ${title} failed on ${failed.map((h) => `${h.label} (${h.error ?? 'see the log'})`).join('; ')}`,
-        'Show Log',
-      );
-      if (choice === 'Show Log') log.show(true);
-    } else {
-      const changed = report.hosts.reduce((n, h) => n + h.changed, 0);
-      void vscode.window.showInformationMessage(`ROS VPN: ${title} done — ${report.hosts.map((h) => h.label).join(', ')} ${changed ? `(${changed} step(s) changed)` : '(already up to date)'}.`);
-    }
-    return report;
   } catch (e) {
+    // No report: the hosts must not stay "provisioning" in the tree and the status bar.
     statuses.set(hosts.map((h) => [h.label, 'failed']));
-    await reportError(log, title, e);
-    return undefined;
+    throw e;
   }
+  statuses.set(statusesFromProvision(report));
+  statuses.connectedOnce ||= report.hosts.some((h) => h.status !== 'failed');
+  const failed = report.hosts.filter((h) => h.status === 'failed');
+  for (const h of failed) if (FORGET_SECRETS_ON.has(h.code ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
+  if (failed.length) {
+    // A partial result, not a thrown error: the hosts that worked are reported too (in the log and the tree).
+    const choice = await vscode.window.showErrorMessage(
+      `ROS VPN: ${title} failed on ${failed.map((h) => `${h.label} (${h.error ?? 'see the log'})`).join('; ')}`,
+      SHOW_LOG,
+    );
+    if (choice === SHOW_LOG) log.show(true);
+  } else {
+    const changed = report.hosts.reduce((n, h) => n + h.changed, 0);
+    void vscode.window.showInformationMessage(`ROS VPN: ${title} done — ${report.hosts.map((h) => h.label).join(', ')} ${changed ? `(${changed} step(s) changed)` : '(already up to date)'}.`);
+  }
+  return report;
 }
 
+/**
+ * Checks the hosts; `quiet` is the periodic check of the status bar, which never opens a notification and
+ * only logs its own errors (nobody asked for it). Otherwise errors propagate to the command registry.
+ */
 export async function runCheck(deps: ProvisionDeps, select: HostSelector | undefined, quiet: boolean): Promise<CheckReport | undefined> {
-  const { log, store, ssh, statuses } = deps;
-  try {
-    const t = await store.require();
-    const { checkTopology } = await import('../../core/provision/check');
-    const work = async (token?: vscode.CancellationToken) => {
-      const abort = new AbortController();
-      const sub = token?.onCancellationRequested(() => abort.abort());
-      try {
-        return await checkTopology(t, await ssh.getPool(), select, abort.signal);
-      } finally {
-        sub?.dispose();
-      }
-    };
-    // The periodic check looks only at hosts the user has reached before; the others stay "unknown".
-    const background = async (): Promise<CheckReport> => {
-      const pool = await ssh.getBackgroundPool();
-      const known = [...statuses.all.keys()];
-      const parts = await Promise.all(known.map((host) => checkTopology(t, pool, { host }).catch(() => undefined)));
-      const hosts = parts.flatMap((p) => p?.hosts ?? []);
-      return { hosts, ok: hosts.every((h) => h.ok) };
-    };
-    const report = quiet
-      ? await background()
-      : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ROS VPN: Checking connectivity', cancellable: true }, (_p, token) => work(token));
-    statuses.lastCheck = new Date();
-    statuses.set(statusesFromCheck(report));
-    statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
-    for (const h of report.hosts) {
-      log.info(`check ${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
-      for (const c of h.checks) (c.status === 'pass' ? log.info : log.error).call(log, `  ${c.status}  ${c.name}: ${c.msg}`);
-    }
-    if (!quiet) {
-      if (report.ok) void vscode.window.showInformationMessage(`ROS VPN: every host healthy (${report.hosts.map((h) => h.label).join(', ')}).`);
-      else {
-        const bad = report.hosts.filter((h) => !h.ok);
-        const first = (h: (typeof bad)[number]) => h.checks.find((c) => c.status === 'fail');
-        const choice = await vscode.window.showErrorMessage(
-          `ROS VPN: check failed on ${bad.map((h) => `${h.label} (${first(h)?.name}: ${first(h)?.msg})`).join('; ')}`,
-          'Show Log',
-        );
-        if (choice === 'Show Log') log.show(true);
-      }
-    }
-    return report;
-  } catch (e) {
-    if (quiet) log.warn(`periodic check: ${(e as Error).message}`);
-    else await reportError(log, 'Check Connectivity', e);
-    return undefined;
+  if (quiet) {
+    return checkNow(deps, select, true).catch((e) => {
+      deps.log.warn(`periodic check: ${describeError(e)}`);
+      return undefined;
+    });
   }
+  return checkNow(deps, select, false);
+}
+
+async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, quiet: boolean): Promise<CheckReport> {
+  const { log, store, ssh, statuses } = deps;
+  const t = await store.require();
+  const { checkTopology } = await import('../../core/provision/check');
+  const work = async (token?: vscode.CancellationToken) => {
+    const abort = new AbortController();
+    const sub = token?.onCancellationRequested(() => abort.abort());
+    try {
+      return await checkTopology(t, await ssh.getPool(), select, abort.signal);
+    } finally {
+      sub?.dispose();
+    }
+  };
+  // The periodic check looks only at hosts the user has reached before; the others stay "unknown".
+  const background = async (): Promise<CheckReport> => {
+    const pool = await ssh.getBackgroundPool();
+    const known = [...statuses.all.keys()];
+    const parts = await Promise.all(known.map((host) => checkTopology(t, pool, { host }).catch(() => undefined)));
+    const hosts = parts.flatMap((p) => p?.hosts ?? []);
+    return { hosts, ok: hosts.every((h) => h.ok) };
+  };
+  const report = quiet
+    ? await background()
+    : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ROS VPN: Checking connectivity', cancellable: true }, (_p, token) => work(token));
+  statuses.lastCheck = new Date();
+  statuses.set(statusesFromCheck(report));
+  statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
+  for (const h of report.hosts) {
+    log.info(`check ${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
+    for (const c of h.checks) (c.status === 'pass' ? log.info : log.error).call(log, `  ${c.status}  ${c.name}: ${c.msg}`);
+  }
+  if (!quiet) {
+    if (report.ok) void vscode.window.showInformationMessage(`ROS VPN: every host healthy (${report.hosts.map((h) => h.label).join(', ')}).`);
+    else {
+      const bad = report.hosts.filter((h) => !h.ok);
+      const first = (h: (typeof bad)[number]) => h.checks.find((c) => c.status === 'fail');
+      const choice = await vscode.window.showErrorMessage(
+        `ROS VPN: check failed on ${bad.map((h) => `${h.label} (${first(h)?.name}: ${first(h)?.msg})`).join('; ')}`,
+        SHOW_LOG,
+      );
+      if (choice === SHOW_LOG) log.show(true);
+    }
+  }
+  return report;
 }
 
 const PROVISION_TITLE: Record<Role, string> = { gateway: 'Provision Gateway', second: 'Provision Second Instance', desktop: 'Provision Desktop' };
 
 export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
   const byRole = (role: Role) => async (arg?: unknown) => {
-    try {
-      const t = await deps.store.require();
-      const host = await pickHost(t, arg, [role], `Which ${role === 'second' ? 'second instance' : role} to provision?`);
-      if (host) await runProvision(deps, { host: host.label }, `${PROVISION_TITLE[role]} (${host.label})`);
-    } catch (e) {
-      await reportError(deps.log, PROVISION_TITLE[role], e);
-    }
+    const t = await deps.store.require();
+    const host = await pickHost(t, arg, [role], `Which ${role === 'second' ? 'second instance' : role} to provision?`);
+    if (host) await runProvision(deps, { host: host.label }, `${PROVISION_TITLE[role]} (${host.label})`);
   };
   return [
     { id: 'rosvpn.provisionGateway', needsTrust: true, run: byRole('gateway') },
@@ -159,18 +170,14 @@ export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
       id: 'rosvpn.checkConnectivity',
       needsTrust: true,
       run: async (arg?: unknown) => {
-        try {
-          const t = await deps.store.require();
-          let select: HostSelector | undefined;
-          if (arg !== undefined) {
-            const host = await pickHost(t, arg, ['gateway', 'second', 'desktop'], 'Which host to check?');
-            if (!host) return;
-            select = { host: host.label };
-          }
-          await runCheck(deps, select, false);
-        } catch (e) {
-          await reportError(deps.log, 'Check Connectivity', e);
+        const t = await deps.store.require();
+        let select: HostSelector | undefined;
+        if (arg !== undefined) {
+          const host = await pickHost(t, arg, ['gateway', 'second', 'desktop'], 'Which host to check?');
+          if (!host) return;
+          select = { host: host.label };
         }
+        await runCheck(deps, select, false);
       },
     },
   ];

@@ -1,4 +1,7 @@
 // "ROS VPN: Open Setup Form" (a webview) and "ROS VPN: Set Up Topology Step by Step" (the same inputs as QuickPicks).
+// The form survives a window reload: VS Code keeps the webview's getState (the form, and whether it holds
+// unsaved edits) and hands the restored panel to the serializer below, which wires it up again; the script
+// rebuilds the form from that state, and rosvpn.json is loaded again unless there were unsaved edits.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { CommandSpec } from '../commands/registry';
@@ -7,28 +10,52 @@ import type { ToWebview } from './protocol';
 import { quickSetup } from './quickSetup';
 import { formSource, saveForm, type SetupFormDeps } from './save';
 
+/** The panel's view type; package.json activates the extension on `onWebviewPanel:` it to restore a form. */
+export const SETUP_FORM_VIEW_TYPE = 'rosvpn.setupForm';
+
 export function setupFormCommands(deps: SetupFormDeps): CommandSpec[] {
   let panel: vscode.WebviewPanel | undefined;
-  deps.context.subscriptions.push({ dispose: () => panel?.dispose() });
+  const adopt = (p: vscode.WebviewPanel): vscode.WebviewPanel => {
+    panel = p;
+    wirePanel(deps, p, () => {
+      if (panel === p) panel = undefined;
+    });
+    return p;
+  };
+  deps.context.subscriptions.push(
+    { dispose: () => panel?.dispose() },
+    vscode.window.registerWebviewPanelSerializer(SETUP_FORM_VIEW_TYPE, {
+      // After a reload: the webview's own state comes back through its getState, so it is not used here.
+      deserializeWebviewPanel: async (restored) => {
+        // One form at a time, even if the window restored two.
+        if (panel) restored.dispose();
+        else adopt(restored);
+      },
+    }),
+  );
   return [
     {
       id: 'rosvpn.openSetupForm',
       run: () => {
         // One form at a time: a second one could save over the first one's edits.
         if (panel) panel.reveal();
-        else panel = openPanel(deps, () => (panel = undefined));
+        else adopt(vscode.window.createWebviewPanel(SETUP_FORM_VIEW_TYPE, 'ROS VPN Setup', vscode.ViewColumn.Active, webviewOptions(deps)));
       },
     },
     { id: 'rosvpn.quickSetup', run: () => quickSetup(deps) },
   ];
 }
 
-function openPanel(deps: SetupFormDeps, onDispose: () => void): vscode.WebviewPanel {
+function webviewOptions(deps: SetupFormDeps): vscode.WebviewOptions {
   const root = deps.context.extensionUri;
-  const panel = vscode.window.createWebviewPanel('rosvpn.setupForm', 'ROS VPN Setup', vscode.ViewColumn.Active, {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(root, 'dist', 'webview'), vscode.Uri.joinPath(root, 'media')],
-  });
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(root, 'dist', 'webview'), vscode.Uri.joinPath(root, 'media')] };
+}
+
+/** Content and messages of a panel, new or restored after a reload. */
+function wirePanel(deps: SetupFormDeps, panel: vscode.WebviewPanel, onDispose: () => void): void {
+  const root = deps.context.extensionUri;
+  // A restored panel has the options it was created with; set them anyway, so both paths are the same.
+  panel.webview.options = webviewOptions(deps);
   panel.iconPath = vscode.Uri.joinPath(root, 'media', 'rosvpn.svg');
   panel.webview.html = html(panel.webview, root);
 
@@ -60,7 +87,6 @@ function openPanel(deps: SetupFormDeps, onDispose: () => void): vscode.WebviewPa
     for (const s of subscriptions) s.dispose();
     onDispose();
   });
-  return panel;
 }
 
 function html(webview: vscode.Webview, root: vscode.Uri): string {

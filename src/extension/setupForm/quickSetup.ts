@@ -2,7 +2,6 @@
 // Each step is checked with validateForm's diagnostics for its own field; the save path is the form's.
 import * as vscode from 'vscode';
 import type { Diagnostic } from '../../core/topology/types';
-import { reportError } from '../commands/ui';
 import { newDesktop, newSecond, validateForm, type FormState } from './formModel';
 import { formSource, saveForm, type SetupFormDeps } from './save';
 
@@ -232,6 +231,7 @@ export async function quickSetup(deps: SetupFormDeps): Promise<void> {
     i = move === 'back' ? Math.max(0, i - 1) : i + 1;
   }
   const r = await saveForm(deps, form, 'Quick setup');
-  if (r.ok) void vscode.window.showInformationMessage(`ROS VPN: saved ${r.file}.`);
-  else await reportError(deps.log, `Saving ${file}`, new Error(r.message));
+  // saveForm logged every problem; the command registry shows this with "Show Log".
+  if (!r.ok) throw new Error(`${file} not saved: ${r.message}`);
+  void vscode.window.showInformationMessage(`ROS VPN: saved ${r.file}.`);
 }

@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { opensshArgs, type OpensshFiles } from '../../core/ssh/openssh';
 import type { CommandSpec } from '../commands/registry';
-import { pickHost, reportError } from '../commands/ui';
+import { pickHost } from '../commands/ui';
 import type { TopologyStore } from '../workspace/topologyStore';
 import type { SshService } from './sshService';
 
@@ -35,16 +35,12 @@ export function sshCommands(deps: { store: TopologyStore; ssh: SshService; log: 
       id: 'rosvpn.openSshTerminal',
       needsTrust: true,
       run: async (arg?: unknown) => {
-        try {
-          const t = await deps.store.require();
-          const host = await pickHost(t, arg, ['gateway', 'desktop', 'second'], 'Open an SSH terminal on which host?');
-          if (!host) return;
-          const args = opensshArgs(host.endpoint, sameFilesAsExtension());
-          deps.log.info(`ssh ${args.join(' ')}`);
-          vscode.window.createTerminal({ name: `ROS VPN: ${host.label}`, shellPath: 'ssh', shellArgs: args, iconPath: new vscode.ThemeIcon('terminal') }).show();
-        } catch (e) {
-          await reportError(deps.log, 'Open SSH Terminal', e);
-        }
+        const t = await deps.store.require();
+        const host = await pickHost(t, arg, ['gateway', 'desktop', 'second'], 'Open an SSH terminal on which host?');
+        if (!host) return;
+        const args = opensshArgs(host.endpoint, sameFilesAsExtension());
+        deps.log.info(`ssh ${args.join(' ')}`);
+        vscode.window.createTerminal({ name: `ROS VPN: ${host.label}`, shellPath: 'ssh', shellArgs: args, iconPath: new vscode.ThemeIcon('terminal') }).show();
       },
     },
     {

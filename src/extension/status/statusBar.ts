@@ -3,11 +3,11 @@
 // in Restricted Mode (they use SSH).
 import * as vscode from 'vscode';
 import type { TopologyStore } from '../workspace/topologyStore';
-import type { HostStatusStore } from './hostStatus';
+import type { HostHealthStore } from './hostHealth';
 
 export function registerStatusBar(
   context: vscode.ExtensionContext,
-  deps: { store: TopologyStore; statuses: HostStatusStore; view: vscode.TreeView<unknown>; check: () => Promise<unknown> },
+  deps: { store: TopologyStore; statuses: HostHealthStore; view: vscode.TreeView<unknown>; check: () => Promise<unknown> },
 ): void {
   const item = vscode.window.createStatusBarItem('rosvpn.status', vscode.StatusBarAlignment.Left, 50);
   item.name = 'ROS VPN';

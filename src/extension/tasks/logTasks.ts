@@ -2,10 +2,11 @@
 // over SSH. After a dropped connection it reconnects and resumes after the last journal cursor, so no line
 // is lost or shown twice; closing the terminal ends the remote journalctl (the SSH layer kills its group).
 import * as vscode from 'vscode';
+import { describeError, errorMessage } from '../../core/errors';
 import type { TopologyHost } from '../../core/provision/endpoints';
 import type { Role, ValidTopology } from '../../core/topology/types';
 import type { CommandSpec } from '../commands/registry';
-import { pickHost, reportError } from '../commands/ui';
+import { pickHost } from '../commands/ui';
 import type { SshService } from '../ssh/sshService';
 import type { TopologyStore } from '../workspace/topologyStore';
 
@@ -77,8 +78,9 @@ class JournalFollowTerminal implements vscode.Pseudoterminal {
         },
       });
     } catch (e) {
-      this.write.fire(`\x1b[31m${CRLF((e as Error).message)}\x1b[0m\r\n`);
-      this.log.error(`logs ${where}: ${(e as Error).message}`);
+      // Not the registry's: the task's terminal is where the user looks, so the error is written there.
+      this.write.fire(`\x1b[31m${CRLF(errorMessage(e))}\x1b[0m\r\n`);
+      this.log.error(`logs ${where}: ${describeError(e)}`);
       this.done.fire(1);
     }
   }
@@ -140,16 +142,12 @@ export function registerLogTasks(
       id: 'rosvpn.streamLogs',
       needsTrust: true,
       run: async (arg?: unknown) => {
-        try {
-          const t = await deps.store.require();
-          const host = await pickHost(t, arg, ['gateway', 'desktop', 'second'], 'Stream the logs of which host?');
-          if (!host) return;
-          const unit = unitFor(host.role);
-          const name = `${host.label}: ${host.role === 'second' ? 'network' : `OpenVPN ${host.role === 'gateway' ? 'server' : 'client'}`} log`;
-          await vscode.tasks.executeTask(makeTask({ type: TASK_TYPE, host: host.label, unit }, name, t, deps.ssh, deps.log, scope()));
-        } catch (e) {
-          await reportError(deps.log, 'Stream OpenVPN Logs', e);
-        }
+        const t = await deps.store.require();
+        const host = await pickHost(t, arg, ['gateway', 'desktop', 'second'], 'Stream the logs of which host?');
+        if (!host) return;
+        const unit = unitFor(host.role);
+        const name = `${host.label}: ${host.role === 'second' ? 'network' : `OpenVPN ${host.role === 'gateway' ? 'server' : 'client'}`} log`;
+        await vscode.tasks.executeTask(makeTask({ type: TASK_TYPE, host: host.label, unit }, name, t, deps.ssh, deps.log, scope()));
       },
     },
   ];

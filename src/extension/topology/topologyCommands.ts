@@ -7,7 +7,7 @@ import { ENV, topologyFromEnv } from '../../core/topology/init';
 import { TOPOLOGY_FILE, type SecondConfig, type ValidTopology } from '../../core/topology/types';
 import { formatDiagnostic, validateTopology } from '../../core/topology/validate';
 import type { CommandSpec } from '../commands/registry';
-import { isTreeNode, reportError } from '../commands/ui';
+import { isTreeNode } from '../commands/ui';
 import { UserError, type TopologyStore } from '../workspace/topologyStore';
 
 type Deps = { store: TopologyStore; log: vscode.LogOutputChannel };
@@ -95,25 +95,18 @@ async function importEnv(deps: Deps): Promise<void> {
 }
 
 export function topologyCommands(deps: Deps): CommandSpec[] {
-  const guard = (what: string, fn: (arg?: unknown) => Promise<void>) => async (arg?: unknown) => {
-    try {
-      await fn(arg);
-    } catch (e) {
-      await reportError(deps.log, what, e);
-    }
-  };
   return [
-    { id: 'rosvpn.addSecond', run: guard('Add Second Instance', () => addSecond(deps)) },
-    { id: 'rosvpn.removeSecond', run: guard('Remove Second Instance', (arg) => removeSecond(deps, arg)) },
-    { id: 'rosvpn.importEnv', run: guard('Import Environment Variables', () => importEnv(deps)) },
+    { id: 'rosvpn.addSecond', run: () => addSecond(deps) },
+    { id: 'rosvpn.removeSecond', run: (arg) => removeSecond(deps, arg) },
+    { id: 'rosvpn.importEnv', run: () => importEnv(deps) },
     {
       id: 'rosvpn.openTopologyFile',
-      run: guard('Open rosvpn.json', async () => {
+      run: async () => {
         const file = deps.store.file;
         if (!file) throw new UserError(`Open a folder first: ROS VPN keeps its topology in ${TOPOLOGY_FILE} at the folder's root.`);
         await vscode.window.showTextDocument(file);
-      }),
+      },
     },
-    { id: 'rosvpn.refresh', run: guard('Refresh Topology View', async () => void (await deps.store.reload())) },
+    { id: 'rosvpn.refresh', run: async () => void (await deps.store.reload()) },
   ];
 }

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { loadTopology } from '../../core/topology/file';
 import { TOPOLOGY_FILE } from '../../core/topology/types';
 import { formatDiagnostic } from '../../core/topology/validate';
-import type { CommandSpec } from '../commands/registry';
+import { SHOW_LOG, type CommandSpec } from '../commands/registry';
 
 export function validateTopologyCommand(log: vscode.LogOutputChannel): CommandSpec {
   return {
@@ -28,9 +28,9 @@ export function validateTopologyCommand(log: vscode.LogOutputChannel): CommandSp
       } else {
         const choice = await vscode.window.showErrorMessage(
           `ROS VPN: ${TOPOLOGY_FILE} has ${diagnostics.filter((d) => d.severity === 'error').length} error(s).`,
-          'Show Log',
+          SHOW_LOG,
         );
-        if (choice === 'Show Log') log.show();
+        if (choice === SHOW_LOG) log.show();
       }
     },
   };

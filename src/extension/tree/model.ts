@@ -1,11 +1,14 @@
 // The topology tree as plain data: nodes, stable ids, labels, descriptions, tooltips, context values and
 // a status per host from the last provision or check. No `vscode` import, so it is tested under mocha;
-// the TreeDataProvider (issue D) only maps these nodes to TreeItems.
+// the TreeDataProvider (provider.ts) only maps these nodes to TreeItems.
 import type { CheckReport } from '../../core/provision/check';
 import type { ProvisionReport } from '../../core/provision/orchestrator';
-import { BRIDGE_NAME, type ValidTopology } from '../../core/topology/types';
+import type { SshErrorCode } from '../../core/ssh/types';
+import { BRIDGE_NAME, ValidTopology } from '../../core/topology/types';
 
-export type HostStatus = 'unknown' | 'provisioning' | 'healthy' | 'failed' | 'unreachable';
+/** What the extension knows of a host now, from the last provision or check (the core's ProvisionOutcome
+ *  is what one provisioning run did). */
+export type HostHealth = 'unknown' | 'provisioning' | 'healthy' | 'failed' | 'unreachable';
 
 /** A cloud host's EC2 instance from the last cloud status: EC2's state name, or `not launched`. */
 export interface CloudHostState {
@@ -25,7 +28,7 @@ export interface TreeNode {
   contextValue: string;
   /** The host label the core uses (`gateway`, `desktop`, a second's name). */
   host?: string;
-  status?: HostStatus;
+  status?: HostHealth;
   children?: TreeNode[];
   /** A command id run when the node is clicked. */
   command?: string;
@@ -49,7 +52,7 @@ const addr = (cidr: string) => cidr.split('/')[0];
 
 export function buildTopologyTree(
   t: ValidTopology,
-  statuses: ReadonlyMap<string, HostStatus> = new Map(),
+  statuses: ReadonlyMap<string, HostHealth> = new Map(),
   cloud: ReadonlyMap<string, CloudHostState> = new Map(),
   opts: { trusted?: boolean } = {},
 ): TreeNode[] {
@@ -118,20 +121,24 @@ export function buildTopologyTree(
   return nodes;
 }
 
+/** The SSH failures that mean the host was not reached (or not trusted, or would not let us in). */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set<SshErrorCode>(['CONNECT_FAILED', 'CONNECTION_LOST', 'HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'AUTH_FAILED']);
+
 /** Host statuses after a provisioning run: a host that could not be reached is `unreachable`. */
-export function statusesFromProvision(report: ProvisionReport): Map<string, HostStatus> {
-  const m = new Map<string, HostStatus>();
+export function statusesFromProvision(report: ProvisionReport): Map<string, HostHealth> {
+  const m = new Map<string, HostHealth>();
   for (const h of report.hosts) {
     if (h.status === 'skipped') continue;
-    const unreachable = h.status === 'failed' && /connect|connection|host key|authenticat/i.test(h.error ?? '') && h.changed + h.ok === 0;
+    // Decided on the code, never the message; a host that ran steps before losing the connection was reached.
+    const unreachable = h.status === 'failed' && UNREACHABLE_CODES.has(h.code ?? '') && h.changed + h.ok === 0;
     m.set(h.label, h.status === 'failed' ? (unreachable ? 'unreachable' : 'failed') : 'healthy');
   }
   return m;
 }
 
 /** Host statuses after `check`: healthy only when every check passed; no SSH means unreachable. */
-export function statusesFromCheck(report: CheckReport): Map<string, HostStatus> {
-  const m = new Map<string, HostStatus>();
+export function statusesFromCheck(report: CheckReport): Map<string, HostHealth> {
+  const m = new Map<string, HostHealth>();
   for (const h of report.hosts) {
     const ssh = h.checks.find((c) => c.name === 'ssh');
     m.set(h.label, ssh?.status === 'fail' ? 'unreachable' : h.ok ? 'healthy' : 'failed');

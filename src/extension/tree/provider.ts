@@ -4,9 +4,9 @@
 // tree and leads with Manage Workspace Trust; granting trust updates it in place.
 import * as vscode from 'vscode';
 import type { CloudStateStore } from '../cloud/cloudState';
-import type { HostStatusStore } from '../status/hostStatus';
+import type { HostHealthStore } from '../status/hostHealth';
 import type { TopologyStore } from '../workspace/topologyStore';
-import { buildTopologyTree, RESTRICTED_MESSAGE, type HostStatus, type NodeKind, type TreeNode } from './model';
+import { buildTopologyTree, RESTRICTED_MESSAGE, type HostHealth, type NodeKind, type TreeNode } from './model';
 
 const KIND_ICON: Record<NodeKind, string> = {
   restricted: 'workspace-untrusted',
@@ -17,7 +17,7 @@ const KIND_ICON: Record<NodeKind, string> = {
   second: 'server',
 };
 
-function statusIcon(kind: NodeKind, status: HostStatus | undefined): vscode.ThemeIcon {
+function statusIcon(kind: NodeKind, status: HostHealth | undefined): vscode.ThemeIcon {
   switch (status) {
     case 'provisioning':
       return new vscode.ThemeIcon('sync~spin');
@@ -41,7 +41,7 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   constructor(
     private readonly store: TopologyStore,
-    private readonly statuses: HostStatusStore,
+    private readonly statuses: HostHealthStore,
     private readonly cloud?: CloudStateStore,
   ) {
     this.subscriptions = [

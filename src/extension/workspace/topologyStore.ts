@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { applyTopologyEdit, loadTopology, writeTopologyFile, type TopologyEdit } from '../../core/topology/file';
 import { TOPOLOGY_FILE, type Diagnostic, type ValidTopology } from '../../core/topology/types';
 import { formatDiagnostic } from '../../core/topology/validate';
+import { UserError } from '../commands/userError';
 
 export type TopologyState =
   | { kind: 'noFolder' }
@@ -11,8 +12,8 @@ export type TopologyState =
   | { kind: 'invalid'; file: vscode.Uri; raw?: unknown; diagnostics: Diagnostic[] }
   | { kind: 'valid'; file: vscode.Uri; raw: Record<string, unknown>; topology: ValidTopology; diagnostics: Diagnostic[] };
 
-/** An error whose message is meant for the user as is (what failed and how to fix it). */
-export class UserError extends Error {}
+// Its errors say what to do (open a folder, create or fix rosvpn.json); the class lives with the registry.
+export { UserError };
 
 export class TopologyStore implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TopologyState>();
@@ -75,10 +76,15 @@ export class TopologyStore implements vscode.Disposable {
       case 'noFolder':
         throw new UserError(`Open a folder first: ROS VPN keeps its topology in ${TOPOLOGY_FILE} at the folder's root.`);
       case 'missing':
-        throw new UserError(`There is no ${TOPOLOGY_FILE} in this folder yet: run "ROS VPN: Open Setup Form" to create one.`);
+        throw new UserError(`There is no ${TOPOLOGY_FILE} in this folder yet: run "ROS VPN: Open Setup Form" to create one.`, {
+          actions: [{ title: 'Open Setup Form', run: () => vscode.commands.executeCommand('rosvpn.openSetupForm') }],
+        });
       case 'invalid': {
         const first = s.diagnostics.find((d) => d.severity === 'error');
-        throw new UserError(`${TOPOLOGY_FILE} is not valid${first ? `: ${formatDiagnostic(first, TOPOLOGY_FILE)}` : ''}`);
+        const file = s.file;
+        throw new UserError(`${TOPOLOGY_FILE} is not valid${first ? `: ${formatDiagnostic(first, TOPOLOGY_FILE)}` : ''}`, {
+          actions: [{ title: `Open ${TOPOLOGY_FILE}`, run: () => vscode.window.showTextDocument(file) }],
+        });
       }
     }
   }

@@ -1,4 +1,4 @@
-// Activation must stay light: ssh2 and the AWS SDK load on first use, never on activation (issue D).
+// Activation must stay light: ssh2 and the AWS SDK load on first use, never on activation (src/extension/lazy.ts).
 import { bundleModuleStates } from './bundleModules';
 
 // cpu-features is ssh2's optional native add-on, left outside the bundle: a required ssh2 loads it from

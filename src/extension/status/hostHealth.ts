@@ -1,20 +1,20 @@
-// Host status from the last provision or check, shared by the tree, the status bar and the commands.
+// Host health from the last provision or check (tree/model.ts HostHealth), shared by the tree, the status bar and the commands.
 import * as vscode from 'vscode';
-import type { HostStatus } from '../tree/model';
+import type { HostHealth } from '../tree/model';
 
-export class HostStatusStore implements vscode.Disposable {
-  private readonly statuses = new Map<string, HostStatus>();
+export class HostHealthStore implements vscode.Disposable {
+  private readonly statuses = new Map<string, HostHealth>();
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   /** When the last check finished; periodic checks start only after the user has connected once. */
   lastCheck: Date | undefined;
   connectedOnce = false;
 
-  get all(): ReadonlyMap<string, HostStatus> {
+  get all(): ReadonlyMap<string, HostHealth> {
     return this.statuses;
   }
 
-  set(updates: Iterable<[string, HostStatus]>): void {
+  set(updates: Iterable<[string, HostHealth]>): void {
     for (const [host, status] of updates) this.statuses.set(host, status);
     this.emitter.fire();
   }
