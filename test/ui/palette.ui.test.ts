@@ -9,7 +9,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { run } from '../../src/lab/sh';
+import { run } from '../../lab/sh';
 import { Artifacts, CodeServer, ensureVsix, poll, REPO_ROOT, tempWorkspace, TempWorkspace, VsCode } from './harness';
 import { packExtension } from './harness/probeExtension';
 

@@ -7,7 +7,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { run } from '../../src/lab/sh';
+import { run } from '../../lab/sh';
 import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, TempWorkspace, VsCode } from './harness';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));

@@ -20,7 +20,6 @@ const KNOWN: Record<string, string> = {
   'src/core/render/desktop.ts renderDesktop': 'TODO: split into the desktop steps (network guard, openvpn client)',
   'src/core/ssh/session.ts runChannel': 'TODO: split the channel events from the lease and timeout handling',
   'src/core/ssh/session.ts runChannel>(anonymous)': 'TODO: the Promise executor of runChannel, split with it',
-  'src/lab/lab.ts Lab.up': 'TODO: split the lab bring-up into hosts, networks and provisioning',
 };
 
 describe('source: long functions', () => {

@@ -7,7 +7,7 @@ import { defaultUnit, journalctlCommand } from '../../src/core/provision/logs';
 import { parseCheckLines } from '../../src/core/provision/check';
 import { checkTargets, renderCheckScript } from '../../src/core/render/check';
 import { ValidTopology } from '../../src/core/topology/types';
-import { requireTool, run } from '../../src/lab/sh';
+import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
 describe('provisioning parts', () => {

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { renderTopology, RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
 import { ValidTopology } from '../../src/core/topology/types';
-import { requireTool, run } from '../../src/lab/sh';
+import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
 const GOLDEN = path.join(__dirname, '..', 'golden');

@@ -5,8 +5,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { KeyPair, makeKey, pgrep, requireRootAndTools, run, Sshd, tempDir, TestUser, TestUsers, waitFor } from '../harness/sshd';
-import { PoolFactory, sshError } from '../harness/pool';
+import { run } from '../../lab/sh';
+import { KeyPair, makeKey, pgrep, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers, waitFor } from '../support/sshd';
+import { PoolFactory, sshError } from '../support/pool';
 import { SshEndpoint, SshSession } from '../../src/core/ssh/types';
 
 describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {

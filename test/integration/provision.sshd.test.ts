@@ -7,9 +7,9 @@ import { provision, ProvisionEvent } from '../../src/core/provision/orchestrator
 import { RenderedScript } from '../../src/core/render';
 import { ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
-import { PoolFactory } from '../harness/pool';
-import { makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../harness/sshd';
-import { run } from '../../src/lab/sh';
+import { PoolFactory } from '../support/pool';
+import { makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../support/sshd';
+import { run } from '../../lab/sh';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const PROFILE = 'client\ndev tap\n<key>\nnot-a-real-key\n</key>\n';

@@ -2,11 +2,11 @@
 // the guide's own acceptance test — the robot hears the cloud, and the cloud hears the robot — over the
 // full path: robot LAN -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second.
 import { strict as assert } from 'assert';
-import { Lab, LabHost, labDown, LabState } from '../../src/lab/lab';
+import { Lab, LabHost, labDown, LabState } from '../../../lab/lab';
 import { spawn } from 'child_process';
-import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../src/lab/demo';
-import { run } from '../../src/lab/sh';
-import { SOCKET_BUFFER } from '../../src/core/render/openvpn';
+import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../../lab/demo';
+import { run } from '../../../lab/sh';
+import { SOCKET_BUFFER } from '../../../src/core/render/openvpn';
 
 function prefix(tag: string): string {
   return `rve${tag}${process.pid % 1000}`;
@@ -172,7 +172,7 @@ describe('lab e2e', () => {
     }
     assert.match(probe.stderr, /Unknown device type|not supported/i);
     const said: string[] = [];
-    const raw = require('../fixtures/topologies/gretap-1.json');
+    const raw = require('../../fixtures/topologies/gretap-1.json');
     const fs = require('fs') as typeof import('fs');
     const os = require('os') as typeof import('os');
     const file = require('path').join(fs.mkdtempSync(require('path').join(os.tmpdir(), 'rvg-')), 'rosvpn.json');

@@ -7,9 +7,9 @@ import { renderCheckScript } from '../../src/core/render/check';
 import { DESKTOP_NET_UP } from '../../src/core/render/desktop';
 import { parseCheckLines } from '../../src/core/provision/check';
 import { ValidTopology } from '../../src/core/topology/types';
-import { NetnsSet } from '../../src/lab/netns';
-import { must, requireTool } from '../../src/lab/sh';
-import { VpcMesh } from '../../src/lab/vpcMesh';
+import { NetnsSet } from '../../lab/netns';
+import { must, requireTool } from '../../lab/sh';
+import { VpcMesh } from '../../lab/vpcMesh';
 import { loadFixture } from '../support/fixtures';
 
 function steps(output: string): Record<string, string> {

@@ -3,8 +3,9 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeKey, KeyPair, must, requireRootAndTools, run, SshAgent, Sshd, tempDir, TestUser, TestUsers } from '../harness/sshd';
-import { PoolFactory, sshError } from '../harness/pool';
+import { must, run } from '../../lab/sh';
+import { makeKey, KeyPair, requireRootAndTools, SshAgent, Sshd, tempDir, TestUser, TestUsers } from '../support/sshd';
+import { PoolFactory, sshError } from '../support/pool';
 import { SshEndpoint } from '../../src/core/ssh/types';
 
 describe('ssh: authentication and host keys (real sshd)', function () {
