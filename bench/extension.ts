@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { loadTopology } from '../src/core/topology/file';
-import { freePort } from '../test/harness/sshd';
+import { freePort } from '../test/support/sshd';
 import { validateTopology } from '../src/core/topology/validate';
 import { buildTopologyTree, type CloudHostState, type HostHealth } from '../src/extension/tree/model';
 import { median, p90, round } from './stats';

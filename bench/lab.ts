@@ -3,11 +3,11 @@
 // robot <-> second through the whole VPN path, against the direct robot LAN and against the same path with
 // the original guide's OpenVPN settings. Every figure is measured in this run; all traffic stays inside
 // the lab's namespaces (the CLI runs in the controller namespace, which has no default route).
-import type { ChildProcess } from 'child_process';
-import { hostSide, controllerCli, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../src/lab/demo';
-import { Lab, labDown, type LabHost, type LabState } from '../src/lab/lab';
-import { start } from '../src/lab/sh';
-import { missingTools } from '../src/lab/tools';
+import { type ChildProcess } from 'child_process';
+import { hostSide, controllerCli, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../lab/demo';
+import { Lab, labDown, type LabHost, type LabState } from '../lab/lab';
+import { start } from '../lab/sh';
+import { missingTools } from '../lab/tools';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_CONF, OPENVPN_SERVER_UNIT } from '../src/core/render/openvpn';
 import { INSTALLED_PROFILE } from '../src/core/render/desktop';
 import { BRIDGE_NAME } from '../src/core/topology/types';

@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { formatJournalJson } from '../src/core/provision/logs';
 import { validateTopology } from '../src/core/topology/validate';
-import { PoolFactory } from '../test/harness/pool';
-import { type KeyPair, makeKey, must, pgrep, killPids, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../test/harness/sshd';
+import { PoolFactory } from '../test/support/pool';
+import { must } from '../lab/sh';
+import { KeyPair, makeKey, pgrep, killPids, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../test/support/sshd';
 import { median, p90, round } from './stats';
 import type { BenchRow, BenchSection } from './types';
 
@@ -235,7 +236,7 @@ export async function run(options: PartOptions = {}): Promise<BenchSection> {
   let section: BenchSection | undefined;
   await ensureEsmHooks();
   try {
-    // As test/unit/ssh.exec.test.ts sets up: a user with NOPASSWD sudo, a key, Debian's sshd on loopback.
+    // As test/integration/ssh.exec.test.ts sets up: a user with NOPASSWD sudo, a key, Debian's sshd on loopback.
     users = new TestUsers();
     dir = tempDir('benchlogs');
     const u: TestUser = users.add('bl', { sudo: 'nopasswd' });
@@ -484,7 +485,7 @@ function report(x: {
     },
   ];
   const notes = [
-    'Log streaming: the extension\'s rosvpn task (registerLogTasks in src/extension/tasks/logTasks.ts, loaded with a strict stub `vscode`) opens its Pseudoterminal, which runs followJournal over the repo\'s SSH pool against Debian\'s sshd on 127.0.0.1 (test/harness/sshd.ts) as a throwaway user with NOPASSWD sudo. ' +
+    'Log streaming: the extension\'s rosvpn task (registerLogTasks in src/extension/tasks/logTasks.ts, loaded with a strict stub `vscode`) opens its Pseudoterminal, which runs followJournal over the repo\'s SSH pool against Debian\'s sshd on 127.0.0.1 (test/support/sshd.ts) as a throwaway user with NOPASSWD sudo. ' +
       `Lines are counted where the Pseudoterminal fires onDidWrite. The remote command was: journalctl ${x.invocations.join(' | ')} (a fake, first in that user's sudo secure_path, replaying prepared JSON lines with cat).`,
     `This part took ${x.seconds.toFixed(0)} s, including sshd, user and key setup and writing ${(x.fastBytes / 1e6).toFixed(0)} MB of journal JSON; 1-minute load average ${x.load[0].toFixed(2)} at its start and ${x.load[1].toFixed(2)} at its end, on ${os.cpus().length} CPUs (sshd, its encryption and this process share them).`,
   ];

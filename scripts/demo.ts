@@ -5,9 +5,9 @@
 // Prints a summary per pair, tears down unless --keep, and exits 0 only when every pair passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { Lab, labDown } from '../src/lab/lab';
-import { missingTools } from '../src/lab/tools';
-import { controllerCli, ddsFlow, ddsRoundTrip, type FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../src/lab/demo';
+import { Lab, labDown } from '../lab/lab';
+import { missingTools } from '../lab/tools';
+import { controllerCli, ddsFlow, ddsRoundTrip, FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../lab/demo';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { topology: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });

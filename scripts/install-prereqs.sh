@@ -15,8 +15,8 @@ case "$SET" in demo | test | all) ;; *)
 esac
 
 # Every program the lab, the demo, the bench and the tests run on this machine (not inside a lab host, whose
-# base image src/lab/image.ts builds), the Debian package that provides it, the set that first needs it
-# (demo, test, or ui: installed by scripts/install-ui-tools.sh), and why. src/lab/tools.ts reads this table:
+# base image lab/image.ts builds), the Debian package that provides it, the set that first needs it
+# (demo, test, or ui: installed by scripts/install-ui-tools.sh), and why. lab/tools.ts reads this table:
 # the lab's runner refuses a program that is not in it, the demo names the package when one is missing, and
 # test/unit/tools.test.ts checks every line against `dpkg -S`. (node runs all of this: it is not listed.)
 # program         package             set   why
@@ -38,7 +38,7 @@ ps                procps              demo  finds each lab host's init for nsent
 pgrep             procps              demo  teardown checks that no lab process is left
 kill              procps              demo  powers lab hosts off
 sysctl            procps              test  the namespace tests run the generated network scripts on this machine
-bash              bash                demo  runs generated scripts in the namespace lab (src/lab/vpcMesh.ts) and the tests
+bash              bash                demo  runs generated scripts in the namespace lab (lab/vpcMesh.ts) and the tests
 sh                dash                test  syntax check of the generated POSIX scripts
 shellcheck        shellcheck          test  lints every generated script
 sshd              openssh-server      test  the real sshd the SSH layer's tests and the log bench run against

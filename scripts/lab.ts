@@ -1,8 +1,8 @@
 // `npm run lab -- up|down|status [--topology FILE] [--seconds N]`: the local lab of real hosts, kept up
 // for exploring (provision it yourself with the printed commands). `npm run demo` uses the same lab.
 import { parseArgs } from 'util';
-import { Lab, labDown } from '../src/lab/lab';
-import { loadLabTopology } from '../src/lab/demo';
+import { Lab, labDown } from '../lab/lab';
+import { loadLabTopology } from '../lab/demo';
 
 function main(): number {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { topology: { type: 'string' }, seconds: { type: 'string' } } });

@@ -9,9 +9,9 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { run } from '../../src/lab/sh';
-import { requireRootAndTools, Sshd } from '../harness/sshd';
-import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
+import { run } from '../../lab/sh';
+import { requireRootAndTools, Sshd } from '../support/sshd';
+import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, TempWorkspace, VsCode } from './harness';
 
 const EIP = '203.0.113.10';
 

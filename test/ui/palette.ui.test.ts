@@ -9,8 +9,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { run } from '../../src/lab/sh';
-import { Artifacts, type CodeServer, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
+import { run } from '../../lab/sh';
+import { Artifacts, CodeServer, ensureVsix, poll, REPO_ROOT, tempWorkspace, TempWorkspace, VsCode } from './harness';
 import { packExtension } from './harness/probeExtension';
 
 interface Contributed {

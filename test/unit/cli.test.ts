@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { run } from '../../src/lab/sh';
+import { run } from '../../lab/sh';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'topologies');

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ignoreInGit, writePrivateFile } from '../../src/core/provision/clientProfile';
-import { run } from '../../src/lab/sh';
+import { run } from '../../lab/sh';
 
 describe('client profile file', () => {
   let dir: string;

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { run } from '../../src/lab/sh';
+import { run } from '../../lab/sh';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -13,6 +13,13 @@ function filesUnder(dir: string): string[] {
     const p = path.join(dir, e.name);
     return e.isDirectory() ? filesUnder(p) : [p];
   });
+}
+
+/** The relative imports of a src/ file that reach the lab, the tests, the bench or the scripts. */
+function infraImports(file: string, text: string): string[] {
+  return [...text.matchAll(/(?:from\s+|import\(\s*|require\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)]
+    .filter((m) => ['lab', 'test', 'bench', 'scripts'].includes(path.relative(ROOT, path.resolve(path.dirname(file), m[1])).split(path.sep)[0]))
+    .map((m) => `${path.relative(ROOT, file)} imports ${m[1]}`);
 }
 
 describe('manifest and packaging', function () {
@@ -51,6 +58,15 @@ describe('manifest and packaging', function () {
   it('the core never imports vscode', () => {
     const offenders = filesUnder(path.join(ROOT, 'src', 'core')).filter((f) => /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(f, 'utf8')));
     assert.deepEqual(offenders, []);
+  });
+
+  it('nothing in src/ imports the lab, the tests, the bench or the scripts (infrastructure, never bundled)', () => {
+    const offenders = filesUnder(path.join(ROOT, 'src')).flatMap((f) => infraImports(f, fs.readFileSync(f, 'utf8')));
+    assert.deepEqual(offenders, []);
+    // negative controls: the scan sees static, dynamic and require imports of the lab and the test support
+    const probe = path.join(ROOT, 'src', 'cli', 'probe.ts');
+    const text = "import { run } from '../../lab/sh';\nconst t = require('../../test/support/sshd');\nvoid import('../core/ssh');";
+    assert.deepEqual(infraImports(probe, text), ['src/cli/probe.ts imports ../../lab/sh', 'src/cli/probe.ts imports ../../test/support/sshd']);
   });
 
   it('the tree context menus show at most three inline actions on any node', () => {

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { renderTopology } from '../../src/core/render';
 import { libBody } from '../../src/core/render/bash';
 import { renderCheckScript } from '../../src/core/render/check';
-import { requireTool, run } from '../../src/lab/sh';
+import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
 const LIB = path.join(__dirname, '..', '..', 'src', 'core', 'render', 'lib');

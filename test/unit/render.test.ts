@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { renderTopology, type RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
-import type { ValidTopology } from '../../src/core/topology/types';
-import { requireTool, run } from '../../src/lab/sh';
+import { ValidTopology } from '../../src/core/topology/types';
+import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
 const GOLDEN = path.join(__dirname, '..', 'golden');

@@ -2,14 +2,14 @@
 // the guide's own acceptance test — the robot hears the cloud, and the cloud hears the robot — over the
 // full path: robot LAN -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second.
 import { strict as assert } from 'assert';
-import { Lab, type LabHost, labDown, type LabState } from '../../src/lab/lab';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../src/lab/demo';
-import { run } from '../../src/lab/sh';
-import { SOCKET_BUFFER } from '../../src/core/render/openvpn';
+import { Lab, LabHost, labDown, LabState } from '../../../lab/lab';
+import { spawn } from 'child_process';
+import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../../lab/demo';
+import { run } from '../../../lab/sh';
+import { SOCKET_BUFFER } from '../../../src/core/render/openvpn';
 
 function prefix(tag: string): string {
   return `rve${tag}${process.pid % 1000}`;
@@ -176,7 +176,7 @@ describe('lab e2e', () => {
     assert.match(probe.stderr, /Unknown device type|not supported/i);
     const said: string[] = [];
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rvg-')), 'rosvpn.json');
-    fs.copyFileSync(path.join(__dirname, '../fixtures/topologies/gretap-1.json'), file);
+    fs.copyFileSync(path.join(__dirname, '../../fixtures/topologies/gretap-1.json'), file);
     assert.equal(loadLabTopology(file, undefined, (l) => said.push(l)), undefined);
     assert.match(said.join('\n'), /no GRE support .* cannot run gretap/);
     console.log(`      gretap: NOT RUN — ${said.join(' ')}`);

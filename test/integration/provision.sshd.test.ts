@@ -7,10 +7,10 @@ import { provision, type ProvisionEvent } from '../../src/core/provision/orchest
 import type { RenderedScript } from '../../src/core/render';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
-import { PoolFactory } from '../harness/pool';
-import { freePort, makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../harness/sshd';
+import { PoolFactory } from '../support/pool';
+import { freePort, makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../support/sshd';
 import { statusesFromProvision } from '../../src/extension/tree/model';
-import { run } from '../../src/lab/sh';
+import { run } from '../../lab/sh';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const PROFILE = 'client\ndev tap\n<key>\nnot-a-real-key\n</key>\n';

@@ -9,18 +9,9 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { must as labMust, requireTool, run as labRun, type RunResult } from '../../src/lab/sh';
+import { must, requireTool, run } from '../../lab/sh';
 
 export const SSHD = '/usr/sbin/sshd';
-
-/** src/lab/sh's run and must, with the input and environment as positional arguments. */
-export function run(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): RunResult {
-  return labRun(cmd, args, { input, env: env ?? process.env });
-}
-
-export function must(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
-  return labMust(cmd, args, { input, env: env ?? process.env });
-}
 
 /** Fails (never skips) without root or without the programs scripts/install-prereqs.sh installs. */
 export function requireRootAndTools(): void {
@@ -191,7 +182,7 @@ export class TestUsers {
     this.made.push(user);
     if (opts.sudo === 'password') {
       user.password = `rv-${randomBytes(9).toString('base64url')}`;
-      must('chpasswd', [], `${name}:${user.password}\n`);
+      must('chpasswd', [], { input: `${name}:${user.password}\n` });
     } else {
       // Not locked ('!' would make a PAM-less sshd refuse the account), but no valid password either.
       must('usermod', ['-p', '*', name]);
@@ -404,7 +395,7 @@ export class SshAgent {
   }
 
   add(keyFile: string): void {
-    must('ssh-add', ['-q', keyFile], undefined, { ...process.env, SSH_AUTH_SOCK: this.socket });
+    must('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: this.socket } });
   }
 
   async stop(): Promise<void> {

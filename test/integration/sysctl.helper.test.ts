@@ -1,6 +1,6 @@
 // ensure_sysctl_min, the scripts' helper that makes room for OpenVPN's socket buffers, run in real bash.
 // The kernel's limits are host-wide, so `sysctl` is a stand-in on PATH that keeps its values in files;
-// the write is real (write_file into a temporary sysctl.d).
+// the write is real (write_file into a temporary sysctl.d, owned root:root as on a host: so this needs root).
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -38,7 +38,7 @@ describe('ensure_sysctl_min (socket buffer limits for OpenVPN)', () => {
   const value = (key: string) => Number(fs.readFileSync(path.join(state, key), 'utf8'));
   const runHelper = () => {
     const script = `set -Eeuo pipefail\n${STEP_LIB}${FILE_LIB}step_begin t\nensure_sysctl_min ${file} 4194304 net.core.rmem_max net.core.wmem_max\necho "raised=$SYSCTL_RAISED changed=$STEP_CHANGED"\n`;
-    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSCTL_STATE: state } });
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSCTL_STATE: state, ROSVPN_TALLY: path.join(dir, 'tally') } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     return r.stdout;
   };

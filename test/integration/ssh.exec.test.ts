@@ -5,9 +5,10 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { type KeyPair, makeKey, pgrep, requireRootAndTools, run, Sshd, tempDir, type TestUser, TestUsers, waitFor } from '../harness/sshd';
-import { PoolFactory, sshError } from '../harness/pool';
-import type { SshEndpoint, SshSession } from '../../src/core/ssh/types';
+import { run } from '../../lab/sh';
+import { KeyPair, makeKey, pgrep, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers, waitFor } from '../support/sshd';
+import { PoolFactory, sshError } from '../support/pool';
+import { SshEndpoint, SshSession } from '../../src/core/ssh/types';
 
 describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
   this.timeout(20000);

@@ -1,9 +1,9 @@
 // A VPC made of network namespaces: one namespace per cloud host (gateway and seconds) with `eth0` on a
 // shared MTU-9001 bridge, as in AWS. Each host runs its own rendered net-up.sh. Used by the tests and
 // the demo. Safety: the namespaces are linked only to each other and have no default route.
-import { renderTopology } from '../core/render';
-import { NET_UP_PATH } from '../core/render/network';
-import type { ValidTopology } from '../core/topology/types';
+import { renderTopology } from '../src/core/render';
+import { NET_UP_PATH } from '../src/core/render/network';
+import { ValidTopology } from '../src/core/topology/types';
 import { NetnsSet } from './netns';
 import { must, type RunResult } from './sh';
 

@@ -5,11 +5,11 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Lab, type LabHost, labDown, type LabState } from '../../src/lab/lab';
-import { ddsFlow, hostSide, loadLabTopology, robotSide, sshArgs, controllerCli } from '../../src/lab/demo';
-import { run } from '../../src/lab/sh';
+import { Lab, LabHost, labDown, LabState } from '../../../lab/lab';
+import { ddsFlow, hostSide, loadLabTopology, robotSide, sshArgs, controllerCli } from '../../../lab/demo';
+import { run } from '../../../lab/sh';
 
-const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 async function ddsWithin(s: LabState, ms: number): Promise<number> {
   const started = Date.now();

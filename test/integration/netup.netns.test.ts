@@ -6,10 +6,10 @@ import { renderTopology } from '../../src/core/render';
 import { renderCheckScript } from '../../src/core/render/check';
 import { DESKTOP_NET_UP } from '../../src/core/render/desktop';
 import { parseCheckLines } from '../../src/core/provision/check';
-import type { ValidTopology } from '../../src/core/topology/types';
-import { NetnsSet } from '../../src/lab/netns';
-import { must, requireTool } from '../../src/lab/sh';
-import { VpcMesh } from '../../src/lab/vpcMesh';
+import { ValidTopology } from '../../src/core/topology/types';
+import { NetnsSet } from '../../lab/netns';
+import { must, requireTool } from '../../lab/sh';
+import { VpcMesh } from '../../lab/vpcMesh';
 import { loadFixture } from '../support/fixtures';
 
 function steps(output: string): Record<string, string> {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BASE_PACKAGES } from './image';
 
-export const PREREQS_SCRIPT = path.resolve(__dirname, '..', '..', 'scripts', 'install-prereqs.sh');
+export const PREREQS_SCRIPT = path.resolve(__dirname, '..', 'scripts', 'install-prereqs.sh');
 
 export type ToolSet = 'demo' | 'test' | 'ui';
 
@@ -122,7 +122,7 @@ export class ToolMissingError extends Error {
     if (where === 'lab host') {
       return (
         `${program} could not start inside a lab host (${detail}): the lab's base image lacks it. ` +
-        `Add its package to BASE_PACKAGES in src/lab/image.ts (now: ${BASE_PACKAGES.join(' ')}); the image is rebuilt on the next run.`
+        `Add its package to BASE_PACKAGES in lab/image.ts (now: ${BASE_PACKAGES.join(' ')}); the image is rebuilt on the next run.`
       );
     }
     const tool = hostTools().get(program);

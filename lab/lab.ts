@@ -10,8 +10,8 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { serializeTopology } from '../core/topology/file';
-import type { ValidTopology } from '../core/topology/types';
+import { serializeTopology } from '../src/core/topology/file';
+import { ValidTopology } from '../src/core/topology/types';
 import { ensureBaseImage, LAB_USER } from './image';
 import { must, run } from './sh';
 

@@ -3,13 +3,13 @@
 // seconds) with CycloneDDS ddsperf: default multicast discovery on domain 0, no peer lists.
 import * as fs from 'fs';
 import * as path from 'path';
-import { starterTopology } from '../core/topology/init';
-import type { ValidTopology } from '../core/topology/types';
-import { formatDiagnostic, validateTopology } from '../core/topology/validate';
-import { Lab, type LabHost, type LabState } from './lab';
-import { run, type RunResult, start } from './sh';
+import { starterTopology } from '../src/core/topology/init';
+import { ValidTopology } from '../src/core/topology/types';
+import { formatDiagnostic, validateTopology } from '../src/core/topology/validate';
+import { Lab, LabHost, LabState } from './lab';
+import { run, RunResult, start } from './sh';
 
-export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+export const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 
 /** The topology for the lab: a file, or the starter; `seconds` replaces the seconds with N generated ones. */
 export function loadLabTopology(file?: string, seconds?: number, print: (l: string) => void = console.log): ValidTopology | undefined {
