@@ -3,7 +3,7 @@
 // robot <-> second through the whole VPN path, against the direct robot LAN and against the same path with
 // the original guide's OpenVPN settings. Every figure is measured in this run; all traffic stays inside
 // the lab's namespaces (the CLI runs in the controller namespace, which has no default route).
-import { type ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import { hostSide, controllerCli, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../lab/lab';
 import { start } from '../lab/sh';

@@ -10,7 +10,7 @@ import { formatJournalJson } from '../src/core/provision/logs';
 import { validateTopology } from '../src/core/topology/validate';
 import { PoolFactory } from '../test/support/pool';
 import { must } from '../lab/sh';
-import { KeyPair, makeKey, pgrep, killPids, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../test/support/sshd';
+import { type KeyPair, makeKey, pgrep, killPids, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../test/support/sshd';
 import { median, p90, round } from './stats';
 import type { BenchRow, BenchSection } from './types';
 

@@ -4,10 +4,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { starterTopology } from '../src/core/topology/init';
-import { ValidTopology } from '../src/core/topology/types';
+import type { ValidTopology } from '../src/core/topology/types';
 import { formatDiagnostic, validateTopology } from '../src/core/topology/validate';
-import { Lab, LabHost, LabState } from './lab';
-import { run, RunResult, start } from './sh';
+import { Lab, type LabHost, type LabState } from './lab';
+import { run, type RunResult, start } from './sh';
 
 export const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 

@@ -11,7 +11,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { serializeTopology } from '../src/core/topology/file';
-import { ValidTopology } from '../src/core/topology/types';
+import type { ValidTopology } from '../src/core/topology/types';
 import { ensureBaseImage, LAB_USER } from './image';
 import { must, run } from './sh';
 

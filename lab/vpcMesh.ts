@@ -3,7 +3,7 @@
 // the demo. Safety: the namespaces are linked only to each other and have no default route.
 import { renderTopology } from '../src/core/render';
 import { NET_UP_PATH } from '../src/core/render/network';
-import { ValidTopology } from '../src/core/topology/types';
+import type { ValidTopology } from '../src/core/topology/types';
 import { NetnsSet } from './netns';
 import { must, type RunResult } from './sh';
 

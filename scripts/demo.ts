@@ -7,7 +7,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { Lab, labDown } from '../lab/lab';
 import { missingTools } from '../lab/tools';
-import { controllerCli, ddsFlow, ddsRoundTrip, FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../lab/demo';
+import { controllerCli, ddsFlow, ddsRoundTrip, type FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../lab/demo';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { topology: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });

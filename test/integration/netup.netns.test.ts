@@ -6,7 +6,7 @@ import { renderTopology } from '../../src/core/render';
 import { renderCheckScript } from '../../src/core/render/check';
 import { DESKTOP_NET_UP } from '../../src/core/render/desktop';
 import { parseCheckLines } from '../../src/core/provision/check';
-import { ValidTopology } from '../../src/core/topology/types';
+import type { ValidTopology } from '../../src/core/topology/types';
 import { NetnsSet } from '../../lab/netns';
 import { must, requireTool } from '../../lab/sh';
 import { VpcMesh } from '../../lab/vpcMesh';

@@ -8,7 +8,7 @@ import type { RenderedScript } from '../../src/core/render';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
 import { PoolFactory } from '../support/pool';
-import { freePort, makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../support/sshd';
+import { freePort, makeKey, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../support/sshd';
 import { statusesFromProvision } from '../../src/extension/tree/model';
 import { run } from '../../lab/sh';
 

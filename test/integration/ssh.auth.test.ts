@@ -4,9 +4,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { must, run } from '../../lab/sh';
-import { makeKey, KeyPair, requireRootAndTools, SshAgent, Sshd, tempDir, TestUser, TestUsers } from '../support/sshd';
+import { makeKey, type KeyPair, requireRootAndTools, SshAgent, Sshd, tempDir, type TestUser, TestUsers } from '../support/sshd';
 import { PoolFactory, sshError } from '../support/pool';
-import { SshEndpoint } from '../../src/core/ssh/types';
+import type { SshEndpoint } from '../../src/core/ssh/types';
 
 describe('ssh: authentication and host keys (real sshd)', function () {
   this.timeout(20000);

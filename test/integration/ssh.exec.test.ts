@@ -6,9 +6,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { run } from '../../lab/sh';
-import { KeyPair, makeKey, pgrep, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers, waitFor } from '../support/sshd';
+import { type KeyPair, makeKey, pgrep, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers, waitFor } from '../support/sshd';
 import { PoolFactory, sshError } from '../support/pool';
-import { SshEndpoint, SshSession } from '../../src/core/ssh/types';
+import type { SshEndpoint, SshSession } from '../../src/core/ssh/types';
 
 describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
   this.timeout(20000);

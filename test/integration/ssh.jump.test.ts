@@ -3,9 +3,9 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { JumpLab, KeyPair, makeKey, requireRootAndTools, tempDir, TestUser, TestUsers } from '../support/sshd';
+import { JumpLab, type KeyPair, makeKey, requireRootAndTools, tempDir, type TestUser, TestUsers } from '../support/sshd';
 import { PoolFactory, sshError } from '../support/pool';
-import { SshEndpoint } from '../../src/core/ssh/types';
+import type { SshEndpoint } from '../../src/core/ssh/types';
 
 describe('ssh: jump hosts (target only reachable through the jump host, in a network namespace)', function () {
   this.timeout(20000);

@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { run } from '../../lab/sh';
 import { requireRootAndTools, Sshd } from '../support/sshd';
-import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, TempWorkspace, VsCode } from './harness';
+import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
 
 const EIP = '203.0.113.10';
 

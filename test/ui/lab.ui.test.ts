@@ -4,10 +4,10 @@
 // provision it from the tree, follow its OpenVPN log, download the client profile.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import { Lab, labDown, LabState } from '../../lab/lab';
+import { Lab, labDown, type LabState } from '../../lab/lab';
 import { loadLabTopology } from '../../lab/demo';
 import { run } from '../../lab/sh';
-import { Artifacts, ensureVsix, poll, tempWorkspace, TempWorkspace, VsCode } from './harness';
+import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, VsCode } from './harness';
 
 const PROFILE = 'ros_local_gateway.ovpn';
 

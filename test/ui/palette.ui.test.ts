@@ -10,7 +10,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { run } from '../../lab/sh';
-import { Artifacts, CodeServer, ensureVsix, poll, REPO_ROOT, tempWorkspace, TempWorkspace, VsCode } from './harness';
+import { Artifacts, type CodeServer, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
 import { packExtension } from './harness/probeExtension';
 
 interface Contributed {

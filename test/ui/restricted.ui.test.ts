@@ -8,7 +8,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { run } from '../../lab/sh';
-import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, TempWorkspace, VsCode } from './harness';
+import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
 const MESSAGE = /Restricted Mode: this folder is not trusted, so the topology is shown read-only\. Provisioning, SSH and EC2 need trust\./;

@@ -4,8 +4,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeKey, requireRootAndTools, Sshd, tempDir, TestUser, TestUsers } from '../support/sshd';
-import { Artifacts, ensureVsix, poll, tempWorkspace, TempWorkspace, VsCode } from './harness';
+import { makeKey, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../support/sshd';
+import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, VsCode } from './harness';
 
 const PASSPHRASE = `pp-${process.pid}-correct-horse`;
 

@@ -79,6 +79,7 @@ describe('command registry: errors handled in one place', () => {
       return req === 'vscode' ? stub.vscode : load0.call(this, req, ...rest);
     };
     // After the hook, so the registry's `import * as vscode` gets the stub.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the vscode stub is in place
     registry = require('../../src/extension/commands/registry');
   });
 
@@ -178,6 +179,7 @@ describe('command registry: errors handled in one place', () => {
   });
 
   it('a cloud command\'s bad setting (CloudSettingsError) becomes a UserError whose "Open Settings" opens that setting', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the vscode stub is in place
     const { cloudCommands } = require('../../src/extension/cloud/cloudCommands') as typeof import('../../src/extension/cloud/cloudCommands');
     stub.state.settings = { 'rosvpn.aws.region': 'eu-west-1' };
     const context = { subscriptions: [] as unknown[], extension: { packageJSON: { contributes: { commands: [{ command: 'rosvpn.cloudUp', title: 'Launch Cloud Instances', category: 'ROS VPN' }] } } } };

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { causeChain, describeError, errorCode, isCancellation, isCloudError, isCloudSettingsError, isEc2Error, isSshError } from '../../src/core/errors';
 import { describeEc2Error, Ec2Error } from '../../src/core/ec2/errors';
-import { CloudSettingsError } from '../../src/core/ec2/settings';
+import type { CloudSettingsError } from '../../src/core/ec2/settings';
 import { SshError } from '../../src/core/ssh/types';
 
 /** The classes as a lazy bundle holds them: the same source, bundled again, so a class of its own. */
@@ -27,6 +27,7 @@ function otherBundle(): { SshError: typeof SshError; Ec2Error: typeof Ec2Error; 
     logLevel: 'silent',
   });
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a second copy of the classes, from its own bundle
     return require(out);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { parseScriptLine } from '../../src/core/provision/events';
 import { defaultUnit, journalctlCommand } from '../../src/core/provision/logs';
 import { parseCheckLines } from '../../src/core/provision/check';
 import { checkTargets, renderCheckScript } from '../../src/core/render/check';
-import { ValidTopology } from '../../src/core/topology/types';
+import type { ValidTopology } from '../../src/core/topology/types';
 import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { renderTopology, type RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
-import { ValidTopology } from '../../src/core/topology/types';
+import type { ValidTopology } from '../../src/core/topology/types';
 import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 

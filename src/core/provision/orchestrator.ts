@@ -3,12 +3,12 @@
 // the client profile, which is copied from the gateway to the desktop through this machine. When the
 // desktop already holds the gateway's current profile (a rerun), it runs alongside the gateway instead,
 // and again afterwards only if the gateway's run produced a different profile.
-import { renderTopology, RenderedScript } from '../render';
+import { renderTopology, type RenderedScript } from '../render';
 import { errorCode, errorMessage } from '../errors';
 import type { SshErrorCode, SshPool, SshSession } from '../ssh/types';
-import { CLIENT_PROFILE_NAME, ValidTopology } from '../topology/types';
-import { HostSelector, selectHosts, TopologyHost } from './endpoints';
-import { parseScriptLine, ScriptLine, StepStatus } from './events';
+import { CLIENT_PROFILE_NAME, type ValidTopology } from '../topology/types';
+import { type HostSelector, selectHosts, type TopologyHost } from './endpoints';
+import { parseScriptLine, type ScriptLine, type StepStatus } from './events';
 import { homePath, runUploadedScript } from './remote';
 
 const PROFILE_FILE = `${CLIENT_PROFILE_NAME}.ovpn`;

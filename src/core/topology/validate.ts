@@ -253,8 +253,7 @@ class SnapshotWalk {
 
 function snapshot(raw: unknown, out: Collector): Snapshot {
   if (!isPlainObject(raw)) {
-    const what =
-      raw === null ? 'null' : Array.isArray(raw) ? 'an array' : raw === undefined ? 'empty' : describeType(raw);
+    const what = raw === undefined ? 'empty' : describeType(raw);
     out.error(
       '',
       `the document is ${what}; it must be a JSON object`,

@@ -4,7 +4,7 @@
 import type { CheckReport } from '../../core/provision/check';
 import type { ProvisionReport } from '../../core/provision/orchestrator';
 import type { SshErrorCode } from '../../core/ssh/types';
-import { BRIDGE_NAME, ValidTopology } from '../../core/topology/types';
+import { BRIDGE_NAME, type ValidTopology } from '../../core/topology/types';
 
 /** What the extension knows of a host now, from the last provision or check (the core's ProvisionOutcome
  *  is what one provisioning run did). */

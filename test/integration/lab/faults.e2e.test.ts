@@ -5,7 +5,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Lab, LabHost, labDown, LabState } from '../../../lab/lab';
+import { Lab, type LabHost, labDown, type LabState } from '../../../lab/lab';
 import { ddsFlow, hostSide, loadLabTopology, robotSide, sshArgs, controllerCli } from '../../../lab/demo';
 import { run } from '../../../lab/sh';
 

@@ -5,7 +5,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Lab, LabHost, labDown, LabState } from '../../../lab/lab';
+import { Lab, type LabHost, labDown, type LabState } from '../../../lab/lab';
 import { spawn } from 'child_process';
 import { controllerArgv, controllerCli, ddsFlow, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../../../lab/demo';
 import { run } from '../../../lab/sh';
