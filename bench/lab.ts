@@ -30,7 +30,8 @@ export interface LabBenchOptions {
 /** Per-host times from the `rosvpn provision` summary table (label role status changed ok skipped time). */
 function hostTimes(stdout: string): Record<string, { role: string; status: string; seconds: number }> {
   const out: Record<string, { role: string; status: string; seconds: number }> = {};
-  for (const m of stdout.matchAll(/^(\S+)\s+(gateway|second|desktop)\s+(\S+)\s+\d+\s+\d+\s+\d+\s+([\d.]+)s$/gm)) out[m[1]] = { role: m[2], status: m[3], seconds: Number(m[4]) };
+  for (const m of stdout.matchAll(/^(\S+)\s+(gateway|second|desktop)\s+(\S+)\s+\d+\s+\d+\s+\d+\s+([\d.]+)s$/gm))
+    out[m[1]] = { role: m[2], status: m[3], seconds: Number(m[4]) };
   return out;
 }
 
@@ -45,7 +46,10 @@ function startProc(argv: string[]): { proc: ChildProcess; out: () => string; don
   const s = start(argv, { detached: true });
   let stopped = false;
   const done = s.done.then(({ status, out }) => {
-    if (status !== 0 && !stopped) throw new Error(`${argv.slice(argv.lastIndexOf('ddsperf')).join(' ')} exited ${status}: ${out.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+    if (status !== 0 && !stopped)
+      throw new Error(
+        `${argv.slice(argv.lastIndexOf('ddsperf')).join(' ')} exited ${status}: ${out.trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+      );
     return out;
   });
   done.catch(() => undefined); // the caller awaits it; an early failure must not go unhandled meanwhile
@@ -81,7 +85,12 @@ async function timeToFirstSample(from: DdsSide, to: DdsSide, timeoutS = 90): Pro
 }
 
 /** ddsperf ping/pong: round-trip times in µs (the median of ping's per-second means). */
-async function roundTrip(from: DdsSide, to: DdsSide, size: number, seconds: number): Promise<{ meanUs: number; samples: number } | undefined> {
+async function roundTrip(
+  from: DdsSide,
+  to: DdsSide,
+  size: number,
+  seconds: number,
+): Promise<{ meanUs: number; samples: number } | undefined> {
   const pong = startProc([...to.argv, '-D', String(seconds + 3), 'pong']);
   await sleep(500);
   const ping = startProc([...from.argv, '-D', String(seconds), 'ping', '20Hz', 'size', String(size)]);
@@ -95,7 +104,12 @@ async function roundTrip(from: DdsSide, to: DdsSide, size: number, seconds: numb
 }
 
 /** Unthrottled `pub` of `size`-byte samples, reliable: throughput (Mbit/s, median per second) and loss at `sub`. */
-async function throughput(from: DdsSide, to: DdsSide, size: number, seconds: number): Promise<{ mbps: number; samples: number; lost: number }> {
+async function throughput(
+  from: DdsSide,
+  to: DdsSide,
+  size: number,
+  seconds: number,
+): Promise<{ mbps: number; samples: number; lost: number }> {
   const sub = startProc([...to.argv, '-1', '-D', String(seconds + 3), 'sub']);
   await sleep(500);
   await startProc([...from.argv, '-D', String(seconds), 'pub', 'size', String(size)]).done;
@@ -196,7 +210,10 @@ export function applyGuideOpenvpn(s: LabState): void {
 function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<void> {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
   const desk = s.hosts.find((h) => h.role === 'desktop')!;
-  const files: [LabHost, string][] = [[gw, OPENVPN_SERVER_CONF], [desk, INSTALLED_PROFILE]];
+  const files: [LabHost, string][] = [
+    [gw, OPENVPN_SERVER_CONF],
+    [desk, INSTALLED_PROFILE],
+  ];
   const second = hostSide(s.hosts.find((h) => h.role === 'second')!);
   for (const [h, f] of files) shIn(h, `cp -p ${f} ${f}.rosvpn-bench`);
   return async (to) => {
@@ -252,20 +269,31 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
       const again = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
       const rerunMs = Date.now() - t0;
       if (again.status !== 0) throw new Error(`rerun failed:\n${again.stdout}`);
-      const cloudMax = Math.max(...Object.values(hosts).filter((h) => h.role !== 'desktop').map((h) => h.seconds));
+      const cloudMax = Math.max(
+        ...Object.values(hosts)
+          .filter((h) => h.role !== 'desktop')
+          .map((h) => h.seconds),
+      );
       const label = `gateway + desktop + ${n} second${n === 1 ? '' : 's'}`;
       prov.rows.push(
         { metric: `${label}: lab boot (not part of the target)`, value: secs(boot), unit: 's' },
         { metric: `${label}: cloud hosts in parallel (slowest)`, value: cloudMax, unit: 's' },
         { metric: `${label}: desktop (after the gateway, profile copied)`, value: hosts.desktop?.seconds ?? NaN, unit: 's' },
         { metric: `${label}: provision wall time`, value: secs(provMs), unit: 's' },
-        { metric: `${label}: then first DDS sample ${far.name} -> robot`, value: secs(flowing), unit: 's', note: 'ddsperf sub reports once a second' },
+        {
+          metric: `${label}: then first DDS sample ${far.name} -> robot`,
+          value: secs(flowing),
+          unit: 's',
+          note: 'ddsperf sub reports once a second',
+        },
         {
           metric: `${label}: fresh hosts to DDS flowing`,
           value: secs(totals[n]),
           unit: 's',
           ...(n === 1 ? { target: '≤ 30 s', pass: totals[n] <= 30_000 } : {}),
-          ...(n === 8 && totals[1] ? { target: `≤ 1.5 × the 1-second run (${secs(totals[1] * 1.5)} s)`, pass: totals[n] <= totals[1] * 1.5 } : {}),
+          ...(n === 8 && totals[1]
+            ? { target: `≤ 1.5 × the 1-second run (${secs(totals[1] * 1.5)} s)`, pass: totals[n] <= totals[1] * 1.5 }
+            : {}),
         },
         { metric: `${label}: no-op rerun of the whole topology`, value: secs(rerunMs), unit: 's', target: '≤ 5 s', pass: rerunMs <= 5000 },
       );
@@ -290,13 +318,20 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
             await use(which);
             const switched = Date.now() - t1;
             runs[which].push(await measureOnce(second, robot, dur));
-            log(`bench: ${which === 'ours' ? "rosvpn's" : "the guide's"} settings, run ${i + 1}: ${runs[which][i].mbps} Mbit/s (switched in ${secs(switched)} s)`);
+            log(
+              `bench: ${which === 'ours' ? "rosvpn's" : "the guide's"} settings, run ${i + 1}: ${runs[which][i].mbps} Mbit/s (switched in ${secs(switched)} s)`,
+            );
           }
         }
         const vpn = summarize(runs.ours);
         const guide = summarize(runs.guide);
         const spread = (f: PathFigures) => `median of ${reps} runs, range ${Math.round(f.mbpsMin)}–${Math.round(f.mbpsMax)}`;
-        const row = (metric: string, value: number, unit: string, extra: Partial<BenchRow> = {}): BenchRow => ({ metric, value: Math.round(value * 100) / 100, unit, ...extra });
+        const row = (metric: string, value: number, unit: string, extra: Partial<BenchRow> = {}): BenchRow => ({
+          metric,
+          value: Math.round(value * 100) / 100,
+          unit,
+          ...extra,
+        });
         data.rows.push(
           row('round trip, 64 B, direct LAN', direct.rtt64, 'µs'),
           row('round trip, 64 B, through the VPN', vpn.rtt64, 'µs'),
@@ -304,7 +339,11 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
           row('round trip, 64 KB, direct LAN', direct.rtt64k, 'µs'),
           row('round trip, 64 KB, through the VPN', vpn.rtt64k, 'µs'),
           row('round trip, 64 KB, VPN / direct LAN', vpn.rtt64k / direct.rtt64k, '×'),
-          row('64 KB samples at 20 Hz through the VPN: lost', vpn.bigLost, 'samples', { target: 'none lost', pass: vpn.bigLost === 0 && vpn.bigSamples > 0, note: `of ${vpn.bigSamples} received` }),
+          row('64 KB samples at 20 Hz through the VPN: lost', vpn.bigLost, 'samples', {
+            target: 'none lost',
+            pass: vpn.bigLost === 0 && vpn.bigSamples > 0,
+            note: `of ${vpn.bigSamples} received`,
+          }),
           row('throughput, 64 KB samples, direct LAN', direct.mbps, 'Mbit/s'),
           row('throughput, 64 KB samples, through the VPN', vpn.mbps, 'Mbit/s', { note: spread(vpn) }),
           row("throughput, 64 KB samples, the guide's OpenVPN settings", guide.mbps, 'Mbit/s', { note: spread(guide) }),

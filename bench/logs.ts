@@ -36,7 +36,8 @@ function strict<T extends object>(name: string, own: T): T {
     {},
     {
       get(_t, k, r) {
-        if (typeof k === 'symbol' || ['__esModule', 'then', 'toJSON', 'constructor', 'toString', 'valueOf', 'inspect'].includes(k)) return Reflect.get(Object.prototype, k, r);
+        if (typeof k === 'symbol' || ['__esModule', 'then', 'toJSON', 'constructor', 'toString', 'valueOf', 'inspect'].includes(k))
+          return Reflect.get(Object.prototype, k, r);
         throw new Error(`vscode stub: ${name}.${k} is not implemented by the benchmark`);
       },
     },
@@ -64,7 +65,13 @@ class CustomExecution {
 class Task {
   isBackground = false;
   presentationOptions = {};
-  constructor(readonly definition: { host: string; unit?: string }, readonly scope: unknown, readonly name: string, readonly source: string, readonly execution: CustomExecution) {}
+  constructor(
+    readonly definition: { host: string; unit?: string },
+    readonly scope: unknown,
+    readonly name: string,
+    readonly source: string,
+    readonly execution: CustomExecution,
+  ) {}
 }
 interface Pty {
   onDidWrite(l: Listener<string>): { dispose(): void };
@@ -146,7 +153,8 @@ function journalJson(i: number, usec: number): string {
     _GID: '0',
     _COMM: 'openvpn',
     _EXE: '/usr/sbin/openvpn',
-    _CMDLINE: '/usr/sbin/openvpn --status /run/openvpn-server/status-rosvpn.log --status-version 2 --suppress-timestamps --config rosvpn.conf',
+    _CMDLINE:
+      '/usr/sbin/openvpn --status /run/openvpn-server/status-rosvpn.log --status-version 2 --suppress-timestamps --config rosvpn.conf',
     _CAP_EFFECTIVE: '1ffffffffff',
     _SYSTEMD_CGROUP: '/system.slice/system-openvpn\\x2dserver.slice/openvpn-server@rosvpn.service',
     _SYSTEMD_UNIT: UNIT,
@@ -252,7 +260,11 @@ export async function run(options: PartOptions = {}): Promise<BenchSection> {
     fs.writeFileSync(fake, fakeJournalctl(dir), { mode: 0o755 });
     sudoers = `/etc/sudoers.d/rvtest-${process.pid}-blpath`; // the name TestUsers.removeStale cleans up after a crash
     const tmpSudoers = `${sudoers}.tmp`;
-    fs.writeFileSync(tmpSudoers, `Defaults:${u.name} secure_path="${path.join(dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n`, { mode: 0o440 });
+    fs.writeFileSync(
+      tmpSudoers,
+      `Defaults:${u.name} secure_path="${path.join(dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n`,
+      { mode: 0o440 },
+    );
     must('visudo', ['-cf', tmpSudoers]);
     fs.renameSync(tmpSudoers, sudoers);
 
@@ -271,7 +283,10 @@ export async function run(options: PartOptions = {}): Promise<BenchSection> {
     const pool = pools.make({ knownHosts: [sshd.knownHostsLine()] }).pool;
     const logged: string[] = [];
     const log = { warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m), info: (m: string) => logged.push(m) };
-    registerLogTasks({ subscriptions: [] } as never, { store: { state: { kind: 'valid', topology } }, ssh: { getPool: async () => pool }, log } as never);
+    registerLogTasks(
+      { subscriptions: [] } as never,
+      { store: { state: { kind: 'valid', topology } }, ssh: { getPool: async () => pool }, log } as never,
+    );
     const openTerminal = async (): Promise<Pty> => {
       const tasks = await taskProviders.get('rosvpn')!.provideTasks();
       const task = tasks.find((t) => t.definition.host === 'gateway' && t.definition.unit === UNIT);
@@ -282,7 +297,11 @@ export async function run(options: PartOptions = {}): Promise<BenchSection> {
     // Which journalctl sudo runs for this user: must be the fake, never the machine's journal.
     // (Its own pool, so that the log task's first follow opens a new connection, as a first follow does.)
     const probe = pools.make({ knownHosts: [sshd.knownHostsLine()] }).pool;
-    const which = (await (await probe.session({ label: 'gateway', host: '127.0.0.1', port: sshd.port, user: u.name, identityFile: key.path })).exec('command -v journalctl', { sudo: true })).stdout.trim();
+    const which = (
+      await (
+        await probe.session({ label: 'gateway', host: '127.0.0.1', port: sshd.port, user: u.name, identityFile: key.path })
+      ).exec('command -v journalctl', { sudo: true })
+    ).stdout.trim();
     await probe.dispose();
     if (which !== fake) throw new Error(`sudo runs ${which || 'no journalctl'} instead of the fake ${fake}`);
 
@@ -303,7 +322,19 @@ export async function run(options: PartOptions = {}): Promise<BenchSection> {
 
     const invocations = [...new Set(fs.readFileSync(path.join(dir, 'invocations'), 'utf8').trim().split('\n'))];
     const local = terminalSideOnly(Math.min(lines, 50_000));
-    section = report({ lines, fastBytes, fast, latency, local, invocations, slowCount, slowIntervalMs, logged, seconds: (Date.now() - started) / 1000, load: [loadBefore, os.loadavg()[0]] });
+    section = report({
+      lines,
+      fastBytes,
+      fast,
+      latency,
+      local,
+      invocations,
+      slowCount,
+      slowIntervalMs,
+      logged,
+      seconds: (Date.now() - started) / 1000,
+      load: [loadBefore, os.loadavg()[0]],
+    });
   } finally {
     // As the SSH tests' after hooks: pools, sshd (and everything it started), users, temp dir.
     await pools?.disposeAll().catch((e) => problems.push(String(e)));
@@ -342,14 +373,31 @@ function followFast(term: Pty, expected: number, timeoutMs: number): Promise<Fas
     const marks: number[] = [];
     let last = 0;
     // A slow follow is a result, not a failure: stop at the limit and report what arrived by then.
-    const timer = setTimeout(() => (n > 1 ? finish(undefined, true) : finish(new Error(`${n} of ${expected} lines arrived within ${timeoutMs / 1000} s; notices: ${notices.join(' | ')}`))), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        n > 1
+          ? finish(undefined, true)
+          : finish(new Error(`${n} of ${expected} lines arrived within ${timeoutMs / 1000} s; notices: ${notices.join(' | ')}`)),
+      timeoutMs,
+    );
     const finish = (e?: Error, capped = false) => {
       done = true;
       clearTimeout(timer);
       h.disable();
       term.close();
       if (e) return reject(e);
-      resolve({ lines: n, ms: last - first, capped, marks, openToFirstMs: first - opened, stallMaxMs: h.max / 1e6, stallP99Ms: h.percentile(99) / 1e6, setupStallMs, outOfOrder, notices });
+      resolve({
+        lines: n,
+        ms: last - first,
+        capped,
+        marks,
+        openToFirstMs: first - opened,
+        stallMaxMs: h.max / 1e6,
+        stallP99Ms: h.percentile(99) / 1e6,
+        setupStallMs,
+        outOfOrder,
+        notices,
+      });
     };
     // What the terminal would render: each write is one formatted line plus \r\n.
     term.onDidWrite((w) => {
@@ -463,12 +511,24 @@ function report(x: {
       pass: stallMax < STALL_LIMIT_MS,
       note: `perf_hooks.monitorEventLoopDelay (resolution 2 ms) while the lines stream (first to last line), worst run; before the first line (SSH connection, key, sudo probe) the longest was ${round(setupStall, 1)} ms`,
     },
-    { metric: 'event-loop delay p99 during the fast follow', value: round(stallP99, 1), unit: 'ms', note: 'while the lines stream, worst run' },
+    {
+      metric: 'event-loop delay p99 during the fast follow',
+      value: round(stallP99, 1),
+      unit: 'ms',
+      note: 'while the lines stream, worst run',
+    },
     {
       metric: 'terminal open → first line, new connection',
       value: round(x.fast[0].openToFirstMs, 1),
       unit: 'ms',
-      note: `first follow: SSH connection and key auth, sudo probe, exec channel, journalctl start${x.fast.length > 1 ? `; later follows on the pooled connection: ${x.fast.slice(1).map((f) => round(f.openToFirstMs, 1)).join(', ')} ms` : ''}`,
+      note: `first follow: SSH connection and key auth, sudo probe, exec channel, journalctl start${
+        x.fast.length > 1
+          ? `; later follows on the pooled connection: ${x.fast
+              .slice(1)
+              .map((f) => round(f.openToFirstMs, 1))
+              .join(', ')} ms`
+          : ''
+      }`,
     },
     {
       metric: 'added latency, remote write → terminal write, median',
@@ -485,7 +545,7 @@ function report(x: {
     },
   ];
   const notes = [
-    'Log streaming: the extension\'s rosvpn task (registerLogTasks in src/extension/tasks/logTasks.ts, loaded with a strict stub `vscode`) opens its Pseudoterminal, which runs followJournal over the repo\'s SSH pool against Debian\'s sshd on 127.0.0.1 (test/support/sshd.ts) as a throwaway user with NOPASSWD sudo. ' +
+    "Log streaming: the extension's rosvpn task (registerLogTasks in src/extension/tasks/logTasks.ts, loaded with a strict stub `vscode`) opens its Pseudoterminal, which runs followJournal over the repo's SSH pool against Debian's sshd on 127.0.0.1 (test/support/sshd.ts) as a throwaway user with NOPASSWD sudo. " +
       `Lines are counted where the Pseudoterminal fires onDidWrite. The remote command was: journalctl ${x.invocations.join(' | ')} (a fake, first in that user's sudo secure_path, replaying prepared JSON lines with cat).`,
     `This part took ${x.seconds.toFixed(0)} s, including sshd, user and key setup and writing ${(x.fastBytes / 1e6).toFixed(0)} MB of journal JSON; 1-minute load average ${x.load[0].toFixed(2)} at its start and ${x.load[1].toFixed(2)} at its end, on ${os.cpus().length} CPUs (sshd, its encryption and this process share them).`,
   ];
@@ -503,4 +563,3 @@ function report(x: {
   if (x.logged.length) notes.push(`The task logged: ${x.logged.slice(0, 3).join(' | ')}`);
   return { id: 'logs', title: 'Log streaming', rows, notes };
 }
-

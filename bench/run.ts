@@ -27,7 +27,12 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 100) / 100);
 }
 
-export function markdown(m: Record<string, string | number>, sections: BenchSection[], failures: string[], explanations: Record<string, string>): string {
+export function markdown(
+  m: Record<string, string | number>,
+  sections: BenchSection[],
+  failures: string[],
+  explanations: Record<string, string>,
+): string {
   const out: string[] = [
     '# Benchmarks',
     '',
@@ -38,11 +43,15 @@ export function markdown(m: Record<string, string | number>, sections: BenchSect
   ];
   for (const s of sections) {
     out.push(`## ${s.title}`, '', '| metric | value | target |', '| --- | ---: | --- |');
-    for (const r of s.rows) out.push(`| ${r.metric}${r.note ? ` (${r.note})` : ''} | ${fmt(r.value)} ${r.unit} | ${r.target ? `${r.target} ${r.pass ? '✓' : '✗'}` : ''} |`);
+    for (const r of s.rows)
+      out.push(
+        `| ${r.metric}${r.note ? ` (${r.note})` : ''} | ${fmt(r.value)} ${r.unit} | ${r.target ? `${r.target} ${r.pass ? '✓' : '✗'}` : ''} |`,
+      );
     out.push('');
     for (const n of s.notes) out.push(`- ${n}`);
     const missed = s.rows.filter((r) => r.target && !r.pass);
-    for (const r of missed) out.push(`- **Missed: ${r.metric}** — ${explanations[r.metric] ?? 'no explanation recorded for this run: see the notes above.'}`);
+    for (const r of missed)
+      out.push(`- **Missed: ${r.metric}** — ${explanations[r.metric] ?? 'no explanation recorded for this run: see the notes above.'}`);
     out.push('');
   }
   if (failures.length) out.push('## Parts that did not run', '', ...failures.map((f) => `- ${f}`), '');
@@ -50,10 +59,16 @@ export function markdown(m: Record<string, string | number>, sections: BenchSect
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, out: { type: 'string' }, render: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, out: { type: 'string' }, render: { type: 'boolean' } },
+  });
   // --render: BENCHMARKS.md again from bench/results.json (e.g. after adding explanations), nothing measured.
   if (values.render) {
-    const r = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'results.json'), 'utf8')) as { machine: Record<string, string | number>; sections: BenchSection[]; failures: string[] };
+    const r = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'results.json'), 'utf8')) as {
+      machine: Record<string, string | number>;
+      sections: BenchSection[];
+      failures: string[];
+    };
     const explanations = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'explanations.json'), 'utf8')) as Record<string, string>;
     fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), markdown(r.machine, r.sections, r.failures, explanations));
     return 0;
@@ -90,7 +105,11 @@ async function main(): Promise<number> {
   fs.mkdirSync(path.join(outDir, 'bench'), { recursive: true });
   fs.writeFileSync(path.join(outDir, 'BENCHMARKS.md'), markdown(m, sections, failures, explanations));
   fs.writeFileSync(path.join(outDir, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, sections, failures }, null, 2)}\n`);
-  for (const s of sections) for (const r of s.rows) console.log(`${r.target ? (r.pass ? 'PASS ' : 'MISS ') : '     '}${r.metric}: ${fmt(r.value)} ${r.unit}${r.target ? ` (target ${r.target})` : ''}`);
+  for (const s of sections)
+    for (const r of s.rows)
+      console.log(
+        `${r.target ? (r.pass ? 'PASS ' : 'MISS ') : '     '}${r.metric}: ${fmt(r.value)} ${r.unit}${r.target ? ` (target ${r.target})` : ''}`,
+      );
   console.log(`bench: wrote ${path.join(outDir, 'BENCHMARKS.md')} and bench/results.json`);
   return failures.length ? 1 : 0;
 }

@@ -13,7 +13,10 @@ export const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 
 /** The topology for the lab: a file, or the starter; `seconds` replaces the seconds with N generated ones. */
 export function loadLabTopology(file?: string, seconds?: number, print: (l: string) => void = console.log): ValidTopology | undefined {
-  const raw = (file ? JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) : starterTopology()) as { gateway: { cloudIp?: unknown; vpnIp?: unknown }; seconds?: unknown[] };
+  const raw = (file ? JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) : starterTopology()) as {
+    gateway: { cloudIp?: unknown; vpnIp?: unknown };
+    seconds?: unknown[];
+  };
   if (seconds !== undefined) {
     const cloud = String(raw.gateway.cloudIp).split('.').map(Number);
     const [vpnAddr, bits] = String(raw.gateway.vpnIp).split('/');
@@ -28,7 +31,9 @@ export function loadLabTopology(file?: string, seconds?: number, print: (l: stri
   const r = validateTopology(raw);
   for (const d of r.diagnostics) print(formatDiagnostic(d, file ? path.basename(file) : 'rosvpn.json (starter)'));
   if (r.topology && r.topology.tunnel !== 'vxlan') {
-    print(`tunnel ${r.topology.tunnel}: this machine's kernel has no GRE support ("Unknown device type"), so the lab cannot run gretap; use "tunnel": "vxlan"`);
+    print(
+      `tunnel ${r.topology.tunnel}: this machine's kernel has no GRE support ("Unknown device type"), so the lab cannot run gretap; use "tunnel": "vxlan"`,
+    );
     return undefined;
   }
   return r.topology;
@@ -61,7 +66,20 @@ export function robotSide(s: LabState): DdsSide {
 export function hostSide(h: LabHost): DdsSide {
   return {
     label: h.name,
-    argv: ['nsenter', '-t', String(Lab.initPid(h)), '-m', '-u', '-i', '-n', '-p', '--', 'env', 'CYCLONEDDS_URI=file:///etc/rosvpn/cyclonedds.xml', 'ddsperf'],
+    argv: [
+      'nsenter',
+      '-t',
+      String(Lab.initPid(h)),
+      '-m',
+      '-u',
+      '-i',
+      '-n',
+      '-p',
+      '--',
+      'env',
+      'CYCLONEDDS_URI=file:///etc/rosvpn/cyclonedds.xml',
+      'ddsperf',
+    ],
   };
 }
 
@@ -72,7 +90,9 @@ export function hostSide(h: LabHost): DdsSide {
 async function ddsperf(side: DdsSide, args: string[]): Promise<string> {
   const { status, out } = await start([...side.argv, ...args]).done;
   if (status !== 0) {
-    throw new Error(`ddsperf ${args.filter((a) => !/^-/.test(a) && !/^\d+$/.test(a)).join(' ')} on ${side.label} exited ${status}: ${out.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+    throw new Error(
+      `ddsperf ${args.filter((a) => !/^-/.test(a) && !/^\d+$/.test(a)).join(' ')} on ${side.label} exited ${status}: ${out.trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+    );
   }
   return out;
 }
@@ -89,7 +109,11 @@ export interface FlowResult {
 }
 
 /** `pub` on one side, `sub` on the other, for `seconds` s; ok when samples arrived and none were lost. */
-export async function ddsFlow(from: DdsSide, to: DdsSide, opts: { seconds?: number; size?: number; rate?: string } = {}): Promise<FlowResult> {
+export async function ddsFlow(
+  from: DdsSide,
+  to: DdsSide,
+  opts: { seconds?: number; size?: number; rate?: string } = {},
+): Promise<FlowResult> {
   const seconds = opts.seconds ?? 4;
   const size = opts.size ?? 64;
   const sub = ddsperf(to, ['-D', String(seconds + 2), 'sub']);

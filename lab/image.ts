@@ -58,12 +58,15 @@ export function ensureBaseImage(log: (line: string) => void = () => undefined): 
   if (fs.existsSync(path.join(dir, '.rosvpn-complete'))) return dir;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   // Stale images of older recipes go; a half-built one of this recipe is rebuilt.
-  for (const e of fs.readdirSync(CACHE_DIR)) if (e.startsWith('base-')) fs.rmSync(path.join(CACHE_DIR, e), { recursive: true, force: true });
+  for (const e of fs.readdirSync(CACHE_DIR))
+    if (e.startsWith('base-')) fs.rmSync(path.join(CACHE_DIR, e), { recursive: true, force: true });
   const tmp = `${dir}.building`;
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`building the lab base image (debootstrap ${SUITE}, ${BASE_PACKAGES.length} packages; cached afterwards)`);
   const started = Date.now();
-  const r = run('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, SUITE, tmp], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = run('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, SUITE, tmp], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (r.status !== 0) throw new Error(`debootstrap failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
   for (const cmd of SETUP) must('chroot', [tmp, '/bin/sh', '-c', cmd]);
   fs.writeFileSync(path.join(tmp, '.rosvpn-complete'), `${new Date().toISOString()}\n`);

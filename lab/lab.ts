@@ -180,7 +180,13 @@ export class Lab {
     const state = this.info;
     const cloudPrefix = t.cloudSubnet ? t.cloudSubnet.split('/')[1] : '24';
     const gwInet = `${INET_PREFIX}.1`;
-    const gw: LabHost = { name: 'gateway', role: 'gateway', ns: this.addNs('gateway'), inetIp: gwInet, dir: path.join(this.stateDir, 'gateway') };
+    const gw: LabHost = {
+      name: 'gateway',
+      role: 'gateway',
+      ns: this.addNs('gateway'),
+      inetIp: gwInet,
+      dir: path.join(this.stateDir, 'gateway'),
+    };
     this.plug(gw.ns, 'inet0', inet, 1500);
     must('ip', ['-n', gw.ns, 'addr', 'add', `${gwInet}/24`, 'dev', 'inet0']);
     if (extraPub) must('ip', ['-n', gw.ns, 'addr', 'add', `${extraPub}/32`, 'dev', 'inet0']);
@@ -197,10 +203,22 @@ export class Lab {
   }
 
   /** The desktop: on the internet switch, and linked directly to the robot by the topology's LAN interface. */
-  private desktopHost(t: ValidTopology, desktop: NonNullable<ValidTopology['desktop']>, inet: string, used: Set<string>, extraPub: string | undefined): void {
+  private desktopHost(
+    t: ValidTopology,
+    desktop: NonNullable<ValidTopology['desktop']>,
+    inet: string,
+    used: Set<string>,
+    extraPub: string | undefined,
+  ): void {
     const state = this.info;
     const deskInet = `${INET_PREFIX}.2`;
-    const d: LabHost = { name: 'desktop', role: 'desktop', ns: this.addNs('desktop'), inetIp: deskInet, dir: path.join(this.stateDir, 'desktop') };
+    const d: LabHost = {
+      name: 'desktop',
+      role: 'desktop',
+      ns: this.addNs('desktop'),
+      inetIp: deskInet,
+      dir: path.join(this.stateDir, 'desktop'),
+    };
     this.plug(d.ns, 'inet0', inet, 1500);
     must('ip', ['-n', d.ns, 'addr', 'add', `${deskInet}/24`, 'dev', 'inet0']);
     if (extraPub) must('ip', ['-n', d.ns, 'route', 'add', `${extraPub}/32`, 'dev', 'inet0']);
@@ -232,14 +250,27 @@ export class Lab {
   private boot(h: LabHost, base: string): void {
     for (const d of ['upper', 'work', 'root']) fs.mkdirSync(path.join(h.dir, d), { recursive: true });
     const root = path.join(h.dir, 'root');
-    must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${path.join(h.dir, 'upper')},workdir=${path.join(h.dir, 'work')}`, root]);
+    must('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${base},upperdir=${path.join(h.dir, 'upper')},workdir=${path.join(h.dir, 'work')}`,
+      root,
+    ]);
     fs.writeFileSync(path.join(root, 'etc/hostname'), `rosvpn-${h.name}\n`);
     fs.appendFileSync(path.join(root, 'etc/hosts'), `127.0.1.1\trosvpn-${h.name}\n`);
     must('ssh-keygen', ['-A', '-f', root]);
     const ssh = path.join(root, 'home', LAB_USER, '.ssh');
     fs.mkdirSync(ssh, { recursive: true, mode: 0o700 });
     fs.copyFileSync(`${this.info.key}.pub`, path.join(ssh, 'authorized_keys'));
-    const uid = Number(fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${LAB_USER}:`))!.split(':')[2]);
+    const uid = Number(
+      fs
+        .readFileSync(path.join(root, 'etc/passwd'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${LAB_USER}:`))!
+        .split(':')[2],
+    );
     for (const p of [ssh, path.join(ssh, 'authorized_keys')]) fs.chownSync(p, uid, uid);
     Lab.spawnHost(this.prefix, h);
   }
@@ -286,8 +317,19 @@ export class Lab {
       ...t,
       ssh,
       gateway: { ...t.gateway, host: state.hosts[0].inetIp, user: undefined, port: undefined, identityFile: undefined, jump: undefined },
-      seconds: t.seconds.map((s) => ({ ...s, host: s.cloudIp, jump: 'gateway', user: undefined, port: undefined, identityFile: undefined })),
-      ...(t.desktop ? { desktop: { ...t.desktop, host: `${INET_PREFIX}.2`, user: undefined, port: undefined, identityFile: undefined, jump: undefined } } : {}),
+      seconds: t.seconds.map((s) => ({
+        ...s,
+        host: s.cloudIp,
+        jump: 'gateway',
+        user: undefined,
+        port: undefined,
+        identityFile: undefined,
+      })),
+      ...(t.desktop
+        ? {
+            desktop: { ...t.desktop, host: `${INET_PREFIX}.2`, user: undefined, port: undefined, identityFile: undefined, jump: undefined },
+          }
+        : {}),
     };
   }
 
@@ -297,7 +339,11 @@ export class Lab {
 
   /** The PID (host view) of a lab host's init, for nsenter. */
   static initPid(h: LabHost): number {
-    const kids = run('ps', ['--ppid', String(h.pid), '-o', 'pid=']).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+    const kids = run('ps', ['--ppid', String(h.pid), '-o', 'pid='])
+      .stdout.trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     if (!kids.length) throw new Error(`${h.name} is not running`);
     return kids[0];
   }
@@ -350,7 +396,10 @@ export function labDown(prefix = 'rvlab', log: (l: string) => void = () => undef
   const left = [
     ...nsList().map((n) => `namespace ${n}`),
     ...mounts().map((m) => `mount ${m}`),
-    ...run('pgrep', ['-f', `--machine=${prefix}-`]).stdout.split(/\s+/).filter(Boolean).map((p) => `process ${p}`),
+    ...run('pgrep', ['-f', `--machine=${prefix}-`])
+      .stdout.split(/\s+/)
+      .filter(Boolean)
+      .map((p) => `process ${p}`),
   ];
   return left;
 }

@@ -15,7 +15,8 @@ export function run(cmd: string, args: string[], opts: SpawnSyncOptions & { inpu
   const argv = [cmd, ...args];
   assertDeclared(argv);
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
-  if (r.error) throw (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? new ToolMissingError(path.basename(cmd), 'machine', 'not found') : r.error;
+  if (r.error)
+    throw (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? new ToolMissingError(path.basename(cmd), 'machine', 'not found') : r.error;
   const res = { status: r.status ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   if (res.status !== 0) {
     const missing = execFailure(argv, res.stderr);
@@ -53,7 +54,9 @@ export function start(argv: readonly string[], opts: SpawnOptions = {}): Started
     err += d;
   });
   const done = new Promise<{ status: number; out: string }>((resolve, reject) => {
-    proc.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new ToolMissingError(path.basename(argv[0]), 'machine', 'not found') : e));
+    proc.on('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new ToolMissingError(path.basename(argv[0]), 'machine', 'not found') : e),
+    );
     proc.on('close', (code, signal) => {
       const missing = code !== 0 ? execFailure(argv, err) : undefined;
       if (missing) reject(missing);

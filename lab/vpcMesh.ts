@@ -34,7 +34,10 @@ export class VpcMesh {
   readonly lab: NetnsSet;
   readonly hosts: MeshHost[];
 
-  constructor(readonly topology: ValidTopology, tag: string) {
+  constructor(
+    readonly topology: ValidTopology,
+    tag: string,
+  ) {
     this.lab = new NetnsSet(tag);
     this.hosts = meshHosts(topology);
   }

@@ -7,7 +7,17 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { Lab, labDown } from '../lab/lab';
 import { missingTools } from '../lab/tools';
-import { controllerCli, ddsFlow, ddsRoundTrip, type FlowResult, hostSide, loadLabTopology, robotMtuPing, robotSide, sshArgs } from '../lab/demo';
+import {
+  controllerCli,
+  ddsFlow,
+  ddsRoundTrip,
+  type FlowResult,
+  hostSide,
+  loadLabTopology,
+  robotMtuPing,
+  robotSide,
+  sshArgs,
+} from '../lab/demo';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { topology: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });
@@ -26,12 +36,23 @@ async function main(): Promise<number> {
     const s = lab.up(t);
     console.log(`\n$ rosvpn provision   (from ${s.controllerNs}, no default route)`);
     const prov = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
-    console.log(prov.stdout.split('\n').filter((l) => !/^\[.*\] {3}/.test(l)).join('\n'));
+    console.log(
+      prov.stdout
+        .split('\n')
+        .filter((l) => !/^\[.*\] {3}/.test(l))
+        .join('\n'),
+    );
     if (prov.status !== 0) {
       console.log(prov.stderr);
       return 1;
     }
-    const fetched = controllerCli(s, ['fetch-ovpn', s.topologyFile, '--out', path.join(s.stateDir, 'ros_local_gateway.ovpn'), ...sshArgs(s)]);
+    const fetched = controllerCli(s, [
+      'fetch-ovpn',
+      s.topologyFile,
+      '--out',
+      path.join(s.stateDir, 'ros_local_gateway.ovpn'),
+      ...sshArgs(s),
+    ]);
     console.log(`$ rosvpn fetch-ovpn\n${fetched.stdout.trim()}`);
     if (fetched.status !== 0) failures++;
 
@@ -73,7 +94,9 @@ async function main(): Promise<number> {
       if (left.length) failures++;
     }
   }
-  console.log(failures === 0 ? 'DEMO PASSED: the robot hears every second, and every second hears the robot' : `DEMO FAILED (${failures} problem(s))`);
+  console.log(
+    failures === 0 ? 'DEMO PASSED: the robot hears every second, and every second hears the robot' : `DEMO FAILED (${failures} problem(s))`,
+  );
   return failures === 0 ? 0 : 1;
 }
 

@@ -5,7 +5,10 @@ import { Lab, labDown } from '../lab/lab';
 import { loadLabTopology } from '../lab/demo';
 
 function main(): number {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { topology: { type: 'string' }, seconds: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { topology: { type: 'string' }, seconds: { type: 'string' } },
+  });
   const cmd = positionals[0];
   if (cmd === 'up') {
     const t = loadLabTopology(values.topology, values.seconds ? Number(values.seconds) : undefined);
@@ -14,7 +17,9 @@ function main(): number {
     try {
       const s = lab.up(t);
       console.log(`\nprovision it from the controller namespace (no default route), as a user would:`);
-      console.log(`  ip netns exec ${s.controllerNs} env HOME=${s.stateDir} node dist/cli.js provision ${s.topologyFile} --accept-new --known-hosts ${s.knownHosts}`);
+      console.log(
+        `  ip netns exec ${s.controllerNs} env HOME=${s.stateDir} node dist/cli.js provision ${s.topologyFile} --accept-new --known-hosts ${s.knownHosts}`,
+      );
       console.log(`then: npm run lab -- status; npm run lab -- down`);
       return 0;
     } catch (e) {

@@ -29,7 +29,8 @@ function sourceFiles(dir: string): string[] {
 
 function nameOf(node: ts.Node): string | undefined {
   const named = node as ts.Node & { name?: ts.Node };
-  if (named.name && (ts.isIdentifier(named.name) || ts.isStringLiteral(named.name) || ts.isPrivateIdentifier(named.name))) return named.name.text;
+  if (named.name && (ts.isIdentifier(named.name) || ts.isStringLiteral(named.name) || ts.isPrivateIdentifier(named.name)))
+    return named.name.text;
   if (ts.isConstructorDeclaration(node)) return 'constructor';
   const p = node.parent;
   if (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) return nameOf(p);
@@ -73,7 +74,13 @@ export function longFunctions(limit = 80, dir = path.join(ROOT, 'src')): LongFun
         const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line + 1;
         const lines = end - start + 1;
         if (lines > limit) {
-          found.push({ file: path.relative(ROOT, file).split(path.sep).join('/'), name, line: start, lines, reason: longReason(node, text) });
+          found.push({
+            file: path.relative(ROOT, file).split(path.sep).join('/'),
+            name,
+            line: start,
+            lines,
+            reason: longReason(node, text),
+          });
         }
         inner = name;
       }

@@ -44,7 +44,16 @@ export interface CloudFlags {
 export async function cloudSettings(f: CloudFlags): Promise<CloudSettings> {
   const { resolveCloudSettings, flagName } = require('../core/ec2/settings') as typeof import('../core/ec2/settings');
   return resolveCloudSettings(
-    { region: f.region, profile: f.profile, instanceType: f.instanceType, keyName: f.keyName, amiId: f.ami, subnetId: f.subnet, sshCidr: f.sshCidr, openvpnCidr: f.openvpnCidr },
+    {
+      region: f.region,
+      profile: f.profile,
+      instanceType: f.instanceType,
+      keyName: f.keyName,
+      amiId: f.ami,
+      subnetId: f.subnet,
+      sshCidr: f.sshCidr,
+      openvpnCidr: f.openvpnCidr,
+    },
     flagName,
     process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
   );
@@ -147,8 +156,14 @@ async function status({ io, t, s, client }: CloudRun): Promise<number> {
     return 0;
   }
   io.out(`deployment ${st.deployment} of topology ${t.name} in ${st.vpcId}, ${s.region}:`);
-  for (const i of st.instances) io.out(`${i.host.padEnd(12)} ${i.role.padEnd(8)} ${i.id.padEnd(20)} ${i.state.padEnd(10)} ${i.privateIp ?? ''} ${i.publicIp ?? ''}`.trimEnd());
-  if (st.address) io.out(`Elastic IP ${st.address.publicIp} (${st.address.allocationId})${st.address.instanceId ? ` on ${st.address.instanceId}` : ', not associated (still billed)'}`);
+  for (const i of st.instances)
+    io.out(
+      `${i.host.padEnd(12)} ${i.role.padEnd(8)} ${i.id.padEnd(20)} ${i.state.padEnd(10)} ${i.privateIp ?? ''} ${i.publicIp ?? ''}`.trimEnd(),
+    );
+  if (st.address)
+    io.out(
+      `Elastic IP ${st.address.publicIp} (${st.address.allocationId})${st.address.instanceId ? ` on ${st.address.instanceId}` : ', not associated (still billed)'}`,
+    );
   if (st.groupId) io.out(`security group ${st.groupName} (${st.groupId})`);
   for (const l of ec2.owned().foreignLines(t, st.foreign, st.vpcId)) io.out(l);
   return 0;
@@ -158,7 +173,10 @@ async function power({ io, t, f, s, client }: CloudRun, sub: 'start' | 'stop'): 
   const r = await ec2.power().setPower(client, t, sub, s, f.hosts);
   for (const c of r.changed) io.out(`${sub === 'start' ? 'starting' : 'stopping'} ${c.host} (${c.id}, was ${c.from})`);
   for (const u of r.unchanged) io.out(`${u.host} (${u.id}) is already ${u.state}`);
-  if (sub === 'stop' && r.changed.length) io.out('stopped instances keep their disks (billed) and the Elastic IP stays allocated (billed while idle); rosvpn cloud down removes both');
+  if (sub === 'stop' && r.changed.length)
+    io.out(
+      'stopped instances keep their disks (billed) and the Elastic IP stays allocated (billed while idle); rosvpn cloud down removes both',
+    );
   return 0;
 }
 
@@ -175,7 +193,8 @@ async function down({ io, t, file, f, s, client }: CloudRun): Promise<number> {
   const items = teardownItems(st);
   for (const x of items) io.out(`  ${x}`);
   for (const l of ec2.owned().foreignLines(t, st.foreign, st.vpcId)) io.out(l);
-  if (!(await confirm(io, f, `terminate, release and delete these ${items.length} resource(s)? The instances' disks are deleted too`))) return 1;
+  if (!(await confirm(io, f, `terminate, release and delete these ${items.length} resource(s)? The instances' disks are deleted too`)))
+    return 1;
   const r = await cloudDown(client, st, s.region, { onEvent: (l) => io.out(l), waitTerminated: ec2.client().waitTerminated });
   if (r.ok) {
     io.out('down: nothing of this deployment is left in EC2');

@@ -156,7 +156,11 @@ async function cmdInit(io: CliIo, args: string[]): Promise<number> {
   fs.writeFileSync(file, serializeTopology(doc));
   io.out(`wrote ${file}`);
   const check = validateTopology(doc);
-  printDiagnostics(io, file, check.diagnostics.filter((d) => d.severity === 'warning'));
+  printDiagnostics(
+    io,
+    file,
+    check.diagnostics.filter((d) => d.severity === 'warning'),
+  );
   io.out(`next: edit it for your hosts, then: rosvpn validate && rosvpn render --out scripts`);
   return EXIT_OK;
 }
@@ -228,7 +232,12 @@ async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
   if (values.role && !ROLES.includes(String(values.role))) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
   const t = await loadValid(io, topologyPath(io, positionals));
   if (!t) return EXIT_FAIL;
-  return provisionCommand(io, t, { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined }, sshFlags(io, values));
+  return provisionCommand(
+    io,
+    t,
+    { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined },
+    sshFlags(io, values),
+  );
 }
 
 async function cmdFetchOvpn(io: CliIo, args: string[]): Promise<number> {
@@ -249,7 +258,7 @@ async function cmdLogs(io: CliIo, args: string[]): Promise<number> {
     lines: { type: 'string', short: 'n' },
   });
   if (values.help) return help(io);
-  if (positionals.length !== 1) throw new UsageError('logs needs exactly one HOST (gateway, desktop or a second\'s name)');
+  if (positionals.length !== 1) throw new UsageError("logs needs exactly one HOST (gateway, desktop or a second's name)");
   const lines = values.lines === undefined ? 200 : Number(values.lines);
   if (!Number.isInteger(lines) || lines < 0) throw new UsageError('--lines takes a whole number');
   const t = await loadValid(io, path.resolve(io.cwd, String(values.topology ?? TOPOLOGY_FILE)));
@@ -292,7 +301,8 @@ async function cmdCloud(io: CliIo, args: string[]): Promise<number> {
   });
   if (values.help) return help(io);
   const [sub, ...rest] = positionals;
-  if (!sub || !['plan', 'up', 'status', 'start', 'stop', 'down'].includes(sub)) throw new UsageError('cloud needs plan, up, status, start, stop or down');
+  if (!sub || !['plan', 'up', 'status', 'start', 'stop', 'down'].includes(sub))
+    throw new UsageError('cloud needs plan, up, status, start, stop or down');
   const file = topologyPath(io, rest);
   const t = await loadValid(io, file);
   if (!t) return EXIT_FAIL;

@@ -28,7 +28,10 @@ export async function openPool(io: RemoteIo, flags: SshFlags): Promise<SshPool> 
         io.err(`recording the new host key of ${where}: ${info.keyType} ${info.fingerprint}`);
         return true;
       }
-      if (canPrompt()) return askYesNo(`The authenticity of ${where} can't be established.\n${info.keyType} key fingerprint is ${info.fingerprint}.\nTrust it and record it in known_hosts?`);
+      if (canPrompt())
+        return askYesNo(
+          `The authenticity of ${where} can't be established.\n${info.keyType} key fingerprint is ${info.fingerprint}.\nTrust it and record it in known_hosts?`,
+        );
       io.err(`unknown host key for ${where}: ${info.keyType} ${info.fingerprint} — verify it, then rerun with --accept-new to record it`);
       return false;
     },
@@ -69,7 +72,12 @@ export function summaryTable(hosts: HostReport[]): string[] {
   return lines;
 }
 
-export async function provisionCommand(io: RemoteIo, t: ValidTopology, sel: { host?: string; role?: Role | 'all' }, flags: SshFlags): Promise<number> {
+export async function provisionCommand(
+  io: RemoteIo,
+  t: ValidTopology,
+  sel: { host?: string; role?: Role | 'all' },
+  flags: SshFlags,
+): Promise<number> {
   const { provision } = await import('../core/provision/orchestrator');
   const { selectHosts } = await import('../core/provision/endpoints');
   const width = Math.max(...selectHosts(t, sel).map((h) => h.label.length));
@@ -123,7 +131,15 @@ export async function fetchOvpnCommand(io: RemoteIo, t: ValidTopology, out: stri
   }
 }
 
-export async function logsCommand(io: RemoteIo, t: ValidTopology, host: string, unit: string | undefined, follow: boolean, lines: number, flags: SshFlags): Promise<number> {
+export async function logsCommand(
+  io: RemoteIo,
+  t: ValidTopology,
+  host: string,
+  unit: string | undefined,
+  follow: boolean,
+  lines: number,
+  flags: SshFlags,
+): Promise<number> {
   const { selectHosts } = await import('../core/provision/endpoints');
   const { defaultUnit, journalctlCommand } = await import('../core/provision/logs');
   const h = selectHosts(t, { host })[0];
@@ -135,7 +151,16 @@ export async function logsCommand(io: RemoteIo, t: ValidTopology, host: string, 
   try {
     if (follow) {
       const { followJournal } = await import('../core/provision/follow');
-      await followJournal({ pool, endpoint: h.endpoint, unit: unit ?? defaultUnit(h.role), lines, signal: abort.signal, onLine: io.out, onStderr: io.err, onNotice: (n) => io.err(`logs: ${n}`) });
+      await followJournal({
+        pool,
+        endpoint: h.endpoint,
+        unit: unit ?? defaultUnit(h.role),
+        lines,
+        signal: abort.signal,
+        onLine: io.out,
+        onStderr: io.err,
+        onNotice: (n) => io.err(`logs: ${n}`),
+      });
       return 0;
     }
     const session = await pool.session(h.endpoint);
@@ -156,10 +181,23 @@ export function printCheck(io: RemoteIo, report: CheckReport): void {
     io.out(`${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
     for (const c of h.checks) io.out(`  ${c.status === 'pass' ? 'pass' : 'FAIL'}  ${pad(c.name, 18)} ${c.msg}`);
   }
-  io.out(report.ok ? 'check: every host healthy' : `check: FAILED on ${report.hosts.filter((h) => !h.ok).map((h) => h.label).join(', ')}`);
+  io.out(
+    report.ok
+      ? 'check: every host healthy'
+      : `check: FAILED on ${report.hosts
+          .filter((h) => !h.ok)
+          .map((h) => h.label)
+          .join(', ')}`,
+  );
 }
 
-export async function checkCommand(io: RemoteIo, t: ValidTopology, host: string | undefined, json: boolean, flags: SshFlags): Promise<number> {
+export async function checkCommand(
+  io: RemoteIo,
+  t: ValidTopology,
+  host: string | undefined,
+  json: boolean,
+  flags: SshFlags,
+): Promise<number> {
   const { checkTopology } = await import('../core/provision/check');
   const pool = await openPool(json ? { out: () => undefined, err: io.err } : io, flags);
   try {

@@ -47,7 +47,11 @@ export function isCancellation(e: unknown): boolean {
 /** The error and its causes (ES2022 `cause`), outermost first; stops at a cycle or after 10. */
 export function causeChain(e: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let x: unknown = e; x !== undefined && x !== null && chain.length < 10 && !chain.includes(x); x = isErrorLike(x) ? (x as { cause?: unknown }).cause : undefined) {
+  for (
+    let x: unknown = e;
+    x !== undefined && x !== null && chain.length < 10 && !chain.includes(x);
+    x = isErrorLike(x) ? (x as { cause?: unknown }).cause : undefined
+  ) {
     chain.push(x);
   }
   return chain;

@@ -62,7 +62,11 @@ describe('bench parts (quick mode)', function () {
     checkSection(s, 'extension');
     assert.ok(row(s, /^bundle dist\/extension\.js$/).value > 100_000, 'the bundle is implausibly small');
     const parts = ['ssh2', 'AWS SDK', 'everything else'].map((p) => row(s, new RegExp(`in dist/extension\\.js: ${p}`)).value);
-    assert.equal(parts.reduce((a, b) => a + b, 0), row(s, /^bundle dist\/extension\.js$/).value, 'the parts do not add up to the bundle');
+    assert.equal(
+      parts.reduce((a, b) => a + b, 0),
+      row(s, /^bundle dist\/extension\.js$/).value,
+      'the parts do not add up to the bundle',
+    );
     // The correctness side of the activation target, and the controls that prove the check can see a load.
     const heavy = row(s, /modules run by activation/);
     assert.equal(heavy.value, 0, heavy.note);

@@ -42,7 +42,11 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
   it('first run creates the bridge, address and tunnel and reports them changed', () => {
     for (const h of mesh.hosts) {
       const s = steps(firstRun.get(h.name)!);
-      assert.deepEqual([s.underlay, s.bridge, s['bridge-address'], s.tunnel, s['tunnel-peers']], ['ok', 'changed', 'changed', 'changed', 'changed'], h.name);
+      assert.deepEqual(
+        [s.underlay, s.bridge, s['bridge-address'], s.tunnel, s['tunnel-peers']],
+        ['ok', 'changed', 'changed', 'changed', 'changed'],
+        h.name,
+      );
       assert.match(firstRun.get(h.name)!, /::summary role=\S+ host=\S+ changed=4 ok=1 skipped=0 failed=0/);
     }
   });
@@ -75,14 +79,18 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
       assert.equal(byName.bridge, 'pass', `${h.name}: ${r.stdout}`);
       assert.equal(byName['bridge-address'], 'pass');
       assert.equal(byName.tunnel, 'pass', `${h.name}: ${r.stdout}`);
-      for (const other of mesh.hosts.filter((o) => o !== h)) assert.equal(byName[`reach:${other.name}`], 'pass', `${h.name} -> ${other.name}`);
+      for (const other of mesh.hosts.filter((o) => o !== h))
+        assert.equal(byName[`reach:${other.name}`], 'pass', `${h.name} -> ${other.name}`);
       // The static desktop address is not in this lab: the check must say so rather than pass.
       assert.equal(byName['reach:desktop'], 'fail');
     }
     mesh.lab.exec('second-2', 'bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', 'rosvx0', 'dst', '172.31.1.11']);
     try {
       const broken = parseCheckLines(mesh.lab.exec('second-2', 'bash', ['-s'], renderCheckScript(t, 'second-2')).stdout);
-      assert.deepEqual(broken.find((i) => i.name === 'tunnel'), { name: 'tunnel', status: 'fail', msg: 'rosvx0 lacks flood entries for: 172.31.1.11' });
+      assert.deepEqual(
+        broken.find((i) => i.name === 'tunnel'),
+        { name: 'tunnel', status: 'fail', msg: 'rosvx0 lacks flood entries for: 172.31.1.11' },
+      );
     } finally {
       mesh.lab.exec('second-2', 'bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', 'rosvx0', 'dst', '172.31.1.11']);
     }
@@ -91,7 +99,10 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
   it('a rerun reports every step ok and leaves links, addresses and FDB entries identical', () => {
     for (const h of mesh.hosts) {
       const state = () =>
-        mesh.lab.exec(h.name, 'sh', ['-c', 'ip -d -o link show | sed "s/ qlen.*//"; ip -o addr show; bridge fdb show dev rosvx0 | grep 00:00:00']).stdout;
+        mesh.lab.exec(h.name, 'sh', [
+          '-c',
+          'ip -d -o link show | sed "s/ qlen.*//"; ip -o addr show; bridge fdb show dev rosvx0 | grep 00:00:00',
+        ]).stdout;
       const before = state();
       const r = mesh.netUp(h.name);
       assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -106,7 +117,11 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /removed stale peer 172\.31\.1\.14/);
     // Only the static flood entries: learned MAC entries age out by themselves.
-    const fdb = mesh.lab.exec('gateway', 'bridge', ['fdb', 'show', 'dev', 'rosvx0']).stdout.split('\n').filter((l) => l.startsWith('00:00:00:00:00:00')).join('\n');
+    const fdb = mesh.lab
+      .exec('gateway', 'bridge', ['fdb', 'show', 'dev', 'rosvx0'])
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('00:00:00:00:00:00'))
+      .join('\n');
     assert.doesNotMatch(fdb, /172\.31\.1\.14/);
     assert.match(fdb, /dst 172\.31\.1\.13/);
   });
@@ -114,7 +129,10 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
   it('a cloudIp that is not on the host fails the underlay step with the fix', () => {
     const r = mesh.netUp('gateway', { ...t, gateway: { ...t.gateway, cloudIp: '172.31.1.99' } } as ValidTopology);
     assert.notEqual(r.status, 0);
-    assert.match(r.stdout, /::step name=underlay status=failed msg="no interface on this host has the cloud address 172\.31\.1\.99; check cloudIp/);
+    assert.match(
+      r.stdout,
+      /::step name=underlay status=failed msg="no interface on this host has the cloud address 172\.31\.1\.99; check cloudIp/,
+    );
   });
 
   it('an underlay too small for 1500-byte frames gives a warning with the computed tunnel MTU', () => {
@@ -134,7 +152,9 @@ describe('desktop-net-up.sh in network namespaces (the LAN NIC moves into the br
   this.timeout(30000);
   const lab = new NetnsSet('d');
   const t = loadFixture('vxlan-3'); // static addressing 192.168.0.10/24 via 192.168.0.1
-  const script = renderTopology(t).scripts.find((s) => s.role === 'desktop')!.embedded.find((e) => e.path === DESKTOP_NET_UP)!.content;
+  const script = renderTopology(t)
+    .scripts.find((s) => s.role === 'desktop')!
+    .embedded.find((e) => e.path === DESKTOP_NET_UP)!.content;
   let firstRun = '';
   let nicMac = '';
 
@@ -174,10 +194,14 @@ describe('desktop-net-up.sh in network namespaces (the LAN NIC moves into the br
   });
 
   it('a LAN interface that does not exist fails with the list of interfaces', () => {
-    const wrong = renderTopology({ ...t, desktop: { ...t.desktop!, lanInterface: 'enp9s0' } } as ValidTopology)
-      .scripts.find((s) => s.role === 'desktop')!.embedded[0].content;
+    const wrong = renderTopology({ ...t, desktop: { ...t.desktop!, lanInterface: 'enp9s0' } } as ValidTopology).scripts.find(
+      (s) => s.role === 'desktop',
+    )!.embedded[0].content;
     const r = lab.exec('desk', 'bash', ['-s'], wrong);
     assert.notEqual(r.status, 0);
-    assert.match(r.stdout, /::step name=lan-interface status=failed msg="LAN interface enp9s0 does not exist here; set desktop.lanInterface in rosvpn.json to one of: .*eno1/);
+    assert.match(
+      r.stdout,
+      /::step name=lan-interface status=failed msg="LAN interface enp9s0 does not exist here; set desktop.lanInterface in rosvpn.json to one of: .*eno1/,
+    );
   });
 });

@@ -111,12 +111,15 @@ describe('provisioning over a real sshd', function () {
     const events: ProvisionEvent[] = [];
     const report = await provision(t, { pool, scripts: scripts(), onEvent: (e) => events.push(e) });
     assert.equal(report.ok, true, JSON.stringify(report.hosts));
-    assert.deepEqual(report.hosts.map((h) => [h.label, h.status, h.changed, h.ok]), [
-      ['gateway', 'changed', 1, 1],
-      ['second', 'changed', 1, 1],
-      ['second-2', 'changed', 1, 1],
-      ['desktop', 'changed', 1, 1],
-    ]);
+    assert.deepEqual(
+      report.hosts.map((h) => [h.label, h.status, h.changed, h.ok]),
+      [
+        ['gateway', 'changed', 1, 1],
+        ['second', 'changed', 1, 1],
+        ['second-2', 'changed', 1, 1],
+        ['desktop', 'changed', 1, 1],
+      ],
+    );
     const start = (l: string) => Number(read(`${l}.start`));
     const end = (l: string) => Number(read(`${l}.end`));
     // Parallel: each cloud host started before any cloud host finished.
@@ -161,7 +164,7 @@ describe('provisioning over a real sshd', function () {
     assert.equal(byLabel.second.status, 'changed');
   });
 
-  it('a rerun: a desktop that holds the gateway\'s profile runs alongside the gateway; a changed profile runs it again after', async () => {
+  it("a rerun: a desktop that holds the gateway's profile runs alongside the gateway; a changed profile runs it again after", async () => {
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     const deskProfile = path.join(deskUser.home, 'ros_local_gateway.ovpn');
     fs.writeFileSync(deskProfile, PROFILE, { mode: 0o600 });
@@ -172,17 +175,28 @@ describe('provisioning over a real sshd', function () {
     const start = (l: string) => Number(read(`${l}.start`));
     const end = (l: string) => Number(read(`${l}.end`));
     assert.ok(start('desktop') < end('gateway'), 'the desktop waited for the gateway although it held its profile');
-    assert.equal(events.filter((e) => e.type === 'host-start' && e.host === 'desktop').length, 1, 'the desktop ran twice with an unchanged profile');
+    assert.equal(
+      events.filter((e) => e.type === 'host-start' && e.host === 'desktop').length,
+      1,
+      'the desktop ran twice with an unchanged profile',
+    );
     assert.equal(read('desktop.profile'), PROFILE.trim());
     // Negative control: the gateway's run leaves a new profile (as after a PKI or address change).
     const gwProfile = path.join(gwUser.home, 'ros_local_gateway.ovpn');
-    const changed = harmless('gateway', marks, {}).replace('sleep 1', `sleep 1\nprintf 'client\\nremote 203.0.113.9 1194\\n' > '${gwProfile}'`);
+    const changed = harmless('gateway', marks, {}).replace(
+      'sleep 1',
+      `sleep 1\nprintf 'client\\nremote 203.0.113.9 1194\\n' > '${gwProfile}'`,
+    );
     events.length = 0;
     try {
-      report = await provision(t, { pool, scripts: scripts().map((x) => (x.hostName === 'gateway' ? { ...x, content: changed } : x)), onEvent: (e) => events.push(e) });
+      report = await provision(t, {
+        pool,
+        scripts: scripts().map((x) => (x.hostName === 'gateway' ? { ...x, content: changed } : x)),
+        onEvent: (e) => events.push(e),
+      });
       assert.equal(report.ok, true, JSON.stringify(report.hosts));
       assert.equal(events.filter((e) => e.type === 'host-start' && e.host === 'desktop').length, 2, 'a new profile must reach the desktop');
-      assert.equal(read('desktop.profile'), "client\nremote 203.0.113.9 1194");
+      assert.equal(read('desktop.profile'), 'client\nremote 203.0.113.9 1194');
       assert.ok(start('desktop') > end('gateway'), 'the second desktop run must start after the gateway');
     } finally {
       fs.writeFileSync(gwProfile, PROFILE, { mode: 0o600 });
@@ -193,10 +207,16 @@ describe('provisioning over a real sshd', function () {
   it('--host runs one host only; --role second runs every second', async () => {
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     const one = await provision(t, { pool, scripts: scripts(), select: { host: 'second-2' } });
-    assert.deepEqual(one.hosts.map((h) => h.label), ['second-2']);
+    assert.deepEqual(
+      one.hosts.map((h) => h.label),
+      ['second-2'],
+    );
     assert.equal(exists('gateway.start'), false);
     const seconds = await provision(t, { pool, scripts: scripts(), select: { role: 'second' } });
-    assert.deepEqual(seconds.hosts.map((h) => h.label), ['second', 'second-2']);
+    assert.deepEqual(
+      seconds.hosts.map((h) => h.label),
+      ['second', 'second-2'],
+    );
   });
 
   it('a user without sudo: the host fails with a sudo error and nothing runs', async () => {
@@ -214,7 +234,8 @@ describe('provisioning over a real sshd', function () {
     const untrusted = pools.make({ trust: false }).pool;
     const closed = await freePort();
     const gatewayAs = (gateway: Partial<ValidTopology['gateway']>) => ({ ...t, gateway: { ...t.gateway, ...gateway } }) as ValidTopology;
-    const one = async (topology: ValidTopology, p = pool) => (await provision(topology, { pool: p, scripts: scripts(), select: { host: 'gateway' } })).hosts[0];
+    const one = async (topology: ValidTopology, p = pool) =>
+      (await provision(topology, { pool: p, scripts: scripts(), select: { host: 'gateway' } })).hosts[0];
     const auth = await one(gatewayAs({ user: noKey.name }));
     assert.equal(auth.status, 'failed');
     assert.equal(auth.code, 'AUTH_FAILED', auth.error);
@@ -271,8 +292,18 @@ describe('provisioning over a real sshd', function () {
       assert.doesNotMatch(forced.stderr, /not ignored/);
     });
 
-    it('logs: runs journalctl for the role\'s unit with sudo and prints its output', () => {
-      const r = cli(['logs', 'gateway', '--topology', 'rosvpn.json', '--lines', '5', '--accept-new', '--known-hosts', path.join(dir, 'kh-logs')]);
+    it("logs: runs journalctl for the role's unit with sudo and prints its output", () => {
+      const r = cli([
+        'logs',
+        'gateway',
+        '--topology',
+        'rosvpn.json',
+        '--lines',
+        '5',
+        '--accept-new',
+        '--known-hosts',
+        path.join(dir, 'kh-logs'),
+      ]);
       // This machine may have no journal; either way the output is journalctl's own, run as root.
       assert.match(r.stdout + r.stderr, /No entries|No journal files|Failed to|-- /);
       assert.doesNotMatch(r.stderr, /sudo:|password/i);
@@ -286,7 +317,10 @@ describe('provisioning over a real sshd', function () {
       assert.equal(report.hosts[0].label, 'gateway');
       assert.equal(report.hosts[0].checks[0].name, 'ssh');
       assert.equal(report.hosts[0].checks[0].status, 'pass');
-      assert.ok(report.hosts[0].checks.some((c: { status: string; msg: string }) => c.status === 'fail' && /sudo/i.test(c.msg)), r.stdout);
+      assert.ok(
+        report.hosts[0].checks.some((c: { status: string; msg: string }) => c.status === 'fail' && /sudo/i.test(c.msg)),
+        r.stdout,
+      );
     });
   });
 });

@@ -34,7 +34,12 @@ describe('setup form webview (Chromium)', function () {
     // Built the way esbuild.js builds dist/webview/setupForm.js: browser platform, IIFE.
     await esbuild.build({
       entryPoints: [path.join(ROOT, 'src/extension/setupForm/webview/main.ts')],
-      bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: path.join(dir, 'setupForm.js'), logLevel: 'silent',
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      outfile: path.join(dir, 'setupForm.js'),
+      logLevel: 'silent',
     });
     fs.copyFileSync(path.join(ROOT, 'media/setupForm.css'), path.join(dir, 'setupForm.css'));
     // The panel's page and CSP, with 'self' standing in for webview.cspSource.
@@ -56,7 +61,16 @@ describe('setup form webview (Chromium)', function () {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -95,7 +109,8 @@ describe('setup form webview (Chromium)', function () {
   });
 
   // Page code as strings: the root tsconfig has no DOM types (the webview's own tsconfig has).
-  const posted = async (): Promise<{ type: string; form?: FormState }[]> => (await page.evaluate('window.posted')) as { type: string; form?: FormState }[];
+  const posted = async (): Promise<{ type: string; form?: FormState }[]> =>
+    (await page.evaluate('window.posted')) as { type: string; form?: FormState }[];
   const send = async (m: ToWebview): Promise<void> => void (await page.evaluate(`window.postMessage(${JSON.stringify(m)}, '*')`));
   /** An attribute of the focused element. */
   const focused = async (attr: string): Promise<unknown> => page.evaluate(`document.activeElement?.getAttribute(${JSON.stringify(attr)})`);
@@ -144,7 +159,10 @@ describe('setup form webview (Chromium)', function () {
     assert.equal(await field('seconds[1].vpnIp').getAttribute('aria-invalid'), 'false');
     assert.equal(await errorFor('seconds[1].vpnIp').textContent(), '');
     await field('seconds[1].vpnIp').press('Enter');
-    assert.deepEqual((await posted()).map((m) => m.type), ['ready']);
+    assert.deepEqual(
+      (await posted()).map((m) => m.type),
+      ['ready'],
+    );
     await page.locator('#save').click();
     const saves = (await posted()).filter((m) => m.type === 'save');
     assert.equal(saves.length, 1);
@@ -164,7 +182,11 @@ describe('setup form webview (Chromium)', function () {
     assert.equal(await errorFor('seconds[3].vpnIp').textContent(), '');
     await page.locator('[data-remove-second="0"]').focus();
     await page.keyboard.press('Space');
-    assert.deepEqual(await page.locator('[data-field$="].name"]').evaluateAll((els) => els.map((e) => (e as { value: string }).value)), ['second-2', 'second-3', 'second-4']);
+    assert.deepEqual(await page.locator('[data-field$="].name"]').evaluateAll((els) => els.map((e) => (e as { value: string }).value)), [
+      'second-2',
+      'second-3',
+      'second-4',
+    ]);
     assert.equal(await focused('data-remove-second'), '0');
     assert.equal(await page.locator('[data-node^="second-"]').count(), 3);
   });
@@ -180,7 +202,10 @@ describe('setup form webview (Chromium)', function () {
     // Restored from getState before the extension answers, and ready said again.
     assert.equal(await field('gateway.host').inputValue(), 'my-gateway');
     assert.equal(await page.locator('#desktop-enabled').isChecked(), false);
-    assert.deepEqual((await posted()).map((m) => m.type), ['ready', 'ready']);
+    assert.deepEqual(
+      (await posted()).map((m) => m.type),
+      ['ready', 'ready'],
+    );
     await send({ type: 'load', form: vxlan3, file: 'rosvpn.json' });
     assert.equal(await field('gateway.host').inputValue(), 'my-gateway');
   });
@@ -192,7 +217,14 @@ describe('setup form webview (Chromium)', function () {
     await send({
       type: 'saveError',
       message: '1 error, first: gateway.cloudIp is outside cloudSubnet',
-      diagnostics: [{ severity: 'error', path: 'gateway.cloudIp', message: '172.31.1.11 is outside cloudSubnet 10.0.0.0/16', fix: 'use an address inside it' }],
+      diagnostics: [
+        {
+          severity: 'error',
+          path: 'gateway.cloudIp',
+          message: '172.31.1.11 is outside cloudSubnet 10.0.0.0/16',
+          fix: 'use an address inside it',
+        },
+      ],
     });
     assert.equal(await page.locator('#status').textContent(), 'Not saved: 1 error, first: gateway.cloudIp is outside cloudSubnet');
     assert.equal(await field('gateway.cloudIp').getAttribute('aria-invalid'), 'true');

@@ -21,7 +21,14 @@ describe('ssh: authentication and host keys (real sshd)', function () {
   let agentKey: KeyPair;
   let pools: PoolFactory;
 
-  const ep = (extra: Partial<SshEndpoint> = {}): SshEndpoint => ({ label: 'gateway', host: '127.0.0.1', port: sshd.port, user: u.name, identityFile: plain.path, ...extra });
+  const ep = (extra: Partial<SshEndpoint> = {}): SshEndpoint => ({
+    label: 'gateway',
+    host: '127.0.0.1',
+    port: sshd.port,
+    user: u.name,
+    identityFile: plain.path,
+    ...extra,
+  });
 
   before(async () => {
     requireRootAndTools();
@@ -55,13 +62,21 @@ describe('ssh: authentication and host keys (real sshd)', function () {
   }
 
   it('authenticates with an identity file and runs a command', async () => {
-    const t = pools.make({ knownHosts: [sshd.knownHostsLine(), '@cert-authority *.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJEwvYNSRIPMsHH/upXoadWlakF6eUgOzNbokAZmGddT'] });
+    const t = pools.make({
+      knownHosts: [
+        sshd.knownHostsLine(),
+        '@cert-authority *.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJEwvYNSRIPMsHH/upXoadWlakF6eUgOzNbokAZmGddT',
+      ],
+    });
     const s = await t.pool.session(ep());
     const r = await s.exec('id -un');
     assert.equal(r.code, 0);
     assert.equal(r.stdout.trim(), u.name);
     assert.equal(s.endpoint.user, u.name);
-    assert.ok(t.logs.some((l) => l.includes(`with key ${plain.path}`)), t.logs.join('\n'));
+    assert.ok(
+      t.logs.some((l) => l.includes(`with key ${plain.path}`)),
+      t.logs.join('\n'),
+    );
     assert.deepEqual(t.asked, []);
   });
 
@@ -75,7 +90,10 @@ describe('ssh: authentication and host keys (real sshd)', function () {
       const t = pools.make({ knownHosts: [sshd.knownHostsLine()], agentSocket: agent.socket });
       const s = await t.pool.session(ep({ identityFile: undefined }));
       assert.equal((await s.exec('id -un')).stdout.trim(), u.name);
-      assert.ok(t.logs.some((l) => /authenticated as .* with ssh-agent/.test(l)), t.logs.join('\n'));
+      assert.ok(
+        t.logs.some((l) => /authenticated as .* with ssh-agent/.test(l)),
+        t.logs.join('\n'),
+      );
 
       const t2 = pools.make({ knownHosts: [sshd.knownHostsLine()], agentSocket: agent2.socket });
       const e = await sshError(() => t2.pool.session(ep({ identityFile: undefined })));
@@ -155,7 +173,10 @@ describe('ssh: authentication and host keys (real sshd)', function () {
       assert.equal((await s.exec('id -un')).stdout.trim(), u.name);
       assert.equal(s.endpoint.port, sshd.port);
       assert.equal(s.endpoint.user, u.name);
-      assert.ok(t.logs.some((l) => l.includes(`with key ${path.join(home, 'keys', 'id')}`)), t.logs.join('\n'));
+      assert.ok(
+        t.logs.some((l) => l.includes(`with key ${path.join(home, 'keys', 'id')}`)),
+        t.logs.join('\n'),
+      );
 
       // An explicit user wins over the config's.
       const e = await sshError(() => t.pool.session({ label: 'alias', host: 'rvalias', user: 'rvnosuchuser' }));
@@ -178,7 +199,12 @@ describe('ssh: authentication and host keys (real sshd)', function () {
     const e = await sshError(() => no.pool.session(ep()));
     assert.equal(e.code, 'HOST_KEY_REJECTED');
     assert.equal(no.asked.length, 1);
-    assert.deepEqual(no.asked[0], { host: `[127.0.0.1]:${sshd.port}`, port: sshd.port, keyType: 'ssh-ed25519', fingerprint: sshd.hostKeys[0].fingerprint });
+    assert.deepEqual(no.asked[0], {
+      host: `[127.0.0.1]:${sshd.port}`,
+      port: sshd.port,
+      keyType: 'ssh-ed25519',
+      fingerprint: sshd.hostKeys[0].fingerprint,
+    });
     assert.ok(!fs.existsSync(kh) || fs.readFileSync(kh, 'utf8') === '', 'something was recorded');
     assert.equal(accepted(u.name), before, 'authenticated although the host key was refused');
 
@@ -225,7 +251,10 @@ describe('ssh: authentication and host keys (real sshd)', function () {
     const t = pools.make({ knownHosts: [sshd.knownHostsLine('ecdsa')] });
     await (await t.pool.session(ep())).exec('true');
     assert.deepEqual(t.asked, []);
-    assert.ok(t.logs.some((l) => /host key ecdsa-sha2-nistp256 .* matches/.test(l)), t.logs.join('\n'));
+    assert.ok(
+      t.logs.some((l) => /host key ecdsa-sha2-nistp256 .* matches/.test(l)),
+      t.logs.join('\n'),
+    );
   });
 
   it('changed host key: HOST_KEY_CHANGED before authentication with both fingerprints; nothing runs', async () => {

@@ -23,7 +23,14 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
   /** A unique sleep duration, so that pgrep finds exactly this test's process. */
   const uniq = () => `${1000 + Math.floor(Math.random() * 8000)}.${randomBytes(3).readUIntBE(0, 3)}`;
 
-  const ep = (user: TestUser, extra: Partial<SshEndpoint> = {}): SshEndpoint => ({ label: 'gateway', host: '127.0.0.1', port: sshd.port, user: user.name, identityFile: key.path, ...extra });
+  const ep = (user: TestUser, extra: Partial<SshEndpoint> = {}): SshEndpoint => ({
+    label: 'gateway',
+    host: '127.0.0.1',
+    port: sshd.port,
+    user: user.name,
+    identityFile: key.path,
+    ...extra,
+  });
   const session = async (user: TestUser = u, o: Parameters<PoolFactory['make']>[0] = {}): Promise<SshSession> =>
     pools.make({ knownHosts: [sshd.knownHostsLine()], ...o }).pool.session(ep(user));
 
@@ -56,9 +63,14 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
       const s = await session();
       const seen: { line: string; at: number }[] = [];
       const start = Date.now();
-      const r = await s.exec('for i in 1 2 3; do echo line$i; sleep 0.3; done; printf tail', { onStdout: (line) => seen.push({ line, at: Date.now() - start }) });
+      const r = await s.exec('for i in 1 2 3; do echo line$i; sleep 0.3; done; printf tail', {
+        onStdout: (line) => seen.push({ line, at: Date.now() - start }),
+      });
       const end = Date.now() - start;
-      assert.deepEqual(seen.map((x) => x.line), ['line1', 'line2', 'line3', 'tail']);
+      assert.deepEqual(
+        seen.map((x) => x.line),
+        ['line1', 'line2', 'line3', 'tail'],
+      );
       assert.ok(end - seen[0].at >= 600, `line1 came at ${seen[0].at} ms, the command ended at ${end} ms: not streamed`);
       assert.equal(r.stdout, 'line1\nline2\nline3\ntail');
       assert.equal(r.code, 0);
@@ -67,7 +79,9 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
     it('joins partial chunks and multi-byte characters split across chunks; CRLF lines lose the CR', async () => {
       const s = await session();
       const lines: string[] = [];
-      const r = await s.exec(`printf 'ab'; sleep 0.2; printf 'c\\nd\\303'; sleep 0.2; printf '\\251\\r\\nlast'`, { onStdout: (l) => lines.push(l) });
+      const r = await s.exec(`printf 'ab'; sleep 0.2; printf 'c\\nd\\303'; sleep 0.2; printf '\\251\\r\\nlast'`, {
+        onStdout: (l) => lines.push(l),
+      });
       assert.deepEqual(lines, ['abc', 'dé', 'last']);
       assert.equal(r.stdout, 'abc\ndé\r\nlast');
     });
@@ -92,9 +106,16 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
       // reaped (a few per cent of quick commands on a busy machine): the wrapper's marker must cover that.
       const s = await session();
       const results = [];
-      for (let round = 0; round < 30; round++) results.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => s.exec(`printf %s "$HOME"; echo e >&2; exit ${i % 3}`)))));
-      assert.deepEqual(results.map((r) => r.code), Array.from({ length: 300 }, (_, i) => (i % 10) % 3));
-      assert.ok(results.every((r) => r.stderr === 'e\n' && r.stdout === u.home), JSON.stringify(results.find((r) => r.stderr !== 'e\n' || r.stdout !== u.home)));
+      for (let round = 0; round < 30; round++)
+        results.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => s.exec(`printf %s "$HOME"; echo e >&2; exit ${i % 3}`)))));
+      assert.deepEqual(
+        results.map((r) => r.code),
+        Array.from({ length: 300 }, (_, i) => (i % 10) % 3),
+      );
+      assert.ok(
+        results.every((r) => r.stderr === 'e\n' && r.stdout === u.home),
+        JSON.stringify(results.find((r) => r.stderr !== 'e\n' || r.stdout !== u.home)),
+      );
     });
 
     it('timeoutMs kills the remote command and rejects with TIMEOUT', async () => {
@@ -170,7 +191,11 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
         while (polling) {
           const ps = run('ps', ['-eo', 'args']).stdout;
           if (ps.includes(`sleep ${d}`)) sawCommand = true;
-          if (ps.includes(p.password!)) leaked = ps.split('\n').filter((l) => l.includes(p.password!)).join('\n');
+          if (ps.includes(p.password!))
+            leaked = ps
+              .split('\n')
+              .filter((l) => l.includes(p.password!))
+              .join('\n');
           await new Promise((r) => setTimeout(r, 20));
         }
       })();
@@ -248,7 +273,11 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
       await s.upload(path.join(u.home, 'abs.bin'), bin, 0o644);
       assert.ok((await s.download('~/abs.bin')).equals(bin));
       assert.equal((await s.download(file)).toString(), 'secret\n');
-      assert.deepEqual(fs.readdirSync(u.home).filter((x) => x.includes('rosvpn')), [], 'temp files left behind');
+      assert.deepEqual(
+        fs.readdirSync(u.home).filter((x) => x.includes('rosvpn')),
+        [],
+        'temp files left behind',
+      );
     });
 
     it('fails with SFTP_FAILED naming the path', async () => {
@@ -327,7 +356,10 @@ describe('ssh: exec, sudo, SFTP and pooling (real sshd)', function () {
       const sessions = await Promise.all(Array.from({ length: 5 }, () => t.pool.session(ep(u))));
       assert.equal(t.logs.filter((l) => l.includes('connecting to')).length, 1);
       const rs = await Promise.all(Array.from({ length: 14 }, (_x, i) => sessions[i % 5].exec(`sleep 0.3; echo ${i}`)));
-      assert.deepEqual(rs.map((r) => r.stdout.trim()), Array.from({ length: 14 }, (_x, i) => String(i)));
+      assert.deepEqual(
+        rs.map((r) => r.stdout.trim()),
+        Array.from({ length: 14 }, (_x, i) => String(i)),
+      );
       assert.equal(sshd.countSessions(u.name), 1);
     });
 

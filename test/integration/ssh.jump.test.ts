@@ -18,7 +18,15 @@ describe('ssh: jump hosts (target only reachable through the jump host, in a net
   let rootNetns: string;
 
   const jump = (): SshEndpoint => ({ label: 'jumphost', host: '127.0.0.1', port: lab.jumpPort, user: u.name, identityFile: key.path });
-  const target = (extra: Partial<SshEndpoint> = {}): SshEndpoint => ({ label: 'second', host: '127.0.0.1', port: lab.target.port, user: u.name, identityFile: key.path, jump: jump(), ...extra });
+  const target = (extra: Partial<SshEndpoint> = {}): SshEndpoint => ({
+    label: 'second',
+    host: '127.0.0.1',
+    port: lab.target.port,
+    user: u.name,
+    identityFile: key.path,
+    jump: jump(),
+    ...extra,
+  });
 
   before(async () => {
     requireRootAndTools();
@@ -86,7 +94,9 @@ describe('ssh: jump hosts (target only reachable through the jump host, in a net
 
   it("the target's changed host key is refused although the jump host's key is fine", async () => {
     const bogus = makeKey(path.join(dir, 'bogus'));
-    const t = pools.make({ knownHosts: [lab.jumpKnownHostsLine(), `[127.0.0.1]:${lab.target.port} ${bogus.publicLine.split(' ').slice(0, 2).join(' ')}`] });
+    const t = pools.make({
+      knownHosts: [lab.jumpKnownHostsLine(), `[127.0.0.1]:${lab.target.port} ${bogus.publicLine.split(' ').slice(0, 2).join(' ')}`],
+    });
     const e = await sshError(() => t.pool.session(target()));
     assert.equal(e.code, 'HOST_KEY_CHANGED');
     assert.ok(e.message.includes(`[127.0.0.1]:${lab.target.port}`), e.message);

@@ -38,7 +38,10 @@ describe('ensure_sysctl_min (socket buffer limits for OpenVPN)', () => {
   const value = (key: string) => Number(fs.readFileSync(path.join(state, key), 'utf8'));
   const runHelper = () => {
     const script = `set -Eeuo pipefail\n${STEP_LIB}${FILE_LIB}step_begin t\nensure_sysctl_min ${file} 4194304 net.core.rmem_max net.core.wmem_max\necho "raised=$SYSCTL_RAISED changed=$STEP_CHANGED"\n`;
-    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSCTL_STATE: state, ROSVPN_TALLY: path.join(dir, 'tally') } });
+    const r = spawnSync('bash', ['-c', script], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSCTL_STATE: state, ROSVPN_TALLY: path.join(dir, 'tally') },
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     return r.stdout;
   };
@@ -49,7 +52,14 @@ describe('ensure_sysctl_min (socket buffer limits for OpenVPN)', () => {
     assert.match(out, /raised net\.core\.rmem_max from 212992 to 4194304/);
     assert.match(out, /raised=1 changed=1/);
     assert.deepEqual([value('net.core.rmem_max'), value('net.core.wmem_max')], [4194304, 4194304]);
-    assert.equal(fs.readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n'), 'net.core.rmem_max = 4194304\nnet.core.wmem_max = 4194304\n');
+    assert.equal(
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n'),
+      'net.core.rmem_max = 4194304\nnet.core.wmem_max = 4194304\n',
+    );
     const before = fs.statSync(file).mtimeMs;
     assert.match(runHelper(), /raised=0 changed=0/);
     assert.equal(fs.statSync(file).mtimeMs, before, 'the rerun rewrote the file');

@@ -10,7 +10,16 @@ describe('a DDS endpoint that cannot start fails the flow, never "0/0" (in a nam
   const ns = `rvtools${process.pid % 1000}`;
   const side = (label: string, iface: string, extraEnv: string[] = []): DdsSide => ({
     label,
-    argv: ['ip', 'netns', 'exec', ns, 'env', ...extraEnv, `CYCLONEDDS_URI=<CycloneDDS><Domain><General><Interfaces><NetworkInterface name="${iface}"/></Interfaces></General></Domain></CycloneDDS>`, 'ddsperf'],
+    argv: [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'env',
+      ...extraEnv,
+      `CYCLONEDDS_URI=<CycloneDDS><Domain><General><Interfaces><NetworkInterface name="${iface}"/></Interfaces></General></Domain></CycloneDDS>`,
+      'ddsperf',
+    ],
   });
 
   before(function () {
@@ -24,11 +33,17 @@ describe('a DDS endpoint that cannot start fails the flow, never "0/0" (in a nam
   });
 
   it('ddsperf missing on this machine: the flow rejects naming cyclonedds-tools', async () => {
-    await assert.rejects(ddsFlow(side('a', 'lo'), side('b', 'lo', ['PATH=/nonexistent']), { seconds: 1 }), /ddsperf could not start on this machine.*cyclonedds-tools/);
+    await assert.rejects(
+      ddsFlow(side('a', 'lo'), side('b', 'lo', ['PATH=/nonexistent']), { seconds: 1 }),
+      /ddsperf could not start on this machine.*cyclonedds-tools/,
+    );
   });
 
   it('ddsperf that exits at start (no such interface): the flow rejects with its exit status and message', async () => {
-    await assert.rejects(ddsFlow(side('a', 'lo'), side('robot', 'rosvpn-none0'), { seconds: 1 }), /ddsperf sub on robot exited 2: .*rosvpn-none0/);
+    await assert.rejects(
+      ddsFlow(side('a', 'lo'), side('robot', 'rosvpn-none0'), { seconds: 1 }),
+      /ddsperf sub on robot exited 2: .*rosvpn-none0/,
+    );
   });
 
   it('negative control: both endpoints start, and the flow returns a result instead of failing', async () => {

@@ -9,28 +9,45 @@ import * as fs from 'node:fs';
 import { startFakeEc2, type FakeEc2Seed } from './fakeEc2';
 
 function usage(message: string): never {
-  process.stderr.write(`fakeEc2Server: ${message}\nusage: fakeEc2Server.ts [--host H] [--port N] [--log FILE] [--seed FILE.json] [--fail Action=Code:Message]...\n`);
+  process.stderr.write(
+    `fakeEc2Server: ${message}\nusage: fakeEc2Server.ts [--host H] [--port N] [--log FILE] [--seed FILE.json] [--fail Action=Code:Message]...\n`,
+  );
   process.exit(2);
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  let host = '127.0.0.1', port = 0, logFile: string | undefined, seed: FakeEc2Seed | undefined, control: string | undefined;
+  let host = '127.0.0.1',
+    port = 0,
+    logFile: string | undefined,
+    seed: FakeEc2Seed | undefined,
+    control: string | undefined;
   const fails: { action: string; code: string; message: string }[] = [];
   for (let n = 0; n < args.length; n++) {
     const value = () => args[++n] ?? usage(`${args[n - 1]} needs a value`);
     switch (args[n]) {
-      case '--host': host = value(); break;
-      case '--port': port = Number(value()); break;
-      case '--log': logFile = value(); break;
-      case '--control': control = value(); break;
-      case '--seed': seed = JSON.parse(fs.readFileSync(value(), 'utf8')) as FakeEc2Seed; break;
+      case '--host':
+        host = value();
+        break;
+      case '--port':
+        port = Number(value());
+        break;
+      case '--log':
+        logFile = value();
+        break;
+      case '--control':
+        control = value();
+        break;
+      case '--seed':
+        seed = JSON.parse(fs.readFileSync(value(), 'utf8')) as FakeEc2Seed;
+        break;
       case '--fail': {
         const m = /^([A-Za-z]+)=([\w.]+)(?::(.*))?$/s.exec(value()) ?? usage('--fail takes Action=Code:Message');
         fails.push({ action: m[1], code: m[2], message: m[3] ?? `injected ${m[2]}` });
         break;
       }
-      default: usage(`unknown argument ${args[n]}`);
+      default:
+        usage(`unknown argument ${args[n]}`);
     }
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) usage('--port must be 0..65535');

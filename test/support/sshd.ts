@@ -111,7 +111,11 @@ function isZombie(pid: number): boolean {
 /** pids whose command line matches the regular expression (optionally owned by `user`). */
 export function pgrep(pattern: string, user?: string): number[] {
   const r = run('pgrep', [...(user ? ['-u', user] : []), '-f', pattern]);
-  return r.stdout.split('\n').filter(Boolean).map(Number).filter((p) => p !== process.pid);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => p !== process.pid);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -126,7 +130,18 @@ export interface KeyPair {
 }
 
 export function makeKey(file: string, type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519', passphrase = ''): KeyPair {
-  must('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', passphrase, '-C', path.basename(file), '-f', file]);
+  must('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '2048'] : []),
+    '-N',
+    passphrase,
+    '-C',
+    path.basename(file),
+    '-f',
+    file,
+  ]);
   const publicLine = fs.readFileSync(`${file}.pub`, 'utf8').trim();
   const fingerprint = must('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`]).split(/\s+/)[1];
   return { path: file, publicLine, fingerprint, passphrase: passphrase || undefined };
@@ -155,7 +170,9 @@ export class TestUsers {
   }
 
   static removeStale(): void {
-    const users = must('getent', ['passwd']).split('\n').map((l) => l.split(':')[0]);
+    const users = must('getent', ['passwd'])
+      .split('\n')
+      .map((l) => l.split(':')[0]);
     for (const u of users) {
       const m = USER_RE.exec(u);
       if (m && !pidAlive(Number(m[1]))) {
@@ -449,7 +466,9 @@ export class JumpLab {
     this.jump.port = 22;
     this.jump.writeConfig();
     this.relay = net.createServer((sock) => {
-      const p = spawn('ip', ['netns', 'exec', this.netns, SSHD, '-i', '-e', '-f', this.jump.configPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const p = spawn('ip', ['netns', 'exec', this.netns, SSHD, '-i', '-e', '-f', this.jump.configPath], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       this.spawned.add(p);
       p.on('exit', () => this.spawned.delete(p));
       p.stderr!.on('data', (d: Buffer) => (this.jumpLogText += d.toString()));
@@ -490,7 +509,12 @@ export class JumpLab {
     }
     await this.target.stop().catch((e) => problems.push(String(e)));
     run('ip', ['netns', 'del', this.netns]);
-    if (run('ip', ['netns', 'list']).stdout.split('\n').some((l) => l.startsWith(`${this.netns} `) || l === this.netns)) problems.push(`netns ${this.netns} left`);
+    if (
+      run('ip', ['netns', 'list'])
+        .stdout.split('\n')
+        .some((l) => l.startsWith(`${this.netns} `) || l === this.netns)
+    )
+      problems.push(`netns ${this.netns} left`);
     fs.rmSync(this.dir, { recursive: true, force: true });
     return problems;
   }

@@ -31,33 +31,78 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
   let ws: TempWorkspace;
   let vs: VsCode;
 
-  const requests = (): Logged[] => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Logged) : []);
-  const mutating = (from = 0) => requests().slice(from).filter((r) => !r.action.startsWith('Describe') && r.params.DryRun !== 'true');
+  const requests = (): Logged[] =>
+    fs.existsSync(logFile)
+      ? fs
+          .readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Logged)
+      : [];
+  const mutating = (from = 0) =>
+    requests()
+      .slice(from)
+      .filter((r) => !r.action.startsWith('Describe') && r.params.DryRun !== 'true');
   const topology = () => JSON.parse(fs.readFileSync(ws.file('rosvpn.json'), 'utf8'));
   const row = async (label: string) => (await vs.wb.treeRows()).find((r) => r.label === label);
-  const waitRow = (label: string, re: RegExp) => poll(`tree row ${label} matching ${re}`, async () => ((await row(label))?.ariaLabel.match(re) ? true : undefined), 60_000);
+  const waitRow = (label: string, re: RegExp) =>
+    poll(`tree row ${label} matching ${re}`, async () => ((await row(label))?.ariaLabel.match(re) ? true : undefined), 60_000);
   /** The fake re-reads this file on every request: inject one error for an action. */
   const inject = async (action: string, code: string, message: string) => {
     const text = JSON.stringify({ fail: { [action]: { code, message, times: 1 } } });
     fs.writeFileSync(controlFile, text);
-    await poll('the fake to apply the fault', async () => (fs.existsSync(`${controlFile}.applied`) && fs.readFileSync(`${controlFile}.applied`, 'utf8') === text ? true : undefined), 10_000);
+    await poll(
+      'the fake to apply the fault',
+      async () =>
+        fs.existsSync(`${controlFile}.applied`) && fs.readFileSync(`${controlFile}.applied`, 'utf8') === text ? true : undefined,
+      10_000,
+    );
   };
 
   before(async function () {
     requireRootAndTools();
     const vsix = ensureVsix();
     assert.equal(run('ip', ['netns', 'add', ns]).status, 0, `ip netns add ${ns}`);
-    for (const args of [['link', 'set', 'lo', 'up'], ['addr', 'add', `${EIP}/32`, 'dev', 'lo']]) assert.equal(run('ip', ['-n', ns, ...args]).status, 0, args.join(' '));
+    for (const args of [
+      ['link', 'set', 'lo', 'up'],
+      ['addr', 'add', `${EIP}/32`, 'dev', 'lo'],
+    ])
+      assert.equal(run('ip', ['-n', ns, ...args]).status, 0, args.join(' '));
     sshd = await new Sshd({ netns: ns, listenAddress: EIP, port: 22 }).start();
     fs.writeFileSync(controlFile, '{}');
-    fake = spawn('ip', ['netns', 'exec', ns, process.execPath, '--require', 'tsx/cjs', path.join(REPO_ROOT, 'test/support/fakeEc2Server.ts'), '--host', '127.0.0.1', '--port', '0', '--log', logFile, '--control', controlFile], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    fake = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '--require',
+        'tsx/cjs',
+        path.join(REPO_ROOT, 'test/support/fakeEc2Server.ts'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--log',
+        logFile,
+        '--control',
+        controlFile,
+      ],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     fake.stdout!.on('data', (d) => (out += d));
     fake.stderr!.on('data', (d) => (out += d));
-    const url = await poll('the fake EC2 endpoint', async () => /FAKE_EC2_URL=(\S+)/.exec(out)?.[1] ?? (fake!.exitCode !== null ? Promise.reject(new Error(`fake EC2 exited: ${out}`)) : undefined), 30_000);
+    const url = await poll(
+      'the fake EC2 endpoint',
+      async () =>
+        /FAKE_EC2_URL=(\S+)/.exec(out)?.[1] ?? (fake!.exitCode !== null ? Promise.reject(new Error(`fake EC2 exited: ${out}`)) : undefined),
+      30_000,
+    );
     // The gateway's SSH target is its old public address: cloud up must move it to the new Elastic IP.
     const t = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'test/fixtures/topologies/vxlan-3.json'), 'utf8'));
     t.gateway.host = t.gateway.publicAddress;
@@ -107,15 +152,29 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
   it('Show Cloud Plan lists what would be created, making only Describe calls', async () => {
     await vs.wb.runCommand('ROS VPN: Show Cloud Plan');
     const editor = vs.page.locator('.part.editor .monaco-editor .view-lines').first();
-    const text = await poll('the plan in an editor', async () => {
-      const x = (await editor.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
-      return /create instance gateway/.test(x) ? x : undefined;
-    }, 60_000);
+    const text = await poll(
+      'the plan in an editor',
+      async () => {
+        const x = (await editor.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+        return /create instance gateway/.test(x) ? x : undefined;
+      },
+      60_000,
+    );
     assert.match(text, /plan for topology demo in us-west-2/);
-    assert.match(text, /create instance second-3: t3\.small, ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-\d+, private IP 172\.31\.1\.14/);
+    assert.match(
+      text,
+      /create instance second-3: t3\.small, ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-\d+, private IP 172\.31\.1\.14/,
+    );
     assert.match(text, /\[CreateSecurityGroup, AuthorizeSecurityGroupIngress\]/);
-    assert.ok(requests().some((r) => r.action === 'DescribeSubnets'), 'the plan never reached the fake EC2 API');
-    assert.deepEqual(requests().filter((r) => !r.action.startsWith('Describe')), [], 'the plan made a call that is not Describe');
+    assert.ok(
+      requests().some((r) => r.action === 'DescribeSubnets'),
+      'the plan never reached the fake EC2 API',
+    );
+    assert.deepEqual(
+      requests().filter((r) => !r.action.startsWith('Describe')),
+      [],
+      'the plan made a call that is not Describe',
+    );
     await vs.shot('01-plan');
     await vs.wb.runCommand('View: Close Editor');
   });
@@ -133,9 +192,23 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     await input.waitFor({ timeout: 30_000 });
     await input.fill('198.51.100.0/24');
     const settingsFile = path.join(vs.server.userDataDir, 'User', 'settings.json');
-    await poll('the SSH CIDR in settings.json', async () => (fs.readFileSync(settingsFile, 'utf8').includes('"rosvpn.aws.sshCidr": "198.51.100.0/24"') ? true : undefined), 30_000);
+    await poll(
+      'the SSH CIDR in settings.json',
+      async () => (fs.readFileSync(settingsFile, 'utf8').includes('"rosvpn.aws.sshCidr": "198.51.100.0/24"') ? true : undefined),
+      30_000,
+    );
     await input.press('Escape');
-    await poll('the Settings editor to close', async () => ((await vs.page.locator('.settings-editor').isVisible().catch(() => false)) ? (await vs.page.keyboard.press('Escape'), undefined) : true), 15_000);
+    await poll(
+      'the Settings editor to close',
+      async () =>
+        (await vs.page
+          .locator('.settings-editor')
+          .isVisible()
+          .catch(() => false))
+          ? (await vs.page.keyboard.press('Escape'), undefined)
+          : true,
+      15_000,
+    );
     await vs.wb.clearNotifications();
   });
 
@@ -154,10 +227,24 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     await vs.shot('03-setting');
     await input.fill('robots');
     const settingsFile = path.join(vs.server.userDataDir, 'User', 'settings.json');
-    await poll('the key pair in settings.json', async () => (fs.readFileSync(settingsFile, 'utf8').includes('"rosvpn.aws.keyName": "robots"') ? true : undefined), 30_000);
+    await poll(
+      'the key pair in settings.json',
+      async () => (fs.readFileSync(settingsFile, 'utf8').includes('"rosvpn.aws.keyName": "robots"') ? true : undefined),
+      30_000,
+    );
     // The Settings editor may open as a modal over the workbench: Escape closes it either way.
     await input.press('Escape');
-    await poll('the Settings editor to close', async () => ((await vs.page.locator('.settings-editor').isVisible().catch(() => false)) ? (await vs.page.keyboard.press('Escape'), undefined) : true), 15_000);
+    await poll(
+      'the Settings editor to close',
+      async () =>
+        (await vs.page
+          .locator('.settings-editor')
+          .isVisible()
+          .catch(() => false))
+          ? (await vs.page.keyboard.press('Escape'), undefined)
+          : true,
+      15_000,
+    );
   });
 
   it('cancelling the launch confirmation creates nothing', async () => {
@@ -178,53 +265,81 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     await vs.wb.runCommand('ROS VPN: Launch Cloud Instances');
     await vs.wb.waitForDialog(60_000);
     await vs.wb.answerDialog('Launch');
-    await vs.wb.waitForNotification(new RegExp(`cloud up — gateway i-[0-9a-f]+ at ${EIP.replace(/\./g, '\\.')}, 4 instance\\(s\\); rosvpn\\.json updated`), 300_000);
+    await vs.wb.waitForNotification(
+      new RegExp(`cloud up — gateway i-[0-9a-f]+ at ${EIP.replace(/\./g, '\\.')}, 4 instance\\(s\\); rosvpn\\.json updated`),
+      300_000,
+    );
     await vs.shot('05-launched');
     const calls = requests().slice(from);
     const firstReal = calls.findIndex((r) => !r.action.startsWith('Describe') && r.params.DryRun !== 'true');
     const dry = calls.map((r, i) => (r.params.DryRun === 'true' ? i : -1)).filter((i) => i >= 0);
-    assert.ok(dry.length >= 3 && dry.every((i) => i < firstReal), `DryRun calls must all come before the first real one: ${calls.map((r) => r.action + (r.params.DryRun ? '(dry)' : '')).join(' ')}`);
+    assert.ok(
+      dry.length >= 3 && dry.every((i) => i < firstReal),
+      `DryRun calls must all come before the first real one: ${calls.map((r) => r.action + (r.params.DryRun ? '(dry)' : '')).join(' ')}`,
+    );
     const runs = calls.filter((r) => r.action === 'RunInstances' && r.params.DryRun !== 'true');
-    assert.deepEqual(runs.map((r) => r.params['NetworkInterface.1.PrivateIpAddress']).sort(), ['172.31.1.11', '172.31.1.12', '172.31.1.13', '172.31.1.14']);
+    assert.deepEqual(runs.map((r) => r.params['NetworkInterface.1.PrivateIpAddress']).sort(), [
+      '172.31.1.11',
+      '172.31.1.12',
+      '172.31.1.13',
+      '172.31.1.14',
+    ]);
     const deployment = topology().deployment as string;
     assert.match(deployment, /^[0-9a-f]{16}$/, 'the first launch wrote a deployment id into rosvpn.json');
     for (const r of runs) {
       assert.equal(r.params.KeyName, 'robots');
-      const tags = Object.entries(r.params).filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k)).map(([, v]) => v);
+      const tags = Object.entries(r.params)
+        .filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k))
+        .map(([, v]) => v);
       assert.deepEqual(tags.sort(), ['Name', 'rosvpn:deployment', 'rosvpn:host', 'rosvpn:role', 'rosvpn:topology']);
       assert.ok(Object.entries(r.params).some(([k, v]) => /^TagSpecification\.1\.Tag\.\d+\.Value$/.test(k) && v === deployment));
       assert.equal(r.params['MetadataOptions.HttpTokens'], 'required');
       assert.equal(r.params['BlockDeviceMapping.1.Ebs.Encrypted'], 'true');
     }
     const authorize = calls.find((r) => r.action === 'AuthorizeSecurityGroupIngress' && r.params.DryRun !== 'true')!;
-    assert.ok(!Object.entries(authorize.params).some(([k, v]) => /CidrIp$/.test(k) && v === '0.0.0.0/0' && authorize.params[k.replace(/IpRanges\.\d+\.CidrIp$/, 'FromPort')] === '22'), 'SSH is not world-open');
+    assert.ok(
+      !Object.entries(authorize.params).some(
+        ([k, v]) => /CidrIp$/.test(k) && v === '0.0.0.0/0' && authorize.params[k.replace(/IpRanges\.\d+\.CidrIp$/, 'FromPort')] === '22',
+      ),
+      'SSH is not world-open',
+    );
     assert.equal(calls.filter((r) => r.action === 'AllocateAddress' && r.params.DryRun !== 'true').length, 1);
     const j = topology();
     assert.match(j.gateway.instanceId, /^i-[0-9a-f]{17}$/);
     assert.equal(j.gateway.publicAddress, EIP);
     assert.equal(j.gateway.host, EIP, 'the SSH target that was the old public address follows the Elastic IP');
-    assert.ok(j.seconds.every((s: { instanceId?: string }) => /^i-[0-9a-f]{17}$/.test(s.instanceId ?? '')), JSON.stringify(j.seconds));
+    assert.ok(
+      j.seconds.every((s: { instanceId?: string }) => /^i-[0-9a-f]{17}$/.test(s.instanceId ?? '')),
+      JSON.stringify(j.seconds),
+    );
     await waitRow('Cloud Gateway', new RegExp(`${EIP.replace(/\./g, '\\.')}.*EC2 running`));
     await waitRow('second-3', /EC2 running/);
     await vs.shot('06-tree-running');
     await vs.wb.clearNotifications();
   });
 
-  it('Stop Instance from a second\'s context menu stops only it; then Start Instance is offered and starts it', async () => {
+  it("Stop Instance from a second's context menu stops only it; then Start Instance is offered and starts it", async () => {
     const menu = await vs.wb.treeContextMenu('second-2');
     assert.ok(menu.includes('Stop Instance') && !menu.includes('Start Instance'), `menu of a running instance: ${menu.join(', ')}`);
     await vs.page.keyboard.press('Escape');
     const from = requests().length;
     await vs.wb.treeContextAction('second-2', 'Stop Instance');
     await vs.wb.waitForNotification(/Stopping second-2 \(i-[0-9a-f]+\)\. Its disk and the Elastic IP stay billed/, 60_000);
-    const stops = requests().slice(from).filter((r) => r.action === 'StopInstances');
+    const stops = requests()
+      .slice(from)
+      .filter((r) => r.action === 'StopInstances');
     assert.equal(stops.length, 1);
     assert.equal(stops[0].params['InstanceId.1'], topology().seconds[1].instanceId);
     assert.equal(stops[0].params['InstanceId.2'], undefined);
-    await poll('second-2 stopped', async () => {
-      await vs.wb.runCommand('ROS VPN: Refresh Cloud Status');
-      return (await row('second-2'))?.ariaLabel.match(/EC2 stopped/) ? true : undefined;
-    }, 60_000, 3000);
+    await poll(
+      'second-2 stopped',
+      async () => {
+        await vs.wb.runCommand('ROS VPN: Refresh Cloud Status');
+        return (await row('second-2'))?.ariaLabel.match(/EC2 stopped/) ? true : undefined;
+      },
+      60_000,
+      3000,
+    );
     await waitRow('second-3', /EC2 running/);
     await vs.shot('07-stopped');
     await vs.wb.clearNotifications();
@@ -238,7 +353,13 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     const from = requests().length;
     await vs.wb.runCommand('ROS VPN: Launch Cloud Instances');
     await vs.wb.waitForNotification(/cloud up — gateway .*rosvpn\.json already up to date/, 120_000);
-    assert.deepEqual(requests().slice(from).filter((r) => !r.action.startsWith('Describe')), [], 'a rerun sent a mutating call (or a DryRun)');
+    assert.deepEqual(
+      requests()
+        .slice(from)
+        .filter((r) => !r.action.startsWith('Describe')),
+      [],
+      'a rerun sent a mutating call (or a DryRun)',
+    );
     await vs.wb.clearNotifications();
   });
 
@@ -272,14 +393,24 @@ describe('ROS VPN cloud commands in VS Code (fake EC2 API, real SDK client)', fu
     const confirmedAt = requests().length;
     await vs.wb.answerDialog('Terminate and Delete');
     await vs.wb.waitForNotification(/torn down — nothing of topology demo .*is left in EC2/, 300_000);
-    assert.deepEqual(mutating(from).map((r) => r.action), ['TerminateInstances', 'ReleaseAddress', 'DeleteSecurityGroup']);
+    assert.deepEqual(
+      mutating(from).map((r) => r.action),
+      ['TerminateInstances', 'ReleaseAddress', 'DeleteSecurityGroup'],
+    );
     // Exactly the listed ids, DryRun first, and no query between the confirmation and the deletions.
     const after = requests().slice(confirmedAt);
-    assert.deepEqual(after.slice(0, 4).map((r) => `${r.action}${r.params.DryRun === 'true' ? ' (DryRun)' : ''}`), [
-      'TerminateInstances (DryRun)', 'ReleaseAddress (DryRun)', 'DeleteSecurityGroup (DryRun)', 'TerminateInstances',
-    ]);
+    assert.deepEqual(
+      after.slice(0, 4).map((r) => `${r.action}${r.params.DryRun === 'true' ? ' (DryRun)' : ''}`),
+      ['TerminateInstances (DryRun)', 'ReleaseAddress (DryRun)', 'DeleteSecurityGroup (DryRun)', 'TerminateInstances'],
+    );
     const term = after.find((r) => r.action === 'TerminateInstances' && r.params.DryRun !== 'true')!;
-    assert.deepEqual(Object.entries(term.params).filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v).sort(), [...ids].sort());
+    assert.deepEqual(
+      Object.entries(term.params)
+        .filter(([k]) => /^InstanceId\.\d+$/.test(k))
+        .map(([, v]) => v)
+        .sort(),
+      [...ids].sort(),
+    );
     assert.equal(after.find((r) => r.action === 'ReleaseAddress' && r.params.DryRun !== 'true')?.params.AllocationId, alloc);
     assert.equal(after.find((r) => r.action === 'DeleteSecurityGroup' && r.params.DryRun !== 'true')?.params.GroupId, group);
     const j = topology();

@@ -48,7 +48,13 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       assert.ok(inline.length >= 1 && inline.length <= 3, inline.join(', '));
       assert.ok(inline.includes('Provision Gateway'), inline.join(', '));
       const menu = await vs.wb.treeContextMenu('Cloud Gateway');
-      for (const item of ['Provision Gateway', 'Check Connectivity', 'Stream OpenVPN Logs', 'Open SSH Terminal', 'Download Client Profile']) {
+      for (const item of [
+        'Provision Gateway',
+        'Check Connectivity',
+        'Stream OpenVPN Logs',
+        'Open SSH Terminal',
+        'Download Client Profile',
+      ]) {
         assert.ok(menu.includes(item), `${item} missing from ${menu.join(', ')}`);
       }
       await vs.shot('02-context-menu');
@@ -60,7 +66,22 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
 
     it('"ROS VPN: Provision Gateway" and the other commands are in the palette', async () => {
       // The palette's list is virtual (only the rows in view exist in the page): look each command up by name.
-      for (const t of ['Provision Gateway', 'Provision Second Instance', 'Provision Desktop', 'Provision All', 'Open Setup Form', 'Download Client Profile', 'Stream OpenVPN Logs', 'Check Connectivity', 'Open SSH Terminal', 'Add Second Instance', 'Show Cloud Plan', 'Launch Cloud Instances', 'Refresh Cloud Status', 'Tear Down Cloud Resources']) {
+      for (const t of [
+        'Provision Gateway',
+        'Provision Second Instance',
+        'Provision Desktop',
+        'Provision All',
+        'Open Setup Form',
+        'Download Client Profile',
+        'Stream OpenVPN Logs',
+        'Check Connectivity',
+        'Open SSH Terminal',
+        'Add Second Instance',
+        'Show Cloud Plan',
+        'Launch Cloud Instances',
+        'Refresh Cloud Status',
+        'Tear Down Cloud Resources',
+      ]) {
         await vs.wb.waitForCommand(`ROS VPN: ${t}`, 15_000);
       }
       // Negative control: a title the extension does not contribute is not found.
@@ -77,7 +98,9 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       const raw = JSON.parse(good);
       raw.seconds[2].vpnIp = '192.168.0.150/24';
       fs.writeFileSync(file, JSON.stringify(raw, null, 2));
-      await poll('second-3 at its new address', async () => ((await vs.wb.treeRows()).find((r) => r.label === 'second-3')?.description === '172.31.1.14 · 192.168.0.150' ? true : undefined));
+      await poll('second-3 at its new address', async () =>
+        (await vs.wb.treeRows()).find((r) => r.label === 'second-3')?.description === '172.31.1.14 · 192.168.0.150' ? true : undefined,
+      );
       fs.writeFileSync(file, good.replace('"172.31.1.11"', '"172.31.1.999"'));
       const welcome = await poll('the invalid-file welcome', async () => {
         const w = await vs.wb.viewWelcome().catch(() => undefined);
@@ -116,8 +139,13 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       });
       assert.equal(saved['x-team-notes'], 'keep me');
       assert.equal(saved.seconds.length, 3);
-      assert.ok(fs.readFileSync(file, 'utf8').endsWith('}\n') && fs.readFileSync(file, 'utf8').includes('\n  "gateway": {'), 'formatted JSON');
-      await poll('the tree shows the new gateway address', async () => ((await vs.wb.treeRows()).find((r) => r.label === 'Cloud Gateway')?.description?.includes('172.31.1.21') ? true : undefined));
+      assert.ok(
+        fs.readFileSync(file, 'utf8').endsWith('}\n') && fs.readFileSync(file, 'utf8').includes('\n  "gateway": {'),
+        'formatted JSON',
+      );
+      await poll('the tree shows the new gateway address', async () =>
+        (await vs.wb.treeRows()).find((r) => r.label === 'Cloud Gateway')?.description?.includes('172.31.1.21') ? true : undefined,
+      );
       await vs.shot('06-form-saved');
     });
 
@@ -150,7 +178,11 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       assert.equal(fs.readFileSync(file, 'utf8'), saved, 'a reload saves nothing');
       // Wired to the new extension host: Save reaches it and it writes the file.
       await after.locator('#save').click();
-      await poll('rosvpn.json saved from the restored form', async () => (readJson(file).name === 'demo-reloaded' ? true : undefined), 30_000);
+      await poll(
+        'rosvpn.json saved from the restored form',
+        async () => (readJson(file).name === 'demo-reloaded' ? true : undefined),
+        30_000,
+      );
       fs.writeFileSync(file, saved);
       await vs.wb.runCommand('View: Close All Editors');
     });
@@ -182,7 +214,11 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
         await vs.wb.runCommand('ROS VPN: Open rosvpn.json');
         await vs.page.keyboard.press('Control+Shift+M');
         const problems = vs.page.locator('.markers-panel');
-        await poll('the schema error in Problems', async () => ((await problems.innerText().catch(() => '')).match(/vxlan[\s\S]*gretap|gretap[\s\S]*vxlan/) ? true : undefined), 60_000);
+        await poll(
+          'the schema error in Problems',
+          async () => ((await problems.innerText().catch(() => '')).match(/vxlan[\s\S]*gretap|gretap[\s\S]*vxlan/) ? true : undefined),
+          60_000,
+        );
         await vs.shot('08-schema-problem');
       } finally {
         fs.writeFileSync(file, good);
@@ -192,7 +228,16 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       await vs.page.keyboard.press('Control+End');
       await vs.wb.runCommand('Snippets: Insert Snippet');
       await vs.wb.pickQuickItem(/rosvpn-second|ROS VPN second instance/);
-      await poll('the inserted entry', async () => ((await vs.page.locator('.part.editor .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').includes('"jump": "gateway", "cloudIp"') ? true : undefined), 15_000);
+      await poll(
+        'the inserted entry',
+        async () =>
+          (await vs.page.locator('.part.editor .monaco-editor .view-lines').first().innerText())
+            .replace(/\u00a0/g, ' ')
+            .includes('"jump": "gateway", "cloudIp"')
+            ? true
+            : undefined,
+        15_000,
+      );
       await vs.shot('09-snippet');
       await vs.wb.runCommand('File: Revert File');
     });
@@ -212,27 +257,36 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       ws?.remove();
     });
 
-    it('the welcome view offers the setup form and the import; importing the guide\'s variables writes rosvpn.json', async () => {
+    it("the welcome view offers the setup form and the import; importing the guide's variables writes rosvpn.json", async () => {
       await vs.wb.openViewContainer('ROS VPN');
       const welcome = await poll('the welcome view', async () => {
         const w = await vs.wb.viewWelcome().catch(() => undefined);
         return w && w.buttons.length ? w : undefined;
       });
-      assert.ok(welcome.buttons.includes('Open Setup Form') && welcome.buttons.includes('Import Guide Environment Variables'), welcome.buttons.join(', '));
+      assert.ok(
+        welcome.buttons.includes('Open Setup Form') && welcome.buttons.includes('Import Guide Environment Variables'),
+        welcome.buttons.join(', '),
+      );
       await vs.shot('01-welcome');
       assert.equal(fs.existsSync(ws.file('rosvpn.json')), false);
 
       await vs.wb.runCommand('ROS VPN: Import Guide Environment Variables');
       // A bad value first: an error naming the variable, and no file.
-      await vs.wb.typeInQuickInput('export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11 ROSVPN_SECOND_CLOUD_IP=172.31.1.12 ROSVPN_GATEWAY_VPN_IP=192.168.0.130/24 ROSVPN_SECOND_VPN_IP=10.0.0.5/24');
+      await vs.wb.typeInQuickInput(
+        'export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11 ROSVPN_SECOND_CLOUD_IP=172.31.1.12 ROSVPN_GATEWAY_VPN_IP=192.168.0.130/24 ROSVPN_SECOND_VPN_IP=10.0.0.5/24',
+      );
       await vs.wb.waitForNotification(/ROSVPN_SECOND_VPN_IP/);
       assert.equal(fs.existsSync(ws.file('rosvpn.json')), false, 'bad variables must not write a file');
       await vs.shot('02-import-error');
       await vs.wb.clearNotifications();
 
       await vs.wb.runCommand('ROS VPN: Import Guide Environment Variables');
-      await vs.wb.typeInQuickInput('export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11; export ROSVPN_SECOND_CLOUD_IP=172.31.1.12; export ROSVPN_GATEWAY_VPN_IP=192.168.0.130/24; export ROSVPN_SECOND_VPN_IP=192.168.0.131/24');
-      const j = await poll('rosvpn.json', async () => (fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined));
+      await vs.wb.typeInQuickInput(
+        'export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11; export ROSVPN_SECOND_CLOUD_IP=172.31.1.12; export ROSVPN_GATEWAY_VPN_IP=192.168.0.130/24; export ROSVPN_SECOND_VPN_IP=192.168.0.131/24',
+      );
+      const j = await poll('rosvpn.json', async () =>
+        fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined,
+      );
       assert.equal(j.gateway.cloudIp, '172.31.1.11');
       assert.equal(j.seconds[0].vpnIp, '192.168.0.131/24');
       await vs.wb.openViewContainer('ROS VPN');
@@ -260,10 +314,14 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       const titles: string[] = [];
       let refused = false;
       for (let n = 0; n < 60; n++) {
-        const st = await poll('a quick setup step', async () => {
-          const x = await vs.wb.quickInputState().catch(() => undefined);
-          return x && /Quick Setup/.test(x.title) && !titles.includes(x.title + x.value) ? x : undefined;
-        }, 15_000).catch(() => undefined);
+        const st = await poll(
+          'a quick setup step',
+          async () => {
+            const x = await vs.wb.quickInputState().catch(() => undefined);
+            return x && /Quick Setup/.test(x.title) && !titles.includes(x.title + x.value) ? x : undefined;
+          },
+          15_000,
+        ).catch(() => undefined);
         if (!st) break;
         titles.push(st.title + st.value);
         if (/review/.test(st.title)) {
@@ -274,14 +332,18 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
         if (/Cloud gateway: cloud IP/.test(st.title) && !refused) {
           // The box gets its default value asynchronously: type until the value sticks and is judged.
           const typed = async (value: string, judged: (message: string) => boolean) =>
-            poll(`the box to hold ${value}`, async () => {
-              const x = await vs.wb.quickInputState();
-              if (x.value !== value) {
-                await vs.wb.typeInQuickInput(value, false);
-                return undefined;
-              }
-              return judged(x.message) ? x : undefined;
-            }, 15_000);
+            poll(
+              `the box to hold ${value}`,
+              async () => {
+                const x = await vs.wb.quickInputState();
+                if (x.value !== value) {
+                  await vs.wb.typeInQuickInput(value, false);
+                  return undefined;
+                }
+                return judged(x.message) ? x : undefined;
+              },
+              15_000,
+            );
           await typed('172.31.1.999', (m) => /172\.31\.1\.999/.test(m));
           await vs.page.keyboard.press('Enter');
           await new Promise((r) => setTimeout(r, 1000));
@@ -299,7 +361,9 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
         await vs.wb.acceptInputBox(st.title);
       }
       assert.ok(refused, `never reached the cloud IP step: ${titles.join(' | ')}`);
-      const j = await poll('rosvpn.json', async () => (fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined));
+      const j = await poll('rosvpn.json', async () =>
+        fs.existsSync(ws.file('rosvpn.json')) ? readJson(ws.file('rosvpn.json')) : undefined,
+      );
       assert.equal(j.gateway.cloudIp, '172.31.1.41');
       await vs.wb.openViewContainer('ROS VPN');
       await vs.wb.waitForTreeRow('Cloud Gateway');
@@ -311,7 +375,13 @@ describe('ROS VPN in VS Code (code-server + Chromium)', function () {
       await vs.wb.pickQuickItem(/ROS VPN/);
       const page = vs.page.locator('.gettingStartedContainer');
       await page.waitFor({ timeout: 30_000 });
-      for (const step of ['Describe the topology', 'Provision the cloud gateway', 'Provision the second instances', 'Bridge the desktop gateway', 'The robot hears the cloud']) {
+      for (const step of [
+        'Describe the topology',
+        'Provision the cloud gateway',
+        'Provision the second instances',
+        'Bridge the desktop gateway',
+        'The robot hears the cloud',
+      ]) {
         await page.getByText(step, { exact: true }).first().waitFor({ timeout: 15_000 });
       }
       await vs.shot('04-walkthrough');

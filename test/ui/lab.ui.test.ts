@@ -28,7 +28,9 @@ describe('ROS VPN in VS Code against the lab', function () {
     assert.ok(t);
     s = lab.up(t);
     const gw = s.hosts.find((h) => h.role === 'gateway')!;
-    fingerprints = ['ed25519', 'ecdsa', 'rsa'].map((k) => Lab.inHost(gw, ['ssh-keygen', '-lf', `/etc/ssh/ssh_host_${k}_key.pub`]).stdout.split(' ')[1]).filter(Boolean);
+    fingerprints = ['ed25519', 'ecdsa', 'rsa']
+      .map((k) => Lab.inHost(gw, ['ssh-keygen', '-lf', `/etc/ssh/ssh_host_${k}_key.pub`]).stdout.split(' ')[1])
+      .filter(Boolean);
     assert.ok(fingerprints.length > 0, 'no host key fingerprints read from the gateway');
     // The workspace is a git repository, so the download must add the profile to .gitignore.
     ws = tempWorkspace({ 'rosvpn.json': fs.readFileSync(s.topologyFile, 'utf8') });
@@ -64,9 +66,17 @@ describe('ROS VPN in VS Code against the lab', function () {
     await vs.shot('01-host-key-modal');
     await vs.wb.answerDialog('Cancel');
     await vs.wb.waitForNotification(/Provision Gateway.*failed/, 60_000);
-    await poll('the gateway unreachable', async () => ((await gatewayRow())?.ariaLabel.match(/unreachable|failed/) ? true : undefined), 30_000);
+    await poll(
+      'the gateway unreachable',
+      async () => ((await gatewayRow())?.ariaLabel.match(/unreachable|failed/) ? true : undefined),
+      30_000,
+    );
     const gw = s.hosts.find((h) => h.role === 'gateway')!;
-    assert.notEqual(Lab.inHost(gw, ['test', '-e', '/etc/openvpn/server/rosvpn.conf']).status, 0, 'something ran on the gateway after the key was rejected');
+    assert.notEqual(
+      Lab.inHost(gw, ['test', '-e', '/etc/openvpn/server/rosvpn.conf']).status,
+      0,
+      'something ran on the gateway after the key was rejected',
+    );
     await vs.wb.waitForStatusBarItem(/ROS VPN: 1 down/);
     await vs.shot('02-rejected');
     await vs.wb.clearNotifications();
@@ -77,7 +87,11 @@ describe('ROS VPN in VS Code against the lab', function () {
     const dialog = await vs.wb.waitForDialog(60_000);
     assert.match(dialog.detail, /SHA256:/);
     await vs.wb.answerDialog('Trust and Connect');
-    await poll('the gateway provisioning', async () => ((await gatewayRow())?.ariaLabel.includes('provisioning') ? true : undefined), 30_000);
+    await poll(
+      'the gateway provisioning',
+      async () => ((await gatewayRow())?.ariaLabel.includes('provisioning') ? true : undefined),
+      30_000,
+    );
     await vs.shot('03-provisioning');
     await vs.wb.waitForNotification(/Provision Gateway \(gateway\) done/, 600_000);
     await poll('the gateway healthy', async () => ((await gatewayRow())?.ariaLabel.includes('healthy') ? true : undefined), 30_000);
@@ -98,10 +112,21 @@ describe('ROS VPN in VS Code against the lab', function () {
   it('the provided log task follows the gateway\'s OpenVPN server and shows "Initialization Sequence Completed", live', async () => {
     await vs.wb.runCommand('Tasks: Run Task');
     await vs.wb.pickQuickItem('rosvpn');
-    await poll('the provided rosvpn tasks', async () => ((await vs.wb.quickPickItems()).some((i) => /network log/.test(i)) ? true : undefined));
+    await poll('the provided rosvpn tasks', async () =>
+      (await vs.wb.quickPickItems()).some((i) => /network log/.test(i)) ? true : undefined,
+    );
     const tasks = await vs.wb.quickPickItems();
-    for (const name of ['gateway: OpenVPN server log', 'desktop: OpenVPN client log', 'gateway: network log', 'second: network log', 'desktop: network log']) {
-      assert.ok(tasks.some((t) => t.includes(name)), `${name} not provided: ${tasks.join(' | ')}`);
+    for (const name of [
+      'gateway: OpenVPN server log',
+      'desktop: OpenVPN client log',
+      'gateway: network log',
+      'second: network log',
+      'desktop: network log',
+    ]) {
+      assert.ok(
+        tasks.some((t) => t.includes(name)),
+        `${name} not provided: ${tasks.join(' | ')}`,
+      );
     }
     await vs.shot('05-provided-tasks');
     await vs.wb.pickQuickItem(/gateway: OpenVPN server log/);
@@ -119,7 +144,11 @@ describe('ROS VPN in VS Code against the lab', function () {
     // Closing the terminal ends the remote journalctl.
     assert.notEqual(Lab.inHost(gw, ['pgrep', '-f', 'journalctl.*openvpn-server']).stdout.trim(), '');
     await vs.wb.runCommand('Terminal: Kill the Active Terminal Instance');
-    await poll('journalctl gone from the gateway', async () => (Lab.inHost(gw, ['pgrep', '-f', 'journalctl.*openvpn-server']).stdout.trim() === '' ? true : undefined), 20_000);
+    await poll(
+      'journalctl gone from the gateway',
+      async () => (Lab.inHost(gw, ['pgrep', '-f', 'journalctl.*openvpn-server']).stdout.trim() === '' ? true : undefined),
+      20_000,
+    );
   });
 
   it('negative control: Stream OpenVPN Logs from the palette asks which host; the unprovisioned second has no OpenVPN lines', async () => {
@@ -151,9 +180,11 @@ describe('ROS VPN in VS Code against the lab', function () {
     assert.equal(run('git', ['-C', ws.dir, 'check-ignore', '-q', PROFILE]).status, 0, 'the profile is not ignored by git');
   });
 
-  it('Open SSH Terminal runs the user\'s own ssh to the gateway, trusting the key recorded in ~/.ssh/known_hosts', async () => {
+  it("Open SSH Terminal runs the user's own ssh to the gateway, trusting the key recorded in ~/.ssh/known_hosts", async () => {
     await vs.wb.treeContextAction('Cloud Gateway', 'Open SSH Terminal');
-    await poll('the SSH terminal tab', async () => ((await vs.wb.terminalTitles()).some((t) => t.includes('ROS VPN: gateway')) ? true : undefined));
+    await poll('the SSH terminal tab', async () =>
+      (await vs.wb.terminalTitles()).some((t) => t.includes('ROS VPN: gateway')) ? true : undefined,
+    );
     await vs.shot('09a-ssh-terminal-open');
     // Typed at once: the tty keeps the line until the remote shell reads it.
     await vs.wb.typeInTerminal('cat /etc/hostname\n');
@@ -169,10 +200,18 @@ describe('ROS VPN in VS Code against the lab', function () {
     const second = s.hosts.find((h) => h.role === 'second')!;
     await vs.wb.openViewContainer('ROS VPN');
     await vs.wb.treeInlineAction('second', 'Provision Second Instance');
-    await poll('the script running on the second', async () => (Lab.inHost(second, ['pgrep', '-f', 'rosvpn-second|second\\.sh']).stdout.trim() ? true : undefined), 60_000);
+    await poll(
+      'the script running on the second',
+      async () => (Lab.inHost(second, ['pgrep', '-f', 'rosvpn-second|second\\.sh']).stdout.trim() ? true : undefined),
+      60_000,
+    );
     await vs.wb.clickNotificationButton(/Provision Second Instance/, 'Cancel');
     await vs.wb.waitForNotification(/Provision Second Instance \(second\) failed/, 60_000);
-    await poll('the script gone from the second', async () => (Lab.inHost(second, ['pgrep', '-f', 'rosvpn-second|second\\.sh']).stdout.trim() === '' ? true : undefined), 20_000);
+    await poll(
+      'the script gone from the second',
+      async () => (Lab.inHost(second, ['pgrep', '-f', 'rosvpn-second|second\\.sh']).stdout.trim() === '' ? true : undefined),
+      20_000,
+    );
     const row = (await vs.wb.treeRows()).find((r) => r.label === 'second');
     assert.match(row!.ariaLabel, /failed/);
     await vs.shot('10-cancelled');

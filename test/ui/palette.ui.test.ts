@@ -31,12 +31,15 @@ const NEAR: Record<string, string> = { 'rosvpn.provisionGateway': 'rosvpn.provis
  */
 function typingOrder(commands: Contributed[]): Contributed[] {
   const firstWord = (c: Contributed) => c.title.split(' ')[0];
-  const sorted = [...commands].sort((a, b) => firstWord(a).localeCompare(firstWord(b)) || b.title.length - a.title.length || a.title.localeCompare(b.title));
+  const sorted = [...commands].sort(
+    (a, b) => firstWord(a).localeCompare(firstWord(b)) || b.title.length - a.title.length || a.title.localeCompare(b.title),
+  );
   const byId = new Map(commands.map((c) => [c.command, c]));
   const seq: Contributed[] = [];
   for (const [i, c] of sorted.entries()) {
     const group = sorted.filter((x) => firstWord(x) === firstWord(c));
-    const prevInGroup = group.length > 1 ? (i > 0 && firstWord(sorted[i - 1]) === firstWord(c) ? sorted[i - 1] : group[group.length - 1]) : undefined;
+    const prevInGroup =
+      group.length > 1 ? (i > 0 && firstWord(sorted[i - 1]) === firstWord(c) ? sorted[i - 1] : group[group.length - 1]) : undefined;
     const near = NEAR[c.command] ? byId.get(NEAR[c.command]) : prevInGroup;
     if (near && seq[seq.length - 1] !== near) seq.push(near);
     seq.push(c);
@@ -87,7 +90,8 @@ function commandsRun(server: CodeServer): Ran[] {
   const out: Ran[] = [];
   for (const ext of ['rosvpn.rosvpn', OLD_EXT]) {
     for (const { text } of server.extensionLogs(ext)) {
-      for (const m of text.matchAll(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \[info\] command: (.*) \(([\w.]+)\)$/gm)) out.push({ at: m[1], title: m[2], id: m[3] });
+      for (const m of text.matchAll(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \[info\] command: (.*) \(([\w.]+)\)$/gm))
+        out.push({ at: m[1], title: m[2], id: m[3] });
     }
   }
   return out.sort((a, b) => a.at.localeCompare(b.at));
@@ -95,7 +99,7 @@ function commandsRun(server: CodeServer): Ran[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('typing a command\'s full title in the palette and pressing Enter runs that command (code-server + Chromium)', function () {
+describe("typing a command's full title in the palette and pressing Enter runs that command (code-server + Chromium)", function () {
   this.timeout(900_000);
   const ns = `rvpal${process.pid % 1000}`;
   let ws: TempWorkspace;
@@ -110,10 +114,14 @@ describe('typing a command\'s full title in the palette and pressing Enter runs 
     const rows = await vs.wb.typeInPalette(title);
     await vs.page.keyboard.press('Enter');
     typed.push(title);
-    const ran = await poll(`a command to run after typing "${title}"`, async () => {
-      const now = commandsRun(vs.server).slice(before);
-      return now.length ? now : undefined;
-    }, 20_000).catch((e: Error) => {
+    const ran = await poll(
+      `a command to run after typing "${title}"`,
+      async () => {
+        const now = commandsRun(vs.server).slice(before);
+        return now.length ? now : undefined;
+      },
+      20_000,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; the palette showed: ${rows.map((r) => r.id).join(', ') || 'nothing'}`);
     });
     // Anything else the Enter set off would log within this second too.
@@ -121,7 +129,9 @@ describe('typing a command\'s full title in the palette and pressing Enter runs 
     const all = commandsRun(vs.server).slice(before);
     const ids = all.map((r) => r.id);
     if (ids.length !== 1 || ids[0] !== expectId) {
-      throw new Error(`typing "${title}" + Enter ran ${ids.join(', ')}, not ${expectId} (the palette's rows: ${rows.map((r) => r.id).join(', ')})`);
+      throw new Error(
+        `typing "${title}" + Enter ran ${ids.join(', ')}, not ${expectId} (the palette's rows: ${rows.map((r) => r.id).join(', ')})`,
+      );
     }
     assert.equal(ran[0].title, title, 'the log names the full title');
   }
@@ -135,7 +145,12 @@ describe('typing a command\'s full title in the palette and pressing Enter runs 
     const until = Date.now() + 20_000;
     while (quiet < 4 && Date.now() < until) {
       await sleep(400);
-      if (await dialog.first().isVisible().catch(() => false)) {
+      if (
+        await dialog
+          .first()
+          .isVisible()
+          .catch(() => false)
+      ) {
         await vs.wb.answerDialog('Cancel');
         quiet = 0;
       } else if (await quick.isVisible().catch(() => false)) {
@@ -152,7 +167,11 @@ describe('typing a command\'s full title in the palette and pressing Enter runs 
   before(async function () {
     if (process.getuid?.() !== 0) throw new Error('this test needs root (ip netns) to keep the extension off every network');
     const vsix = ensureVsix();
-    old = packExtension('oldtitles', { 'package.json': JSON.stringify(oldTitles.manifest, null, 2), 'extension.js': oldTitles.js, 'README.md': '# Old Titles\n\nTest fixture.\n' });
+    old = packExtension('oldtitles', {
+      'package.json': JSON.stringify(oldTitles.manifest, null, 2),
+      'extension.js': oldTitles.js,
+      'README.md': '# Old Titles\n\nTest fixture.\n',
+    });
     assert.equal(run('ip', ['netns', 'add', ns]).status, 0, `ip netns add ${ns}`);
     ws = tempWorkspace({ 'rosvpn.json': fs.readFileSync(path.join(REPO_ROOT, 'test/fixtures/topologies/vxlan-3.json'), 'utf8') });
     vs = await VsCode.open({
@@ -180,7 +199,8 @@ describe('typing a command\'s full title in the palette and pressing Enter runs 
   afterEach(async function () {
     if (!vs || this.currentTest?.state !== 'failed') return;
     await vs.shot(`failed-${this.currentTest.title}`).catch(() => undefined);
-    for (const ext of ['rosvpn.rosvpn', OLD_EXT]) for (const l of vs.server.extensionLogs(ext)) vs.artifacts?.write(`${ext}-${path.basename(l.file)}`, l.text);
+    for (const ext of ['rosvpn.rosvpn', OLD_EXT])
+      for (const l of vs.server.extensionLogs(ext)) vs.artifacts?.write(`${ext}-${path.basename(l.file)}`, l.text);
     vs.artifacts?.write('typed.txt', typed.join('\n'));
   });
 
@@ -194,7 +214,11 @@ describe('typing a command\'s full title in the palette and pressing Enter runs 
 
   it('every contributed command, typed in full after a near one ran, runs itself', async () => {
     const commands: Contributed[] = pkg.contributes.commands;
-    const hidden = new Set(((pkg.contributes.menus?.commandPalette ?? []) as { command: string; when?: string }[]).filter((m) => m.when === 'false').map((m) => m.command));
+    const hidden = new Set(
+      ((pkg.contributes.menus?.commandPalette ?? []) as { command: string; when?: string }[])
+        .filter((m) => m.when === 'false')
+        .map((m) => m.command),
+    );
     const order = typingOrder(commands.filter((c) => !hidden.has(c.command)));
     // Every command is typed, and the former collisions are typed right after the command they collided with.
     assert.deepEqual(new Set(order.map((c) => c.command)), new Set(commands.map((c) => c.command)));
@@ -217,10 +241,17 @@ describe('typing a command\'s full title in the palette and pressing Enter runs 
     await typeAndCheck('ROS VPN: Provision Desktop Gateway', OLD_ID);
     await closeWhatOpened();
     const rows = await vs.wb.typeInPalette('ROS VPN: Provision Gateway');
-    assert.deepEqual(rows.slice(0, 2).map((r) => r.id), [OLD_ID, 'rosvpn.provisionGateway'], 'both are listed, the old title first');
+    assert.deepEqual(
+      rows.slice(0, 2).map((r) => r.id),
+      [OLD_ID, 'rosvpn.provisionGateway'],
+      'both are listed, the old title first',
+    );
     await vs.shot('negative-control-palette');
     await vs.page.keyboard.press('Escape');
-    await assert.rejects(typeAndCheck('ROS VPN: Provision Gateway', 'rosvpn.provisionGateway'), new RegExp(`ran ${OLD_ID.replace(/\./g, '\\.')}, not rosvpn\\.provisionGateway`));
+    await assert.rejects(
+      typeAndCheck('ROS VPN: Provision Gateway', 'rosvpn.provisionGateway'),
+      new RegExp(`ran ${OLD_ID.replace(/\./g, '\\.')}, not rosvpn\\.provisionGateway`),
+    );
     await closeWhatOpened();
   });
 });

@@ -19,7 +19,11 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
   let ws: TempWorkspace;
   let vs: VsCode;
 
-  const log = () => vs.server.extensionLogs('rosvpn.rosvpn').map((l) => l.text).join('\n');
+  const log = () =>
+    vs.server
+      .extensionLogs('rosvpn.rosvpn')
+      .map((l) => l.text)
+      .join('\n');
   /** The text above the tree (TreeView.message), or '' when there is none. */
   const viewMessage = async () => {
     const m = vs.wb.view().locator('.message').filter({ visible: true });
@@ -69,7 +73,10 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
   it('untrusted: the view shows the topology read-only, says why, and offers Manage Workspace Trust; gated commands are absent or refused', async () => {
     await vs.wb.openViewContainer('ROS VPN');
     const rows = await vs.wb.waitForTreeRow('second-3');
-    assert.deepEqual(rows.map((r) => r.label), ['Manage Workspace Trust', 'Robot network', 'Desktop Gateway', 'Cloud Gateway', 'Second instances', 'second', 'second-2', 'second-3']);
+    assert.deepEqual(
+      rows.map((r) => r.label),
+      ['Manage Workspace Trust', 'Robot network', 'Desktop Gateway', 'Cloud Gateway', 'Second instances', 'second', 'second-2', 'second-3'],
+    );
     assert.equal(rows[0].description, 'to provision, use SSH and EC2');
     assert.equal(rows.find((r) => r.label === 'Cloud Gateway')?.description, '44.232.53.80 · 172.31.1.11 · 192.168.0.130');
     assert.match(await poll('the view message', async () => (await viewMessage()) || undefined, 15_000), MESSAGE);
@@ -83,7 +90,9 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
     // The palette offers none of the commands gated by trust (each looked up by its full title); reading
     // the topology is still there (control: the same lookup finds it).
     await vs.wb.waitForCommand('ROS VPN: Validate Topology');
-    const gated = (pkg.contributes.commands as { command: string; title: string; enablement?: string }[]).filter((c) => c.enablement === 'isWorkspaceTrusted');
+    const gated = (pkg.contributes.commands as { command: string; title: string; enablement?: string }[]).filter(
+      (c) => c.enablement === 'isWorkspaceTrusted',
+    );
     assert.ok(gated.length >= 10);
     for (const c of gated) {
       const shown = await vs.wb.paletteMatches(`ROS VPN: ${c.title}`);
@@ -93,7 +102,11 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
     await vs.page.locator('.part.statusbar .statusbar-item', { hasText: 'ROS VPN' }).first().click();
     const n = await vs.wb.waitForNotification(/ROS VPN: Check Connectivity needs a trusted folder/);
     assert.deepEqual(n.buttons, ['Manage Workspace Trust']);
-    await poll('the refusal in the log', async () => (/Check Connectivity: not run, this folder is not trusted/.test(log()) ? true : undefined), 10_000);
+    await poll(
+      'the refusal in the log',
+      async () => (/Check Connectivity: not run, this folder is not trusted/.test(log()) ? true : undefined),
+      10_000,
+    );
     assert.match(log(), /command: ROS VPN: Check Connectivity \(rosvpn\.checkConnectivity\)/);
     assert.doesNotMatch(log(), /check gateway|ssh: cannot connect|\[gateway\] provisioning/, 'nothing tried to reach a host');
     await vs.shot('02-refused');
@@ -105,22 +118,41 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
     const hosts = () => new Set(vs.server.extensionLogs('rosvpn.rosvpn').map((l) => path.basename(path.dirname(path.dirname(l.file)))));
     assert.deepEqual([...hosts()], ['exthost1']);
     await vs.wb.treeRow('Manage Workspace Trust').click();
-    const trust = vs.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^\s*Trust\s*$/ }).filter({ visible: true }).first();
+    const trust = vs.page
+      .locator('.workspace-trust-editor .monaco-button', { hasText: /^\s*Trust\s*$/ })
+      .filter({ visible: true })
+      .first();
     await trust.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
       const buttons = await vs.page.locator('.part.editor .monaco-button').allInnerTexts();
       throw new Error(`${e.message}; buttons in the editor: ${buttons.join(' | ')}`);
     });
     await vs.shot('03-trust-editor');
     await trust.click();
-    await poll('the Manage Workspace Trust row to go', async () => ((await labels()).includes('Manage Workspace Trust') ? undefined : true), 30_000);
+    await poll(
+      'the Manage Workspace Trust row to go',
+      async () => ((await labels()).includes('Manage Workspace Trust') ? undefined : true),
+      30_000,
+    );
     await vs.wb.runCommand('View: Close All Editors');
     await vs.wb.openViewContainer('ROS VPN');
-    assert.deepEqual(await labels(), ['Robot network', 'Desktop Gateway', 'Cloud Gateway', 'Second instances', 'second', 'second-2', 'second-3']);
+    assert.deepEqual(await labels(), [
+      'Robot network',
+      'Desktop Gateway',
+      'Cloud Gateway',
+      'Second instances',
+      'second',
+      'second-2',
+      'second-3',
+    ]);
     assert.equal(await viewMessage(), '', 'no Restricted Mode message once trusted');
-    const inline = await poll('the host actions', async () => {
-      const a = await vs.wb.treeInlineActions('Cloud Gateway');
-      return a.length ? a : undefined;
-    }, 15_000);
+    const inline = await poll(
+      'the host actions',
+      async () => {
+        const a = await vs.wb.treeInlineActions('Cloud Gateway');
+        return a.length ? a : undefined;
+      },
+      15_000,
+    );
     assert.ok(inline.includes('Provision Gateway') && inline.includes('Check Connectivity'), inline.join(', '));
     await vs.shot('04-trusted');
     assert.ok((await vs.wb.viewTitleActions()).includes('Provision All'));

@@ -28,22 +28,26 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
   /** Answers the passphrase and sudo prompts until the check's result shows; returns what was asked. */
   async function answerUntilChecked(): Promise<string[]> {
     const asked: string[] = [];
-    await poll('the check result', async () => {
-      const widget = vs.page.locator('.quick-input-widget').first();
-      const text = (await widget.isVisible().catch(() => false)) ? await widget.innerText().catch(() => '') : '';
-      if (/Passphrase for the SSH key/.test(text)) {
-        asked.push('passphrase');
-        await vs.shot(`passphrase-${asked.length}`);
-        await vs.wb.typeInQuickInput(PASSPHRASE);
-        return undefined;
-      }
-      if (/sudo password/.test(text)) {
-        asked.push('sudo');
-        await vs.wb.typeInQuickInput(user.password!);
-        return undefined;
-      }
-      return (await vs.wb.notifications()).some((x) => /check failed on gateway/.test(x.message)) ? true : undefined;
-    }, 120_000);
+    await poll(
+      'the check result',
+      async () => {
+        const widget = vs.page.locator('.quick-input-widget').first();
+        const text = (await widget.isVisible().catch(() => false)) ? await widget.innerText().catch(() => '') : '';
+        if (/Passphrase for the SSH key/.test(text)) {
+          asked.push('passphrase');
+          await vs.shot(`passphrase-${asked.length}`);
+          await vs.wb.typeInQuickInput(PASSPHRASE);
+          return undefined;
+        }
+        if (/sudo password/.test(text)) {
+          asked.push('sudo');
+          await vs.wb.typeInQuickInput(user.password!);
+          return undefined;
+        }
+        return (await vs.wb.notifications()).some((x) => /check failed on gateway/.test(x.message)) ? true : undefined;
+      },
+      120_000,
+    );
     const n = (await vs.wb.notifications()).find((x) => /check failed on gateway/.test(x.message))!;
     // Not provisioned, so the checks fail; but SSH and sudo worked: no failure is about them.
     assert.doesNotMatch(n.message, /\(ssh: |authentic|sudo/i, n.message);
@@ -88,7 +92,10 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
     await vs.wb.waitForTreeRow('Cloud Gateway');
     await vs.wb.treeInlineAction('Cloud Gateway', 'Check Connectivity');
     const dialog = await vs.wb.waitForDialog(60_000);
-    assert.ok(sshd.hostKeys.some((k) => dialog.detail.includes(k.fingerprint)), `${dialog.detail} names none of ${sshd.hostKeys.map((k) => k.fingerprint).join(', ')}`);
+    assert.ok(
+      sshd.hostKeys.some((k) => dialog.detail.includes(k.fingerprint)),
+      `${dialog.detail} names none of ${sshd.hostKeys.map((k) => k.fingerprint).join(', ')}`,
+    );
     await vs.shot('01-host-key');
     await vs.wb.answerDialog('Trust and Connect');
     assert.deepEqual(await answerUntilChecked(), ['passphrase', 'sudo']);
@@ -97,11 +104,15 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
   it('after a window reload (a new extension host) nothing is asked again: both come from SecretStorage', async () => {
     await vs.page.reload();
     await vs.wb.waitReady();
-    const rows = await poll('the tree after the reload', async () => {
-      await vs.wb.openViewContainer('ROS VPN');
-      const r = await vs.wb.treeRows();
-      return r.some((x) => x.label === 'Cloud Gateway') ? r : undefined;
-    }, 120_000).catch(async (e) => {
+    const rows = await poll(
+      'the tree after the reload',
+      async () => {
+        await vs.wb.openViewContainer('ROS VPN');
+        const r = await vs.wb.treeRows();
+        return r.some((x) => x.label === 'Cloud Gateway') ? r : undefined;
+      },
+      120_000,
+    ).catch(async (e) => {
       await vs.shot('03x-after-reload');
       throw e;
     });
@@ -116,7 +127,10 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
     const output = await vs.wb.outputText();
     assert.match(output, /check gateway/);
     const files = [...filesUnder(vs.server.userDataDir), ...filesUnder(ws.dir)].filter((f) => /\.(json|log|txt)$/.test(f));
-    assert.ok(files.some((f) => f.endsWith('settings.json')), 'no settings.json looked at');
+    assert.ok(
+      files.some((f) => f.endsWith('settings.json')),
+      'no settings.json looked at',
+    );
     for (const f of files) {
       const text = fs.readFileSync(f, 'utf8');
       assert.ok(!text.includes(PASSPHRASE) && !text.includes(user.password!), `a secret is in ${f}`);

@@ -10,7 +10,12 @@ import { buildProbeVsix } from './harness/probeExtension';
 
 const FIXTURE = path.join(__dirname, '../fixtures/topologies/vxlan-1.json');
 // Settings the feature tests will pass as well: the AWS SDK must never look for real credentials or metadata.
-const AWS_OFFLINE = { AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDUITEST', AWS_SECRET_ACCESS_KEY: 'dummy-ui-test', AWS_REGION: 'us-west-2' };
+const AWS_OFFLINE = {
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_ACCESS_KEY_ID: 'AKIDUITEST',
+  AWS_SECRET_ACCESS_KEY: 'dummy-ui-test',
+  AWS_REGION: 'us-west-2',
+};
 
 /** Saves a screenshot of a failed test next to its step screenshots. */
 async function shotOnFailure(ctx: Mocha.Context, vs: VsCode | undefined): Promise<void> {
@@ -47,14 +52,20 @@ describe('ROS VPN in code-server + Chromium: smoke and harness self-test', funct
 
     it('code-server lists rosvpn.rosvpn as installed from the .vsix', () => {
       const exts = vs!.server.listExtensions();
-      assert.ok(exts.some((e) => e.startsWith('rosvpn.rosvpn@')), exts.join(', '));
+      assert.ok(
+        exts.some((e) => e.startsWith('rosvpn.rosvpn@')),
+        exts.join(', '),
+      );
     });
 
     it('"ROS VPN: Validate Topology" is in the palette', async () => {
       const entry = await vs!.wb.waitForCommand('ROS VPN: Validate Topology');
       assert.equal(entry.id, 'rosvpn.validateTopology');
       const all = await vs!.wb.paletteMatches('ROS VPN:');
-      assert.ok(all.every((e) => e.label.startsWith('ROS VPN: ')), JSON.stringify(all));
+      assert.ok(
+        all.every((e) => e.label.startsWith('ROS VPN: ')),
+        JSON.stringify(all),
+      );
       await vs!.shot('01-workbench');
     });
 
@@ -89,7 +100,10 @@ describe('ROS VPN in code-server + Chromium: smoke and harness self-test', funct
         const rows = await wb.waitForTreeRow('Alpha', 'Probe Tree');
         assert.deepEqual(
           rows.map((r) => [r.label, r.description, r.level, r.expanded]),
-          [['Alpha', '10.0.0.1', 1, false], ['Beta', '10.0.0.2', 1, undefined]],
+          [
+            ['Alpha', '10.0.0.1', 1, false],
+            ['Beta', '10.0.0.2', 1, undefined],
+          ],
         );
         assert.match(rows[0].ariaLabel, /^Alpha tooltip/);
         await wb.setTreeRowExpanded('Alpha', true, 'Probe Tree');
@@ -137,12 +151,17 @@ describe('ROS VPN in code-server + Chromium: smoke and harness self-test', funct
         assert.equal((await wb.quickInputState()).placeholder, 'Pick a number');
         await wb.pickQuickItem('two');
         await wb.typeInQuickInput('1.2.3', false);
-        await poll('the validation message', async () => ((await wb.quickInputState()).message === 'not an IPv4 address' ? true : undefined));
+        await poll('the validation message', async () =>
+          (await wb.quickInputState()).message === 'not an IPv4 address' ? true : undefined,
+        );
         await vs!.shot('13-probe-input-validation');
         await wb.typeInQuickInput('10.1.2.3');
         await wb.waitForNotification('Picked two and 10.1.2.3');
         const history = await wb.notificationHistory();
-        assert.ok(history.some((n) => n.message === 'Picked two and 10.1.2.3'), JSON.stringify(history));
+        assert.ok(
+          history.some((n) => n.message === 'Picked two and 10.1.2.3'),
+          JSON.stringify(history),
+        );
       });
 
       it('webview: read, fill and click inside iframe.webview > iframe#active-frame', async () => {
@@ -205,7 +224,11 @@ describe('ROS VPN in code-server + Chromium: smoke and harness self-test', funct
     it('serves the workbench only inside the namespace, and the extension runs there', async () => {
       // The same port on the test's own loopback answers nothing: the server really is in the namespace.
       const port = new URL(vs!.server.url).port;
-      const probe = spawnSync(process.execPath, ['-e', `require('http').get('http://127.0.0.1:${port}/healthz', () => process.exit(0)).on('error', () => process.exit(3))`], { timeout: 10_000 });
+      const probe = spawnSync(
+        process.execPath,
+        ['-e', `require('http').get('http://127.0.0.1:${port}/healthz', () => process.exit(0)).on('error', () => process.exit(3))`],
+        { timeout: 10_000 },
+      );
       assert.equal(probe.status, 3, 'code-server must not be reachable outside its namespace');
       await vs!.wb.runCommand('ROS VPN: Validate Topology');
       await vs!.wb.waitForNotification('rosvpn.json is valid');

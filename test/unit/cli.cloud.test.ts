@@ -37,17 +37,30 @@ describe('rosvpn cloud (mocked SDK client)', () => {
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await run(['cloud', ...args, file, '--region', 'us-west-2'], { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } as never);
+    const code = await run(['cloud', ...args, file, '--region', 'us-west-2'], {
+      out: (l: string) => out.push(l),
+      err: (l: string) => err.push(l),
+    } as never);
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
-  const mutating = () => ec2.calls().map((c) => (c.args[0] as object).constructor.name).filter((n) => !n.startsWith('Describe'));
+  const mutating = () =>
+    ec2
+      .calls()
+      .map((c) => (c.args[0] as object).constructor.name)
+      .filter((n) => !n.startsWith('Describe'));
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-cloud-'));
     file = path.join(dir, 'rosvpn.json');
     fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'topologies', 'vxlan-1.json'), file);
     // Never a real endpoint or the metadata service: static dummy credentials.
-    Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDTESTONLY', AWS_SECRET_ACCESS_KEY: 'test-only', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' });
+    Object.assign(process.env, {
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ACCESS_KEY_ID: 'AKIDTESTONLY',
+      AWS_SECRET_ACCESS_KEY: 'test-only',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    });
   });
   after(() => {
     ec2.restore();
@@ -62,11 +75,17 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-ros', VpcId: 'vpc-1', CidrBlock: '172.31.1.0/24' }] });
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '172.31.0.0/16' }] });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-    ec2.on(DescribeInstancesCommand).callsFake((input) =>
-      input.InstanceIds ? { Reservations: [{ Instances: input.InstanceIds.map((id: string) => ({ InstanceId: id, State: { Name: 'running' } })) }] } : { Reservations: [] },
-    );
+    ec2
+      .on(DescribeInstancesCommand)
+      .callsFake((input) =>
+        input.InstanceIds
+          ? { Reservations: [{ Instances: input.InstanceIds.map((id: string) => ({ InstanceId: id, State: { Name: 'running' } })) }] }
+          : { Reservations: [] },
+      );
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-new', Name: 'ubuntu-noble', CreationDate: '2026-11-01T00:00:00.000Z', RootDeviceName: '/dev/sda1' }] });
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [{ ImageId: 'ami-new', Name: 'ubuntu-noble', CreationDate: '2026-11-01T00:00:00.000Z', RootDeviceName: '/dev/sda1' }],
+    });
     ec2.on(CreateSecurityGroupCommand).callsFake((input) => {
       if (input.DryRun) throw awsError('DryRunOperation');
       return { GroupId: 'sg-1' };
@@ -124,11 +143,22 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots', '--ssh-cidr', '198.51.100.0/24');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /up: gateway i-0000000000000000b at 203\.0\.113\.10/);
-    assert.ok(ec2.commandCalls(DescribeInstancesCommand).some((c) => c.args[0].input.InstanceIds?.length === 2), 'waited for both instances');
+    assert.ok(
+      ec2.commandCalls(DescribeInstancesCommand).some((c) => c.args[0].input.InstanceIds?.length === 2),
+      'waited for both instances',
+    );
     const after = JSON.parse(fs.readFileSync(file, 'utf8'));
     assert.match(after.deployment, /^[0-9a-f]{16}$/, 'the first up writes a random deployment id');
     assert.match(r.out, new RegExp(`deployment: \\(unset\\) -> ${after.deployment}`));
-    assert.ok(ec2.commandCalls(CreateSecurityGroupCommand).every((c) => c.args[0].input.TagSpecifications === undefined || c.args[0].input.TagSpecifications[0].Tags!.some((x) => x.Key === 'rosvpn:deployment' && x.Value === after.deployment)));
+    assert.ok(
+      ec2
+        .commandCalls(CreateSecurityGroupCommand)
+        .every(
+          (c) =>
+            c.args[0].input.TagSpecifications === undefined ||
+            c.args[0].input.TagSpecifications[0].Tags!.some((x) => x.Key === 'rosvpn:deployment' && x.Value === after.deployment),
+        ),
+    );
     assert.equal(after.gateway.instanceId, 'i-0000000000000000b');
     assert.equal(after.gateway.publicAddress, '203.0.113.10');
     assert.equal(after.seconds[0].instanceId, 'i-0000000000000000c');
@@ -151,24 +181,57 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     const r = await cli('up', '--yes', '--no-wait-ssh', '--key-name', 'robots', '--ssh-cidr', '198.51.100.0/24');
     assert.equal(r.code, 1);
     assert.match(r.err, /ec2:RunInstances/);
-    assert.deepEqual(ec2.commandCalls(RunInstancesCommand).filter((c) => !c.args[0].input.DryRun), []);
+    assert.deepEqual(
+      ec2.commandCalls(RunInstancesCommand).filter((c) => !c.args[0].input.DryRun),
+      [],
+    );
   });
 
   it('down --yes prints every id, then deletes exactly those; a failure lists what is still billed', async () => {
     const id = JSON.parse(fs.readFileSync(file, 'utf8')).deployment as string;
     assert.match(id, /^[0-9a-f]{16}$/);
-    const tags = (h: string, d?: string) => [{ Key: 'rosvpn:topology', Value: 'demo' }, { Key: 'rosvpn:host', Value: h }, { Key: 'rosvpn:role', Value: h }, ...(d ? [{ Key: 'rosvpn:deployment', Value: d }] : [])];
+    const tags = (h: string, d?: string) => [
+      { Key: 'rosvpn:topology', Value: 'demo' },
+      { Key: 'rosvpn:host', Value: h },
+      { Key: 'rosvpn:role', Value: h },
+      ...(d ? [{ Key: 'rosvpn:deployment', Value: d }] : []),
+    ];
     const byId = (f?: { Name?: string }[]) => !!f?.some((x) => x.Name === 'tag:rosvpn:deployment');
-    ec2.on(DescribeInstancesCommand).callsFake((input) => ({ Reservations: [{ Instances: input.InstanceIds
-      ? input.InstanceIds.map((x: string) => ({ InstanceId: x, State: { Name: 'terminated' } }))
-      : [{ InstanceId: 'i-gw', VpcId: 'vpc-1', State: { Name: 'running' }, Tags: tags('gateway', id) },
-        ...(byId(input.Filters) ? [] : [{ InstanceId: 'i-colleague', VpcId: 'vpc-1', State: { Name: 'running' }, Tags: tags('gateway', 'fedcba9876543210') }])] }] }));
-    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', PublicIp: '44.232.53.80', InstanceId: 'i-gw', Tags: tags('gateway', id) }] });
-    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-1', GroupName: `rosvpn-demo-${id}`, VpcId: 'vpc-1', Tags: tags('x', id) }] });
-    const deletes = (C: typeof TerminateInstancesCommand | typeof ReleaseAddressCommand | typeof DeleteSecurityGroupCommand, real: () => object) => ec2.on(C as never).callsFake((input: { DryRun?: boolean }) => {
-      if (input.DryRun) throw awsError('DryRunOperation');
-      return real();
-    });
+    ec2.on(DescribeInstancesCommand).callsFake((input) => ({
+      Reservations: [
+        {
+          Instances: input.InstanceIds
+            ? input.InstanceIds.map((x: string) => ({ InstanceId: x, State: { Name: 'terminated' } }))
+            : [
+                { InstanceId: 'i-gw', VpcId: 'vpc-1', State: { Name: 'running' }, Tags: tags('gateway', id) },
+                ...(byId(input.Filters)
+                  ? []
+                  : [
+                      {
+                        InstanceId: 'i-colleague',
+                        VpcId: 'vpc-1',
+                        State: { Name: 'running' },
+                        Tags: tags('gateway', 'fedcba9876543210'),
+                      },
+                    ]),
+              ],
+        },
+      ],
+    }));
+    ec2
+      .on(DescribeAddressesCommand)
+      .resolves({ Addresses: [{ AllocationId: 'eipalloc-1', PublicIp: '44.232.53.80', InstanceId: 'i-gw', Tags: tags('gateway', id) }] });
+    ec2
+      .on(DescribeSecurityGroupsCommand)
+      .resolves({ SecurityGroups: [{ GroupId: 'sg-1', GroupName: `rosvpn-demo-${id}`, VpcId: 'vpc-1', Tags: tags('x', id) }] });
+    const deletes = (
+      C: typeof TerminateInstancesCommand | typeof ReleaseAddressCommand | typeof DeleteSecurityGroupCommand,
+      real: () => object,
+    ) =>
+      ec2.on(C as never).callsFake((input: { DryRun?: boolean }) => {
+        if (input.DryRun) throw awsError('DryRunOperation');
+        return real();
+      });
     deletes(TerminateInstancesCommand, () => ({}));
     deletes(ReleaseAddressCommand, () => {
       throw awsError('UnauthorizedOperation');
@@ -179,9 +242,16 @@ describe('rosvpn cloud (mocked SDK client)', () => {
     assert.match(status.out, /not ours: instance i-colleague \(gateway, running\) rosvpn:deployment=fedcba9876543210/);
     const r = await cli('down', '--yes');
     assert.equal(r.code, 1);
-    assert.match(r.out, /down will delete[^]*instance i-gw \(gateway, running\)[^]*Elastic IP eipalloc-1 \(44\.232\.53\.80\)[^]*security group sg-1/);
+    assert.match(
+      r.out,
+      /down will delete[^]*instance i-gw \(gateway, running\)[^]*Elastic IP eipalloc-1 \(44\.232\.53\.80\)[^]*security group sg-1/,
+    );
     assert.ok(r.out.indexOf('down will delete') < r.out.indexOf('terminated'), 'the list comes before the first deletion');
-    assert.deepEqual(ec2.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds), [['i-gw'], ['i-gw']], 'DryRun, then the real call; never the colleague\'s');
+    assert.deepEqual(
+      ec2.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds),
+      [['i-gw'], ['i-gw']],
+      "DryRun, then the real call; never the colleague's",
+    );
     assert.match(r.err, /Elastic IP 44\.232\.53\.80 eipalloc-1 \(billed while allocated\)/);
   });
 });

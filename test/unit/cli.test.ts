@@ -62,7 +62,10 @@ describe('rosvpn CLI (dist/cli.js)', function () {
     const t = JSON.parse(fs.readFileSync(path.join(dir, 'rosvpn.json'), 'utf8'));
     assert.equal(t.robotSubnet, '192.168.0.0/24');
     assert.equal(t.gateway.cloudIp, '172.31.1.11');
-    assert.deepEqual(t.seconds.map((s: { cloudIp: string; vpnIp: string }) => [s.cloudIp, s.vpnIp]), [['172.31.1.12', '192.168.0.131/24']]);
+    assert.deepEqual(
+      t.seconds.map((s: { cloudIp: string; vpnIp: string }) => [s.cloudIp, s.vpnIp]),
+      [['172.31.1.12', '192.168.0.131/24']],
+    );
   });
 
   it('init --from-env with a variable missing names it, shows the export line, and writes nothing', () => {

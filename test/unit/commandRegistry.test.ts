@@ -16,14 +16,22 @@ interface Shown {
 /** Just what the registry uses; `answer` is the button the "user" clicks on the next message. */
 function stubVscode() {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
-  const state = { shown: [] as Shown[], executed: [] as unknown[][], answer: undefined as string | undefined, trusted: true, settings: {} as Record<string, string> };
-  const show = (kind: Shown['kind']) => async (message: string, ...rest: unknown[]) => {
-    const buttons = rest.filter((x): x is string => typeof x === 'string');
-    state.shown.push({ kind, message, buttons });
-    const a = state.answer;
-    state.answer = undefined;
-    return a !== undefined && buttons.includes(a) ? a : undefined;
+  const state = {
+    shown: [] as Shown[],
+    executed: [] as unknown[][],
+    answer: undefined as string | undefined,
+    trusted: true,
+    settings: {} as Record<string, string>,
   };
+  const show =
+    (kind: Shown['kind']) =>
+    async (message: string, ...rest: unknown[]) => {
+      const buttons = rest.filter((x): x is string => typeof x === 'string');
+      state.shown.push({ kind, message, buttons });
+      const a = state.answer;
+      state.answer = undefined;
+      return a !== undefined && buttons.includes(a) ? a : undefined;
+    };
   const vscode = {
     window: { showErrorMessage: show('error'), showWarningMessage: show('warning') },
     workspace: {
@@ -67,7 +75,10 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 describe('command registry: errors handled in one place', () => {
   const stub = stubVscode();
   let registry: typeof Registry;
-  const M = Module as unknown as { _resolveFilename: (req: string, ...rest: unknown[]) => string; _load: (req: string, ...rest: unknown[]) => unknown };
+  const M = Module as unknown as {
+    _resolveFilename: (req: string, ...rest: unknown[]) => string;
+    _load: (req: string, ...rest: unknown[]) => unknown;
+  };
   const resolve0 = M._resolveFilename;
   const load0 = M._load;
 
@@ -122,9 +133,18 @@ describe('command registry: errors handled in one place', () => {
       { answer: 'Show Log' },
     );
     assert.equal(result, undefined, 'the command resolves; the error does not escape to VS Code');
-    assert.deepEqual(stub.state.shown, [{ kind: 'error', message: 'ROS VPN: Do Things failed: cannot connect to gateway (127.0.0.1:22): connect ECONNREFUSED', buttons: ['Show Log'] }]);
+    assert.deepEqual(stub.state.shown, [
+      {
+        kind: 'error',
+        message: 'ROS VPN: Do Things failed: cannot connect to gateway (127.0.0.1:22): connect ECONNREFUSED',
+        buttons: ['Show Log'],
+      },
+    ]);
     assert.equal(errors().length, 1);
-    assert.match(errors()[0].text, /^Do Things failed: SshError CONNECT_FAILED: cannot connect.*\n {2}caused by Error ECONNREFUSED: connect ECONNREFUSED/);
+    assert.match(
+      errors()[0].text,
+      /^Do Things failed: SshError CONNECT_FAILED: cannot connect.*\n {2}caused by Error ECONNREFUSED: connect ECONNREFUSED/,
+    );
     assert.equal(log.shown, 1);
     assert.deepEqual(log.lines[0], { level: 'info', text: 'command: ROS VPN: Do Things (rosvpn.x)' });
   });
@@ -146,7 +166,9 @@ describe('command registry: errors handled in one place', () => {
       },
       { answer: 'Open Settings' },
     );
-    assert.deepEqual(stub.state.shown, [{ kind: 'error', message: 'ROS VPN: Do Things failed: no SSH CIDR: set rosvpn.aws.sshCidr', buttons: ['Open Settings'] }]);
+    assert.deepEqual(stub.state.shown, [
+      { kind: 'error', message: 'ROS VPN: Do Things failed: no SSH CIDR: set rosvpn.aws.sshCidr', buttons: ['Open Settings'] },
+    ]);
     assert.equal(opened, 1);
     assert.equal(errors().length, 1);
     assert.equal(log.shown, 0);
@@ -156,11 +178,18 @@ describe('command registry: errors handled in one place', () => {
     await runOne(async () => {
       throw Object.assign(new Error('There is no rosvpn.json in this folder yet'), { name: 'UserError' });
     });
-    assert.deepEqual(stub.state.shown.map((s) => s.buttons), [[]]);
+    assert.deepEqual(
+      stub.state.shown.map((s) => s.buttons),
+      [[]],
+    );
   });
 
-  it('cancellation is quiet: SshError ABORTED, VS Code\'s CancellationError, an AbortError; logged as cancelled only', async () => {
-    const cancellations = [new SshError('command on gateway was aborted', 'ABORTED'), Object.assign(new Error('Canceled'), { name: 'Canceled' }), Object.assign(new Error('aborted'), { name: 'AbortError' })];
+  it("cancellation is quiet: SshError ABORTED, VS Code's CancellationError, an AbortError; logged as cancelled only", async () => {
+    const cancellations = [
+      new SshError('command on gateway was aborted', 'ABORTED'),
+      Object.assign(new Error('Canceled'), { name: 'Canceled' }),
+      Object.assign(new Error('aborted'), { name: 'AbortError' }),
+    ];
     for (const e of cancellations) {
       await runOne(async () => {
         throw e;
@@ -179,10 +208,16 @@ describe('command registry: errors handled in one place', () => {
   });
 
   it('a cloud command\'s bad setting (CloudSettingsError) becomes a UserError whose "Open Settings" opens that setting', async () => {
+    type CloudCommands = typeof import('../../src/extension/cloud/cloudCommands');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the vscode stub is in place
-    const { cloudCommands } = require('../../src/extension/cloud/cloudCommands') as typeof import('../../src/extension/cloud/cloudCommands');
+    const { cloudCommands } = require('../../src/extension/cloud/cloudCommands') as CloudCommands;
     stub.state.settings = { 'rosvpn.aws.region': 'eu-west-1' };
-    const context = { subscriptions: [] as unknown[], extension: { packageJSON: { contributes: { commands: [{ command: 'rosvpn.cloudUp', title: 'Launch Cloud Instances', category: 'ROS VPN' }] } } } };
+    const context = {
+      subscriptions: [] as unknown[],
+      extension: {
+        packageJSON: { contributes: { commands: [{ command: 'rosvpn.cloudUp', title: 'Launch Cloud Instances', category: 'ROS VPN' }] } },
+      },
+    };
     const specs = cloudCommands({ context, log: log.channel, store: {}, cloud: {} } as never).filter((c) => c.id === 'rosvpn.cloudUp');
     registry.registerCommands(context as never, log.channel as never, specs);
     stub.state.answer = 'Open Settings';
@@ -192,7 +227,10 @@ describe('command registry: errors handled in one place', () => {
     assert.match(stub.state.shown[0].message, /^ROS VPN: Launch Cloud Instances failed: no SSH CIDR/);
     assert.deepEqual(stub.state.shown[0].buttons, ['Open Settings']);
     assert.deepEqual(stub.state.executed.slice(1), [['workbench.action.openSettings', 'rosvpn.aws.sshCidr']]);
-    assert.match(errors()[0].text, /^Launch Cloud Instances failed: UserError: no SSH CIDR.*\n {2}caused by CloudSettingsError: no SSH CIDR/);
+    assert.match(
+      errors()[0].text,
+      /^Launch Cloud Instances failed: UserError: no SSH CIDR.*\n {2}caused by CloudSettingsError: no SSH CIDR/,
+    );
   });
 
   it('Restricted Mode: a command that needs trust is not run, and the warning offers Manage Workspace Trust', async () => {

@@ -70,11 +70,14 @@ describe('command titles in the palette', () => {
     assert.ok(paletteMatches('Cloud Stat', 'ROS VPN: Refresh Cloud Status'), 'a substring');
     assert.ok(paletteMatches('ROS VPN: Open rosvpn.json', 'ROS VPN: Open rosvpn.json'));
     assert.ok(!paletteMatches('ROS VPN: Start Instance', 'ROS VPN: Stop Instance'));
-    assert.ok(!paletteMatches('ROS VPN: Provision Desktop Gateway', 'ROS VPN: Provision Desktop'), 'a longer title never matches a shorter one');
+    assert.ok(
+      !paletteMatches('ROS VPN: Provision Desktop Gateway', 'ROS VPN: Provision Desktop'),
+      'a longer title never matches a shorter one',
+    );
     assert.ok(!paletteMatches('ROS VPN: Add Second Instance', 'ROS VPN: Provision Second Instance'));
   });
 
-  it('no contributed command\'s full title matches another\'s, so typing it and pressing Enter runs it', () => {
+  it("no contributed command's full title matches another's, so typing it and pressing Enter runs it", () => {
     const commands: Contributed[] = pkg.contributes.commands;
     assert.ok(commands.length >= 20, 'read the commands from package.json');
     const collisions: string[] = [];

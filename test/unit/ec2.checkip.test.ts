@@ -30,7 +30,7 @@ describe('EC2: --ssh-cidr auto (check-IP service on loopback)', () => {
     assert.ok(seen.length >= 1, 'the loopback fake was asked');
   });
 
-  it('without the variable it is AWS\'s own service; a non-http variable is refused', () => {
+  it("without the variable it is AWS's own service; a non-http variable is refused", () => {
     assert.equal(checkIpUrl({}), CHECKIP_URL);
     assert.equal(CHECKIP_URL, 'https://checkip.amazonaws.com');
     assert.throws(() => checkIpUrl({ ROSVPN_CHECKIP_URL: 'file:///etc/passwd' }), /http\(s\) URL/);
@@ -48,7 +48,10 @@ describe('EC2: --ssh-cidr auto (check-IP service on loopback)', () => {
   ] as const) {
     it(`refuses the answer ${JSON.stringify(body)}, saying to give the CIDR by hand`, async () => {
       answer = { status: 200, body };
-      await assert.rejects(publicIpv4(url), (e: Error & { key?: string }) => why.test(e.message) && /--ssh-cidr 198\.51\.100\.0\/24/.test(e.message) && e.key === 'sshCidr');
+      await assert.rejects(
+        publicIpv4(url),
+        (e: Error & { key?: string }) => why.test(e.message) && /--ssh-cidr 198\.51\.100\.0\/24/.test(e.message) && e.key === 'sshCidr',
+      );
     });
   }
 

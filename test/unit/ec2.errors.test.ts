@@ -10,7 +10,11 @@ const err = (name: string, message = 'x') => Object.assign(new Error(message), {
 
 describe('EC2 error messages', () => {
   it('UnauthorizedOperation names the IAM action of the failed call', () => {
-    const e = describeEc2Error(err('UnauthorizedOperation', 'You are not authorized to perform this operation.'), 'RunInstancesCommand', 'us-west-2');
+    const e = describeEc2Error(
+      err('UnauthorizedOperation', 'You are not authorized to perform this operation.'),
+      'RunInstancesCommand',
+      'us-west-2',
+    );
     assert.equal(e.code, 'UNAUTHORIZED');
     assert.equal(e.action, 'ec2:RunInstances');
     assert.match(e.message, /add "ec2:RunInstances" to the IAM policy/);
@@ -44,7 +48,8 @@ describe('EC2: the action named in errors survives minification', () => {
     const sdk = ec2Sdk as unknown as Record<string, new (input: object) => object>;
     const dir = path.join(__dirname, '..', '..', 'src', 'core', 'ec2');
     const used = new Set<string>();
-    for (const f of fs.readdirSync(dir)) for (const m of fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/new (\w+Command)\(/g)) used.add(m[1]);
+    for (const f of fs.readdirSync(dir))
+      for (const m of fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/new (\w+Command)\(/g)) used.add(m[1]);
     assert.ok(used.size >= 10, `found only ${[...used].join(', ')}`);
     for (const name of used) assert.equal(commandName(new sdk[name]({})), name);
     // A renamed class (as in the minified bundle) still maps by identity; an unknown one is an internal error.

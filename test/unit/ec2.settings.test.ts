@@ -5,21 +5,28 @@ import { flagName, requireSshCidr, resolveCloudSettings, resolveSshCidr, setting
 describe('EC2: cloud settings from flags or VS Code settings', () => {
   it('fills in the defaults and drops empty strings (VS Code settings default to "")', () => {
     assert.deepEqual(resolveCloudSettings({ region: 'us-west-2', profile: '', keyName: 'robots', amiId: '' }, settingName), {
-      region: 'us-west-2', instanceType: 't3.small', keyName: 'robots', openvpnCidr: '0.0.0.0/0',
+      region: 'us-west-2',
+      instanceType: 't3.small',
+      keyName: 'robots',
+      openvpnCidr: '0.0.0.0/0',
     });
   });
 
   it('has no SSH CIDR by default: up refuses, naming the flag, the setting and auto; 0.0.0.0/0 only when written', () => {
     const none = resolveCloudSettings({ region: 'us-west-2', sshCidr: '' }, settingName);
     assert.equal(none.sshCidr, undefined);
-    assert.throws(() => requireSshCidr(none), (e: Error & { key?: string }) => e.key === 'sshCidr' && /--ssh-cidr CIDR/.test(e.message) && /rosvpn\.aws\.sshCidr/.test(e.message) && /'auto'/.test(e.message));
+    assert.throws(
+      () => requireSshCidr(none),
+      (e: Error & { key?: string }) =>
+        e.key === 'sshCidr' && /--ssh-cidr CIDR/.test(e.message) && /rosvpn\.aws\.sshCidr/.test(e.message) && /'auto'/.test(e.message),
+    );
     assert.throws(() => requireSshCidr({ ...none, sshCidr: 'auto' }), /no SSH CIDR/, 'auto must be resolved first');
     // Negative controls: a CIDR given by name, world-open included, is taken as written.
     assert.equal(requireSshCidr(resolveCloudSettings({ region: 'us-west-2', sshCidr: '0.0.0.0/0' }, flagName)), '0.0.0.0/0');
     assert.equal(requireSshCidr(resolveCloudSettings({ region: 'us-west-2', sshCidr: '198.51.100.0/24' }, flagName)), '198.51.100.0/24');
   });
 
-  it('auto becomes this machine\'s public address as a /32, from the lookup', async () => {
+  it("auto becomes this machine's public address as a /32, from the lookup", async () => {
     const s = resolveCloudSettings({ region: 'us-west-2', sshCidr: 'AUTO' }, flagName);
     assert.equal(s.sshCidr, 'auto');
     assert.equal((await resolveSshCidr(s, async () => '198.51.100.23')).sshCidr, '198.51.100.23/32');
@@ -44,15 +51,18 @@ describe('EC2: cloud settings from flags or VS Code settings', () => {
     ['profile', 'my profile', /rosvpn\.aws\.profile 'my profile' is not valid/],
   ] as const) {
     it(`refuses ${key} = ${JSON.stringify(value)}, naming the setting and the fix`, () => {
-      assert.throws(() => resolveCloudSettings({ region: 'us-west-2', [key]: value }, settingName), (e: Error & { key?: string }) => {
-        assert.match(e.message, pattern);
-        assert.equal(e.key, key);
-        return true;
-      });
+      assert.throws(
+        () => resolveCloudSettings({ region: 'us-west-2', [key]: value }, settingName),
+        (e: Error & { key?: string }) => {
+          assert.match(e.message, pattern);
+          assert.equal(e.key, key);
+          return true;
+        },
+      );
     });
   }
 
   it('the CLI names its flags', () => {
-    assert.throws(() => resolveCloudSettings({ region: 'us-west-2', keyName: '' , amiId: 'x' }, flagName), /--ami 'x' is not valid/);
+    assert.throws(() => resolveCloudSettings({ region: 'us-west-2', keyName: '', amiId: 'x' }, flagName), /--ami 'x' is not valid/);
   });
 });

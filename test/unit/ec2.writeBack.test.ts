@@ -33,7 +33,10 @@ describe('EC2: write-back into rosvpn.json after cloud up', () => {
     assert.equal(next.gateway.instanceId, 'i-0123456789abcdef0');
     assert.equal(next.gateway.publicAddress, '203.0.113.10');
     assert.equal(next.gateway.host, '203.0.113.10');
-    assert.deepEqual(next.seconds.map((s) => s.instanceId), ['i-0123456789abcdef1', 'i-0123456789abcdef2']);
+    assert.deepEqual(
+      next.seconds.map((s) => s.instanceId),
+      ['i-0123456789abcdef1', 'i-0123456789abcdef2'],
+    );
     assert.equal(next.comment, 'kept');
     assert.equal(next.gateway.note, 'kept too');
     assert.equal(next.seconds[1].owner, 'ana');
@@ -62,7 +65,10 @@ describe('EC2: write-back into rosvpn.json after cloud up', () => {
     const down = applyTopologyEdit(up1, f.edit) as unknown as { gateway: Record<string, string>; seconds: Record<string, string>[] };
     valid(down);
     assert.equal('instanceId' in down.gateway, false);
-    assert.deepEqual(down.seconds.map((s) => 'instanceId' in s), [false, false]);
+    assert.deepEqual(
+      down.seconds.map((s) => 'instanceId' in s),
+      [false, false],
+    );
     assert.equal(down.seconds[1].owner, 'ana');
     assert.equal(f.changes.length, 3);
     assert.deepEqual(cloudForget(valid(down)).edit, {});

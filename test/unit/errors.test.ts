@@ -5,7 +5,16 @@ import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { causeChain, describeError, errorCode, isCancellation, isCloudError, isCloudSettingsError, isEc2Error, isSshError } from '../../src/core/errors';
+import {
+  causeChain,
+  describeError,
+  errorCode,
+  isCancellation,
+  isCloudError,
+  isCloudSettingsError,
+  isEc2Error,
+  isSshError,
+} from '../../src/core/errors';
 import { describeEc2Error, Ec2Error } from '../../src/core/ec2/errors';
 import type { CloudSettingsError } from '../../src/core/ec2/settings';
 import { SshError } from '../../src/core/ssh/types';
@@ -16,7 +25,8 @@ function otherBundle(): { SshError: typeof SshError; Ec2Error: typeof Ec2Error; 
   const out = path.join(dir, 'bundle.js');
   esbuild.buildSync({
     stdin: {
-      contents: "export { SshError } from './ssh/types'; export { Ec2Error } from './ec2/errors'; export { CloudSettingsError } from './ec2/settings';",
+      contents:
+        "export { SshError } from './ssh/types'; export { Ec2Error } from './ec2/errors'; export { CloudSettingsError } from './ec2/settings';",
       resolveDir: path.join(__dirname, '../../src/core'),
       loader: 'ts',
     },
@@ -37,7 +47,7 @@ function otherBundle(): { SshError: typeof SshError; Ec2Error: typeof Ec2Error; 
 describe('core error guards', () => {
   const other = otherBundle();
 
-  it('an error from another bundle is no instance of this bundle\'s class, and the guards still know it', () => {
+  it("an error from another bundle is no instance of this bundle's class, and the guards still know it", () => {
     const e = new other.SshError('authentication failed for u@h', 'AUTH_FAILED');
     assert.equal(e instanceof SshError, false, 'the premise: instanceof fails across bundles');
     assert.ok(isSshError(e));
@@ -60,7 +70,7 @@ describe('core error guards', () => {
     for (const v of [undefined, null, 'SshError', 42]) assert.equal(isSshError(v), false);
   });
 
-  it('errorCode: the error\'s own string code only, not its cause\'s', () => {
+  it("errorCode: the error's own string code only, not its cause's", () => {
     assert.equal(errorCode(new SshError('x', 'TIMEOUT')), 'TIMEOUT');
     assert.equal(errorCode(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), 'ECONNREFUSED');
     assert.equal(errorCode(Object.assign(new Error('x'), { code: 1 })), undefined);
@@ -68,7 +78,7 @@ describe('core error guards', () => {
     assert.equal(errorCode('AUTH_FAILED'), undefined);
   });
 
-  it('cancellation: SshError ABORTED, AbortError, VS Code\'s CancellationError (named Canceled); not other errors', () => {
+  it("cancellation: SshError ABORTED, AbortError, VS Code's CancellationError (named Canceled); not other errors", () => {
     assert.ok(isCancellation(new other.SshError('aborted', 'ABORTED')));
     assert.ok(isCancellation(Object.assign(new Error('Canceled'), { name: 'Canceled' })));
     const abort = new AbortController();
@@ -93,7 +103,7 @@ describe('core error guards', () => {
     assert.equal(causeChain(loop).length, 1);
   });
 
-  it('an EC2 error described for the user keeps the SDK\'s error as its cause', () => {
+  it("an EC2 error described for the user keeps the SDK's error as its cause", () => {
     const sdk = Object.assign(new Error('You are not authorized'), { name: 'UnauthorizedOperation' });
     const e = describeEc2Error(sdk, 'RunInstancesCommand', 'eu-west-1');
     assert.equal(e.code, 'UNAUTHORIZED');

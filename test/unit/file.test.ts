@@ -57,7 +57,10 @@ describe('parseTopologyText', () => {
     assert.equal(d.column, 1);
     assert.equal(d.message, "line 3, column 1: unexpected '}' after ','");
     assert.match(d.fix as string, /trailing commas/);
-    assert.equal(formatDiagnostic(d), "rosvpn.json: line 3, column 1: unexpected '}' after ',' — remove the ',' before it: JSON does not allow trailing commas");
+    assert.equal(
+      formatDiagnostic(d),
+      "rosvpn.json: line 3, column 1: unexpected '}' after ',' — remove the ',' before it: JSON does not allow trailing commas",
+    );
   });
 
   it('reports other syntax errors at the right place', () => {
@@ -158,7 +161,13 @@ describe('applyTopologyEdit + serializeTopology', () => {
     const raw = JSON.parse(USER_FILE);
     const topology = validateTopology(raw).topology as Doc;
     const reordered = applyTopologyEdit(raw, { seconds: [topology.seconds[1], topology.seconds[0]] }) as Doc;
-    assert.deepEqual(reordered.seconds.map((s: Doc) => [s.name, s['x-gpu'], s['x-role']]), [['second-2', undefined, 'sim'], ['second', true, undefined]]);
+    assert.deepEqual(
+      reordered.seconds.map((s: Doc) => [s.name, s['x-gpu'], s['x-role']]),
+      [
+        ['second-2', undefined, 'sim'],
+        ['second', true, undefined],
+      ],
+    );
     const renamed = applyTopologyEdit(raw, { seconds: [{ ...topology.seconds[0], name: 'alpha' }, topology.seconds[1]] }) as Doc;
     assert.equal(renamed.seconds[0].name, 'alpha');
     assert.equal(renamed.seconds[0]['x-gpu'], true, 'renamed entry keeps its unknown keys');
@@ -171,7 +180,10 @@ describe('applyTopologyEdit + serializeTopology', () => {
     const out = applyTopologyEdit(raw, {
       seconds: [topology.seconds[1], { name: 'third', host: 'h3', cloudIp: '172.31.1.14', vpnIp: '192.168.0.133/24' }],
     }) as Doc;
-    assert.deepEqual(out.seconds.map((s: Doc) => s.name), ['second-2', 'third']);
+    assert.deepEqual(
+      out.seconds.map((s: Doc) => s.name),
+      ['second-2', 'third'],
+    );
     assert.ok(!JSON.stringify(out).includes('x-gpu'), 'the removed second and its unknown keys are gone');
     assert.equal(out.seconds[0]['x-role'], 'sim');
     assert.deepEqual(applyTopologyEdit(raw, { seconds: [] }).seconds, []);
@@ -179,7 +191,12 @@ describe('applyTopologyEdit + serializeTopology', () => {
 
   it('removes keys set to undefined and adds non-default values', () => {
     const raw = JSON.parse(USER_FILE);
-    const out = applyTopologyEdit(raw, { desktop: undefined, cloudSubnet: '172.31.1.0/24', tunnel: 'vxlan', features: { docker: true, ros2: false } }) as Doc;
+    const out = applyTopologyEdit(raw, {
+      desktop: undefined,
+      cloudSubnet: '172.31.1.0/24',
+      tunnel: 'vxlan',
+      features: { docker: true, ros2: false },
+    }) as Doc;
     assert.equal('desktop' in out, false);
     assert.equal(out.cloudSubnet, '172.31.1.0/24');
     assert.equal('tunnel' in out, false, 'a default the file left out is not written');

@@ -22,13 +22,35 @@ function base(): Doc {
     tunnel: 'vxlan',
     ssh: { user: 'ubuntu', identityFile: '~/.ssh/id_ed25519', jump: 'bastion' },
     gateway: {
-      host: 'ros-openvpn', publicAddress: '44.232.53.80', cloudIp: '172.31.1.11', vpnIp: '192.168.0.130/24',
-      openvpnProto: 'udp', user: 'ubuntu', identityFile: '~/.ssh/gw', jump: 'bastion',
+      host: 'ros-openvpn',
+      publicAddress: '44.232.53.80',
+      cloudIp: '172.31.1.11',
+      vpnIp: '192.168.0.130/24',
+      openvpnProto: 'udp',
+      user: 'ubuntu',
+      identityFile: '~/.ssh/gw',
+      jump: 'bastion',
     },
-    seconds: [{ name: 'second', host: '172.31.1.12', cloudIp: '172.31.1.12', vpnIp: '192.168.0.131/24', user: 'ubuntu', identityFile: '~/.ssh/s', jump: 'gateway' }],
+    seconds: [
+      {
+        name: 'second',
+        host: '172.31.1.12',
+        cloudIp: '172.31.1.12',
+        vpnIp: '192.168.0.131/24',
+        user: 'ubuntu',
+        identityFile: '~/.ssh/s',
+        jump: 'gateway',
+      },
+    ],
     desktop: {
-      host: 'localhost', lanInterface: 'eno1', addressing: 'static', address: '192.168.0.10/24', defaultGateway: '192.168.0.1',
-      user: 'me', identityFile: '~/.ssh/d', jump: 'lan-hop',
+      host: 'localhost',
+      lanInterface: 'eno1',
+      addressing: 'static',
+      address: '192.168.0.10/24',
+      defaultGateway: '192.168.0.1',
+      user: 'me',
+      identityFile: '~/.ssh/d',
+      jump: 'lan-hop',
     },
   };
 }
@@ -113,36 +135,158 @@ function mulberry32(seed: number): () => number {
 }
 
 const FRAGMENTS = [
-  '192.168.0.', '172.31.1.', '10.0.0.1', '/24', '/33', '/8', '.', '..', '-', '-o', 'eno1', 'tap0', 'rosbridge',
-  'gateway', 'desktop', 'second', 'ubuntu', '~/.ssh/id', 'C:\\keys', '44.232.53.80', '$(', ')', '`', '${IFS}', ';',
-  '|', '&', '<', '>', '"', "'", '\\', ' ', '\n', '\t', '\u0000', '\u001b[0m', '\u202e', '\u200b', '\uff11', '\u0663',
-  '\u043e', '\ud835\udfcf', 'é', '%', '#', '=', ',', '*', '?', '!', '{', '}', '@', ':22', '255', '256', '010', 'A', 'z',
+  '192.168.0.',
+  '172.31.1.',
+  '10.0.0.1',
+  '/24',
+  '/33',
+  '/8',
+  '.',
+  '..',
+  '-',
+  '-o',
+  'eno1',
+  'tap0',
+  'rosbridge',
+  'gateway',
+  'desktop',
+  'second',
+  'ubuntu',
+  '~/.ssh/id',
+  'C:\\keys',
+  '44.232.53.80',
+  '$(',
+  ')',
+  '`',
+  '${IFS}',
+  ';',
+  '|',
+  '&',
+  '<',
+  '>',
+  '"',
+  "'",
+  '\\',
+  ' ',
+  '\n',
+  '\t',
+  '\u0000',
+  '\u001b[0m',
+  '\u202e',
+  '\u200b',
+  '\uff11',
+  '\u0663',
+  '\u043e',
+  '\ud835\udfcf',
+  'é',
+  '%',
+  '#',
+  '=',
+  ',',
+  '*',
+  '?',
+  '!',
+  '{',
+  '}',
+  '@',
+  ':22',
+  '255',
+  '256',
+  '010',
+  'A',
+  'z',
 ];
 const SAFE = /^[A-Za-z0-9._/:~+@ \\-]*$/;
 
 const PATHS = [
-  'name', 'robotSubnet', 'cloudSubnet', 'tunnel', 'mtu', 'vxlan', 'vxlan.vni', 'vxlan.port', 'features', 'features.docker',
-  'features.ros2', 'ssh', 'ssh.user', 'ssh.port', 'ssh.identityFile', 'ssh.jump', 'gateway', 'gateway.host',
-  'gateway.publicAddress', 'gateway.cloudIp', 'gateway.vpnIp', 'gateway.openvpnPort', 'gateway.openvpnProto',
-  'gateway.user', 'gateway.port', 'gateway.identityFile', 'gateway.jump', 'seconds', 'seconds[0]', 'seconds[0].name',
-  'seconds[0].host', 'seconds[0].cloudIp', 'seconds[0].vpnIp', 'seconds[0].jump', 'seconds[0].port', 'seconds[1]',
-  'seconds[1].name', 'desktop', 'desktop.host', 'desktop.lanInterface', 'desktop.addressing', 'desktop.address',
-  'desktop.defaultGateway', 'desktop.jump', 'x-extra', 'gateway.x-extra', 'unknownKey',
+  'name',
+  'robotSubnet',
+  'cloudSubnet',
+  'tunnel',
+  'mtu',
+  'vxlan',
+  'vxlan.vni',
+  'vxlan.port',
+  'features',
+  'features.docker',
+  'features.ros2',
+  'ssh',
+  'ssh.user',
+  'ssh.port',
+  'ssh.identityFile',
+  'ssh.jump',
+  'gateway',
+  'gateway.host',
+  'gateway.publicAddress',
+  'gateway.cloudIp',
+  'gateway.vpnIp',
+  'gateway.openvpnPort',
+  'gateway.openvpnProto',
+  'gateway.user',
+  'gateway.port',
+  'gateway.identityFile',
+  'gateway.jump',
+  'seconds',
+  'seconds[0]',
+  'seconds[0].name',
+  'seconds[0].host',
+  'seconds[0].cloudIp',
+  'seconds[0].vpnIp',
+  'seconds[0].jump',
+  'seconds[0].port',
+  'seconds[1]',
+  'seconds[1].name',
+  'desktop',
+  'desktop.host',
+  'desktop.lanInterface',
+  'desktop.addressing',
+  'desktop.address',
+  'desktop.defaultGateway',
+  'desktop.jump',
+  'x-extra',
+  'gateway.x-extra',
+  'unknownKey',
 ];
 
 /** Plausible values, so that a good share of the fuzzed documents are valid and the property is exercised. */
 const PLAUSIBLE: Record<string, unknown[]> = {
-  name: ['demo', 'lab-2', 'x'], robotSubnet: ['192.168.0.0/24', '192.168.0.0/16'], cloudSubnet: ['172.31.0.0/16', '172.31.1.0/24'],
-  tunnel: ['vxlan', 'gretap'], mtu: [1500, 9000, 1280], 'vxlan.vni': [1, 42], 'vxlan.port': [4789, 8472],
-  'features.docker': [true, false], 'features.ros2': [true], 'ssh.user': ['ubuntu', 'ec2-user'], 'ssh.port': [22, 2222],
-  'ssh.identityFile': ['~/.ssh/k', 'C:\\Users\\me\\k 1'], 'ssh.jump': ['bastion', 'u@h:22'], 'gateway.host': ['gw', '1.2.3.4'],
-  'gateway.publicAddress': ['vpn.example.com', '44.232.53.81'], 'gateway.cloudIp': ['172.31.1.20'], 'gateway.vpnIp': ['192.168.0.140/24'],
-  'gateway.openvpnPort': [443], 'gateway.openvpnProto': ['tcp'], 'gateway.user': ['admin'], 'gateway.port': [22],
-  'gateway.identityFile': ['~/k'], 'gateway.jump': ['bastion'], 'seconds[0].name': ['s-1'], 'seconds[0].host': ['h'],
-  'seconds[0].cloudIp': ['172.31.1.30'], 'seconds[0].vpnIp': ['192.168.0.150/24'], 'seconds[0].jump': ['gateway'],
-  'seconds[0].port': [22], 'seconds[1]': [{ name: 'second-2', host: 'h2', cloudIp: '172.31.1.40', vpnIp: '192.168.0.160/24' }],
-  'desktop.host': ['desk'], 'desktop.lanInterface': ['enp3s0', 'eth0.100'], 'desktop.addressing': ['dhcp'],
-  'desktop.jump': ['hop'], 'x-extra': ['anything $(really) goes here'], 'gateway.x-extra': [{ a: [1, 2] }], unknownKey: [1],
+  name: ['demo', 'lab-2', 'x'],
+  robotSubnet: ['192.168.0.0/24', '192.168.0.0/16'],
+  cloudSubnet: ['172.31.0.0/16', '172.31.1.0/24'],
+  tunnel: ['vxlan', 'gretap'],
+  mtu: [1500, 9000, 1280],
+  'vxlan.vni': [1, 42],
+  'vxlan.port': [4789, 8472],
+  'features.docker': [true, false],
+  'features.ros2': [true],
+  'ssh.user': ['ubuntu', 'ec2-user'],
+  'ssh.port': [22, 2222],
+  'ssh.identityFile': ['~/.ssh/k', 'C:\\Users\\me\\k 1'],
+  'ssh.jump': ['bastion', 'u@h:22'],
+  'gateway.host': ['gw', '1.2.3.4'],
+  'gateway.publicAddress': ['vpn.example.com', '44.232.53.81'],
+  'gateway.cloudIp': ['172.31.1.20'],
+  'gateway.vpnIp': ['192.168.0.140/24'],
+  'gateway.openvpnPort': [443],
+  'gateway.openvpnProto': ['tcp'],
+  'gateway.user': ['admin'],
+  'gateway.port': [22],
+  'gateway.identityFile': ['~/k'],
+  'gateway.jump': ['bastion'],
+  'seconds[0].name': ['s-1'],
+  'seconds[0].host': ['h'],
+  'seconds[0].cloudIp': ['172.31.1.30'],
+  'seconds[0].vpnIp': ['192.168.0.150/24'],
+  'seconds[0].jump': ['gateway'],
+  'seconds[0].port': [22],
+  'seconds[1]': [{ name: 'second-2', host: 'h2', cloudIp: '172.31.1.40', vpnIp: '192.168.0.160/24' }],
+  'desktop.host': ['desk'],
+  'desktop.lanInterface': ['enp3s0', 'eth0.100'],
+  'desktop.addressing': ['dhcp'],
+  'desktop.jump': ['hop'],
+  'x-extra': ['anything $(really) goes here'],
+  'gateway.x-extra': [{ a: [1, 2] }],
+  unknownKey: [1],
 };
 
 function randomString(rnd: () => number): string {
@@ -170,7 +314,11 @@ function randomValue(rnd: () => number, depth: number): unknown {
 function strings(v: unknown, out: string[] = []): string[] {
   if (typeof v === 'string') out.push(v);
   else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { out.push(k); strings(x, out); }
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      out.push(k);
+      strings(x, out);
+    }
   return out;
 }
 
@@ -187,7 +335,8 @@ describe('fuzzed topologies (seeded)', () => {
         const p = PATHS[Math.floor(rnd() * PATHS.length)] as string;
         const r = rnd();
         if (r < 0.1) deletePath(doc, p);
-        else if (r < 0.45 && PLAUSIBLE[p]) setPath(doc, p, (PLAUSIBLE[p] as unknown[])[Math.floor(rnd() * (PLAUSIBLE[p] as unknown[]).length)]);
+        else if (r < 0.45 && PLAUSIBLE[p])
+          setPath(doc, p, (PLAUSIBLE[p] as unknown[])[Math.floor(rnd() * (PLAUSIBLE[p] as unknown[]).length)]);
         else setPath(doc, p, randomValue(rnd, 0));
       }
       let result;
@@ -206,7 +355,10 @@ describe('fuzzed topologies (seeded)', () => {
         assert.deepEqual(again.topology, result.topology, `case ${c}: normalization is idempotent`);
       } else {
         rejected++;
-        assert.ok(result.diagnostics.some((d) => d.severity === 'error'), `case ${c}: no topology only with an error`);
+        assert.ok(
+          result.diagnostics.some((d) => d.severity === 'error'),
+          `case ${c}: no topology only with an error`,
+        );
       }
     }
     assert.ok(valid >= 50, `enough valid cases to exercise the property (${valid})`);

@@ -81,7 +81,12 @@ describe('topologyFromEnv', () => {
       ['172.31.1.12,172.31.1.13,172.31.1.14', '192.168.0.131/24,192.168.0.132/24,192.168.0.133/24'],
       ['172.31.1.12 172.31.1.13  172.31.1.14', ' 192.168.0.131/24, 192.168.0.132/24 ,192.168.0.133/24 '],
     ] as const) {
-      const r = topologyFromEnv({ ...GUIDE, ROSVPN_SECOND_CLOUD_IP: clouds, ROSVPN_SECOND_VPN_IP: vpns, ROSVPN_GATEWAY_PUBLIC_IP: '44.232.53.80' });
+      const r = topologyFromEnv({
+        ...GUIDE,
+        ROSVPN_SECOND_CLOUD_IP: clouds,
+        ROSVPN_SECOND_VPN_IP: vpns,
+        ROSVPN_GATEWAY_PUBLIC_IP: '44.232.53.80',
+      });
       assert.deepEqual(r.diagnostics, []);
       assert.deepEqual(r.topology?.seconds, [
         { name: 'second', host: '172.31.1.12', jump: 'gateway', cloudIp: '172.31.1.12', vpnIp: '192.168.0.131/24' },
@@ -119,7 +124,11 @@ describe('topologyFromEnv', () => {
     const cases: [Record<string, string>, string, RegExp][] = [
       [{ ROSVPN_GATEWAY_CLOUD_IP: '172.31.1.300' }, 'ROSVPN_GATEWAY_CLOUD_IP', /172\.31\.1\.300 has the octet 300, larger than 255/],
       [{ ROSVPN_GATEWAY_CLOUD_IP: '172.31.1.11/24' }, 'ROSVPN_GATEWAY_CLOUD_IP', /has a prefix length/],
-      [{ ROSVPN_SECOND_CLOUD_IP: '172.31.1.12,172.31.01.13' }, 'ROSVPN_SECOND_CLOUD_IP', /^item 2: 172\.31\.01\.13 has the octet "01" with a leading zero/],
+      [
+        { ROSVPN_SECOND_CLOUD_IP: '172.31.1.12,172.31.01.13' },
+        'ROSVPN_SECOND_CLOUD_IP',
+        /^item 2: 172\.31\.01\.13 has the octet "01" with a leading zero/,
+      ],
       [{ ROSVPN_SECOND_CLOUD_IP: '172.31.1.12 172.31.1.13' }, 'ROSVPN_SECOND_VPN_IP', /lists 1 address but ROSVPN_SECOND_CLOUD_IP lists 2/],
       [{ ROSVPN_SECOND_VPN_IP: '$(reboot)' }, 'ROSVPN_SECOND_VPN_IP', /command substitution/],
       [{ ROSVPN_GATEWAY_VPN_IP: '192.168.0.130/24\n' + 'x' }, 'ROSVPN_GATEWAY_VPN_IP', /U\+000A LINE FEED/],
@@ -138,22 +147,35 @@ describe('topologyFromEnv', () => {
   });
 
   it('maps validation errors back to the variables', () => {
-    const outside = topologyFromEnv({ ...GUIDE, ROSVPN_SECOND_CLOUD_IP: '172.31.1.12,172.31.1.13', ROSVPN_SECOND_VPN_IP: '192.168.0.131/24,192.168.1.5/24' });
+    const outside = topologyFromEnv({
+      ...GUIDE,
+      ROSVPN_SECOND_CLOUD_IP: '172.31.1.12,172.31.1.13',
+      ROSVPN_SECOND_VPN_IP: '192.168.0.131/24,192.168.1.5/24',
+    });
     const d = errorsFor(outside.diagnostics, 'ROSVPN_SECOND_VPN_IP');
     assert.equal(d.length, 1);
     assert.equal(d[0]?.message, 'item 2: 192.168.1.5/24 is outside the robot subnet 192.168.0.0/24');
     assert.match(d[0]?.fix as string, /choose a free address inside 192\.168\.0\.0\/24/);
 
     const dup = topologyFromEnv({ ...GUIDE, ROSVPN_SECOND_CLOUD_IP: '172.31.1.11' });
-    assert.equal(errorsFor(dup.diagnostics, 'ROSVPN_SECOND_CLOUD_IP')[0]?.message, '172.31.1.11 is already used by ROSVPN_GATEWAY_CLOUD_IP');
+    assert.equal(
+      errorsFor(dup.diagnostics, 'ROSVPN_SECOND_CLOUD_IP')[0]?.message,
+      '172.31.1.11 is already used by ROSVPN_GATEWAY_CLOUD_IP',
+    );
 
     const same = topologyFromEnv({ ...GUIDE, ROSVPN_SECOND_VPN_IP: '192.168.0.130/24' });
-    assert.equal(errorsFor(same.diagnostics, 'ROSVPN_SECOND_VPN_IP')[0]?.message, '192.168.0.130/24 is already used by ROSVPN_GATEWAY_VPN_IP');
+    assert.equal(
+      errorsFor(same.diagnostics, 'ROSVPN_SECOND_VPN_IP')[0]?.message,
+      '192.168.0.130/24 is already used by ROSVPN_GATEWAY_VPN_IP',
+    );
 
     const net = topologyFromEnv({ ...GUIDE, ROSVPN_GATEWAY_VPN_IP: '192.168.0.0/24' });
     assert.match(errorsFor(net.diagnostics, 'ROSVPN_GATEWAY_VPN_IP')[0]?.message as string, /is the network address/);
 
     const conflict = topologyFromEnv({ ...GUIDE, ROSVPN_GATEWAY_CLOUD_IP: '192.168.0.11' });
-    assert.match(errorsFor(conflict.diagnostics, 'ROSVPN_GATEWAY_CLOUD_IP')[0]?.message as string, /lies inside the robot subnet 192\.168\.0\.0\/24/);
+    assert.match(
+      errorsFor(conflict.diagnostics, 'ROSVPN_GATEWAY_CLOUD_IP')[0]?.message as string,
+      /lies inside the robot subnet 192\.168\.0\.0\/24/,
+    );
   });
 });

@@ -18,7 +18,9 @@ function filesUnder(dir: string): string[] {
 /** The relative imports of a src/ file that reach the lab, the tests, the bench or the scripts. */
 function infraImports(file: string, text: string): string[] {
   return [...text.matchAll(/(?:from\s+|import\(\s*|require\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)]
-    .filter((m) => ['lab', 'test', 'bench', 'scripts'].includes(path.relative(ROOT, path.resolve(path.dirname(file), m[1])).split(path.sep)[0]))
+    .filter((m) =>
+      ['lab', 'test', 'bench', 'scripts'].includes(path.relative(ROOT, path.resolve(path.dirname(file), m[1])).split(path.sep)[0]),
+    )
     .map((m) => `${path.relative(ROOT, file)} imports ${m[1]}`);
 }
 
@@ -36,7 +38,9 @@ describe('manifest and packaging', function () {
   it('every contributed command has category "ROS VPN" and is registered in the one registry', () => {
     const commands: { command: string; category: string }[] = pkg.contributes.commands;
     assert.ok(commands.length > 0);
-    const sources = filesUnder(path.join(ROOT, 'src', 'extension')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    const sources = filesUnder(path.join(ROOT, 'src', 'extension'))
+      .map((f) => fs.readFileSync(f, 'utf8'))
+      .join('\n');
     for (const c of commands) {
       assert.equal(c.category, 'ROS VPN', c.command);
       assert.ok(sources.includes(`id: '${c.command}'`), `${c.command} has no CommandSpec in src/extension`);
@@ -56,7 +60,9 @@ describe('manifest and packaging', function () {
   });
 
   it('the core never imports vscode', () => {
-    const offenders = filesUnder(path.join(ROOT, 'src', 'core')).filter((f) => /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(f, 'utf8')));
+    const offenders = filesUnder(path.join(ROOT, 'src', 'core')).filter((f) =>
+      /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(f, 'utf8')),
+    );
     assert.deepEqual(offenders, []);
   });
 
@@ -66,7 +72,10 @@ describe('manifest and packaging', function () {
     // negative controls: the scan sees static, dynamic and require imports of the lab and the test support
     const probe = path.join(ROOT, 'src', 'cli', 'probe.ts');
     const text = "import { run } from '../../lab/sh';\nconst t = require('../../test/support/sshd');\nvoid import('../core/ssh');";
-    assert.deepEqual(infraImports(probe, text), ['src/cli/probe.ts imports ../../lab/sh', 'src/cli/probe.ts imports ../../test/support/sshd']);
+    assert.deepEqual(infraImports(probe, text), [
+      'src/cli/probe.ts imports ../../lab/sh',
+      'src/cli/probe.ts imports ../../test/support/sshd',
+    ]);
   });
 
   it('the tree context menus show at most three inline actions on any node', () => {
@@ -82,7 +91,14 @@ describe('manifest and packaging', function () {
       assert.ok(inline.length <= 3, `${item}: ${inline.map((m) => m.command).join(', ')}`);
     }
     const gw = menus.filter((m) => matches(m.when, 'rosvpn.host.gateway')).map((m) => m.command);
-    for (const c of ['rosvpn.provisionGateway', 'rosvpn.checkConnectivity', 'rosvpn.streamLogs', 'rosvpn.openSshTerminal', 'rosvpn.downloadClientProfile']) assert.ok(gw.includes(c), c);
+    for (const c of [
+      'rosvpn.provisionGateway',
+      'rosvpn.checkConnectivity',
+      'rosvpn.streamLogs',
+      'rosvpn.openSshTerminal',
+      'rosvpn.downloadClientProfile',
+    ])
+      assert.ok(gw.includes(c), c);
     assert.ok(menus.some((m) => m.command === 'rosvpn.removeSecond' && matches(m.when, 'rosvpn.host.second')));
     assert.ok(menus.some((m) => m.command === 'rosvpn.addSecond' && matches(m.when, 'seconds')));
   });
@@ -92,13 +108,28 @@ describe('manifest and packaging', function () {
     assert.equal(c.viewsContainers.activitybar[0].title, 'ROS VPN');
     assert.ok(fs.existsSync(path.join(ROOT, c.viewsContainers.activitybar[0].icon)));
     assert.equal(c.views.rosvpn[0].id, 'rosvpn.topology');
-    assert.ok(c.viewsWelcome.some((w: { contents: string }) => w.contents.includes('command:rosvpn.openSetupForm') && w.contents.includes('command:rosvpn.importEnv')));
+    assert.ok(
+      c.viewsWelcome.some(
+        (w: { contents: string }) => w.contents.includes('command:rosvpn.openSetupForm') && w.contents.includes('command:rosvpn.importEnv'),
+      ),
+    );
     assert.equal(c.taskDefinitions[0].type, 'rosvpn');
     assert.deepEqual(c.taskDefinitions[0].required, ['host']);
     for (const step of c.walkthroughs[0].steps) assert.ok(fs.existsSync(path.join(ROOT, step.media.markdown)), step.media.markdown);
     for (const sn of c.snippets) JSON.parse(fs.readFileSync(path.join(ROOT, sn.path), 'utf8'));
     const titles = c.commands.map((x: { category: string; title: string }) => `${x.category}: ${x.title}`);
-    for (const t of ['ROS VPN: Provision Gateway', 'ROS VPN: Provision Second Instance', 'ROS VPN: Provision Desktop', 'ROS VPN: Provision All', 'ROS VPN: Open Setup Form', 'ROS VPN: Download Client Profile', 'ROS VPN: Stream OpenVPN Logs', 'ROS VPN: Check Connectivity', 'ROS VPN: Open SSH Terminal', 'ROS VPN: Add Second Instance']) {
+    for (const t of [
+      'ROS VPN: Provision Gateway',
+      'ROS VPN: Provision Second Instance',
+      'ROS VPN: Provision Desktop',
+      'ROS VPN: Provision All',
+      'ROS VPN: Open Setup Form',
+      'ROS VPN: Download Client Profile',
+      'ROS VPN: Stream OpenVPN Logs',
+      'ROS VPN: Check Connectivity',
+      'ROS VPN: Open SSH Terminal',
+      'ROS VPN: Add Second Instance',
+    ]) {
       assert.ok(titles.includes(t), t);
     }
   });
@@ -111,19 +142,48 @@ describe('manifest and packaging', function () {
     // Every AWS setting decides what is launched, where, reachable by whom and billed to which account.
     const aws = Object.keys(pkg.contributes.configuration.properties).filter((k) => k.startsWith('rosvpn.aws.'));
     assert.deepEqual([...caps.untrustedWorkspaces.restrictedConfigurations].sort(), aws.sort());
-    const sources = filesUnder(path.join(ROOT, 'src', 'extension')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    const sources = filesUnder(path.join(ROOT, 'src', 'extension'))
+      .map((f) => fs.readFileSync(f, 'utf8'))
+      .join('\n');
     const flagged = new Set([...sources.matchAll(/id: '([\w.]+)',\s*needsTrust: true/g)].map((m) => m[1]));
-    const enabled = new Set((pkg.contributes.commands as { command: string; enablement?: string }[]).filter((c) => c.enablement === 'isWorkspaceTrusted').map((c) => c.command));
-    assert.deepEqual([...flagged].sort(), [...enabled].sort(), 'needsTrust in the registry and enablement in package.json name the same commands');
-    const expected = ['provisionGateway', 'provisionSecond', 'provisionDesktop', 'provisionAll', 'checkConnectivity', 'streamLogs', 'openSshTerminal', 'downloadClientProfile', 'cloudPlan', 'cloudUp', 'cloudStatus', 'cloudStart', 'cloudStop', 'cloudDown'];
+    const enabled = new Set(
+      (pkg.contributes.commands as { command: string; enablement?: string }[])
+        .filter((c) => c.enablement === 'isWorkspaceTrusted')
+        .map((c) => c.command),
+    );
+    assert.deepEqual(
+      [...flagged].sort(),
+      [...enabled].sort(),
+      'needsTrust in the registry and enablement in package.json name the same commands',
+    );
+    const expected = [
+      'provisionGateway',
+      'provisionSecond',
+      'provisionDesktop',
+      'provisionAll',
+      'checkConnectivity',
+      'streamLogs',
+      'openSshTerminal',
+      'downloadClientProfile',
+      'cloudPlan',
+      'cloudUp',
+      'cloudStatus',
+      'cloudStart',
+      'cloudStop',
+      'cloudDown',
+    ];
     assert.deepEqual([...enabled].sort(), expected.map((c) => `rosvpn.${c}`).sort());
     // Menus hide what is disabled, and the tree is read-only (no Add/Remove Second) in Restricted Mode.
     for (const where of ['view/title', 'view/item/context']) {
       for (const m of pkg.contributes.menus[where] as { command: string; when: string }[]) {
-        if (enabled.has(m.command) || (where === 'view/item/context' && /Second$/.test(m.command))) assert.match(m.when, /&& isWorkspaceTrusted$/, `${where} ${m.command}`);
+        if (enabled.has(m.command) || (where === 'view/item/context' && /Second$/.test(m.command)))
+          assert.match(m.when, /&& isWorkspaceTrusted$/, `${where} ${m.command}`);
       }
     }
-    assert.ok(!enabled.has('rosvpn.validateTopology') && !enabled.has('rosvpn.openSetupForm'), 'reading and editing rosvpn.json stays possible');
+    assert.ok(
+      !enabled.has('rosvpn.validateTopology') && !enabled.has('rosvpn.openSetupForm'),
+      'reading and editing rosvpn.json stays possible',
+    );
   });
 
   it('jsonValidation points at the schema in the repo', () => {
@@ -134,15 +194,31 @@ describe('manifest and packaging', function () {
 
   it('vsce packages a .vsix holding only the allow-listed files', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-vsix-')), 'rosvpn.vsix');
-    const r = run('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], { cwd: ROOT });
+    const r = run('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
+      cwd: ROOT,
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const listing = run('python3', ['-m', 'zipfile', '-l', out]);
     assert.equal(listing.status, 0, listing.stderr);
     const files = [...listing.stdout.matchAll(/^extension\/(\S+)/gm)].map((m) => m[1]).sort();
-    for (const f of ['dist/extension.js', 'dist/cli.js', 'package.json', 'readme.md', 'schemas/rosvpn.schema.json', 'media/rosvpn.svg', 'snippets/rosvpn.code-snippets', 'dist/webview/setupForm.js', 'dist/lazy/ssh.js', 'dist/lazy/ec2.js', 'media/setupForm.css', 'media/walkthrough/hear.md']) {
+    for (const f of [
+      'dist/extension.js',
+      'dist/cli.js',
+      'package.json',
+      'readme.md',
+      'schemas/rosvpn.schema.json',
+      'media/rosvpn.svg',
+      'snippets/rosvpn.code-snippets',
+      'dist/webview/setupForm.js',
+      'dist/lazy/ssh.js',
+      'dist/lazy/ec2.js',
+      'media/setupForm.css',
+      'media/walkthrough/hear.md',
+    ]) {
       assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
     }
-    for (const f of files) assert.doesNotMatch(f, /^(src|test|node_modules|scripts|bench|\.ci)\/|\.map$|\.ts$|^BENCHMARKS\.md$/, `${f} should not be packaged`);
+    for (const f of files)
+      assert.doesNotMatch(f, /^(src|test|node_modules|scripts|bench|\.ci)\/|\.map$|\.ts$|^BENCHMARKS\.md$/, `${f} should not be packaged`);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
   });
 

@@ -15,13 +15,16 @@ describe('provisioning parts', () => {
 
   it('endpoints: per-host settings over ssh defaults; jump "gateway" is the gateway endpoint', () => {
     const hosts = topologyHosts(t);
-    assert.deepEqual(hosts.map((h) => [h.label, h.role]), [
-      ['gateway', 'gateway'],
-      ['second', 'second'],
-      ['second-2', 'second'],
-      ['second-3', 'second'],
-      ['desktop', 'desktop'],
-    ]);
+    assert.deepEqual(
+      hosts.map((h) => [h.label, h.role]),
+      [
+        ['gateway', 'gateway'],
+        ['second', 'second'],
+        ['second-2', 'second'],
+        ['second-3', 'second'],
+        ['desktop', 'desktop'],
+      ],
+    );
     const gw = hosts[0].endpoint;
     assert.deepEqual(gw, { label: 'gateway', host: 'ros-openvpn', user: 'ubuntu', port: undefined, identityFile: '~/.ssh/id_ed25519' });
     assert.equal(hosts[1].endpoint.jump, gw);
@@ -38,17 +41,42 @@ describe('provisioning parts', () => {
   });
 
   it('selection by host and role; an unknown host lists the known ones', () => {
-    assert.deepEqual(selectHosts(t, { role: 'second' }).map((h) => h.label), ['second', 'second-2', 'second-3']);
-    assert.deepEqual(selectHosts(t, { host: 'desktop' }).map((h) => h.label), ['desktop']);
+    assert.deepEqual(
+      selectHosts(t, { role: 'second' }).map((h) => h.label),
+      ['second', 'second-2', 'second-3'],
+    );
+    assert.deepEqual(
+      selectHosts(t, { host: 'desktop' }).map((h) => h.label),
+      ['desktop'],
+    );
     assert.equal(selectHosts(t, { role: 'all' }).length, 5);
-    assert.throws(() => selectHosts(t, { host: 'nope' }), /no host named 'nope' in the topology; hosts: gateway, second, second-2, second-3, desktop/);
+    assert.throws(
+      () => selectHosts(t, { host: 'nope' }),
+      /no host named 'nope' in the topology; hosts: gateway, second, second-2, second-3, desktop/,
+    );
   });
 
   it('parses the step protocol', () => {
-    assert.deepEqual(parseScriptLine('::step name=openvpn-config status=changed'), { kind: 'step', name: 'openvpn-config', status: 'changed', msg: undefined });
-    assert.deepEqual(parseScriptLine('::step name=pki status=failed msg="command failed (exit 1)"'), { kind: 'step', name: 'pki', status: 'failed', msg: 'command failed (exit 1)' });
+    assert.deepEqual(parseScriptLine('::step name=openvpn-config status=changed'), {
+      kind: 'step',
+      name: 'openvpn-config',
+      status: 'changed',
+      msg: undefined,
+    });
+    assert.deepEqual(parseScriptLine('::step name=pki status=failed msg="command failed (exit 1)"'), {
+      kind: 'step',
+      name: 'pki',
+      status: 'failed',
+      msg: 'command failed (exit 1)',
+    });
     assert.deepEqual(parseScriptLine('::warn msg="MTU"'), { kind: 'warn', msg: 'MTU' });
-    assert.deepEqual(parseScriptLine('::summary role=gateway host=gateway changed=3 ok=9 skipped=2 failed=0'), { kind: 'summary', changed: 3, ok: 9, skipped: 2, failed: 0 });
+    assert.deepEqual(parseScriptLine('::summary role=gateway host=gateway changed=3 ok=9 skipped=2 failed=0'), {
+      kind: 'summary',
+      changed: 3,
+      ok: 9,
+      skipped: 2,
+      failed: 0,
+    });
     assert.deepEqual(parseScriptLine('::step name=x status=weird'), { kind: 'text', text: '::step name=x status=weird' });
   });
 
@@ -62,7 +90,10 @@ describe('provisioning parts', () => {
 
   it('check scripts: targets exclude the host itself; lint clean; results parse', () => {
     requireTool('shellcheck');
-    assert.deepEqual(checkTargets(t).map((x) => x.ip), ['192.168.0.130', '192.168.0.131', '192.168.0.132', '192.168.0.133', '192.168.0.10']);
+    assert.deepEqual(
+      checkTargets(t).map((x) => x.ip),
+      ['192.168.0.130', '192.168.0.131', '192.168.0.132', '192.168.0.133', '192.168.0.10'],
+    );
     const own: Record<string, string> = { gateway: "'192.168.0.130'", second: "'192.168.0.131'", desktop: "'192.168.0.10'" };
     for (const label of ['gateway', 'second', 'desktop']) {
       const script = renderCheckScript(t, label);
@@ -72,9 +103,12 @@ describe('provisioning parts', () => {
       assert.equal(targets.split(' ').length, 4, label);
       assert.ok(!targets.includes(own[label]), `${label} pings itself: ${targets}`);
     }
-    assert.deepEqual(parseCheckLines('noise\n::check name=bridge status=pass msg="rosbridge is up"\n::check name=reach:second status=fail msg="x"\n'), [
-      { name: 'bridge', status: 'pass', msg: 'rosbridge is up' },
-      { name: 'reach:second', status: 'fail', msg: 'x' },
-    ]);
+    assert.deepEqual(
+      parseCheckLines('noise\n::check name=bridge status=pass msg="rosbridge is up"\n::check name=reach:second status=fail msg="x"\n'),
+      [
+        { name: 'bridge', status: 'pass', msg: 'rosbridge is up' },
+        { name: 'reach:second', status: 'fail', msg: 'x' },
+      ],
+    );
   });
 });

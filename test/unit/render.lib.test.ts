@@ -11,7 +11,11 @@ import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
 const LIB = path.join(__dirname, '..', '..', 'src', 'core', 'render', 'lib');
-const libFiles = () => fs.readdirSync(LIB).filter((f) => f.endsWith('.sh')).sort();
+const libFiles = () =>
+  fs
+    .readdirSync(LIB)
+    .filter((f) => f.endsWith('.sh'))
+    .sort();
 
 describe('render: helper libraries as bash files', () => {
   it('lib/ holds the expected libraries', () => {

@@ -49,7 +49,10 @@ describe('render: lint', () => {
   for (const c of CASES) {
     it(`${c}: scripts and installed scripts pass bash -n and shellcheck with no findings`, () => {
       for (const s of renderFixture(c)) {
-        const units = [{ name: s.fileName, content: s.content, shell: 'bash' }, ...s.embedded.map((e) => ({ name: `${s.fileName}:${e.path}`, content: e.content, shell: e.shell }))];
+        const units = [
+          { name: s.fileName, content: s.content, shell: 'bash' },
+          ...s.embedded.map((e) => ({ name: `${s.fileName}:${e.path}`, content: e.content, shell: e.shell })),
+        ];
         for (const u of units) {
           if (!u.shell) continue;
           const syntax = run(u.shell === 'sh' ? 'sh' : 'bash', ['-n'], { input: u.content });
@@ -103,7 +106,7 @@ describe('render: what each role gets', () => {
     assert.match(script(scripts, 'second-3.sh'), /type gretap local "\$LOCAL_IP" remote "\$peer" ttl 64/);
   });
 
-  it('explicit MTU everywhere and the underlay checked (the guide\'s 1462-byte gretap defect)', () => {
+  it("explicit MTU everywhere and the underlay checked (the guide's 1462-byte gretap defect)", () => {
     const gw = script(renderFixture('gretap-1'), 'gateway.sh');
     assert.match(gw, /OVERHEAD='38'/);
     assert.match(gw, /ensure_mtu "\$dev" "\$TUNNEL_MTU"/);
@@ -114,7 +117,15 @@ describe('render: what each role gets', () => {
 
   it('the gateway: OpenVPN tap bridged, AEAD, tls-crypt, no compression, PKI in batch mode, profile 0600', () => {
     const gw = script(renderFixture('vxlan-1'), 'gateway.sh');
-    for (const line of ['dev tap', 'data-ciphers AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305', 'allow-compression no', 'dh none', 'keepalive 10 60', 'up /usr/local/lib/rosvpn/tap-up.sh', 'remote 44.232.53.80 1194']) {
+    for (const line of [
+      'dev tap',
+      'data-ciphers AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305',
+      'allow-compression no',
+      'dh none',
+      'keepalive 10 60',
+      'up /usr/local/lib/rosvpn/tap-up.sh',
+      'remote 44.232.53.80 1194',
+    ]) {
       assert.ok(gw.split('\n').includes(line), `missing line: ${line}`);
     }
     assert.doesNotMatch(gw, /comp-lzo|^cipher /m);
@@ -134,7 +145,7 @@ describe('render: what each role gets', () => {
     assert.match(script(renderFixture('vxlan-1'), 'desktop.sh'), /DHCP_PACKAGE='isc-dhcp-client'/);
   });
 
-  it('Docker and ROS 2 only when enabled; Docker\'s FORWARD drop is handled where Docker is present', () => {
+  it("Docker and ROS 2 only when enabled; Docker's FORWARD drop is handled where Docker is present", () => {
     const off = script(renderFixture('vxlan-1'), 'gateway.sh');
     assert.match(off, /step_skip docker "features\.docker is off"/);
     assert.doesNotMatch(off, /download\.docker\.com/);

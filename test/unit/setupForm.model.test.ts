@@ -25,7 +25,10 @@ const save = (raw: Doc, form: FormState): Doc => applyTopologyEdit(raw, editFrom
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 describe('setup form model', () => {
-  const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+  const fixtures = fs
+    .readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   it('has fixtures to round-trip', () => assert.ok(fixtures.length >= 4, fixtures.join(', ')));
 
@@ -63,7 +66,13 @@ describe('setup form model', () => {
     assert.deepEqual(v.form, []);
     // The diagram marks that second, and only it.
     const d = diagramModel(form, v);
-    assert.deepEqual(d.columns.flat().filter((n) => n.invalid).map((n) => n.id), ['second-1']);
+    assert.deepEqual(
+      d.columns
+        .flat()
+        .filter((n) => n.invalid)
+        .map((n) => n.id),
+      ['second-1'],
+    );
   });
 
   it('an empty required field and a non-numeric port are errors at their own paths', () => {
@@ -81,7 +90,10 @@ describe('setup form model', () => {
     const form = formFromDocument(raw);
     form.seconds.splice(1, 1);
     const out = save(raw, form);
-    assert.deepEqual(out.seconds.map((s: Doc) => s.name), ['second', 'second-3']);
+    assert.deepEqual(
+      out.seconds.map((s: Doc) => s.name),
+      ['second', 'second-3'],
+    );
     assert.equal(out.seconds[1]['x-gpu'], true);
     assert.equal(validateTopology(out).diagnostics.length, 0);
   });
@@ -163,12 +175,22 @@ describe('setup form model', () => {
     const v = validateForm(form);
     assert.ok(v.errorCount > 0);
     for (const p of ['robotSubnet', 'gateway.host', 'gateway.cloudIp', 'seconds[0].name', 'seconds[1].vpnIp']) {
-      assert.ok(v.fields[p]?.some((d) => d.severity === 'error'), `${p}: ${JSON.stringify(v)}`);
+      assert.ok(
+        v.fields[p]?.some((d) => d.severity === 'error'),
+        `${p}: ${JSON.stringify(v)}`,
+      );
     }
   });
 
   it('coerces an untrusted message to the form shape', () => {
-    const form = coerceForm({ name: 5, tunnel: 'evil', gateway: { host: { toString: 1 } }, seconds: 'x', ssh: null, desktop: { addressing: 'static' } });
+    const form = coerceForm({
+      name: 5,
+      tunnel: 'evil',
+      gateway: { host: { toString: 1 } },
+      seconds: 'x',
+      ssh: null,
+      desktop: { addressing: 'static' },
+    });
     assert.equal(form.name, '5');
     assert.equal(form.tunnel, 'vxlan');
     assert.equal(form.gateway.host, '');
@@ -187,19 +209,28 @@ describe('setup form model', () => {
       ],
       form,
     );
-    assert.deepEqual(v.form.map((d) => d.path), ['mtu', 'desktop.address']);
+    assert.deepEqual(
+      v.form.map((d) => d.path),
+      ['mtu', 'desktop.address'],
+    );
     assert.deepEqual(Object.keys(v.fields), ['seconds[0].host']);
     assert.equal(v.errorCount, 2);
     // No seconds at all is the core's warning about the list itself.
     const none = validateForm({ ...form, seconds: [] });
-    assert.deepEqual(none.form.map((d) => [d.severity, d.path]), [['warning', 'seconds']]);
+    assert.deepEqual(
+      none.form.map((d) => [d.severity, d.path]),
+      [['warning', 'seconds']],
+    );
     assert.ok(!fieldPaths({ ...form, seconds: [] }).some((p) => p.startsWith('seconds')));
   });
 
   it('the diagram follows the topology: LAN, desktop, gateway, seconds, with addresses and link labels', () => {
     const form = formFromDocument(readFixture('gretap-3.json'));
     const d = diagramModel(form);
-    assert.deepEqual(d.columns.map((c) => c.map((n) => n.id)), [['robot'], ['desktop'], ['gateway'], ['second-0', 'second-1', 'second-2']]);
+    assert.deepEqual(
+      d.columns.map((c) => c.map((n) => n.id)),
+      [['robot'], ['desktop'], ['gateway'], ['second-0', 'second-1', 'second-2']],
+    );
     assert.deepEqual(d.links, ['bridge', 'OpenVPN :1194', 'GRETAP']);
     assert.deepEqual(d.columns[2]![0]!.lines, ['44.232.53.80', 'cloud 172.31.1.11', 'VPN 192.168.0.130']);
     delete form.desktop;

@@ -6,7 +6,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'ssh-config';
-import { checkHostKey, fingerprint, hostFieldMatches, keyTypeOf, knownHostName, knownHostsLine, parseKnownHosts, preferredHostKeyAlgorithms } from '../../src/core/ssh/knownHosts';
+import {
+  checkHostKey,
+  fingerprint,
+  hostFieldMatches,
+  keyTypeOf,
+  knownHostName,
+  knownHostsLine,
+  parseKnownHosts,
+  preferredHostKeyAlgorithms,
+} from '../../src/core/ssh/knownHosts';
 import { EXEC_WRAPPER, EXIT_MARK_TAIL, ExitMarkFilter, LineSplitter, shellQuote, wrapCommand } from '../../src/core/ssh/session';
 import { jumpChainEndpoint, loadSshConfig, parseJumpSpec, resolveEndpoint } from '../../src/core/ssh/sshConfig';
 import { SshError } from '../../src/core/ssh/types';
@@ -42,7 +51,15 @@ describe('ssh units: known_hosts', () => {
 
   it('classifies known, changed (any recorded type), revoked and unknown; ignores @cert-authority', () => {
     const entries = parseKnownHosts(
-      [`# comment`, `gw ssh-ed25519 ${ED}`, `@cert-authority * ssh-ed25519 ${ED2}`, `other ssh-ed25519 ${ED2}`, `@revoked bad ssh-ed25519 ${ED}`, `bad ssh-ed25519 ${ED}`, 'garbage'].join('\n'),
+      [
+        `# comment`,
+        `gw ssh-ed25519 ${ED}`,
+        `@cert-authority * ssh-ed25519 ${ED2}`,
+        `other ssh-ed25519 ${ED2}`,
+        `@revoked bad ssh-ed25519 ${ED}`,
+        `bad ssh-ed25519 ${ED}`,
+        'garbage',
+      ].join('\n'),
       'kh',
     );
     assert.equal(checkHostKey(entries, 'gw', blob(ED)).status, 'known');
@@ -114,7 +131,11 @@ describe('ssh units: endpoint resolution', () => {
     assert.equal(r.jump?.jump?.jump, undefined);
     assert.equal(r.key, 'ubuntu@gw.example.com:2200 via fallback@inner:22 via jumper@bastion:2022');
 
-    const x = resolveEndpoint({ label: 'gateway', host: 'gw', user: 'admin', port: 22, identityFile: '/mine', jump: { label: 'j', host: 'direct' } }, config, opts);
+    const x = resolveEndpoint(
+      { label: 'gateway', host: 'gw', user: 'admin', port: 22, identityFile: '/mine', jump: { label: 'j', host: 'direct' } },
+      config,
+      opts,
+    );
     assert.equal(x.user, 'admin');
     assert.equal(x.port, 22);
     assert.deepEqual(x.identityFiles, ['/mine', path.join(os.homedir(), '.ssh/gw_key'), '/keys/admin@gw.example.com']);

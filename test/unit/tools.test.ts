@@ -18,7 +18,9 @@ function dpkgOwner(program: string): string | undefined {
     const alts = [p, real].flatMap((x) => [x, x.replace(/^\/usr\/(s?bin)\//, '/$1/'), x.replace(/^\/(s?bin)\//, '/usr/$1/')]);
     for (const c of [...new Set(alts)]) {
       // "pkg: /path" lines; a diversion ("diversion by dash from: /bin/sh") is not an owner
-      const owner = run('dpkg-query', ['-S', c]).stdout.split('\n').find((l) => l && !l.startsWith('diversion by'));
+      const owner = run('dpkg-query', ['-S', c])
+        .stdout.split('\n')
+        .find((l) => l && !l.startsWith('diversion by'));
       if (owner) return owner.split(':')[0].trim();
     }
   }
@@ -55,7 +57,8 @@ function programsInSource(text: string): string[] {
     found.push(...hostPrograms([m[1], ...literalArgv(m[2])]));
   }
   // argv arrays: start([...]), ['ip', 'netns', 'exec', ns, ...], and constants that name an absolute path
-  for (const m of text.matchAll(/\[\s*('ip',\s*'netns',\s*'exec',[^\]]*)\]/g)) found.push(...hostPrograms(literalArgv(m[1]).map((a) => (a === '<expr>' ? 'x' : a))));
+  for (const m of text.matchAll(/\[\s*('ip',\s*'netns',\s*'exec',[^\]]*)\]/g))
+    found.push(...hostPrograms(literalArgv(m[1]).map((a) => (a === '<expr>' ? 'x' : a))));
   // NetnsSet.exec(short, 'prog', …): ip netns exec on this machine
   for (const m of text.matchAll(/\blab\.exec\(\s*[^,]+,\s*'([^']+)'/g)) found.push(m[1]);
   // absolute paths of programs, except as values of object fields (journal fields such as _EXE are data)
@@ -72,7 +75,8 @@ describe('programs run on this machine (scripts/install-prereqs.sh TOOLS)', () =
       assert.match(t.pkg, /^[a-z0-9][a-z0-9.+-]+$/, t.program);
       assert.ok(t.why.length > 10, `${t.program} has no reason`);
     }
-    for (const p of ['ddsperf', 'ping', 'nsenter', 'systemd-nspawn', 'ss', 'ip']) assert.equal(tools.get(p)?.set, 'demo', `${p} is needed by the demo`);
+    for (const p of ['ddsperf', 'ping', 'nsenter', 'systemd-nspawn', 'ss', 'ip'])
+      assert.equal(tools.get(p)?.set, 'demo', `${p} is needed by the demo`);
     assert.equal(tools.get('ddsperf')?.pkg, 'cyclonedds-tools');
   });
 
@@ -80,7 +84,10 @@ describe('programs run on this machine (scripts/install-prereqs.sh TOOLS)', () =
     const wrong: string[] = [];
     for (const t of tools.values()) {
       const owner = dpkgOwner(t.program);
-      if (owner !== t.pkg) wrong.push(`${t.program}: declared ${t.pkg}, ${owner ? `dpkg says ${owner}` : 'not installed (bash scripts/install-prereqs.sh test)'}`);
+      if (owner !== t.pkg)
+        wrong.push(
+          `${t.program}: declared ${t.pkg}, ${owner ? `dpkg says ${owner}` : 'not installed (bash scripts/install-prereqs.sh test)'}`,
+        );
     }
     assert.deepEqual(wrong, []);
   });
@@ -96,7 +103,8 @@ describe('programs run on this machine (scripts/install-prereqs.sh TOOLS)', () =
           const t = tools.get(p);
           const rel = path.relative(ROOT, f);
           if (!t) problems.push(`${rel} runs ${p}: not declared in scripts/install-prereqs.sh`);
-          else if (!scope.sets.includes(t.set)) problems.push(`${rel} runs ${p}, declared for "${t.set}", which ${scope.dir} does not install`);
+          else if (!scope.sets.includes(t.set))
+            problems.push(`${rel} runs ${p}, declared for "${t.set}", which ${scope.dir} does not install`);
         }
       }
     }
@@ -105,7 +113,11 @@ describe('programs run on this machine (scripts/install-prereqs.sh TOOLS)', () =
   });
 
   it('the scan sees through ip netns exec and env, and stops at nsenter into a lab host (negative controls)', () => {
-    assert.deepEqual(programsInSource(`run('ip', ['netns', 'exec', ns, 'env', \`A=\${x}\`, 'ddsperf', '-D', '1'])`), ['ip', 'env', 'ddsperf']);
+    assert.deepEqual(programsInSource(`run('ip', ['netns', 'exec', ns, 'env', \`A=\${x}\`, 'ddsperf', '-D', '1'])`), [
+      'ip',
+      'env',
+      'ddsperf',
+    ]);
     assert.deepEqual(programsInSource(`spawn('nsenter', ['-t', pid, '-m', '-n', '--', 'perl', '-e', '1'])`), ['nsenter']);
     assert.deepEqual(programsInSource(`const argv = ['ip', 'netns', 'exec', s.robotNs, 'tcpdump', '-c', '1'];`), ['ip', 'tcpdump']);
     assert.deepEqual(programsInSource(`lab.exec('desk', 'nft', ['list', 'ruleset'])`), ['nft']);
@@ -137,9 +149,16 @@ describe('programs run on this machine (scripts/install-prereqs.sh TOOLS)', () =
       e = err;
     }
     assert.ok(e instanceof ToolMissingError, String(e));
-    assert.match((e as Error).message, /^ping could not start on this machine \(not found\)\. It comes from the Debian package iputils-ping: apt-get install iputils-ping/);
+    assert.match(
+      (e as Error).message,
+      /^ping could not start on this machine \(not found\)\. It comes from the Debian package iputils-ping: apt-get install iputils-ping/,
+    );
     // env reports the program it could not exec; start() turns that into the same error
-    await assert.rejects(start(['env', 'PATH=/nonexistent', 'ddsperf', '-D', '1', 'sub']).done, (err: Error) => err instanceof ToolMissingError && /ddsperf could not start.*cyclonedds-tools: apt-get install cyclonedds-tools/.test(err.message));
+    await assert.rejects(
+      start(['env', 'PATH=/nonexistent', 'ddsperf', '-D', '1', 'sub']).done,
+      (err: Error) =>
+        err instanceof ToolMissingError && /ddsperf could not start.*cyclonedds-tools: apt-get install cyclonedds-tools/.test(err.message),
+    );
     // negative control: a program that starts and fails is not "missing"
     const r = run('ping', ['-c', '1', '-W', '1', '-I', 'rosvpn-none0', '127.0.0.1']);
     assert.notEqual(r.status, 0);

@@ -20,7 +20,10 @@ describe('UI core helpers', () => {
     assert.equal(s.cloudIp, '172.31.1.15');
     assert.equal(s.vpnIp, '192.168.0.134/24');
     const r = validateTopology({ ...t, seconds: [...t.seconds, s] });
-    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
   });
 
   it('suggestSecond never reuses an address the desktop or gateway has', () => {
@@ -31,7 +34,7 @@ describe('UI core helpers', () => {
     assert.notEqual(s.vpnIp.split('/')[0], t.gateway.vpnIp.split('/')[0]);
   });
 
-  it('parseExportLines reads the guide\'s export lines, quoted lists and ; separators, and nothing else', () => {
+  it("parseExportLines reads the guide's export lines, quoted lists and ; separators, and nothing else", () => {
     const vars = parseExportLines(
       'export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11\nexport ROSVPN_SECOND_CLOUD_IP="172.31.1.12 172.31.1.13"; ROSVPN_GATEWAY_VPN_IP=192.168.0.130/24 ' +
         "export ROSVPN_SECOND_VPN_IP='192.168.0.131/24,192.168.0.132/24'\nexport HOME=/root PATH=/bin",
@@ -47,7 +50,10 @@ describe('UI core helpers', () => {
   });
 
   it('journalFollowCommand: history first, then --after-cursor on resume; hostile units and cursors refused', () => {
-    assert.equal(journalFollowCommand('openvpn-server@rosvpn.service', { lines: 10 }), "journalctl --no-pager -o json -u 'openvpn-server@rosvpn.service' -n 10 -f");
+    assert.equal(
+      journalFollowCommand('openvpn-server@rosvpn.service', { lines: 10 }),
+      "journalctl --no-pager -o json -u 'openvpn-server@rosvpn.service' -n 10 -f",
+    );
     assert.equal(
       journalFollowCommand('rosvpn-net.service', { afterCursor: 's=1a;i=2f;b=3;m=4;t=5;x=6' }),
       "journalctl --no-pager -o json -u 'rosvpn-net.service' --after-cursor='s=1a;i=2f;b=3;m=4;t=5;x=6' -f",
@@ -57,7 +63,16 @@ describe('UI core helpers', () => {
   });
 
   it('formatJournalJson: timestamp, host, ident[pid] and message, with the cursor; byte-array messages; non-JSON passes', () => {
-    const j = formatJournalJson(JSON.stringify({ __CURSOR: 's=ab;i=1', __REALTIME_TIMESTAMP: '1764220200123456', _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'openvpn', _PID: '42', MESSAGE: 'Initialization Sequence Completed' }));
+    const j = formatJournalJson(
+      JSON.stringify({
+        __CURSOR: 's=ab;i=1',
+        __REALTIME_TIMESTAMP: '1764220200123456',
+        _HOSTNAME: 'gw',
+        SYSLOG_IDENTIFIER: 'openvpn',
+        _PID: '42',
+        MESSAGE: 'Initialization Sequence Completed',
+      }),
+    );
     assert.equal(j.text, '2025-11-27T05:10:00.123Z gw openvpn[42]: Initialization Sequence Completed');
     assert.equal(j.cursor, 's=ab;i=1');
     assert.equal(formatJournalJson(JSON.stringify({ MESSAGE: [104, 105, 255] })).text, 'hi\ufffd');
@@ -66,9 +81,23 @@ describe('UI core helpers', () => {
 
   it('opensshArgs: user@host, port, identity and the jump chain, each as its own argument', () => {
     const gw = { label: 'gateway', host: '44.232.53.80', user: 'ubuntu', identityFile: '/k' };
-    assert.deepEqual(opensshArgs({ label: 's', host: '172.31.1.12', user: 'ubuntu', port: 2222, identityFile: '/k', jump: gw }), ['-p', '2222', '-i', '/k', '-J', 'ubuntu@44.232.53.80', 'ubuntu@172.31.1.12']);
+    assert.deepEqual(opensshArgs({ label: 's', host: '172.31.1.12', user: 'ubuntu', port: 2222, identityFile: '/k', jump: gw }), [
+      '-p',
+      '2222',
+      '-i',
+      '/k',
+      '-J',
+      'ubuntu@44.232.53.80',
+      'ubuntu@172.31.1.12',
+    ]);
     assert.deepEqual(opensshArgs({ label: 'd', host: 'desk' }), ['desk']);
-    assert.deepEqual(opensshArgs({ label: 'd', host: 'desk' }, { knownHostsFile: '/h/.ssh/known_hosts', configFile: '/h/.ssh/config' }), ['-F', '/h/.ssh/config', '-o', 'UserKnownHostsFile=/h/.ssh/known_hosts', 'desk']);
+    assert.deepEqual(opensshArgs({ label: 'd', host: 'desk' }, { knownHostsFile: '/h/.ssh/known_hosts', configFile: '/h/.ssh/config' }), [
+      '-F',
+      '/h/.ssh/config',
+      '-o',
+      'UserKnownHostsFile=/h/.ssh/known_hosts',
+      'desk',
+    ]);
   });
 
   it('the log task names the same units the core renders', () => {

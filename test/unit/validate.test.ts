@@ -36,7 +36,10 @@ function at(r: ValidationResult, path: string, severity: Diagnostic['severity'] 
 
 function clean(r: ValidationResult, path?: string): void {
   const relevant = path === undefined ? r.diagnostics : r.diagnostics.filter((d) => d.path === path);
-  assert.deepEqual(relevant.map((d) => formatDiagnostic(d)), []);
+  assert.deepEqual(
+    relevant.map((d) => formatDiagnostic(d)),
+    [],
+  );
   assert.ok(r.topology, 'a topology is returned');
 }
 
@@ -63,7 +66,13 @@ describe('validateTopology', () => {
     });
     it('hasErrors looks at severity', () => {
       assert.equal(hasErrors([{ severity: 'warning', path: 'a', message: 'm' }]), false);
-      assert.equal(hasErrors([{ severity: 'warning', path: 'a', message: 'm' }, { severity: 'error', path: 'b', message: 'm' }]), true);
+      assert.equal(
+        hasErrors([
+          { severity: 'warning', path: 'a', message: 'm' },
+          { severity: 'error', path: 'b', message: 'm' },
+        ]),
+        true,
+      );
     });
   });
 
@@ -72,7 +81,13 @@ describe('validateTopology', () => {
       const r = validateTopology({
         name: 'n',
         robotSubnet: '10.9.0.0/24',
-        gateway: { host: 'gw', publicAddress: 'vpn.example.com', cloudIp: '172.31.1.11', vpnIp: '10.9.0.2/24', 'x-note': 'kept in the file only' },
+        gateway: {
+          host: 'gw',
+          publicAddress: 'vpn.example.com',
+          cloudIp: '172.31.1.11',
+          vpnIp: '10.9.0.2/24',
+          'x-note': 'kept in the file only',
+        },
         seconds: [{ name: 's', host: 's', cloudIp: '172.31.1.12', vpnIp: '10.9.0.3/24', _c: 1 }],
         desktop: { host: 'localhost', lanInterface: 'eno1', address: '10.9.0.9/24' },
         'x-top': { a: 1 },
@@ -85,7 +100,14 @@ describe('validateTopology', () => {
         vxlan: { vni: 42, port: 4789 },
         features: { docker: false, ros2: false },
         ssh: {},
-        gateway: { host: 'gw', publicAddress: 'vpn.example.com', cloudIp: '172.31.1.11', vpnIp: '10.9.0.2/24', openvpnPort: 1194, openvpnProto: 'udp' },
+        gateway: {
+          host: 'gw',
+          publicAddress: 'vpn.example.com',
+          cloudIp: '172.31.1.11',
+          vpnIp: '10.9.0.2/24',
+          openvpnPort: 1194,
+          openvpnProto: 'udp',
+        },
         seconds: [{ name: 's', host: 's', cloudIp: '172.31.1.12', vpnIp: '10.9.0.3/24' }],
         desktop: { host: 'localhost', lanInterface: 'eno1', addressing: 'dhcp' },
       });
@@ -112,7 +134,14 @@ describe('validateTopology', () => {
         t.features = { docker: true };
         t.gateway.port = 2222;
         t.gateway.openvpnProto = 'tcp';
-        t.desktop = { host: 'desk', lanInterface: 'enp3s0', addressing: 'static', address: '192.168.0.10/24', defaultGateway: '192.168.0.1', user: 'me' };
+        t.desktop = {
+          host: 'desk',
+          lanInterface: 'enp3s0',
+          addressing: 'static',
+          address: '192.168.0.10/24',
+          defaultGateway: '192.168.0.1',
+          user: 'me',
+        };
       });
       clean(r);
       assert.equal(r.topology?.mtu, 8950);
@@ -121,7 +150,14 @@ describe('validateTopology', () => {
       assert.deepEqual(r.topology?.features, { docker: true, ros2: false });
       assert.equal(r.topology?.gateway.port, 2222);
       assert.equal(r.topology?.gateway.openvpnProto, 'tcp');
-      assert.deepEqual(r.topology?.desktop, { host: 'desk', lanInterface: 'enp3s0', addressing: 'static', address: '192.168.0.10/24', defaultGateway: '192.168.0.1', user: 'me' });
+      assert.deepEqual(r.topology?.desktop, {
+        host: 'desk',
+        lanInterface: 'enp3s0',
+        addressing: 'static',
+        address: '192.168.0.10/24',
+        defaultGateway: '192.168.0.1',
+        user: 'me',
+      });
     });
   });
 
@@ -165,14 +201,25 @@ describe('validateTopology', () => {
       assert.equal(d.fix, 'write vxlan (lowercase)');
     });
     it('reports non-integers', () => {
-      assert.match(at(run((t) => (t.mtu = 1500.5)), 'mtu').message, /1500\.5 is a number with a fraction; expected an integer/);
+      assert.match(
+        at(
+          run((t) => (t.mtu = 1500.5)),
+          'mtu',
+        ).message,
+        /1500\.5 is a number with a fraction; expected an integer/,
+      );
     });
     it('limits seconds to 200', () => {
       const r = run((t) => {
         t.robotSubnet = '10.0.0.0/16';
         t.gateway.vpnIp = '10.0.0.1/16';
         t.cloudSubnet = '172.31.0.0/16';
-        t.seconds = Array.from({ length: 201 }, (_, i) => ({ name: `s${i}`, host: `h${i}`, cloudIp: `172.31.2.${i + 1}`, vpnIp: `10.0.1.${i + 1}/16` }));
+        t.seconds = Array.from({ length: 201 }, (_, i) => ({
+          name: `s${i}`,
+          host: `h${i}`,
+          cloudIp: `172.31.2.${i + 1}`,
+          vpnIp: `10.0.1.${i + 1}/16`,
+        }));
       });
       assert.match(at(r, 'seconds').message, /has 201 entries; at most 200/);
     });
@@ -180,55 +227,123 @@ describe('validateTopology', () => {
 
   describe('rule 2: strict IPv4 and CIDR syntax', () => {
     it('rejects leading zeros as ambiguous', () => {
-      const d = at(run((t) => (t.gateway.cloudIp = '010.1.1.1')), 'gateway.cloudIp');
+      const d = at(
+        run((t) => (t.gateway.cloudIp = '010.1.1.1')),
+        'gateway.cloudIp',
+      );
       assert.match(d.message, /^010\.1\.1\.1 has the octet "010" with a leading zero/);
       assert.match(d.message, /ambiguous/);
       assert.equal(d.fix, 'write 10.1.1.1');
     });
     it('rejects octets above 255 and prefixes above 32', () => {
-      assert.match(at(run((t) => (t.seconds[0].cloudIp = '172.31.1.256')), 'seconds[0].cloudIp').message, /172\.31\.1\.256 has the octet 256, larger than 255/);
-      assert.match(at(run((t) => (t.robotSubnet = '192.168.0.0/33')), 'robotSubnet').message, /prefix length \/33, larger than 32/);
-      assert.match(at(run((t) => (t.robotSubnet = '192.168.0.0/024')), 'robotSubnet').message, /"\/024" with a leading zero/);
-      assert.match(at(run((t) => (t.gateway.vpnIp = '192.168.0/24')), 'gateway.vpnIp').message, /four numbers separated by dots/);
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].cloudIp = '172.31.1.256')),
+          'seconds[0].cloudIp',
+        ).message,
+        /172\.31\.1\.256 has the octet 256, larger than 255/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.robotSubnet = '192.168.0.0/33')),
+          'robotSubnet',
+        ).message,
+        /prefix length \/33, larger than 32/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.robotSubnet = '192.168.0.0/024')),
+          'robotSubnet',
+        ).message,
+        /"\/024" with a leading zero/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.gateway.vpnIp = '192.168.0/24')),
+          'gateway.vpnIp',
+        ).message,
+        /four numbers separated by dots/,
+      );
     });
     it('requires a prefix on CIDR fields and no prefix on plain addresses', () => {
-      const d = at(run((t) => (t.gateway.vpnIp = '192.168.0.130')), 'gateway.vpnIp');
+      const d = at(
+        run((t) => (t.gateway.vpnIp = '192.168.0.130')),
+        'gateway.vpnIp',
+      );
       assert.match(d.message, /192\.168\.0\.130 has no prefix length/);
       assert.equal(d.fix, 'write 192.168.0.130/24');
-      const d2 = at(run((t) => (t.gateway.cloudIp = '172.31.1.11/24')), 'gateway.cloudIp');
+      const d2 = at(
+        run((t) => (t.gateway.cloudIp = '172.31.1.11/24')),
+        'gateway.cloudIp',
+      );
       assert.match(d2.message, /has a prefix length/);
       assert.equal(d2.fix, 'write 172.31.1.11');
     });
     it('requires network addresses for robotSubnet and cloudSubnet', () => {
-      const d = at(run((t) => (t.robotSubnet = '192.168.0.5/24')), 'robotSubnet');
+      const d = at(
+        run((t) => (t.robotSubnet = '192.168.0.5/24')),
+        'robotSubnet',
+      );
       assert.equal(d.message, '192.168.0.5/24 is not a network address (host bits are set)');
       assert.equal(d.fix, 'use 192.168.0.0/24');
-      assert.equal(at(run((t) => (t.cloudSubnet = '172.31.1.7/24')), 'cloudSubnet').fix, 'use 172.31.1.0/24');
+      assert.equal(
+        at(
+          run((t) => (t.cloudSubnet = '172.31.1.7/24')),
+          'cloudSubnet',
+        ).fix,
+        'use 172.31.1.0/24',
+      );
     });
     it('rejects a robot subnet too small for hosts', () => {
-      assert.match(at(run((t) => (t.robotSubnet = '192.168.0.130/31')), 'robotSubnet').message, /no room for hosts/);
+      assert.match(
+        at(
+          run((t) => (t.robotSubnet = '192.168.0.130/31')),
+          'robotSubnet',
+        ).message,
+        /no room for hosts/,
+      );
     });
     it('accepts valid edge values', () => {
-      clean(run((t) => {
-        t.robotSubnet = '10.0.0.0/8';
-        t.gateway.vpnIp = '10.255.255.254/8';
-        t.seconds[0].vpnIp = '10.0.0.1/8';
-      }));
+      clean(
+        run((t) => {
+          t.robotSubnet = '10.0.0.0/8';
+          t.gateway.vpnIp = '10.255.255.254/8';
+          t.seconds[0].vpnIp = '10.0.0.1/8';
+        }),
+      );
     });
   });
 
   describe('rule 3: addresses on the robot LAN', () => {
     it('requires the robot subnet prefix length', () => {
-      const d = at(run((t) => (t.seconds[0].vpnIp = '192.168.0.131/16')), 'seconds[0].vpnIp');
+      const d = at(
+        run((t) => (t.seconds[0].vpnIp = '192.168.0.131/16')),
+        'seconds[0].vpnIp',
+      );
       assert.equal(d.message, '192.168.0.131/16 has prefix length /16 but robotSubnet 192.168.0.0/24 is a /24');
       assert.equal(d.fix, 'write 192.168.0.131/24');
     });
     it('rejects the network and broadcast addresses', () => {
-      assert.match(at(run((t) => (t.gateway.vpnIp = '192.168.0.0/24')), 'gateway.vpnIp').message, /192\.168\.0\.0\/24 is the network address of robotSubnet 192\.168\.0\.0\/24/);
-      assert.match(at(run((t) => (t.seconds[0].vpnIp = '192.168.0.255/24')), 'seconds[0].vpnIp').message, /is the broadcast address/);
+      assert.match(
+        at(
+          run((t) => (t.gateway.vpnIp = '192.168.0.0/24')),
+          'gateway.vpnIp',
+        ).message,
+        /192\.168\.0\.0\/24 is the network address of robotSubnet 192\.168\.0\.0\/24/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].vpnIp = '192.168.0.255/24')),
+          'seconds[0].vpnIp',
+        ).message,
+        /is the broadcast address/,
+      );
     });
     it('names the other field that holds the same address', () => {
-      const d = at(run((t) => (t.seconds[0].vpnIp = '192.168.0.130/24')), 'seconds[0].vpnIp');
+      const d = at(
+        run((t) => (t.seconds[0].vpnIp = '192.168.0.130/24')),
+        'seconds[0].vpnIp',
+      );
       assert.equal(d.message, '192.168.0.130/24 is already used by gateway.vpnIp');
       assert.match(d.fix as string, /e\.g\. 192\.168\.0\.131\/24/);
       const d2 = at(
@@ -238,11 +353,15 @@ describe('validateTopology', () => {
       assert.equal(d2.message, '192.168.0.131/24 is already used by seconds[0].vpnIp');
     });
     it('checks a static desktop address against robotSubnet', () => {
-      const d = at(run((t) => (t.desktop = { host: 'localhost', lanInterface: 'eno1', addressing: 'static', address: '10.0.0.5/24' })), 'desktop.address');
+      const d = at(
+        run((t) => (t.desktop = { host: 'localhost', lanInterface: 'eno1', addressing: 'static', address: '10.0.0.5/24' })),
+        'desktop.address',
+      );
       assert.match(d.message, /10\.0\.0\.5\/24 is outside robotSubnet 192\.168\.0\.0\/24/);
     });
     it('checks desktop.defaultGateway', () => {
-      const desk = (gw: string) => (t: Doc) => (t.desktop = { host: 'localhost', lanInterface: 'eno1', addressing: 'static', address: '192.168.0.10/24', defaultGateway: gw });
+      const desk = (gw: string) => (t: Doc) =>
+        (t.desktop = { host: 'localhost', lanInterface: 'eno1', addressing: 'static', address: '192.168.0.10/24', defaultGateway: gw });
       assert.match(at(run(desk('10.0.0.1')), 'desktop.defaultGateway').message, /10\.0\.0\.1 is outside robotSubnet 192\.168\.0\.0\/24/);
       assert.equal(at(run(desk('192.168.0.130')), 'desktop.defaultGateway').message, '192.168.0.130 is already used by gateway.vpnIp');
       assert.equal(at(run(desk('192.168.0.10')), 'desktop.defaultGateway').message, '192.168.0.10 is already used by desktop.address');
@@ -256,23 +375,43 @@ describe('validateTopology', () => {
 
   describe('rule 4: cloud addresses', () => {
     it('rejects duplicates, naming the other field', () => {
-      const d = at(run((t) => (t.seconds[0].cloudIp = '172.31.1.11')), 'seconds[0].cloudIp');
+      const d = at(
+        run((t) => (t.seconds[0].cloudIp = '172.31.1.11')),
+        'seconds[0].cloudIp',
+      );
       assert.equal(d.message, '172.31.1.11 is already used by gateway.cloudIp');
     });
     it('requires cloud IPs inside cloudSubnet', () => {
-      const d = at(run((t) => (t.gateway.cloudIp = '172.31.2.11')), 'gateway.cloudIp');
+      const d = at(
+        run((t) => (t.gateway.cloudIp = '172.31.2.11')),
+        'gateway.cloudIp',
+      );
       assert.equal(d.message, '172.31.2.11 is outside cloudSubnet 172.31.1.0/24');
     });
     it('rejects the network and broadcast address of cloudSubnet', () => {
-      assert.match(at(run((t) => (t.gateway.cloudIp = '172.31.1.0')), 'gateway.cloudIp').message, /172\.31\.1\.0 is the network address of cloudSubnet/);
-      assert.match(at(run((t) => (t.seconds[0].cloudIp = '172.31.1.255')), 'seconds[0].cloudIp').message, /172\.31\.1\.255 is the broadcast address of cloudSubnet/);
+      assert.match(
+        at(
+          run((t) => (t.gateway.cloudIp = '172.31.1.0')),
+          'gateway.cloudIp',
+        ).message,
+        /172\.31\.1\.0 is the network address of cloudSubnet/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].cloudIp = '172.31.1.255')),
+          'seconds[0].cloudIp',
+        ).message,
+        /172\.31\.1\.255 is the broadcast address of cloudSubnet/,
+      );
     });
     it('accepts any distinct cloud IPs when cloudSubnet is not given', () => {
-      clean(run((t) => {
-        delete t.cloudSubnet;
-        t.gateway.cloudIp = '10.1.2.3';
-        t.seconds[0].cloudIp = '172.16.9.9';
-      }));
+      clean(
+        run((t) => {
+          delete t.cloudSubnet;
+          t.gateway.cloudIp = '10.1.2.3';
+          t.seconds[0].cloudIp = '172.16.9.9';
+        }),
+      );
     });
   });
 
@@ -290,11 +429,13 @@ describe('validateTopology', () => {
       assert.match(at(r, 'seconds[0].cloudIp').message, /192\.168\.0\.50 lies inside robotSubnet 192\.168\.0\.0\/24 \(routing conflict\)/);
     });
     it('accepts separate subnets', () => {
-      clean(run((t) => {
-        t.cloudSubnet = '192.168.1.0/24';
-        t.gateway.cloudIp = '192.168.1.11';
-        t.seconds[0].cloudIp = '192.168.1.12';
-      }));
+      clean(
+        run((t) => {
+          t.cloudSubnet = '192.168.1.0/24';
+          t.gateway.cloudIp = '192.168.1.11';
+          t.seconds[0].cloudIp = '192.168.1.12';
+        }),
+      );
     });
   });
 
@@ -332,7 +473,10 @@ describe('validateTopology', () => {
     });
     it('warns about unknown keys with a suggestion, and keeps the file valid', () => {
       const r = run((t) => (t.gateway.vpnip = '1'));
-      assert.equal(formatDiagnostic(at(r, 'gateway.vpnip', 'warning')), 'rosvpn.json: warning: gateway.vpnip: unknown key — did you mean vpnIp?');
+      assert.equal(
+        formatDiagnostic(at(r, 'gateway.vpnip', 'warning')),
+        'rosvpn.json: warning: gateway.vpnip: unknown key — did you mean vpnIp?',
+      );
       assert.ok(r.topology);
       assert.equal(Object.prototype.hasOwnProperty.call(r.topology?.gateway, 'vpnip'), false);
       const r2 = run((t) => (t.seconds[0].frobnicate = true));
@@ -341,14 +485,16 @@ describe('validateTopology', () => {
       assert.equal(at(r3, 'robotsubnet', 'warning').fix, 'did you mean robotSubnet?');
     });
     it('is silent about x- and _ keys and the top-level $schema', () => {
-      clean(run((t) => {
-        t.$schema = './rosvpn.schema.json';
-        t['x-owner'] = 'me';
-        t._comment = 'note';
-        t.gateway['x-ami'] = 'ami-123';
-        t.seconds[0]._note = { any: ['thing'] };
-        t.desktop['x-room'] = 42;
-      }));
+      clean(
+        run((t) => {
+          t.$schema = './rosvpn.schema.json';
+          t['x-owner'] = 'me';
+          t._comment = 'note';
+          t.gateway['x-ami'] = 'ami-123';
+          t.seconds[0]._note = { any: ['thing'] };
+          t.desktop['x-room'] = 42;
+        }),
+      );
     });
   });
 
@@ -375,13 +521,40 @@ describe('validateTopology', () => {
 
   describe('rule 8: names', () => {
     it('rejects bad deployment and second names', () => {
-      const d = at(run((t) => (t.name = 'Demo')), 'name');
+      const d = at(
+        run((t) => (t.name = 'Demo')),
+        'name',
+      );
       assert.match(d.message, /Demo contains uppercase letters/);
       assert.equal(d.fix, 'write demo');
-      assert.match(at(run((t) => (t.name = '-demo')), 'name').message, /"-demo" starts with '-'/);
-      assert.match(at(run((t) => (t.seconds[0].name = 'second-')), 'seconds[0].name').message, /starts or ends with '-'/);
-      assert.match(at(run((t) => (t.seconds[0].name = 'my_second')), 'seconds[0].name').message, /contains '_'/);
-      assert.match(at(run((t) => (t.name = 'a'.repeat(41))), 'name').message, /41 characters long; the limit is 40/);
+      assert.match(
+        at(
+          run((t) => (t.name = '-demo')),
+          'name',
+        ).message,
+        /"-demo" starts with '-'/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].name = 'second-')),
+          'seconds[0].name',
+        ).message,
+        /starts or ends with '-'/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].name = 'my_second')),
+          'seconds[0].name',
+        ).message,
+        /contains '_'/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.name = 'a'.repeat(41))),
+          'name',
+        ).message,
+        /41 characters long; the limit is 40/,
+      );
     });
     it('requires unique second names', () => {
       const r = run((t) => t.seconds.push({ name: 'second', host: 'h2', cloudIp: '172.31.1.13', vpnIp: '192.168.0.132/24' }));
@@ -389,46 +562,119 @@ describe('validateTopology', () => {
       assert.equal(d.message, 'second is already the name of seconds[0]');
     });
     it('reserves gateway and desktop', () => {
-      assert.match(at(run((t) => (t.seconds[0].name = 'gateway')), 'seconds[0].name').message, /gateway is reserved/);
-      assert.match(at(run((t) => (t.seconds[0].name = 'desktop')), 'seconds[0].name').message, /desktop is reserved/);
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].name = 'gateway')),
+          'seconds[0].name',
+        ).message,
+        /gateway is reserved/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].name = 'desktop')),
+          'seconds[0].name',
+        ).message,
+        /desktop is reserved/,
+      );
     });
     it('accepts good names', () => {
-      clean(run((t) => {
-        t.name = 'a'.repeat(40);
-        t.seconds[0].name = 'second-2';
-      }));
+      clean(
+        run((t) => {
+          t.name = 'a'.repeat(40);
+          t.seconds[0].name = 'second-2';
+        }),
+      );
       clean(run((t) => (t.name = '0')));
     });
   });
 
   describe('rule 9: ports, tunnel, mtu, addressing', () => {
     it('rejects ports outside 1–65535', () => {
-      assert.equal(at(run((t) => (t.gateway.openvpnPort = 0)), 'gateway.openvpnPort').message, '0 is out of range 1–65535');
-      assert.equal(at(run((t) => (t.gateway.openvpnPort = 65536)), 'gateway.openvpnPort').message, '65536 is out of range 1–65535');
-      assert.equal(at(run((t) => (t.ssh.port = 70000)), 'ssh.port').message, '70000 is out of range 1–65535');
-      assert.equal(at(run((t) => (t.seconds[0].port = -1)), 'seconds[0].port').message, '-1 is out of range 1–65535');
-      assert.equal(at(run((t) => (t.vxlan = { port: 0 })), 'vxlan.port').message, '0 is out of range 1–65535');
-      assert.match(at(run((t) => (t.seconds[0].jump = 'ubuntu@bastion:70000')), 'seconds[0].jump').message, /has port 70000, outside 1–65535/);
+      assert.equal(
+        at(
+          run((t) => (t.gateway.openvpnPort = 0)),
+          'gateway.openvpnPort',
+        ).message,
+        '0 is out of range 1–65535',
+      );
+      assert.equal(
+        at(
+          run((t) => (t.gateway.openvpnPort = 65536)),
+          'gateway.openvpnPort',
+        ).message,
+        '65536 is out of range 1–65535',
+      );
+      assert.equal(
+        at(
+          run((t) => (t.ssh.port = 70000)),
+          'ssh.port',
+        ).message,
+        '70000 is out of range 1–65535',
+      );
+      assert.equal(
+        at(
+          run((t) => (t.seconds[0].port = -1)),
+          'seconds[0].port',
+        ).message,
+        '-1 is out of range 1–65535',
+      );
+      assert.equal(
+        at(
+          run((t) => (t.vxlan = { port: 0 })),
+          'vxlan.port',
+        ).message,
+        '0 is out of range 1–65535',
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].jump = 'ubuntu@bastion:70000')),
+          'seconds[0].jump',
+        ).message,
+        /has port 70000, outside 1–65535/,
+      );
     });
     it('accepts ports at the limits', () => {
-      clean(run((t) => {
-        t.gateway.openvpnPort = 1;
-        t.ssh.port = 65535;
-        t.vxlan = { port: 65535, vni: 16777215 };
-        t.seconds[0].jump = 'ubuntu@bastion:22';
-      }));
+      clean(
+        run((t) => {
+          t.gateway.openvpnPort = 1;
+          t.ssh.port = 65535;
+          t.vxlan = { port: 65535, vni: 16777215 };
+          t.seconds[0].jump = 'ubuntu@bastion:22';
+        }),
+      );
     });
     it('knows the tunnel modes', () => {
-      assert.equal(at(run((t) => (t.tunnel = 'ipip')), 'tunnel').message, 'ipip is not one of: vxlan, gretap');
+      assert.equal(
+        at(
+          run((t) => (t.tunnel = 'ipip')),
+          'tunnel',
+        ).message,
+        'ipip is not one of: vxlan, gretap',
+      );
       clean(run((t) => (t.tunnel = 'gretap')));
     });
     it('limits mtu to 1280..8950', () => {
-      assert.equal(at(run((t) => (t.mtu = 1279)), 'mtu').message, '1279 is out of range 1280–8950');
-      assert.equal(at(run((t) => (t.mtu = 8951)), 'mtu').message, '8951 is out of range 1280–8950');
+      assert.equal(
+        at(
+          run((t) => (t.mtu = 1279)),
+          'mtu',
+        ).message,
+        '1279 is out of range 1280–8950',
+      );
+      assert.equal(
+        at(
+          run((t) => (t.mtu = 8951)),
+          'mtu',
+        ).message,
+        '8951 is out of range 1280–8950',
+      );
       clean(run((t) => (t.mtu = 1280)));
     });
     it('requires address with static addressing', () => {
-      const d = at(run((t) => (t.desktop.addressing = 'static')), 'desktop.address');
+      const d = at(
+        run((t) => (t.desktop.addressing = 'static')),
+        'desktop.address',
+      );
       assert.match(d.message, /missing; desktop.addressing is static/);
       assert.match(d.fix as string, /add "address"/);
     });
@@ -447,10 +693,22 @@ describe('validateTopology', () => {
 
   describe('rule 10: jumps', () => {
     it('rejects the gateway jumping through itself', () => {
-      assert.match(at(run((t) => (t.gateway.jump = 'gateway')), 'gateway.jump').message, /the gateway cannot jump through itself/);
+      assert.match(
+        at(
+          run((t) => (t.gateway.jump = 'gateway')),
+          'gateway.jump',
+        ).message,
+        /the gateway cannot jump through itself/,
+      );
     });
     it('rejects the desktop jumping through the gateway', () => {
-      assert.match(at(run((t) => (t.desktop.jump = 'gateway')), 'desktop.jump').message, /the desktop is on the robot LAN, not in the VPC/);
+      assert.match(
+        at(
+          run((t) => (t.desktop.jump = 'gateway')),
+          'desktop.jump',
+        ).message,
+        /the desktop is on the robot LAN, not in the VPC/,
+      );
     });
     it('rejects an inherited ssh.jump = gateway', () => {
       const r = run((t) => (t.ssh.jump = 'gateway'));
@@ -460,11 +718,13 @@ describe('validateTopology', () => {
       assert.match(ds[1]?.message as string, /inherited by the desktop/);
     });
     it('accepts jump on seconds, and overrides', () => {
-      clean(run((t) => {
-        t.ssh.jump = 'gateway';
-        t.gateway.jump = 'bastion';
-        t.desktop.jump = 'lan-hop';
-      }));
+      clean(
+        run((t) => {
+          t.ssh.jump = 'gateway';
+          t.gateway.jump = 'bastion';
+          t.desktop.jump = 'lan-hop';
+        }),
+      );
     });
   });
 
@@ -479,29 +739,75 @@ describe('validateTopology', () => {
       }
     });
     it('names non-ASCII code points', () => {
-      const d = at(run((t) => (t.gateway.vpnIp = '192.168.0.13\uFF11/24')), 'gateway.vpnIp');
+      const d = at(
+        run((t) => (t.gateway.vpnIp = '192.168.0.13\uFF11/24')),
+        'gateway.vpnIp',
+      );
       assert.match(d.message, /contains U\+FF11 FULLWIDTH DIGIT ONE/);
       assert.match(d.fix as string, /type plain ASCII/);
       assert.match(d.fix as string, /'1'/);
     });
     it('names control characters and never echoes them', () => {
-      const d = at(run((t) => (t.gateway.host = 'ros\u001b[31m')), 'gateway.host');
+      const d = at(
+        run((t) => (t.gateway.host = 'ros\u001b[31m')),
+        'gateway.host',
+      );
       assert.match(d.message, /contains the control character U\+001B ESCAPE/);
       assert.ok(!formatDiagnostic(d).includes('\u001b'), 'escape sequences are not printed raw');
-      assert.match(at(run((t) => (t.name = 'a\nb')), 'name').message, /U\+000A LINE FEED/);
+      assert.match(
+        at(
+          run((t) => (t.name = 'a\nb')),
+          'name',
+        ).message,
+        /U\+000A LINE FEED/,
+      );
     });
     it('rejects command substitution and metacharacters', () => {
-      assert.match(at(run((t) => (t.seconds[0].host = '$(reboot)')), 'seconds[0].host').message, /command substitution \$\(…\)/);
-      assert.match(at(run((t) => (t.seconds[0].host = 'a;b')), 'seconds[0].host').message, /shell metacharacter ';'/);
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].host = '$(reboot)')),
+          'seconds[0].host',
+        ).message,
+        /command substitution \$\(…\)/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].host = 'a;b')),
+          'seconds[0].host',
+        ).message,
+        /shell metacharacter ';'/,
+      );
     });
     it('allows backslash, colon and space in identityFile only', () => {
       clean(run((t) => (t.ssh.identityFile = 'C:\\Users\\me\\My Keys\\id_ed25519')));
-      assert.match(at(run((t) => (t.ssh.user = 'a\\b')), 'ssh.user').message, /backslash/);
-      assert.match(at(run((t) => (t.ssh.identityFile = '~/.ssh/$KEY')), 'ssh.identityFile').message, /'\$'/);
-      assert.match(at(run((t) => (t.ssh.identityFile = "~/.ssh/it's")), 'ssh.identityFile').message, /single quote/);
+      assert.match(
+        at(
+          run((t) => (t.ssh.user = 'a\\b')),
+          'ssh.user',
+        ).message,
+        /backslash/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.ssh.identityFile = '~/.ssh/$KEY')),
+          'ssh.identityFile',
+        ).message,
+        /'\$'/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.ssh.identityFile = "~/.ssh/it's")),
+          'ssh.identityFile',
+        ).message,
+        /single quote/,
+      );
     });
     it('rejects a leading - in host, user and jump (ssh option injection)', () => {
-      for (const p of [['gateway', 'host'], ['ssh', 'user'], ['seconds', 0, 'jump']] as const) {
+      for (const p of [
+        ['gateway', 'host'],
+        ['ssh', 'user'],
+        ['seconds', 0, 'jump'],
+      ] as const) {
         const r = run((t) => {
           let o = t;
           for (const s of p.slice(0, -1)) o = o[s];
@@ -517,12 +823,33 @@ describe('validateTopology', () => {
         t.mtu = 'not a number';
         t.seconds[0].vpnIp = '10.0.0.1/24';
       });
-      assert.deepEqual(r.diagnostics.map((d) => d.path), ['gateway.vpnIp']);
+      assert.deepEqual(
+        r.diagnostics.map((d) => d.path),
+        ['gateway.vpnIp'],
+      );
     });
     it('rejects hostile keys anywhere, and caps unknown strings at 4096', () => {
-      assert.match(at(run((t) => (t.gateway['a;b'] = 1)), 'gateway["a;b"]').message, /^key "a;b" contains the shell metacharacter ';'/);
-      assert.match(at(run((t) => (t['x-\u202e'] = 1)), '["x-\\u202E"]').message, /U\+202E RIGHT-TO-LEFT OVERRIDE/);
-      assert.match(at(run((t) => (t['x-long'] = 'a'.repeat(5000))), 'x-long').message, /5000 characters long; no string may exceed 4096/);
+      assert.match(
+        at(
+          run((t) => (t.gateway['a;b'] = 1)),
+          'gateway["a;b"]',
+        ).message,
+        /^key "a;b" contains the shell metacharacter ';'/,
+      );
+      assert.match(
+        at(
+          run((t) => (t['x-\u202e'] = 1)),
+          '["x-\\u202E"]',
+        ).message,
+        /U\+202E RIGHT-TO-LEFT OVERRIDE/,
+      );
+      assert.match(
+        at(
+          run((t) => (t['x-long'] = 'a'.repeat(5000))),
+          'x-long',
+        ).message,
+        /5000 characters long; no string may exceed 4096/,
+      );
       clean(run((t) => (t['x-long'] = 'a'.repeat(4096))));
     });
     it('rejects documents nested deeper than 32 levels', () => {
@@ -550,14 +877,43 @@ describe('validateTopology', () => {
       cyclic['x-self'] = cyclic;
       assert.match(validateTopology(cyclic).diagnostics[0]?.message as string, /nesting is deeper/);
       const getter = base();
-      Object.defineProperty(getter, 'x-boom', { enumerable: true, get: () => { throw new Error('boom'); } });
+      Object.defineProperty(getter, 'x-boom', {
+        enumerable: true,
+        get: () => {
+          throw new Error('boom');
+        },
+      });
       const rg = validateTopology(getter);
       assert.equal(rg.topology, undefined);
       assert.match(rg.diagnostics[0]?.message as string, /internal error.*boom/);
-      assert.match(at(run((t) => (t.mtu = NaN)), 'mtu').message, /NaN is not a JSON number/);
-      assert.match(at(run((t) => (t['x-f'] = () => 1)), 'x-f').message, /not a JSON value \(function\)/);
-      assert.match(at(run((t) => (t.gateway.x = new Date(0))), 'gateway.x').message, /not a plain JSON object/);
-      assert.match(at(run((t) => (t['x-b'] = 10n)), 'x-b').message, /not a JSON value \(bigint\)/);
+      assert.match(
+        at(
+          run((t) => (t.mtu = NaN)),
+          'mtu',
+        ).message,
+        /NaN is not a JSON number/,
+      );
+      assert.match(
+        at(
+          run((t) => (t['x-f'] = () => 1)),
+          'x-f',
+        ).message,
+        /not a JSON value \(function\)/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.gateway.x = new Date(0))),
+          'gateway.x',
+        ).message,
+        /not a plain JSON object/,
+      );
+      assert.match(
+        at(
+          run((t) => (t['x-b'] = 10n)),
+          'x-b',
+        ).message,
+        /not a JSON value \(bigint\)/,
+      );
     });
     it('keeps __proto__ an ordinary key', () => {
       const doc = JSON.parse(JSON.stringify(base()).replace('{', '{"__proto__":{"polluted":true},'));
@@ -573,11 +929,17 @@ describe('validateTopology', () => {
   describe('rule 12: what AWS reserves, private ranges, ports and names the engine uses', () => {
     it('rejects every cloudIp AWS reserves in cloudSubnet (network, .1, .2, .3, broadcast), naming the usable range', () => {
       const cases: [string, RegExp][] = [
-        ['172.31.1.0', /network address/], ['172.31.1.1', /VPC router/], ['172.31.1.2', /Amazon DNS server/],
-        ['172.31.1.3', /future use/], ['172.31.1.255', /broadcast address/],
+        ['172.31.1.0', /network address/],
+        ['172.31.1.1', /VPC router/],
+        ['172.31.1.2', /Amazon DNS server/],
+        ['172.31.1.3', /future use/],
+        ['172.31.1.255', /broadcast address/],
       ];
       for (const [ip, why] of cases) {
-        const d = at(run((t) => (t.gateway.cloudIp = ip)), 'gateway.cloudIp');
+        const d = at(
+          run((t) => (t.gateway.cloudIp = ip)),
+          'gateway.cloudIp',
+        );
         assert.match(d.message, why, ip);
         assert.match(d.message, /AWS reserves it/);
         assert.equal(d.fix, 'use a free address from 172.31.1.4 to 172.31.1.254');
@@ -592,17 +954,45 @@ describe('validateTopology', () => {
         t.gateway.vpnIp = a;
         t.seconds[0].vpnIp = b;
       };
-      assert.match(at(run(robot('44.232.53.0/24', '44.232.53.2/24', '44.232.53.3/24')), 'robotSubnet').message, /44\.232\.53\.0\/24 is not a private range/);
+      assert.match(
+        at(run(robot('44.232.53.0/24', '44.232.53.2/24', '44.232.53.3/24')), 'robotSubnet').message,
+        /44\.232\.53\.0\/24 is not a private range/,
+      );
       assert.match(at(run(robot('172.0.0.0/8', '172.0.0.2/8', '172.0.0.3/8')), 'robotSubnet').message, /is not a private range/);
-      assert.match(at(run(robot('169.254.10.0/24', '169.254.10.2/24', '169.254.10.3/24')), 'robotSubnet').message, /overlaps the link-local range 169\.254\.0\.0\/16/);
-      for (const [a, b, c] of [['10.20.0.0/16', '10.20.0.2/16', '10.20.0.3/16'], ['172.16.4.0/24', '172.16.4.2/24', '172.16.4.3/24'], ['100.64.1.0/24', '100.64.1.2/24', '100.64.1.3/24']]) {
+      assert.match(
+        at(run(robot('169.254.10.0/24', '169.254.10.2/24', '169.254.10.3/24')), 'robotSubnet').message,
+        /overlaps the link-local range 169\.254\.0\.0\/16/,
+      );
+      for (const [a, b, c] of [
+        ['10.20.0.0/16', '10.20.0.2/16', '10.20.0.3/16'],
+        ['172.16.4.0/24', '172.16.4.2/24', '172.16.4.3/24'],
+        ['100.64.1.0/24', '100.64.1.2/24', '100.64.1.3/24'],
+      ]) {
         clean(run(robot(a, b, c)));
       }
     });
     it('refuses OpenVPN and VXLAN on the same UDP port, and OpenVPN over TCP on 22', () => {
-      assert.match(at(run((t) => (t.vxlan = { port: 1194 })), 'vxlan.port').message, /UDP 1194 is also gateway\.openvpnPort/);
-      assert.match(at(run((t) => (t.gateway.openvpnPort = 4789)), 'gateway.openvpnPort').message, /UDP 4789 is also the VXLAN port/);
-      assert.match(at(run((t) => Object.assign(t.gateway, { openvpnProto: 'tcp', openvpnPort: 22 })), 'gateway.openvpnPort').message, /TCP 22 is SSH on the gateway/);
+      assert.match(
+        at(
+          run((t) => (t.vxlan = { port: 1194 })),
+          'vxlan.port',
+        ).message,
+        /UDP 1194 is also gateway\.openvpnPort/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.gateway.openvpnPort = 4789)),
+          'gateway.openvpnPort',
+        ).message,
+        /UDP 4789 is also the VXLAN port/,
+      );
+      assert.match(
+        at(
+          run((t) => Object.assign(t.gateway, { openvpnProto: 'tcp', openvpnPort: 22 })),
+          'gateway.openvpnPort',
+        ).message,
+        /TCP 22 is SSH on the gateway/,
+      );
       // Negative controls: different protocols or tunnels do not share a socket.
       clean(run((t) => Object.assign(t.gateway, { openvpnProto: 'tcp', openvpnPort: 4789 })));
       clean(run((t) => Object.assign(t, { tunnel: 'gretap', vxlan: { port: 1194 } })));
@@ -617,15 +1007,39 @@ describe('validateTopology', () => {
       for (const ok of ['eno1', 'enp3s0', 'docker1', 'rosbr', 'eth0']) clean(nic(ok));
     });
     it('refuses a publicAddress that is 0.0.0.0, loopback or private; documentation and public addresses pass', () => {
-      for (const [addr, why] of [['0.0.0.0', /unspecified/], ['127.0.0.1', /loopback/], ['10.1.2.3', /private/], ['172.16.0.9', /private/], ['192.168.7.1', /private/], ['169.254.169.254', /link-local/], ['localhost', /loopback/]] as const) {
-        const d = at(run((t) => (t.gateway.publicAddress = addr)), 'gateway.publicAddress');
+      for (const [addr, why] of [
+        ['0.0.0.0', /unspecified/],
+        ['127.0.0.1', /loopback/],
+        ['10.1.2.3', /private/],
+        ['172.16.0.9', /private/],
+        ['192.168.7.1', /private/],
+        ['169.254.169.254', /link-local/],
+        ['localhost', /loopback/],
+      ] as const) {
+        const d = at(
+          run((t) => (t.gateway.publicAddress = addr)),
+          'gateway.publicAddress',
+        );
         assert.match(d.message, why, addr);
       }
-      for (const ok of ['44.232.53.80', '203.0.113.10', '198.51.100.7', 'vpn.example.com']) clean(run((t) => (t.gateway.publicAddress = ok)));
+      for (const ok of ['44.232.53.80', '203.0.113.10', '198.51.100.7', 'vpn.example.com'])
+        clean(run((t) => (t.gateway.publicAddress = ok)));
     });
     it('refuses second names whose script collides with a file the engine uploads', () => {
-      assert.match(at(run((t) => (t.seconds[0].name = 'gateway')), 'seconds[0].name').message, /~\/rosvpn-gateway\.sh/);
-      assert.match(at(run((t) => (t.seconds[0].name = 'desktop')), 'seconds[0].name').message, /~\/rosvpn-desktop\.sh/);
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].name = 'gateway')),
+          'seconds[0].name',
+        ).message,
+        /~\/rosvpn-gateway\.sh/,
+      );
+      assert.match(
+        at(
+          run((t) => (t.seconds[0].name = 'desktop')),
+          'seconds[0].name',
+        ).message,
+        /~\/rosvpn-desktop\.sh/,
+      );
       clean(run((t) => (t.seconds[0].name = 'gateway-2')));
     });
     it('accepts a deployment id of 16 hex digits and refuses anything else', () => {
@@ -633,7 +1047,14 @@ describe('validateTopology', () => {
       clean(r);
       assert.equal(r.topology?.deployment, '3f9c0a7d5e2b8c41');
       for (const bad of ['3F9C0A7D5E2B8C41', '3f9c0a7d', 'demo', '3f9c0a7d5e2b8c41a']) {
-        assert.match(at(run((t) => (t.deployment = bad)), 'deployment').fix as string, /16 hex digits/, bad);
+        assert.match(
+          at(
+            run((t) => (t.deployment = bad)),
+            'deployment',
+          ).fix as string,
+          /16 hex digits/,
+          bad,
+        );
       }
     });
   });

@@ -19,13 +19,18 @@ export function checkIpUrl(env: NodeJS.ProcessEnv = process.env): string {
   } catch {
     throw new CloudSettingsError(`ROSVPN_CHECKIP_URL '${u.slice(0, 80)}' is not a URL: unset it to use ${CHECKIP_URL}`, 'sshCidr');
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new CloudSettingsError(`ROSVPN_CHECKIP_URL must be an http(s) URL, not '${u.slice(0, 80)}'`, 'sshCidr');
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new CloudSettingsError(`ROSVPN_CHECKIP_URL must be an http(s) URL, not '${u.slice(0, 80)}'`, 'sshCidr');
   return parsed.toString();
 }
 
 /** This machine's public IPv4 address (dotted quad), or an error that says to give the CIDR by hand. */
 export async function publicIpv4(url = checkIpUrl(), timeoutMs = 10_000, fetchImpl: typeof fetch = fetch): Promise<string> {
-  const fail = (why: string) => new CloudSettingsError(`--ssh-cidr / rosvpn.aws.sshCidr 'auto': ${why}: give your network instead, e.g. --ssh-cidr 198.51.100.0/24`, 'sshCidr');
+  const fail = (why: string) =>
+    new CloudSettingsError(
+      `--ssh-cidr / rosvpn.aws.sshCidr 'auto': ${why}: give your network instead, e.g. --ssh-cidr 198.51.100.0/24`,
+      'sshCidr',
+    );
   let text: string;
   try {
     const res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });

@@ -27,7 +27,10 @@ export async function waitSsh(address: string, timeoutMs = 300_000): Promise<voi
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > end) throw new Error(`SSH did not answer on ${address}:22 within ${Math.round(timeoutMs / 1000)} s: check the security group's SSH rule (ssh CIDR) and the instance's console`);
+    if (Date.now() > end)
+      throw new Error(
+        `SSH did not answer on ${address}:22 within ${Math.round(timeoutMs / 1000)} s: check the security group's SSH rule (ssh CIDR) and the instance's console`,
+      );
     await new Promise((r) => setTimeout(r, 5000));
   }
 }

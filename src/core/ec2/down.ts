@@ -2,12 +2,7 @@
 // subnet's VPC), and its teardown. The teardown deletes exactly the list the user confirmed (no query in
 // between), after a DryRun of every delete call, in the order AWS allows — instances, then the Elastic IP,
 // then the security group. When a step fails the result says exactly what is still there and what is billed.
-import {
-  DeleteSecurityGroupCommand,
-  ReleaseAddressCommand,
-  TerminateInstancesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { DeleteSecurityGroupCommand, ReleaseAddressCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { ValidTopology } from '../topology/types';
 import { describeEc2Error } from './errors';
 import { commandName } from './names';
@@ -107,11 +102,25 @@ export async function cloudDown(client: EC2Client, st: CloudStatus, region: stri
     if (st.address) await dryRun(client, new ReleaseAddressCommand({ DryRun: true, AllocationId: st.address.allocationId }), region);
     if (st.groupId) await dryRun(client, new DeleteSecurityGroupCommand({ DryRun: true, GroupId: st.groupId }), region);
     if (ids.length) {
-      await step(`terminated ${st.instances.map((i) => `${i.host} (${i.id})`).join(', ')}`, new TerminateInstancesCommand({ InstanceIds: ids }), () => (left.instances = []));
+      await step(
+        `terminated ${st.instances.map((i) => `${i.host} (${i.id})`).join(', ')}`,
+        new TerminateInstancesCommand({ InstanceIds: ids }),
+        () => (left.instances = []),
+      );
       await o.waitTerminated(client, ids);
     }
-    if (st.address) await step(`released Elastic IP ${st.address.publicIp} (${st.address.allocationId})`, new ReleaseAddressCommand({ AllocationId: st.address.allocationId }), () => (left.address = undefined));
-    if (st.groupId) await step(`deleted security group ${st.groupName ?? '?'} (${st.groupId})`, new DeleteSecurityGroupCommand({ GroupId: st.groupId }), () => (left.group = undefined));
+    if (st.address)
+      await step(
+        `released Elastic IP ${st.address.publicIp} (${st.address.allocationId})`,
+        new ReleaseAddressCommand({ AllocationId: st.address.allocationId }),
+        () => (left.address = undefined),
+      );
+    if (st.groupId)
+      await step(
+        `deleted security group ${st.groupName ?? '?'} (${st.groupId})`,
+        new DeleteSecurityGroupCommand({ GroupId: st.groupId }),
+        () => (left.group = undefined),
+      );
     return { ok: true, done, remaining: [] };
   } catch (e) {
     return { ok: false, done, remaining: remaining(), error: (e as Error).message };

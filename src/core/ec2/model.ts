@@ -101,7 +101,13 @@ function trafficText(r: Rule): string {
 export function wantedRules(t: ValidTopology, s: Pick<CloudSettings, 'sshCidr' | 'openvpnCidr'>, groupId: string): Rule[] {
   const ssh = s.sshCidr && s.sshCidr !== 'auto' ? s.sshCidr : undefined;
   const rules: Rule[] = [
-    { protocol: t.gateway.openvpnProto, from: t.gateway.openvpnPort, to: t.gateway.openvpnPort, cidr: s.openvpnCidr, description: 'OpenVPN (desktop gateway; tls-crypt)' },
+    {
+      protocol: t.gateway.openvpnProto,
+      from: t.gateway.openvpnPort,
+      to: t.gateway.openvpnPort,
+      cidr: s.openvpnCidr,
+      description: 'OpenVPN (desktop gateway; tls-crypt)',
+    },
     ...(ssh ? [{ protocol: 'tcp', from: 22, to: 22, cidr: ssh, description: 'SSH (provisioning)' }] : []),
     { protocol: 'tcp', from: 22, to: 22, groupId, description: 'SSH from the gateway (jump host)' },
     ...(ssh ? [{ protocol: 'icmp', from: 8, to: -1, cidr: ssh, description: 'ping' }] : []),
@@ -140,8 +146,10 @@ export function rulesOf(perms: IpPermission[] | undefined): Rule[] {
     const ports = hasPorts(protocol) && p.FromPort !== undefined ? { from: p.FromPort, to: p.ToPort ?? p.FromPort } : {};
     for (const x of p.IpRanges ?? []) if (x.CidrIp) out.push({ protocol, ...ports, cidr: x.CidrIp, description: x.Description });
     for (const x of p.Ipv6Ranges ?? []) if (x.CidrIpv6) out.push({ protocol, ...ports, cidrV6: x.CidrIpv6, description: x.Description });
-    for (const x of p.UserIdGroupPairs ?? []) if (x.GroupId) out.push({ protocol, ...ports, groupId: x.GroupId, description: x.Description });
-    for (const x of p.PrefixListIds ?? []) if (x.PrefixListId) out.push({ protocol, ...ports, prefixListId: x.PrefixListId, description: x.Description });
+    for (const x of p.UserIdGroupPairs ?? [])
+      if (x.GroupId) out.push({ protocol, ...ports, groupId: x.GroupId, description: x.Description });
+    for (const x of p.PrefixListIds ?? [])
+      if (x.PrefixListId) out.push({ protocol, ...ports, prefixListId: x.PrefixListId, description: x.Description });
   }
   return out;
 }
@@ -153,7 +161,10 @@ export function rulesOf(perms: IpPermission[] | undefined): Rule[] {
 export function ruleChanges(existing: Rule[], wanted: Rule[], sshKnown = true): { authorize: Rule[]; revoke: Rule[] } {
   const have = new Set(existing.map(ruleKey));
   const want = new Set(wanted.map(ruleKey));
-  const undecided = (r: Rule) => !sshKnown && r.cidr !== undefined && ((r.protocol === 'tcp' && r.from === 22 && r.to === 22) || (r.protocol === 'icmp' && r.from === 8));
+  const undecided = (r: Rule) =>
+    !sshKnown &&
+    r.cidr !== undefined &&
+    ((r.protocol === 'tcp' && r.from === 22 && r.to === 22) || (r.protocol === 'icmp' && r.from === 8));
   return {
     authorize: wanted.filter((r) => !have.has(ruleKey(r))),
     revoke: existing.filter((r) => !want.has(ruleKey(r)) && !undecided(r)),
@@ -167,5 +178,8 @@ export function ingressRules(t: ValidTopology, s: Pick<CloudSettings, 'sshCidr' 
 
 /** The instances a topology needs: the gateway and every second (the desktop is not in the cloud). */
 export function cloudHosts(t: ValidTopology): { label: string; role: Role; privateIp: string }[] {
-  return [{ label: 'gateway', role: 'gateway' as Role, privateIp: t.gateway.cloudIp }, ...t.seconds.map((s) => ({ label: s.name, role: 'second' as Role, privateIp: s.cloudIp }))];
+  return [
+    { label: 'gateway', role: 'gateway' as Role, privateIp: t.gateway.cloudIp },
+    ...t.seconds.map((s) => ({ label: s.name, role: 'second' as Role, privateIp: s.cloudIp })),
+  ];
 }

@@ -64,13 +64,17 @@ export interface SubnetInfo {
  */
 export async function findSubnet(send: Send, t: ValidTopology, region: string, subnetId?: string): Promise<SubnetInfo> {
   const hosts = cloudHosts(t);
-  const subnets = (await send<DescribeSubnetsCommandOutput>(new DescribeSubnetsCommand(subnetId ? { SubnetIds: [subnetId] } : {}))).Subnets ?? [];
+  const subnets =
+    (await send<DescribeSubnetsCommandOutput>(new DescribeSubnetsCommand(subnetId ? { SubnetIds: [subnetId] } : {}))).Subnets ?? [];
   const holdsAll = (cidr: string) => {
     const net = parseCidr(cidr);
-    return net.ok && hosts.every((h) => {
-      const ip = parseIpv4(h.privateIp);
-      return ip.ok && inside(ip.addr, net);
-    });
+    return (
+      net.ok &&
+      hosts.every((h) => {
+        const ip = parseIpv4(h.privateIp);
+        return ip.ok && inside(ip.addr, net);
+      })
+    );
   };
   const subnet = subnets.find((x) => x.SubnetId && x.VpcId && x.CidrBlock && holdsAll(x.CidrBlock));
   if (!subnet) {
@@ -90,18 +94,31 @@ export async function findSubnet(send: Send, t: ValidTopology, region: string, s
     if (why) {
       const [first, last] = awsUsableRange(net);
       const field = i === 0 ? 'gateway.cloudIp' : `seconds[${i - 1}].cloudIp`;
-      throw new CloudError(`${field} ${h.privateIp} is ${why} of ${info.id} (${info.cidr}); AWS reserves it in every subnet: use a free address from ${first} to ${last}`, 'CONFIG');
+      throw new CloudError(
+        `${field} ${h.privateIp} is ${why} of ${info.id} (${info.cidr}); AWS reserves it in every subnet: use a free address from ${first} to ${last}`,
+        'CONFIG',
+      );
     }
   });
   // The VPC's own address ranges (every CIDR block associated with it, subnets or not): the cloud hosts
   // route all of them through the VPC, so a robot LAN inside one could not be told apart from it.
-  const vpc = (await send<DescribeVpcsCommandOutput>(new DescribeVpcsCommand({ VpcIds: [info.vpcId] }))).Vpcs?.find((v) => v.VpcId === info.vpcId);
-  const blocks = new Set([vpc?.CidrBlock, ...(vpc?.CidrBlockAssociationSet ?? []).filter((a) => !a.CidrBlockState?.State || a.CidrBlockState.State === 'associated').map((a) => a.CidrBlock)]);
+  const vpc = (await send<DescribeVpcsCommandOutput>(new DescribeVpcsCommand({ VpcIds: [info.vpcId] }))).Vpcs?.find(
+    (v) => v.VpcId === info.vpcId,
+  );
+  const blocks = new Set([
+    vpc?.CidrBlock,
+    ...(vpc?.CidrBlockAssociationSet ?? [])
+      .filter((a) => !a.CidrBlockState?.State || a.CidrBlockState.State === 'associated')
+      .map((a) => a.CidrBlock),
+  ]);
   const robot = knownNetwork(t.robotSubnet);
   for (const b of blocks) {
     const c = b ? parseCidr(b) : undefined;
     if (c?.ok && overlaps(c, robot)) {
-      throw new CloudError(`robotSubnet ${robot.networkText} overlaps ${info.vpcId} (${c.networkText}): the cloud hosts could not tell robot LAN addresses from VPC addresses; choose a robot subnet outside ${c.networkText}, or another VPC`, 'CONFIG');
+      throw new CloudError(
+        `robotSubnet ${robot.networkText} overlaps ${info.vpcId} (${c.networkText}): the cloud hosts could not tell robot LAN addresses from VPC addresses; choose a robot subnet outside ${c.networkText}, or another VPC`,
+        'CONFIG',
+      );
     }
   }
   return info;
@@ -146,35 +163,85 @@ export async function findOwned(send: Send, t: ValidTopology, vpcId: string): Pr
   const byName: Filter = { Name: `tag:${TAG_TOPOLOGY}`, Values: [t.name] };
   const byId: Filter[] = id ? [{ Name: `tag:${TAG_DEPLOYMENT}`, Values: [id] }] : [];
   // The query asked for our VPC; an answer naming another one is not ours (one naming none is taken as asked).
-  const isOurs = (tags: Tag[] | undefined, vpc: string | undefined) => !!id && tagOf(tags, TAG_DEPLOYMENT) === id && (vpc ?? vpcId) === vpcId;
+  const isOurs = (tags: Tag[] | undefined, vpc: string | undefined) =>
+    !!id && tagOf(tags, TAG_DEPLOYMENT) === id && (vpc ?? vpcId) === vpcId;
 
-  const instancesOf = async (filters: Filter[]) => ((await send<DescribeInstancesCommandOutput>(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: LIVE }] }))).Reservations ?? [])
-    .flatMap((r) => r.Instances ?? []).filter((i) => i.InstanceId);
-  const mine = id ? (await instancesOf([...byId, { Name: 'vpc-id', Values: [vpcId] }])).filter((i) => isOurs(i.Tags, i.VpcId) && LIVE.includes(i.State?.Name ?? '')) : [];
+  const instancesOf = async (filters: Filter[]) =>
+    (
+      (
+        await send<DescribeInstancesCommandOutput>(
+          new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: LIVE }] }),
+        )
+      ).Reservations ?? []
+    )
+      .flatMap((r) => r.Instances ?? [])
+      .filter((i) => i.InstanceId);
+  const mine = id
+    ? (await instancesOf([...byId, { Name: 'vpc-id', Values: [vpcId] }])).filter(
+        (i) => isOurs(i.Tags, i.VpcId) && LIVE.includes(i.State?.Name ?? ''),
+      )
+    : [];
   const instances: OwnedInstance[] = mine.map((i) => ({
-    host: tagOf(i.Tags, TAG_HOST) ?? '?', role: tagOf(i.Tags, TAG_ROLE) ?? '?', id: i.InstanceId as string, state: i.State?.Name ?? 'unknown', privateIp: i.PrivateIpAddress, publicIp: i.PublicIpAddress,
+    host: tagOf(i.Tags, TAG_HOST) ?? '?',
+    role: tagOf(i.Tags, TAG_ROLE) ?? '?',
+    id: i.InstanceId as string,
+    state: i.State?.Name ?? 'unknown',
+    privateIp: i.PrivateIpAddress,
+    publicIp: i.PublicIpAddress,
   }));
   const ownIds = new Set(instances.map((i) => i.id));
-  const foreign: Foreign[] = (await instancesOf([byName])).filter((i) => !ownIds.has(i.InstanceId as string)).map((i) => ({
-    kind: 'instance', id: i.InstanceId as string, detail: `${tagOf(i.Tags, TAG_HOST) ?? '?'}, ${i.State?.Name ?? '?'}${i.PrivateIpAddress ? `, ${i.PrivateIpAddress}` : ''}`,
-    deployment: tagOf(i.Tags, TAG_DEPLOYMENT), vpcId: i.VpcId,
-  }));
+  const foreign: Foreign[] = (await instancesOf([byName]))
+    .filter((i) => !ownIds.has(i.InstanceId as string))
+    .map((i) => ({
+      kind: 'instance',
+      id: i.InstanceId as string,
+      detail: `${tagOf(i.Tags, TAG_HOST) ?? '?'}, ${i.State?.Name ?? '?'}${i.PrivateIpAddress ? `, ${i.PrivateIpAddress}` : ''}`,
+      deployment: tagOf(i.Tags, TAG_DEPLOYMENT),
+      vpcId: i.VpcId,
+    }));
 
-  const groupsOf = async (filters: Filter[]) => ((await send<DescribeSecurityGroupsCommandOutput>(new DescribeSecurityGroupsCommand({ Filters: filters }))).SecurityGroups ?? []).filter((g) => g.GroupId);
+  const groupsOf = async (filters: Filter[]) =>
+    (
+      (await send<DescribeSecurityGroupsCommandOutput>(new DescribeSecurityGroupsCommand({ Filters: filters }))).SecurityGroups ?? []
+    ).filter((g) => g.GroupId);
   const g = id ? (await groupsOf([...byId, { Name: 'vpc-id', Values: [vpcId] }])).find((x) => isOurs(x.Tags, x.VpcId)) : undefined;
   for (const x of await groupsOf([byName])) {
-    if (x.GroupId !== g?.GroupId) foreign.push({ kind: 'security group', id: x.GroupId as string, detail: x.GroupName ?? '?', deployment: tagOf(x.Tags, TAG_DEPLOYMENT), vpcId: x.VpcId });
+    if (x.GroupId !== g?.GroupId)
+      foreign.push({
+        kind: 'security group',
+        id: x.GroupId as string,
+        detail: x.GroupName ?? '?',
+        deployment: tagOf(x.Tags, TAG_DEPLOYMENT),
+        vpcId: x.VpcId,
+      });
   }
 
   // Elastic IPs belong to no VPC: ours when tagged with our id and free or on one of our instances.
-  const addressesOf = async (filters: Filter[]) => ((await send<DescribeAddressesCommandOutput>(new DescribeAddressesCommand({ Filters: filters }))).Addresses ?? []).filter((a) => a.AllocationId);
-  const a = id ? (await addressesOf(byId)).find((x) => tagOf(x.Tags, TAG_DEPLOYMENT) === id && (!x.InstanceId || ownIds.has(x.InstanceId))) : undefined;
+  const addressesOf = async (filters: Filter[]) =>
+    ((await send<DescribeAddressesCommandOutput>(new DescribeAddressesCommand({ Filters: filters }))).Addresses ?? []).filter(
+      (a) => a.AllocationId,
+    );
+  const a = id
+    ? (await addressesOf(byId)).find((x) => tagOf(x.Tags, TAG_DEPLOYMENT) === id && (!x.InstanceId || ownIds.has(x.InstanceId)))
+    : undefined;
   for (const x of await addressesOf([byName])) {
-    if (x.AllocationId !== a?.AllocationId) foreign.push({ kind: 'Elastic IP', id: x.AllocationId as string, detail: `${x.PublicIp ?? '?'}${x.InstanceId ? ` on ${x.InstanceId}` : ''}`, deployment: tagOf(x.Tags, TAG_DEPLOYMENT) });
+    if (x.AllocationId !== a?.AllocationId)
+      foreign.push({
+        kind: 'Elastic IP',
+        id: x.AllocationId as string,
+        detail: `${x.PublicIp ?? '?'}${x.InstanceId ? ` on ${x.InstanceId}` : ''}`,
+        deployment: tagOf(x.Tags, TAG_DEPLOYMENT),
+      });
   }
   return {
     instances,
-    group: g ? { id: g.GroupId as string, name: g.GroupName ?? g.GroupId as string, rules: rulesOf(g.IpPermissions as IpPermission[] | undefined) } : undefined,
+    group: g
+      ? {
+          id: g.GroupId as string,
+          name: g.GroupName ?? (g.GroupId as string),
+          rules: rulesOf(g.IpPermissions as IpPermission[] | undefined),
+        }
+      : undefined,
     address: a ? { allocationId: a.AllocationId as string, publicIp: a.PublicIp ?? '?', instanceId: a.InstanceId } : undefined,
     foreign,
   };
@@ -183,7 +250,12 @@ export async function findOwned(send: Send, t: ValidTopology, vpcId: string): Pr
 /** `not ours: instance i-… (gateway, running, 172.31.1.11) rosvpn:deployment=…, vpc-…` — the collision, visibly. */
 export function foreignLines(t: ValidTopology, foreign: Foreign[], vpcId?: string): string[] {
   return foreign.map((f) => {
-    const owner = f.deployment === undefined ? `no ${TAG_DEPLOYMENT} tag` : f.deployment === t.deployment ? `${TAG_DEPLOYMENT}=${f.deployment} (ours, but in ${f.vpcId ?? 'another VPC'})` : `${TAG_DEPLOYMENT}=${f.deployment}`;
+    const owner =
+      f.deployment === undefined
+        ? `no ${TAG_DEPLOYMENT} tag`
+        : f.deployment === t.deployment
+          ? `${TAG_DEPLOYMENT}=${f.deployment} (ours, but in ${f.vpcId ?? 'another VPC'})`
+          : `${TAG_DEPLOYMENT}=${f.deployment}`;
     const vpc = f.vpcId && f.vpcId !== vpcId && f.deployment !== t.deployment ? `, ${f.vpcId}` : '';
     return `not ours: ${f.kind} ${f.id} (${f.detail}) ${owner}${vpc}: same topology name '${t.name}', left alone`;
   });

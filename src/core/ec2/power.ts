@@ -18,13 +18,21 @@ export interface PowerResult {
 }
 
 /** Starts or stops the instances of `hosts` (host labels; default: every cloud host of the topology). */
-export async function setPower(client: EC2Client, t: ValidTopology, action: PowerAction, s: { region: string; subnetId?: string }, hosts?: string[]): Promise<PowerResult> {
+export async function setPower(
+  client: EC2Client,
+  t: ValidTopology,
+  action: PowerAction,
+  s: { region: string; subnetId?: string },
+  hosts?: string[],
+): Promise<PowerResult> {
   const st = await cloudStatus(client, t, s);
   const live = st.instances.filter((i) => i.state !== 'shutting-down');
   const wanted = hosts ?? live.map((i) => i.host);
   const missing = wanted.filter((h) => !live.some((i) => i.host === h));
   if (missing.length || !live.length) {
-    const why = st.deployment ? `no instance of deployment ${st.deployment} (topology ${t.name}) for ${missing.join(', ') || 'any host'} in ${s.region}: launch it with 'rosvpn cloud up' (or "ROS VPN: Launch Cloud Instances")` : nothingOursLines(t, st, s.region)[0];
+    const why = st.deployment
+      ? `no instance of deployment ${st.deployment} (topology ${t.name}) for ${missing.join(', ') || 'any host'} in ${s.region}: launch it with 'rosvpn cloud up' (or "ROS VPN: Launch Cloud Instances")`
+      : nothingOursLines(t, st, s.region)[0];
     const others = nothingOursLines(t, st, s.region).slice(1);
     throw new CloudError([why, ...others].join('; '), 'CONFIG');
   }

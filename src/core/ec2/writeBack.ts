@@ -43,7 +43,10 @@ export function cloudWriteBack(t: ValidTopology, up: LaunchedInstances): WriteBa
   // SSH reaches the gateway at its Elastic IP; an alias or DNS name is the user's and stays.
   if (g.host !== up.publicIp) {
     if (g.host === g.publicAddress || isPublicLiteral(g.host)) set(gateway, 'gateway.host', 'host', g.host, up.publicIp);
-    else notes.push(`gateway.host is '${g.host}': make sure it reaches ${up.publicIp} (e.g. HostName ${up.publicIp} under Host ${g.host} in ~/.ssh/config)`);
+    else
+      notes.push(
+        `gateway.host is '${g.host}': make sure it reaches ${up.publicIp} (e.g. HostName ${up.publicIp} under Host ${g.host} in ~/.ssh/config)`,
+      );
   }
   const edit: TopologyEdit = {};
   if (Object.keys(gateway).length) edit.gateway = gateway as unknown as TopologyEdit['gateway'];

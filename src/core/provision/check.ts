@@ -45,7 +45,8 @@ export async function checkTopology(t: ValidTopology, pool: SshPool, select?: Ho
         const script = renderCheckScript(t, h.label);
         const r = await runUploadedScript(session, 'rosvpn-check.sh', script, [], { signal, timeoutMs: 60000 });
         const items = parseCheckLines(r.stdout);
-        if (!items.length) checks.push({ name: 'check-script', status: 'fail', msg: `no results (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}` });
+        if (!items.length)
+          checks.push({ name: 'check-script', status: 'fail', msg: `no results (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}` });
         checks.push(...items);
       } catch (e) {
         checks.push({ name: 'ssh', status: 'fail', msg: (e as Error).message });

@@ -19,7 +19,9 @@ export async function writePrivateFile(file: string, content: Buffer | string): 
 
 function git(args: string[], cwd: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd }, (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: String(stdout) }));
+    execFile('git', args, { cwd }, (err, stdout) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: String(stdout) }),
+    );
   });
 }
 

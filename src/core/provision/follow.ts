@@ -24,7 +24,13 @@ export interface FollowOptions {
 }
 
 /** Errors that a retry cannot fix: they end the follow. */
-const FATAL: ReadonlySet<SshErrorCode> = new Set<SshErrorCode>(['HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'AUTH_FAILED', 'SUDO_FAILED', 'CONFIG']);
+const FATAL: ReadonlySet<SshErrorCode> = new Set<SshErrorCode>([
+  'HOST_KEY_CHANGED',
+  'HOST_KEY_REJECTED',
+  'AUTH_FAILED',
+  'SUDO_FAILED',
+  'CONFIG',
+]);
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {

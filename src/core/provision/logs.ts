@@ -24,12 +24,13 @@ const CURSOR = /^[A-Za-z0-9=;_-]{1,512}$/;
  */
 export function journalFollowCommand(unit: string, opts: { lines?: number; afterCursor?: string } = {}): string {
   if (!UNIT_NAME.test(unit)) throw new Error(`invalid unit name ${JSON.stringify(unit)}: use letters, digits and @._:-`);
-  const from = opts.afterCursor !== undefined
-    ? (() => {
-        if (!CURSOR.test(opts.afterCursor)) throw new Error('invalid journal cursor');
-        return `--after-cursor='${opts.afterCursor}'`;
-      })()
-    : `-n ${Math.max(0, Math.floor(opts.lines ?? 50))}`;
+  const from =
+    opts.afterCursor !== undefined
+      ? (() => {
+          if (!CURSOR.test(opts.afterCursor)) throw new Error('invalid journal cursor');
+          return `--after-cursor='${opts.afterCursor}'`;
+        })()
+      : `-n ${Math.max(0, Math.floor(opts.lines ?? 50))}`;
   return `journalctl --no-pager -o json -u '${unit}' ${from} -f`;
 }
 

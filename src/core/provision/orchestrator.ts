@@ -66,7 +66,17 @@ async function runScript(
   beforeRun?: (session: SshSession) => Promise<string[]>,
 ): Promise<HostReport> {
   const started = Date.now();
-  const report: HostReport = { label: host.label, role: host.role, status: 'failed', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0 };
+  const report: HostReport = {
+    label: host.label,
+    role: host.role,
+    status: 'failed',
+    changed: 0,
+    ok: 0,
+    skipped: 0,
+    failed: 0,
+    warnings: [],
+    durationMs: 0,
+  };
   opts.onEvent?.({ type: 'host-start', host: host.label });
   let summarySeen = false;
   const onLine = (stream: 'stdout' | 'stderr') => (text: string) => {
@@ -111,7 +121,19 @@ async function runScript(
 }
 
 function skipped(host: TopologyHost, why: string, opts: ProvisionOptions): HostReport {
-  const report: HostReport = { label: host.label, role: host.role, status: 'skipped', changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0, error: why, code: 'SKIPPED' };
+  const report: HostReport = {
+    label: host.label,
+    role: host.role,
+    status: 'skipped',
+    changed: 0,
+    ok: 0,
+    skipped: 0,
+    failed: 0,
+    warnings: [],
+    durationMs: 0,
+    error: why,
+    code: 'SKIPPED',
+  };
   opts.onEvent?.({ type: 'host-done', host: host.label, report });
   return report;
 }
@@ -189,7 +211,10 @@ export async function fetchClientProfile(pool: SshPool, gateway: TopologyHost): 
   try {
     return await session.download(path);
   } catch (e) {
-    throw new Error(`cannot download ${path} from the gateway (${errorMessage(e)}); provision the gateway first: rosvpn provision --host gateway`, { cause: e });
+    throw new Error(
+      `cannot download ${path} from the gateway (${errorMessage(e)}); provision the gateway first: rosvpn provision --host gateway`,
+      { cause: e },
+    );
   }
 }
 

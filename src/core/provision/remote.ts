@@ -10,7 +10,9 @@ export async function homePath(session: SshSession, name: string): Promise<strin
   const home = r.stdout.trim();
   if (r.code !== 0) {
     const why = r.code === null ? `killed by ${r.signal ?? 'a signal'}` : `exit ${r.code}`;
-    throw new Error(`cannot read the login user's home directory on ${session.endpoint.label} (${why}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 300)}` : ''})`);
+    throw new Error(
+      `cannot read the login user's home directory on ${session.endpoint.label} (${why}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 300)}` : ''})`,
+    );
   }
   if (!SAFE_PATH.test(home)) throw new Error(`cannot use the remote home directory ${JSON.stringify(home)} of ${session.endpoint.label}`);
   return `${home.replace(/\/$/, '')}/${name}`;

@@ -2,7 +2,16 @@
 // authentication with ssh-agent then identity files, channel accounting, idle close, loss detection.
 import * as fs from 'fs';
 import type { Duplex } from 'stream';
-import { type AnyAuthMethod, Client, type ClientChannel, type ConnectConfig, OpenSSHAgent, type ParsedKey, type SFTPWrapper, utils } from 'ssh2';
+import {
+  type AnyAuthMethod,
+  Client,
+  type ClientChannel,
+  type ConnectConfig,
+  OpenSSHAgent,
+  type ParsedKey,
+  type SFTPWrapper,
+  utils,
+} from 'ssh2';
 import {
   appendKnownHost,
   checkHostKey,
@@ -127,7 +136,8 @@ export class Connection {
     const name = knownHostName(r.hostname, r.port, r.hostKeyAlias);
     const known = readKnownHosts(this.knownHostsFiles());
     const plan = await this.authPlan();
-    if (this.state !== 'connecting') throw new SshError(`cannot connect to ${r.label} (${target(r)}): ${this.closingReason ?? 'closed'}`, 'CONNECT_FAILED');
+    if (this.state !== 'connecting')
+      throw new SshError(`cannot connect to ${r.label} (${target(r)}): ${this.closingReason ?? 'closed'}`, 'CONNECT_FAILED');
     this.started = true;
     const auth: AuthProgress = { notes: plan.notes, started: false };
 
@@ -135,7 +145,9 @@ export class Connection {
       username: r.user,
       hostVerifier: this.hostVerifier(name),
       authHandler: this.authHandler(plan.attempts, auth) as unknown as ConnectConfig['authHandler'],
-      algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(known, name)) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
+      algorithms: {
+        serverHostKey: hostKeyAlgorithms(knownKeyTypes(known, name)) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'],
+      },
       keepaliveInterval: this.ctx.keepaliveMs,
       keepaliveCountMax: 3,
       readyTimeout: 0, // our own timer (handshake), paused while the user answers a question
@@ -160,7 +172,12 @@ export class Connection {
       const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-          fail(new SshError(`cannot connect to ${r.label} (${target(r)}): no SSH handshake within ${Math.round(this.ctx.connectTimeoutMs / 1000)} s — is the host up and port ${r.port} open to you?`, 'CONNECT_FAILED'));
+          fail(
+            new SshError(
+              `cannot connect to ${r.label} (${target(r)}): no SSH handshake within ${Math.round(this.ctx.connectTimeoutMs / 1000)} s — is the host up and port ${r.port} open to you?`,
+              'CONNECT_FAILED',
+            ),
+          );
         }, this.ctx.connectTimeoutMs);
         timer.unref?.();
       };
@@ -197,13 +214,20 @@ export class Connection {
         if (e.level === 'client-authentication' && !/all configured authentication methods failed/i.test(e.message)) return;
         if (e.level === 'client-authentication') return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered));
         // The server hung up while keys were being tried (e.g. "Too many authentication failures").
-        if (auth.started && e.level !== 'client-timeout' && e.level !== 'client-socket') return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered, e.message));
+        if (auth.started && e.level !== 'client-timeout' && e.level !== 'client-socket')
+          return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered, e.message));
         fail(connectFailure(r, e));
       };
       const onClose = () => {
         if (this.failure) return fail(this.failure);
-        if (auth.started) return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered, this.lastError ?? 'the server closed the connection'));
-        fail(new SshError(`cannot connect to ${r.label} (${target(r)}): the connection was closed during the SSH handshake${this.lastError ? ` (${this.lastError})` : ''}`, 'CONNECT_FAILED'));
+        if (auth.started)
+          return fail(authFailure(r, auth.notes, auth.current, auth.methodsOffered, this.lastError ?? 'the server closed the connection'));
+        fail(
+          new SshError(
+            `cannot connect to ${r.label} (${target(r)}): the connection was closed during the SSH handshake${this.lastError ? ` (${this.lastError})` : ''}`,
+            'CONNECT_FAILED',
+          ),
+        );
       };
       this.client.on('error', onError);
       this.client.on('ready', onReady);
@@ -377,7 +401,9 @@ export class Connection {
       try {
         appendKnownHost(this.ctx.knownHostsPath, name, blob, hashed);
       } catch (e) {
-        throw new SshError(`cannot record the host key of ${r.label} in ${this.ctx.knownHostsPath}: ${(e as Error).message}`, 'CONFIG', { cause: e });
+        throw new SshError(`cannot record the host key of ${r.label} in ${this.ctx.knownHostsPath}: ${(e as Error).message}`, 'CONFIG', {
+          cause: e,
+        });
       }
       this.log(`recorded host key ${keyType} ${fp} for ${name} in ${this.ctx.knownHostsPath}${hashed ? ' (hashed)' : ''}`);
     });
@@ -622,13 +648,21 @@ function connectFailure(r: ResolvedEndpoint, e: Error & { level?: string; code?:
   const code = e.code ?? '';
   let why = e.message;
   if (code === 'ECONNREFUSED') why = `connection refused — is sshd running and listening on port ${r.port}?`;
-  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') why = `host name ${r.hostname} not found — check the host or HostName in ~/.ssh/config`;
-  else if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') why = `${code}: the host is unreachable — check the address, security group or firewall for port ${r.port}`;
+  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    why = `host name ${r.hostname} not found — check the host or HostName in ~/.ssh/config`;
+  else if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    why = `${code}: the host is unreachable — check the address, security group or firewall for port ${r.port}`;
   else if (e.level === 'handshake' || e.level === 'protocol') why = `SSH handshake failed: ${e.message}`;
   return new SshError(`cannot connect to ${r.label} (${target(r)}): ${why}`, 'CONNECT_FAILED');
 }
 
-function authFailure(r: ResolvedEndpoint, notes: KeyNote[], current: KeyNote | undefined, methods: string[] | undefined, serverSaid?: string): SshError {
+function authFailure(
+  r: ResolvedEndpoint,
+  notes: KeyNote[],
+  current: KeyNote | undefined,
+  methods: string[] | undefined,
+  serverSaid?: string,
+): SshError {
   const all = current ? [...notes, current] : notes;
   const tried = all.length
     ? all.map((n) => `${n.what}: ${n.note}`).join('; ')
@@ -637,12 +671,17 @@ function authFailure(r: ResolvedEndpoint, notes: KeyNote[], current: KeyNote | u
   const noPk = methods && !methods.includes('publickey');
   const hostArg = `${r.port !== 22 ? `-p ${r.port} ` : ''}${r.user}@${r.hostname}`;
   let fix: string;
-  if (wrongPass.length) fix = `the passphrase for ${wrongPass.join(', ')} was wrong — try again with the right one (check it with \`ssh-keygen -y -f ${wrongPass[0]}\`)`;
-  else if (noPk) fix = `the server does not accept public keys for ${r.user} (it offers: ${methods!.join(', ')}) — enable PubkeyAuthentication in its sshd_config`;
+  if (wrongPass.length)
+    fix = `the passphrase for ${wrongPass.join(', ')} was wrong — try again with the right one (check it with \`ssh-keygen -y -f ${wrongPass[0]}\`)`;
+  else if (noPk)
+    fix = `the server does not accept public keys for ${r.user} (it offers: ${methods!.join(', ')}) — enable PubkeyAuthentication in its sshd_config`;
   else
     fix =
       `put the right key in the endpoint's identityFile (or IdentityFile in ~/.ssh/config, or load it with ssh-add), ` +
       `or install your public key on the host: \`ssh-copy-id -i KEY.pub ${hostArg}\`; also check that the user ${r.user} is right`;
   const said = serverSaid ? ` The server ended the connection: ${serverSaid}.` : '';
-  return new SshError(`authentication failed for ${r.user}@${r.hostname}:${r.port} (${r.label}). Tried: ${tried}.${said} Fix: ${fix}.`, 'AUTH_FAILED');
+  return new SshError(
+    `authentication failed for ${r.user}@${r.hostname}:${r.port} (${r.label}). Tried: ${tried}.${said} Fix: ${fix}.`,
+    'AUTH_FAILED',
+  );
 }

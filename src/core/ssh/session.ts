@@ -226,7 +226,9 @@ class ChannelRun {
         o.timeoutMs,
       );
     }
-    this.unsubscribe = this.lease.onLost((reason) => this.finish(new SshError(`connection to ${o.what} was lost: ${reason}`, 'CONNECTION_LOST')));
+    this.unsubscribe = this.lease.onLost((reason) =>
+      this.finish(new SshError(`connection to ${o.what} was lost: ${reason}`, 'CONNECTION_LOST')),
+    );
     this.conn.execChannel(command, this.lease).then(
       (opened) => this.opened(opened.channel, opened.free),
       (e: Error) => {
@@ -270,7 +272,8 @@ class ChannelRun {
     this.kill();
   }
 
-  private readonly onAbort = (): void => this.cancel(new SshError(`command on ${this.o.what} was aborted; the remote process was ended`, 'ABORTED'));
+  private readonly onAbort = (): void =>
+    this.cancel(new SshError(`command on ${this.o.what} was aborted; the remote process was ended`, 'ABORTED'));
 
   private opened(ch: ClientChannel, free: () => void): void {
     this.ch = ch;
@@ -432,7 +435,10 @@ export class Session implements SshSession {
       throw new SshError(`sudo does not work for ${who}: ${oneLine(n.stderr) || `exit status ${n.code}`}`, 'SUDO_FAILED');
     }
     if (!this.deps.callbacks.sudoPassword) {
-      throw new SshError(`sudo on ${this.what} needs ${this.r.user}'s password and there is no way to ask for it; allow it without one (NOPASSWD in /etc/sudoers.d) or run interactively`, 'SUDO_FAILED');
+      throw new SshError(
+        `sudo on ${this.what} needs ${this.r.user}'s password and there is no way to ask for it; allow it without one (NOPASSWD in /etc/sudoers.d) or run interactively`,
+        'SUDO_FAILED',
+      );
     }
     const password = await this.deps.callbacks.sudoPassword(this.endpoint);
     if (password === undefined) throw new SshError(`sudo on ${this.what} was cancelled: no password given`, 'SUDO_FAILED');
@@ -443,7 +449,10 @@ export class Session implements SshSession {
       return { password };
     }
     if (/incorrect password|sorry, try again|no password was provided/i.test(s.stderr)) {
-      throw new SshError(`wrong sudo password for ${who}: sudo refused it. Nothing was run; try again with ${this.r.user}'s login password.`, 'SUDO_FAILED');
+      throw new SshError(
+        `wrong sudo password for ${who}: sudo refused it. Nothing was run; try again with ${this.r.user}'s login password.`,
+        'SUDO_FAILED',
+      );
     }
     throw new SshError(`sudo refused ${who}: ${oneLine(s.stderr) || `exit status ${s.code}`}`, 'SUDO_FAILED');
   }
@@ -478,14 +487,18 @@ export class Session implements SshSession {
       try {
         opened = await conn.sftp(lease);
       } catch (e) {
-        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST', { cause: e });
+        if (!conn.alive)
+          throw new SshError(`connection to ${this.what} was lost: ${(e as Error).message}`, 'CONNECTION_LOST', { cause: e });
         throw new SshError(`SFTP ${what} on ${this.what} failed: cannot start SFTP: ${(e as Error).message}`, 'SFTP_FAILED', { cause: e });
       }
       try {
         return await Promise.race([fn(opened.sftp), lease.lost]);
       } catch (e) {
         if (e instanceof SshError) throw e;
-        if (!conn.alive) throw new SshError(`connection to ${this.what} was lost during SFTP ${what}: ${(e as Error).message}`, 'CONNECTION_LOST', { cause: e });
+        if (!conn.alive)
+          throw new SshError(`connection to ${this.what} was lost during SFTP ${what}: ${(e as Error).message}`, 'CONNECTION_LOST', {
+            cause: e,
+          });
         throw new SshError(`SFTP ${what} on ${this.what} failed: ${sftpMessage(e as Error)}`, 'SFTP_FAILED', { cause: e });
       } finally {
         opened.free();

@@ -42,7 +42,12 @@ function localUser(): string {
 }
 
 function wildcardRe(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /** Files an `Include` argument names: relative to ~/.ssh, `~` expanded, wildcards in the last component. */
@@ -130,7 +135,10 @@ export interface JumpSpec {
 
 /** One ProxyJump element: `[user@]host[:port]`, `[user@][v6addr]:port` or `ssh://[user@]host[:port]`. */
 export function parseJumpSpec(spec: string): JumpSpec {
-  const s = spec.trim().replace(/^ssh:\/\//, '').replace(/\/$/, '');
+  const s = spec
+    .trim()
+    .replace(/^ssh:\/\//, '')
+    .replace(/\/$/, '');
   const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s[\]]+)(?::(\d+))?$/.exec(s);
   if (!m) throw new SshError(`invalid ProxyJump element ${JSON.stringify(spec)}: expected [user@]host[:port]`, 'CONFIG');
   const port = m[3] ? Number(m[3]) : undefined;
@@ -142,7 +150,10 @@ export function parseJumpSpec(spec: string): JumpSpec {
 export function jumpChainEndpoint(value: string): SshEndpoint | undefined {
   if (value.trim().toLowerCase() === 'none') return undefined;
   let prev: SshEndpoint | undefined;
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const j = parseJumpSpec(part);
     const e: SshEndpoint = { label: `jump ${j.host}`, host: j.host, user: j.user, port: j.port };
     if (prev) e.jump = prev;
@@ -208,12 +219,16 @@ export function resolveEndpoint(endpoint: SshEndpoint, config: SSHConfig, opts: 
   if (depth > MAX_JUMPS) {
     throw new SshError(`ProxyJump chain for ${endpoint.host} is longer than ${MAX_JUMPS} hops (a loop in ${opts.configPath}?)`, 'CONFIG');
   }
-  if (!endpoint.host || /\s/.test(endpoint.host)) throw new SshError(`invalid host ${JSON.stringify(endpoint.host)} for ${endpoint.label}`, 'CONFIG');
-  const c = config.compute({ Host: endpoint.host, User: endpoint.user }, {
-    ignoreCase: true,
-    // Match exec would run shell commands from the config; never done here.
-    matchExec: false,
-  });
+  if (!endpoint.host || /\s/.test(endpoint.host))
+    throw new SshError(`invalid host ${JSON.stringify(endpoint.host)} for ${endpoint.label}`, 'CONFIG');
+  const c = config.compute(
+    { Host: endpoint.host, User: endpoint.user },
+    {
+      ignoreCase: true,
+      // Match exec would run shell commands from the config; never done here.
+      matchExec: false,
+    },
+  );
   const hostnameRaw = first(c.hostname);
   const hostname = hostnameRaw ? unquote(hostnameRaw).replace(/%h/g, endpoint.host).replace(/%%/g, '%') : endpoint.host;
   const port = endpoint.port ?? parsePort(first(c.port), `for ${endpoint.host} in ${opts.configPath}`) ?? 22;

@@ -13,12 +13,19 @@ export function suggestSecond(t: ValidTopology): SecondConfig {
   const cloudNet = parseCidr(t.cloudSubnet ?? `${t.gateway.cloudIp}/24`);
   const lastCloud = parseIpv4(t.seconds.at(-1)?.cloudIp ?? t.gateway.cloudIp);
   const cloudIp = cloudNet.ok ? firstFreeAddress(cloudNet, usedCloud, lastCloud.ok ? lastCloud.addr : undefined)?.toString() : undefined;
-  const usedVpn = new Set([t.gateway.vpnIp, ...t.seconds.map((s) => s.vpnIp), ...(t.desktop?.address ? [t.desktop.address] : [])].map((c) => c.split('/')[0]));
+  const usedVpn = new Set(
+    [t.gateway.vpnIp, ...t.seconds.map((s) => s.vpnIp), ...(t.desktop?.address ? [t.desktop.address] : [])].map((c) => c.split('/')[0]),
+  );
   const vpnNet = parseCidr(t.gateway.vpnIp);
   const lastVpn = parseIpv4((t.seconds.at(-1)?.vpnIp ?? t.gateway.vpnIp).split('/')[0]);
   const vpnAddr = vpnNet.ok ? firstFreeAddress(vpnNet, usedVpn, lastVpn.ok ? lastVpn.addr : undefined)?.toString() : undefined;
   const prefix = vpnNet.ok ? vpnNet.prefix : 24;
-  const second: SecondConfig = { name: secondName(i), host: cloudIp ?? '', cloudIp: cloudIp ?? '', vpnIp: vpnAddr ? `${vpnAddr}/${prefix}` : '' };
+  const second: SecondConfig = {
+    name: secondName(i),
+    host: cloudIp ?? '',
+    cloudIp: cloudIp ?? '',
+    vpnIp: vpnAddr ? `${vpnAddr}/${prefix}` : '',
+  };
   // Seconds have no public address in the guide's design: reach them through the gateway.
   if (!t.ssh.jump) second.jump = 'gateway';
   return second;

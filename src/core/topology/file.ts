@@ -44,7 +44,12 @@ export function parseTopologyText(text: string, file = TOPOLOGY_FILE): ParsedTop
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_TOPOLOGY_BYTES) {
     return {
-      diagnostics: [err(`${file} is ${bytes} bytes; a topology is limited to 1 MiB (${MAX_TOPOLOGY_BYTES} bytes)`, 'check that this is the right file; a topology is a few kilobytes')],
+      diagnostics: [
+        err(
+          `${file} is ${bytes} bytes; a topology is limited to 1 MiB (${MAX_TOPOLOGY_BYTES} bytes)`,
+          'check that this is the right file; a topology is a few kilobytes',
+        ),
+      ],
     };
   }
   // A UTF-8 byte-order mark (Windows editors) is not JSON; drop it. Offsets below are relative to `body`,
@@ -89,17 +94,32 @@ export async function loadTopology(file: string): Promise<LoadedTopology> {
     const st = await fsp.stat(file);
     if (!st.isFile()) return { diagnostics: [err(`${file} is not a regular file`, 'point rosvpn at the rosvpn.json file')] };
     if (st.size > MAX_TOPOLOGY_BYTES) {
-      return { diagnostics: [err(`${name} is ${st.size} bytes; a topology is limited to 1 MiB (${MAX_TOPOLOGY_BYTES} bytes)`, 'check that this is the right file; a topology is a few kilobytes')] };
+      return {
+        diagnostics: [
+          err(
+            `${name} is ${st.size} bytes; a topology is limited to 1 MiB (${MAX_TOPOLOGY_BYTES} bytes)`,
+            'check that this is the right file; a topology is a few kilobytes',
+          ),
+        ],
+      };
     }
     data = await fsp.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { diagnostics: [err(`not found at ${file}`, 'create one with: rosvpn init')] };
-    if (code === 'EACCES' || code === 'EPERM') return { diagnostics: [err(`cannot read ${file}: permission denied`, 'check the file permissions')] };
+    if (code === 'EACCES' || code === 'EPERM')
+      return { diagnostics: [err(`cannot read ${file}: permission denied`, 'check the file permissions')] };
     return { diagnostics: [err(`cannot read ${file}: ${code ?? (e instanceof Error ? e.message : String(e))}`, 'check the path')] };
   }
   if (data.length > MAX_TOPOLOGY_BYTES) {
-    return { diagnostics: [err(`${name} is ${data.length} bytes; a topology is limited to 1 MiB (${MAX_TOPOLOGY_BYTES} bytes)`, 'check that this is the right file')] };
+    return {
+      diagnostics: [
+        err(
+          `${name} is ${data.length} bytes; a topology is limited to 1 MiB (${MAX_TOPOLOGY_BYTES} bytes)`,
+          'check that this is the right file',
+        ),
+      ],
+    };
   }
   let text: string;
   try {

@@ -69,7 +69,13 @@ function exportLine(name: string, value: string): string {
 type Report = (variable: string, message: string, fix: string) => void;
 
 /** One variable, trimmed and checked for hostile text; a problem is reported and gives undefined. */
-function readVariable(env: Record<string, string | undefined>, report: Report, variable: string, required: boolean, policy: StringPolicy): string | undefined {
+function readVariable(
+  env: Record<string, string | undefined>,
+  report: Report,
+  variable: string,
+  required: boolean,
+  policy: StringPolicy,
+): string | undefined {
   const rawValue: unknown = env[variable];
   if (typeof rawValue !== 'string' || rawValue.trim() === '') {
     if (required) report(variable, 'not set', exportLine(variable, EXAMPLE[variable] as string));
@@ -113,7 +119,10 @@ function parseList(report: Report, variable: string, text: string | undefined, p
     report(
       variable,
       `${where}${show(item)} ${r.problem}`,
-      exportLine(variable, fixable && r.suggestion !== undefined ? fixed.concat(items.slice(i + 1)).join(',') : EXAMPLE[variable] as string),
+      exportLine(
+        variable,
+        fixable && r.suggestion !== undefined ? fixed.concat(items.slice(i + 1)).join(',') : (EXAMPLE[variable] as string),
+      ),
     );
   });
   return bad ? undefined : out;
@@ -134,7 +143,11 @@ function readGatewayCloudIp(report: Report, text: string | undefined): string | 
   if (text === undefined) return undefined;
   const p = parseIpv4(text);
   if (p.ok) return p.text;
-  report(ENV.gatewayCloudIp, `${show(text)} ${p.problem}`, exportLine(ENV.gatewayCloudIp, p.suggestion ?? EXAMPLE[ENV.gatewayCloudIp] as string));
+  report(
+    ENV.gatewayCloudIp,
+    `${show(text)} ${p.problem}`,
+    exportLine(ENV.gatewayCloudIp, p.suggestion ?? (EXAMPLE[ENV.gatewayCloudIp] as string)),
+  );
   return undefined;
 }
 
@@ -143,8 +156,10 @@ function readGatewayVpnIp(report: Report, text: string | undefined): { vpnIp?: s
   if (text === undefined) return { prefix: 24 };
   const p = parseCidr(text, 24);
   if (p.ok) return { vpnIp: p.text, robotSubnet: p.networkText, prefix: p.prefix };
-  const what = p.missingPrefix ? `${show(text)} has no prefix length (/NN); the robot subnet is derived from it` : `${show(text)} ${p.problem}`;
-  report(ENV.gatewayVpnIp, what, exportLine(ENV.gatewayVpnIp, p.suggestion ?? EXAMPLE[ENV.gatewayVpnIp] as string));
+  const what = p.missingPrefix
+    ? `${show(text)} has no prefix length (/NN); the robot subnet is derived from it`
+    : `${show(text)} ${p.problem}`;
+  report(ENV.gatewayVpnIp, what, exportLine(ENV.gatewayVpnIp, p.suggestion ?? (EXAMPLE[ENV.gatewayVpnIp] as string)));
   return { prefix: 24 };
 }
 
@@ -228,12 +243,14 @@ function byVariable(diagnostics: readonly Diagnostic[], secondCount: number, hos
     if (!v) return d;
     const where = v.item !== undefined && secondCount > 1 ? `item ${v.item + 1}: ` : '';
     // Name other fields by their variables too ("is already used by ROSVPN_GATEWAY_VPN_IP").
-    const message = d.message.replace(/\b(gateway\.(?:cloudIp|vpnIp|publicAddress|host)|seconds\[\d+\]\.(?:cloudIp|host|vpnIp)|robotSubnet(?= ))/g, (p) =>
-      p === 'robotSubnet' ? 'the robot subnet' : describe(p),
+    const message = d.message.replace(
+      /\b(gateway\.(?:cloudIp|vpnIp|publicAddress|host)|seconds\[\d+\]\.(?:cloudIp|host|vpnIp)|robotSubnet(?= ))/g,
+      (p) => (p === 'robotSubnet' ? 'the robot subnet' : describe(p)),
     );
-    const fix = d.path === 'gateway.publicAddress' && d.severity === 'warning'
-      ? `${d.fix ?? ''}, e.g. ${exportLine(ENV.gatewayPublicIp, EXAMPLE[ENV.gatewayPublicIp] as string)}`
-      : d.fix;
+    const fix =
+      d.path === 'gateway.publicAddress' && d.severity === 'warning'
+        ? `${d.fix ?? ''}, e.g. ${exportLine(ENV.gatewayPublicIp, EXAMPLE[ENV.gatewayPublicIp] as string)}`
+        : d.fix;
     return { ...d, path: v.variable, message: `${where}${message}`, ...(fix !== undefined ? { fix } : {}) };
   });
 }

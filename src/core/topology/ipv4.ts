@@ -104,7 +104,8 @@ export function parseCidr(s: string, defaultPrefix = 24): ParsedCidr | IpProblem
   let prefixProblem: string | undefined;
   let prefixFixed: string | undefined = prefixPart;
   if (!/^[0-9]+$/.test(prefixPart)) {
-    prefixProblem = prefixPart === '' ? 'has an empty prefix length after "/"' : `has a prefix length "/${prefixPart.slice(0, 12)}" that is not a number`;
+    prefixProblem =
+      prefixPart === '' ? 'has an empty prefix length after "/"' : `has a prefix length "/${prefixPart.slice(0, 12)}" that is not a number`;
     prefixFixed = undefined;
   } else if (prefixPart.length > 1 && prefixPart.startsWith('0')) {
     const n = Number.parseInt(prefixPart, 10);

@@ -46,9 +46,7 @@ function describeAt(text: string, i: number): string {
   return describeCodePoint(cp);
 }
 
-type Frame =
-  | { kind: 'object'; path: PathSegment[]; keys: Set<string> }
-  | { kind: 'array'; path: PathSegment[]; index: number };
+type Frame = { kind: 'object'; path: PathSegment[]; keys: Set<string> } | { kind: 'array'; path: PathSegment[]; index: number };
 
 /** The scanner's state: the position, the open objects and lists, and whether a value comes next. Each step
  * returns the scan's result when it ends there (an error, or the end of the document), else undefined. */
@@ -90,7 +88,8 @@ class JsonScanner {
     if (text.startsWith('//', i) || text.startsWith('/*', i)) {
       return this.fail(i, 'comments are not allowed in JSON', 'remove the comment (or keep a note in an "x-note" key)');
     }
-    if (text[i] === "'") return this.fail(i, 'strings must use double quotes, not single quotes', 'replace the single quotes with double quotes');
+    if (text[i] === "'")
+      return this.fail(i, 'strings must use double quotes, not single quotes', 'replace the single quotes with double quotes');
     if (i >= n) return this.fail(i, `unexpected end of the file: ${what}`, fix);
     return this.fail(i, `unexpected ${describeAt(text, i)}: ${what}`, fix);
   }
@@ -107,19 +106,32 @@ class JsonScanner {
       if (c === 0x5c) {
         const e = text[i + 1];
         if (e === 'u') {
-          if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) return this.fail(i, 'invalid \\u escape: it needs four hex digits', 'write \\u followed by four hex digits, e.g. \\u0041');
+          if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6)))
+            return this.fail(i, 'invalid \\u escape: it needs four hex digits', 'write \\u followed by four hex digits, e.g. \\u0041');
           this.i += 6;
         } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
           this.i += 2;
         } else {
-          return this.fail(i, `invalid escape \\${e === undefined ? '' : describeAt(text, i + 1)} in a string`, 'write a backslash as \\\\');
+          return this.fail(
+            i,
+            `invalid escape \\${e === undefined ? '' : describeAt(text, i + 1)} in a string`,
+            'write a backslash as \\\\',
+          );
         }
         continue;
       }
       if (c < 0x20) {
         return c === 0x0a || c === 0x0d
-          ? this.fail(i, `the control character ${describeCodePoint(c)} is inside a string (a string cannot span lines)`, 'close the string with " before the line ends')
-          : this.fail(i, `the control character ${describeCodePoint(c)} is inside a string`, 'remove it (JSON strings cannot hold raw control characters)');
+          ? this.fail(
+              i,
+              `the control character ${describeCodePoint(c)} is inside a string (a string cannot span lines)`,
+              'close the string with " before the line ends',
+            )
+          : this.fail(
+              i,
+              `the control character ${describeCodePoint(c)} is inside a string`,
+              'remove it (JSON strings cannot hold raw control characters)',
+            );
       }
       this.i++;
     }
@@ -142,7 +154,11 @@ class JsonScanner {
     frame.keys.add(key);
     this.pendingKey = key;
     this.ws();
-    if (text[this.i] !== ':') return this.unexpected(`expected ':' after the property name "${key.length > 40 ? key.slice(0, 40) + '…' : key}"`, 'write "key": value');
+    if (text[this.i] !== ':')
+      return this.unexpected(
+        `expected ':' after the property name "${key.length > 40 ? key.slice(0, 40) + '…' : key}"`,
+        'write "key": value',
+      );
     this.i++;
     return undefined;
   }
@@ -156,7 +172,11 @@ class JsonScanner {
   /** A value is expected: an object or list opens, or a string, number or word is scanned. */
   private value(): JsonScan | undefined {
     const { text, n, stack } = this;
-    if (this.i >= n) return this.unexpected(stack.length === 0 ? 'the file holds no JSON value' : 'expected a value', stack.length === 0 ? 'start from the starter topology (rosvpn init)' : 'complete the value and close every { and [');
+    if (this.i >= n)
+      return this.unexpected(
+        stack.length === 0 ? 'the file holds no JSON value' : 'expected a value',
+        stack.length === 0 ? 'start from the starter topology (rosvpn init)' : 'complete the value and close every { and [',
+      );
     const c = text[this.i] as string;
     if (c === '{' || c === '[') return this.open(c);
     if (c === '"') {
@@ -199,7 +219,8 @@ class JsonScanner {
     if (this.i < n && /[0-9]/.test(text[this.i] as string) && r[1] === '0') {
       return this.fail(this.i - 1, 'numbers cannot have leading zeros', 'remove the leading zero, or quote the value if it is an address');
     }
-    if (this.i < n && /[0-9.eE]/.test(text[this.i] as string)) return this.fail(this.i, 'invalid number', 'write a number like 1194 or 1500');
+    if (this.i < n && /[0-9.eE]/.test(text[this.i] as string))
+      return this.fail(this.i, 'invalid number', 'write a number like 1194 or 1500');
     this.expectValue = false;
     return undefined;
   }
@@ -215,7 +236,11 @@ class JsonScanner {
         return undefined;
       }
       const shown = w[0].length > 20 ? w[0].slice(0, 20) + '…' : w[0];
-      return this.fail(this.i, `unexpected word ${shown}: JSON values are "strings", numbers, true, false, null, objects or lists`, 'put text in double quotes');
+      return this.fail(
+        this.i,
+        `unexpected word ${shown}: JSON values are "strings", numbers, true, false, null, objects or lists`,
+        'put text in double quotes',
+      );
     }
     return this.unexpected('expected a value', 'write a value: "text", a number, true, false, null, { ... } or [ ... ]');
   }
@@ -224,7 +249,8 @@ class JsonScanner {
   private afterValue(): JsonScan | undefined {
     const top = this.stack[this.stack.length - 1];
     if (!top) {
-      if (this.i < this.n) return this.unexpected('the JSON document already ended', 'remove the extra text, or wrap several values in one object');
+      if (this.i < this.n)
+        return this.unexpected('the JSON document already ended', 'remove the extra text, or wrap several values in one object');
       return { duplicates: this.duplicates };
     }
     return top.kind === 'object' ? this.afterProperty(top) : this.afterEntry(top);
@@ -235,7 +261,8 @@ class JsonScanner {
     if (text[this.i] === ',') {
       this.i++;
       this.ws();
-      if (text[this.i] === '}') return this.fail(this.i, "unexpected '}' after ','", "remove the ',' before it: JSON does not allow trailing commas");
+      if (text[this.i] === '}')
+        return this.fail(this.i, "unexpected '}' after ','", "remove the ',' before it: JSON does not allow trailing commas");
       const err = this.readKey(top);
       if (err) return err;
       this.expectValue = true;
@@ -255,7 +282,8 @@ class JsonScanner {
     if (text[this.i] === ',') {
       this.i++;
       this.ws();
-      if (text[this.i] === ']') return this.fail(this.i, "unexpected ']' after ','", "remove the ',' before it: JSON does not allow trailing commas");
+      if (text[this.i] === ']')
+        return this.fail(this.i, "unexpected ']' after ','", "remove the ',' before it: JSON does not allow trailing commas");
       top.index++;
       this.expectValue = true;
       return undefined;
@@ -265,7 +293,8 @@ class JsonScanner {
       this.stack.pop();
       return undefined;
     }
-    if (this.i < this.n && '"{[-0123456789tfn'.includes(text[this.i] as string)) return this.fail(this.i, "missing ',' between list entries", "add a ',' after the previous entry");
+    if (this.i < this.n && '"{[-0123456789tfn'.includes(text[this.i] as string))
+      return this.fail(this.i, "missing ',' between list entries", "add a ',' after the previous entry");
     return this.unexpected("expected ',' or ']' after a list entry", "add a ',' between entries or close the list with ']'");
   }
 }

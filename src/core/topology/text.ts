@@ -22,41 +22,134 @@ export function codePointLabel(cp: number): string {
 }
 
 const C0_NAMES = [
-  'NULL', 'START OF HEADING', 'START OF TEXT', 'END OF TEXT', 'END OF TRANSMISSION', 'ENQUIRY',
-  'ACKNOWLEDGE', 'BELL', 'BACKSPACE', 'CHARACTER TABULATION', 'LINE FEED', 'LINE TABULATION',
-  'FORM FEED', 'CARRIAGE RETURN', 'SHIFT OUT', 'SHIFT IN', 'DATA LINK ESCAPE', 'DEVICE CONTROL ONE',
-  'DEVICE CONTROL TWO', 'DEVICE CONTROL THREE', 'DEVICE CONTROL FOUR', 'NEGATIVE ACKNOWLEDGE',
-  'SYNCHRONOUS IDLE', 'END OF TRANSMISSION BLOCK', 'CANCEL', 'END OF MEDIUM', 'SUBSTITUTE', 'ESCAPE',
-  'INFORMATION SEPARATOR FOUR', 'INFORMATION SEPARATOR THREE', 'INFORMATION SEPARATOR TWO',
+  'NULL',
+  'START OF HEADING',
+  'START OF TEXT',
+  'END OF TEXT',
+  'END OF TRANSMISSION',
+  'ENQUIRY',
+  'ACKNOWLEDGE',
+  'BELL',
+  'BACKSPACE',
+  'CHARACTER TABULATION',
+  'LINE FEED',
+  'LINE TABULATION',
+  'FORM FEED',
+  'CARRIAGE RETURN',
+  'SHIFT OUT',
+  'SHIFT IN',
+  'DATA LINK ESCAPE',
+  'DEVICE CONTROL ONE',
+  'DEVICE CONTROL TWO',
+  'DEVICE CONTROL THREE',
+  'DEVICE CONTROL FOUR',
+  'NEGATIVE ACKNOWLEDGE',
+  'SYNCHRONOUS IDLE',
+  'END OF TRANSMISSION BLOCK',
+  'CANCEL',
+  'END OF MEDIUM',
+  'SUBSTITUTE',
+  'ESCAPE',
+  'INFORMATION SEPARATOR FOUR',
+  'INFORMATION SEPARATOR THREE',
+  'INFORMATION SEPARATOR TWO',
   'INFORMATION SEPARATOR ONE',
 ];
 const DIGIT_NAMES = ['ZERO', 'ONE', 'TWO', 'THREE', 'FOUR', 'FIVE', 'SIX', 'SEVEN', 'EIGHT', 'NINE'];
 const CYRILLIC_NAMES = [
-  'A', 'BE', 'VE', 'GHE', 'DE', 'IE', 'ZHE', 'ZE', 'I', 'SHORT I', 'KA', 'EL', 'EM', 'EN', 'O', 'PE',
-  'ER', 'ES', 'TE', 'U', 'EF', 'HA', 'TSE', 'CHE', 'SHA', 'SHCHA', 'HARD SIGN', 'YERU', 'SOFT SIGN', 'E',
-  'YU', 'YA',
+  'A',
+  'BE',
+  'VE',
+  'GHE',
+  'DE',
+  'IE',
+  'ZHE',
+  'ZE',
+  'I',
+  'SHORT I',
+  'KA',
+  'EL',
+  'EM',
+  'EN',
+  'O',
+  'PE',
+  'ER',
+  'ES',
+  'TE',
+  'U',
+  'EF',
+  'HA',
+  'TSE',
+  'CHE',
+  'SHA',
+  'SHCHA',
+  'HARD SIGN',
+  'YERU',
+  'SOFT SIGN',
+  'E',
+  'YU',
+  'YA',
 ];
 const NAMED: Record<number, string> = {
-  0x7f: 'DELETE', 0x85: 'NEXT LINE', 0xa0: 'NO-BREAK SPACE', 0xad: 'SOFT HYPHEN',
-  0xb2: 'SUPERSCRIPT TWO', 0xb3: 'SUPERSCRIPT THREE', 0xb9: 'SUPERSCRIPT ONE',
-  0x0391: 'GREEK CAPITAL LETTER ALPHA', 0x0392: 'GREEK CAPITAL LETTER BETA', 0x0395: 'GREEK CAPITAL LETTER EPSILON',
-  0x039f: 'GREEK CAPITAL LETTER OMICRON', 0x03b1: 'GREEK SMALL LETTER ALPHA', 0x03bf: 'GREEK SMALL LETTER OMICRON',
-  0x0455: 'CYRILLIC SMALL LETTER DZE', 0x0456: 'CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I',
+  0x7f: 'DELETE',
+  0x85: 'NEXT LINE',
+  0xa0: 'NO-BREAK SPACE',
+  0xad: 'SOFT HYPHEN',
+  0xb2: 'SUPERSCRIPT TWO',
+  0xb3: 'SUPERSCRIPT THREE',
+  0xb9: 'SUPERSCRIPT ONE',
+  0x0391: 'GREEK CAPITAL LETTER ALPHA',
+  0x0392: 'GREEK CAPITAL LETTER BETA',
+  0x0395: 'GREEK CAPITAL LETTER EPSILON',
+  0x039f: 'GREEK CAPITAL LETTER OMICRON',
+  0x03b1: 'GREEK SMALL LETTER ALPHA',
+  0x03bf: 'GREEK SMALL LETTER OMICRON',
+  0x0455: 'CYRILLIC SMALL LETTER DZE',
+  0x0456: 'CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I',
   0x0458: 'CYRILLIC SMALL LETTER JE',
-  0x2002: 'EN SPACE', 0x2003: 'EM SPACE', 0x2009: 'THIN SPACE', 0x200a: 'HAIR SPACE',
-  0x200b: 'ZERO WIDTH SPACE', 0x200c: 'ZERO WIDTH NON-JOINER', 0x200d: 'ZERO WIDTH JOINER',
-  0x200e: 'LEFT-TO-RIGHT MARK', 0x200f: 'RIGHT-TO-LEFT MARK',
-  0x2010: 'HYPHEN', 0x2011: 'NON-BREAKING HYPHEN', 0x2012: 'FIGURE DASH', 0x2013: 'EN DASH', 0x2014: 'EM DASH',
-  0x2018: 'LEFT SINGLE QUOTATION MARK', 0x2019: 'RIGHT SINGLE QUOTATION MARK',
-  0x201c: 'LEFT DOUBLE QUOTATION MARK', 0x201d: 'RIGHT DOUBLE QUOTATION MARK', 0x2024: 'ONE DOT LEADER',
-  0x2028: 'LINE SEPARATOR', 0x2029: 'PARAGRAPH SEPARATOR',
-  0x202a: 'LEFT-TO-RIGHT EMBEDDING', 0x202b: 'RIGHT-TO-LEFT EMBEDDING', 0x202c: 'POP DIRECTIONAL FORMATTING',
-  0x202d: 'LEFT-TO-RIGHT OVERRIDE', 0x202e: 'RIGHT-TO-LEFT OVERRIDE', 0x202f: 'NARROW NO-BREAK SPACE',
-  0x2044: 'FRACTION SLASH', 0x2060: 'WORD JOINER',
-  0x2066: 'LEFT-TO-RIGHT ISOLATE', 0x2067: 'RIGHT-TO-LEFT ISOLATE', 0x2068: 'FIRST STRONG ISOLATE',
-  0x2069: 'POP DIRECTIONAL ISOLATE', 0x2070: 'SUPERSCRIPT ZERO', 0x2212: 'MINUS SIGN', 0x2215: 'DIVISION SLASH',
-  0x3000: 'IDEOGRAPHIC SPACE', 0x3002: 'IDEOGRAPHIC FULL STOP', 0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
-  0xff0e: 'FULLWIDTH FULL STOP', 0xff0f: 'FULLWIDTH SOLIDUS', 0xff1a: 'FULLWIDTH COLON', 0xfffd: 'REPLACEMENT CHARACTER',
+  0x2002: 'EN SPACE',
+  0x2003: 'EM SPACE',
+  0x2009: 'THIN SPACE',
+  0x200a: 'HAIR SPACE',
+  0x200b: 'ZERO WIDTH SPACE',
+  0x200c: 'ZERO WIDTH NON-JOINER',
+  0x200d: 'ZERO WIDTH JOINER',
+  0x200e: 'LEFT-TO-RIGHT MARK',
+  0x200f: 'RIGHT-TO-LEFT MARK',
+  0x2010: 'HYPHEN',
+  0x2011: 'NON-BREAKING HYPHEN',
+  0x2012: 'FIGURE DASH',
+  0x2013: 'EN DASH',
+  0x2014: 'EM DASH',
+  0x2018: 'LEFT SINGLE QUOTATION MARK',
+  0x2019: 'RIGHT SINGLE QUOTATION MARK',
+  0x201c: 'LEFT DOUBLE QUOTATION MARK',
+  0x201d: 'RIGHT DOUBLE QUOTATION MARK',
+  0x2024: 'ONE DOT LEADER',
+  0x2028: 'LINE SEPARATOR',
+  0x2029: 'PARAGRAPH SEPARATOR',
+  0x202a: 'LEFT-TO-RIGHT EMBEDDING',
+  0x202b: 'RIGHT-TO-LEFT EMBEDDING',
+  0x202c: 'POP DIRECTIONAL FORMATTING',
+  0x202d: 'LEFT-TO-RIGHT OVERRIDE',
+  0x202e: 'RIGHT-TO-LEFT OVERRIDE',
+  0x202f: 'NARROW NO-BREAK SPACE',
+  0x2044: 'FRACTION SLASH',
+  0x2060: 'WORD JOINER',
+  0x2066: 'LEFT-TO-RIGHT ISOLATE',
+  0x2067: 'RIGHT-TO-LEFT ISOLATE',
+  0x2068: 'FIRST STRONG ISOLATE',
+  0x2069: 'POP DIRECTIONAL ISOLATE',
+  0x2070: 'SUPERSCRIPT ZERO',
+  0x2212: 'MINUS SIGN',
+  0x2215: 'DIVISION SLASH',
+  0x3000: 'IDEOGRAPHIC SPACE',
+  0x3002: 'IDEOGRAPHIC FULL STOP',
+  0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
+  0xff0e: 'FULLWIDTH FULL STOP',
+  0xff0f: 'FULLWIDTH SOLIDUS',
+  0xff1a: 'FULLWIDTH COLON',
+  0xfffd: 'REPLACEMENT CHARACTER',
 };
 
 /** Unicode name of a code point, for the characters people paste by accident; undefined if not in our table. */
@@ -65,8 +158,7 @@ export function codePointName(cp: number): string | undefined {
   const named = NAMED[cp];
   if (named) return named;
   if (cp >= 0x80 && cp <= 0x9f) return undefined;
-  const digitIn = (base: number): string | undefined =>
-    cp >= base && cp <= base + 9 ? DIGIT_NAMES[cp - base] : undefined;
+  const digitIn = (base: number): string | undefined => (cp >= base && cp <= base + 9 ? DIGIT_NAMES[cp - base] : undefined);
   let d: string | undefined;
   if ((d = digitIn(0xff10))) return `FULLWIDTH DIGIT ${d}`;
   if ((d = digitIn(0x0660))) return `ARABIC-INDIC DIGIT ${d}`;
@@ -90,11 +182,43 @@ export function codePointName(cp: number): string | undefined {
 
 /** Latin letters that Cyrillic and Greek letters are mistaken for. */
 const CONFUSABLE: Record<number, string> = {
-  0x0430: 'a', 0x0435: 'e', 0x043e: 'o', 0x0440: 'p', 0x0441: 'c', 0x0443: 'y', 0x0445: 'x', 0x0455: 's',
-  0x0456: 'i', 0x0458: 'j', 0x0410: 'A', 0x0412: 'B', 0x0415: 'E', 0x041a: 'K', 0x041c: 'M', 0x041d: 'H',
-  0x041e: 'O', 0x0420: 'P', 0x0421: 'C', 0x0422: 'T', 0x0425: 'X', 0x03bf: 'o', 0x039f: 'O', 0x03b1: 'a',
-  0x0391: 'A', 0x0392: 'B', 0x0395: 'E', 0x2010: '-', 0x2011: '-', 0x2012: '-', 0x2013: '-', 0x2014: '-',
-  0x2212: '-', 0x2024: '.', 0x3002: '.', 0x2044: '/', 0x2215: '/',
+  0x0430: 'a',
+  0x0435: 'e',
+  0x043e: 'o',
+  0x0440: 'p',
+  0x0441: 'c',
+  0x0443: 'y',
+  0x0445: 'x',
+  0x0455: 's',
+  0x0456: 'i',
+  0x0458: 'j',
+  0x0410: 'A',
+  0x0412: 'B',
+  0x0415: 'E',
+  0x041a: 'K',
+  0x041c: 'M',
+  0x041d: 'H',
+  0x041e: 'O',
+  0x0420: 'P',
+  0x0421: 'C',
+  0x0422: 'T',
+  0x0425: 'X',
+  0x03bf: 'o',
+  0x039f: 'O',
+  0x03b1: 'a',
+  0x0391: 'A',
+  0x0392: 'B',
+  0x0395: 'E',
+  0x2010: '-',
+  0x2011: '-',
+  0x2012: '-',
+  0x2013: '-',
+  0x2014: '-',
+  0x2212: '-',
+  0x2024: '.',
+  0x3002: '.',
+  0x2044: '/',
+  0x2215: '/',
 };
 
 /** The plain ASCII character a non-ASCII one looks like, if any (`１` -> `1`, Cyrillic `о` -> `o`). */
@@ -134,7 +258,7 @@ export function describeCodePoint(cp: number): string {
 
 /** Iterate code points with their UTF-16 offsets; lone surrogates come out as themselves. */
 function* codePoints(s: string): Generator<[number, number]> {
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const cp = s.codePointAt(i) as number;
     yield [cp, i];
     i += cp > 0xffff ? 2 : 1;
@@ -220,9 +344,23 @@ export const GLOBAL_STRING_CAP = 4096;
 export const SHELL_METACHARACTERS = '$`;|&<>(){}*?!\'"\\';
 
 const METACHAR_NAMES: Record<string, string> = {
-  '$': "'$'", '`': 'a backtick', ';': "';'", '|': "'|'", '&': "'&'", '<': "'<'", '>': "'>'", '(': "'('",
-  ')': "')'", '{': "'{'", '}': "'}'", '*': "'*'", '?': "'?'", '!': "'!'", "'": 'a single quote',
-  '"': 'a double quote', '\\': 'a backslash',
+  $: "'$'",
+  '`': 'a backtick',
+  ';': "';'",
+  '|': "'|'",
+  '&': "'&'",
+  '<': "'<'",
+  '>': "'>'",
+  '(': "'('",
+  ')': "')'",
+  '{': "'{'",
+  '}': "'}'",
+  '*': "'*'",
+  '?': "'?'",
+  '!': "'!'",
+  "'": 'a single quote',
+  '"': 'a double quote',
+  '\\': 'a backslash',
 };
 
 export interface StringProblem {
@@ -255,16 +393,18 @@ export function checkHostileString(value: string, policy: StringPolicy, what = '
       const looks = asciiLookalike(cp);
       return {
         message: `${shown} contains ${describeCodePoint(cp)} at position ${at + 1}`,
-        fix: looks !== undefined
-          ? `type plain ASCII: it looks like '${looks}' but is a different character; retype it as '${looks}'`
-          : `type plain ASCII: remove or retype that character`,
+        fix:
+          looks !== undefined
+            ? `type plain ASCII: it looks like '${looks}' but is a different character; retype it as '${looks}'`
+            : `type plain ASCII: remove or retype that character`,
       };
     }
   }
   if (policy.inert) return value.length > max ? tooLong() : undefined;
   const subst = /\$\(|\$\{|`/.exec(value);
   if (subst) {
-    const kind = subst[0] === '${' ? 'a parameter expansion ${…}' : subst[0] === '`' ? 'a command substitution `…`' : 'a command substitution $(…)';
+    const kind =
+      subst[0] === '${' ? 'a parameter expansion ${…}' : subst[0] === '`' ? 'a command substitution `…`' : 'a command substitution $(…)';
     return {
       message: `${shown} contains ${kind}`,
       fix: `remove it; rosvpn writes this ${what} into shell scripts and config files, so shell syntax is never allowed`,

@@ -4,24 +4,9 @@
 // Never throws on any input; never imports `vscode`.
 
 import { Validator, type OutputUnit, type Schema } from '@cfworker/json-schema';
-import {
-  DEFAULTS,
-  type Diagnostic,
-  type SecondConfig,
-  type SshSettings,
-  type ValidTopology,
-} from './types';
+import { DEFAULTS, type Diagnostic, type SecondConfig, type SshSettings, type ValidTopology } from './types';
 import { parseCidr, parseIpv4 } from './ipv4';
-import {
-  GLOBAL_STRING_CAP,
-  checkHostileString,
-  describeType,
-  formatPath,
-  quote,
-  show,
-  type PathSegment,
-  type StringPolicy,
-} from './text';
+import { GLOBAL_STRING_CAP, checkHostileString, describeType, formatPath, quote, show, type PathSegment, type StringPolicy } from './text';
 import { ROSVPN_SCHEMA, enumOf, itemsOf, nodeAt, numberKeyword, propertiesOf, type SchemaNode } from './schema';
 import { robotLanRules } from './rules/addresses';
 import { cloudAddressRules, publicAddressRule } from './rules/cloud';
@@ -99,10 +84,7 @@ class Collector {
   }
 
   sorted(): Diagnostic[] {
-    return [
-      ...this.diagnostics.filter((d) => d.severity === 'error'),
-      ...this.diagnostics.filter((d) => d.severity !== 'error'),
-    ];
+    return [...this.diagnostics.filter((d) => d.severity === 'error'), ...this.diagnostics.filter((d) => d.severity !== 'error')];
   }
 }
 
@@ -190,8 +172,8 @@ class SnapshotWalk {
       const problem = checkHostileString(value, policyFor(segments, node));
       if (problem) {
         const key = segments[segments.length - 1];
-        const note = typeof key === 'string' && value.length > (numberKeyword(node, 'maxLength') ?? Infinity)
-          ? FIELD_LIMIT_NOTES[key] : undefined;
+        const note =
+          typeof key === 'string' && value.length > (numberKeyword(node, 'maxLength') ?? Infinity) ? FIELD_LIMIT_NOTES[key] : undefined;
         this.reject(segments, note ? `${problem.message} (${note})` : problem.message, problem.fix);
       }
     } else if (value.length > GLOBAL_STRING_CAP) {
@@ -206,7 +188,11 @@ class SnapshotWalk {
 
   private array(value: unknown[], segments: PathSegment[], depth: number, node: SchemaNode | undefined): unknown[] | undefined {
     if (value.length > MAX_NODES - this.nodes) {
-      this.fail(value.length > MAX_NODES ? segments : [], value.length > MAX_NODES ? `the list has ${value.length} entries` : `the document has more than ${MAX_NODES} values`, `a topology is small; at most ${MAX_NODES} values in all (resource limit)`);
+      this.fail(
+        value.length > MAX_NODES ? segments : [],
+        value.length > MAX_NODES ? `the list has ${value.length} entries` : `the document has more than ${MAX_NODES} values`,
+        `a topology is small; at most ${MAX_NODES} values in all (resource limit)`,
+      );
       return undefined;
     }
     const items = node ? itemsOf(node) : undefined;
@@ -228,7 +214,11 @@ class SnapshotWalk {
     }
     const keys = Object.keys(value);
     if (keys.length > MAX_NODES - this.nodes) {
-      this.fail(keys.length > MAX_NODES ? segments : [], keys.length > MAX_NODES ? `the object has ${keys.length} keys` : `the document has more than ${MAX_NODES} values`, `a topology is small; at most ${MAX_NODES} values in all (resource limit)`);
+      this.fail(
+        keys.length > MAX_NODES ? segments : [],
+        keys.length > MAX_NODES ? `the object has ${keys.length} keys` : `the document has more than ${MAX_NODES} values`,
+        `a topology is small; at most ${MAX_NODES} values in all (resource limit)`,
+      );
       return undefined;
     }
     const props = node ? propertiesOf(node) : undefined;
@@ -279,13 +269,43 @@ function schemaValidator(): Validator {
 
 /** Keywords that only wrap other failures. */
 const WRAPPERS = new Set([
-  '$ref', '$recursiveRef', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else', 'properties',
-  'patternProperties', 'additionalProperties', 'items', 'additionalItems', 'contains', 'propertyNames',
-  'dependencies', 'dependentSchemas', 'unevaluatedProperties', 'unevaluatedItems', 'prefixItems',
+  '$ref',
+  '$recursiveRef',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'items',
+  'additionalItems',
+  'contains',
+  'propertyNames',
+  'dependencies',
+  'dependentSchemas',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+  'prefixItems',
 ]);
 const PRIORITY: Record<string, number> = {
-  type: 0, required: 1, enum: 2, const: 2, pattern: 3, maxLength: 4, minLength: 4, minimum: 5, maximum: 5,
-  exclusiveMinimum: 5, exclusiveMaximum: 5, multipleOf: 6, maxItems: 7, minItems: 7,
+  type: 0,
+  required: 1,
+  enum: 2,
+  const: 2,
+  pattern: 3,
+  maxLength: 4,
+  minLength: 4,
+  minimum: 5,
+  maximum: 5,
+  exclusiveMinimum: 5,
+  exclusiveMaximum: 5,
+  multipleOf: 6,
+  maxItems: 7,
+  minItems: 7,
 };
 
 /** Per-field hints: what a good value looks like. Keyed by generic path (`seconds[].vpnIp`), then by key. */
@@ -293,7 +313,8 @@ const HINTS: Record<string, string> = {
   '': 'a JSON object with name, robotSubnet, gateway and seconds',
   $schema: 'a schema path or URL',
   name: "a deployment name of lowercase letters, digits and '-', e.g. demo",
-  deployment: "the 16 hex digits 'rosvpn cloud up' wrote, e.g. 3f9c0a7d5e2b8c41; remove the key to start a new deployment (the old one's resources are then not yours)",
+  deployment:
+    "the 16 hex digits 'rosvpn cloud up' wrote, e.g. 3f9c0a7d5e2b8c41; remove the key to start a new deployment (the old one's resources are then not yours)",
   robotSubnet: 'the robot LAN as network address and prefix length, e.g. 192.168.0.0/24',
   cloudSubnet: 'the VPC subnet as network address and prefix length, e.g. 172.31.1.0/24',
   tunnel: 'vxlan or gretap',
@@ -316,7 +337,7 @@ const HINTS: Record<string, string> = {
   seconds: `a list of second instances like [ ${EXAMPLE_SECOND} ]`,
   'seconds[]': `an object like ${EXAMPLE_SECOND}`,
   'seconds[].name': "a short name of lowercase letters, digits and '-', e.g. second",
-  'seconds[].host': "the ssh host, IPv4 address or ~/.ssh/config alias of the instance, e.g. 172.31.1.12",
+  'seconds[].host': 'the ssh host, IPv4 address or ~/.ssh/config alias of the instance, e.g. 172.31.1.12',
   'seconds[].cloudIp': "the instance's private VPC address, e.g. 172.31.1.12",
   'seconds[].vpnIp': 'an IPv4 address with prefix length inside robotSubnet, e.g. 192.168.0.131/24',
   'seconds[].instanceId': "the instance's EC2 id, e.g. i-0123456789abcdef0 (rosvpn cloud up writes it)",
@@ -346,9 +367,19 @@ function hintFor(segments: readonly PathSegment[]): string {
 
 type FieldKind = 'ipv4' | 'cidr' | 'name' | 'host' | 'hostOrIp' | 'ifname' | 'user' | 'identityFile' | 'jump';
 const KIND_BY_KEY: Record<string, FieldKind> = {
-  robotSubnet: 'cidr', cloudSubnet: 'cidr', vpnIp: 'cidr', address: 'cidr', cloudIp: 'ipv4', defaultGateway: 'ipv4',
-  name: 'name', host: 'host', publicAddress: 'hostOrIp', lanInterface: 'ifname', user: 'user',
-  identityFile: 'identityFile', jump: 'jump',
+  robotSubnet: 'cidr',
+  cloudSubnet: 'cidr',
+  vpnIp: 'cidr',
+  address: 'cidr',
+  cloudIp: 'ipv4',
+  defaultGateway: 'ipv4',
+  name: 'name',
+  host: 'host',
+  publicAddress: 'hostOrIp',
+  lanInterface: 'ifname',
+  user: 'user',
+  identityFile: 'identityFile',
+  jump: 'jump',
 };
 
 function charName(ch: string): string {
@@ -368,16 +399,21 @@ function explainPattern(kind: FieldKind | undefined, value: string, robotPrefix:
   switch (kind) {
     case 'ipv4': {
       const r = parseIpv4(value);
-      return r.ok ? { problem: 'is not a valid IPv4 address' } : { problem: r.problem, ...(r.suggestion ? { suggestion: r.suggestion } : {}) };
+      return r.ok
+        ? { problem: 'is not a valid IPv4 address' }
+        : { problem: r.problem, ...(r.suggestion ? { suggestion: r.suggestion } : {}) };
     }
     case 'cidr': {
       const r = parseCidr(value, robotPrefix);
-      return r.ok ? { problem: 'is not a valid IPv4 address with prefix length' } : { problem: r.problem, ...(r.suggestion ? { suggestion: r.suggestion } : {}) };
+      return r.ok
+        ? { problem: 'is not a valid IPv4 address with prefix length' }
+        : { problem: r.problem, ...(r.suggestion ? { suggestion: r.suggestion } : {}) };
     }
     case 'name': {
       const lower = value.toLowerCase();
       const ok = (s: string): boolean => /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/.test(s);
-      if (lower !== value) return { problem: 'contains uppercase letters; names are lowercase', ...(ok(lower) ? { suggestion: lower } : {}) };
+      if (lower !== value)
+        return { problem: 'contains uppercase letters; names are lowercase', ...(ok(lower) ? { suggestion: lower } : {}) };
       const c = badChar(value, /[a-z0-9-]/, "a name (a-z, 0-9, '-')");
       if (c) {
         const s = value.replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
@@ -402,7 +438,11 @@ function explainPattern(kind: FieldKind | undefined, value: string, robotPrefix:
     case 'ifname': {
       if (value === '.' || value === '..') return { problem: 'is not a valid Linux interface name' };
       if (value.includes('/')) return { problem: "contains '/', which Linux interface names cannot contain" };
-      if (value.includes(':')) return { problem: "contains ':' (an alias like eth0:1 is not an interface); use the interface itself" , suggestion: value.split(':')[0] as string };
+      if (value.includes(':'))
+        return {
+          problem: "contains ':' (an alias like eth0:1 is not an interface); use the interface itself",
+          suggestion: value.split(':')[0] as string,
+        };
       if (/\s/.test(value)) return { problem: 'contains whitespace, which Linux interface names cannot contain' };
       const c = badChar(value, /[A-Za-z0-9_.-]/, 'an interface name');
       if (c) return { problem: c };
@@ -430,13 +470,20 @@ function explainPattern(kind: FieldKind | undefined, value: string, robotPrefix:
 
 function typeWord(t: string): string {
   switch (t) {
-    case 'integer': return 'an integer';
-    case 'number': return 'a number';
-    case 'string': return 'a string';
-    case 'object': return 'an object';
-    case 'array': return 'a list (JSON array)';
-    case 'boolean': return 'true or false';
-    default: return t;
+    case 'integer':
+      return 'an integer';
+    case 'number':
+      return 'a number';
+    case 'string':
+      return 'a string';
+    case 'object':
+      return 'an object';
+    case 'array':
+      return 'a list (JSON array)';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return t;
   }
 }
 
@@ -508,7 +555,8 @@ function schemaDiagnostics(doc: Doc, out: Collector): void {
       case 'enum':
       case 'const': {
         const allowed = (node && enumOf(node)) ?? [];
-        const ci = typeof value === 'string' ? allowed.find((a) => typeof a === 'string' && a.toLowerCase() === value.toLowerCase()) : undefined;
+        const ci =
+          typeof value === 'string' ? allowed.find((a) => typeof a === 'string' && a.toLowerCase() === value.toLowerCase()) : undefined;
         out.error(
           segments,
           `${show(value)} is not one of: ${allowed.map((a) => String(a)).join(', ')}`,
@@ -539,7 +587,11 @@ function schemaDiagnostics(doc: Doc, out: Collector): void {
       }
       case 'maxItems': {
         const max = node ? numberKeyword(node, 'maxItems') : undefined;
-        out.error(segments, `has ${Array.isArray(value) ? value.length : '?'} entries; at most ${max ?? '?'} are supported`, 'split the deployment into several topologies');
+        out.error(
+          segments,
+          `has ${Array.isArray(value) ? value.length : '?'} entries; at most ${max ?? '?'} are supported`,
+          'split the deployment into several topologies',
+        );
         break;
       }
       default:

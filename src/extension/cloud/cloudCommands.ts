@@ -42,7 +42,10 @@ const withSettingsButton =
       // By name (isCloudSettingsError): the lazily loaded EC2 bundle has its own copy of the class.
       if (!isCloudSettingsError(e)) throw e;
       const key = e.key as CloudSettingKey;
-      throw new UserError(e.message, { cause: e, actions: [{ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', settingName(key)) }] });
+      throw new UserError(e.message, {
+        cause: e,
+        actions: [{ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', settingName(key)) }],
+      });
     }
   };
 
@@ -50,7 +53,11 @@ const withSettingsButton =
 type Ec2 = Awaited<ReturnType<typeof loadEc2>>;
 
 /** Runs `fn` with a client for the configured region/profile in a progress notification. */
-async function withEc2<T>(deps: CloudDeps, title: string, fn: (x: { t: ValidTopology; s: CloudSettings; client: EC2Client; m: Ec2; progress: (m: string) => void }) => Promise<T>): Promise<T> {
+async function withEc2<T>(
+  deps: CloudDeps,
+  title: string,
+  fn: (x: { t: ValidTopology; s: CloudSettings; client: EC2Client; m: Ec2; progress: (m: string) => void }) => Promise<T>,
+): Promise<T> {
   const t = await deps.store.require();
   const s = cloudSettings();
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ROS VPN: ${title}` }, async (p) => {
@@ -119,7 +126,13 @@ async function launch(deps: CloudDeps): Promise<void> {
     const go = 'Launch';
     const choice = await vscode.window.showWarningMessage(
       `Make ${planned.changes} change(s) in ${planned.region}? AWS bills the instances and the Elastic IP until "Tear Down Cloud Resources".`,
-      { modal: true, detail: planned.lines.slice(1, -1).map((l) => l.trim()).join('\n') },
+      {
+        modal: true,
+        detail: planned.lines
+          .slice(1, -1)
+          .map((l) => l.trim())
+          .join('\n'),
+      },
       go,
     );
     if (choice !== go) {
@@ -157,19 +170,25 @@ async function launch(deps: CloudDeps): Promise<void> {
 
 async function status(deps: CloudDeps): Promise<void> {
   const st = await withEc2(deps, 'Cloud Status', (x) => refreshStatus(deps, x));
-  for (const i of st.instances) deps.log.info(`cloud status: ${i.host} ${i.id} ${i.state}${i.privateIp ? ` ${i.privateIp}` : ''}${i.publicIp ? ` ${i.publicIp}` : ''}`);
+  for (const i of st.instances)
+    deps.log.info(`cloud status: ${i.host} ${i.id} ${i.state}${i.privateIp ? ` ${i.privateIp}` : ''}${i.publicIp ? ` ${i.publicIp}` : ''}`);
   const summary = st.instances.length ? st.instances.map((i) => `${i.host} ${i.state}`).join(', ') : 'no instances';
-  void vscode.window.showInformationMessage(`ROS VPN: EC2 — ${summary}${st.address ? `; Elastic IP ${st.address.publicIp}${st.address.instanceId ? '' : ' (not associated, still billed)'}` : ''}.`);
+  void vscode.window.showInformationMessage(
+    `ROS VPN: EC2 — ${summary}${st.address ? `; Elastic IP ${st.address.publicIp}${st.address.instanceId ? '' : ' (not associated, still billed)'}` : ''}.`,
+  );
 }
 
 async function power(deps: CloudDeps, action: 'start' | 'stop', arg: unknown): Promise<void> {
   const t = await deps.store.require();
   let host = isTreeNode(arg) && (arg.kind === 'gateway' || arg.kind === 'second') ? arg.host : undefined;
   if (!host) {
-    const picked = await vscode.window.showQuickPick(['gateway', ...t.seconds.map((s) => s.name)].map((h) => ({ label: h, description: deps.cloud.all.get(h)?.state })), {
-      title: `ROS VPN: ${action === 'start' ? 'Start' : 'Stop'} Instance`,
-      placeHolder: 'Which cloud host?',
-    });
+    const picked = await vscode.window.showQuickPick(
+      ['gateway', ...t.seconds.map((s) => s.name)].map((h) => ({ label: h, description: deps.cloud.all.get(h)?.state })),
+      {
+        title: `ROS VPN: ${action === 'start' ? 'Start' : 'Stop'} Instance`,
+        placeHolder: 'Which cloud host?',
+      },
+    );
     host = picked?.label;
     if (!host) return;
   }
@@ -194,7 +213,9 @@ async function teardown(deps: CloudDeps): Promise<void> {
   if (!m.hasOwned(st)) {
     const lines = m.nothingOursLines(t, st, cloudSettings().region);
     for (const l of lines) deps.log.info(`cloud down: ${l}`);
-    void vscode.window.showInformationMessage(`ROS VPN: ${lines[0]}; nothing to tear down.${lines.length > 1 ? ` ${lines.length - 1} resource(s) with the same topology name are not ours and stay (see the log).` : ''}`);
+    void vscode.window.showInformationMessage(
+      `ROS VPN: ${lines[0]}; nothing to tear down.${lines.length > 1 ? ` ${lines.length - 1} resource(s) with the same topology name are not ours and stay (see the log).` : ''}`,
+    );
     return;
   }
   // Every id that will be deleted, and then exactly these: the list is not looked up again.
@@ -204,7 +225,10 @@ async function teardown(deps: CloudDeps): Promise<void> {
   const go = 'Terminate and Delete';
   const choice = await vscode.window.showWarningMessage(
     `Terminate and delete these ${items.length} resource(s) of topology ${t.name} (deployment ${st.deployment})?`,
-    { modal: true, detail: `This cannot be undone; the instances' disks are deleted.\n${items.join('\n')}${others.length ? `\n\nLeft alone (same name, not ours):\n${others.join('\n')}` : ''}` },
+    {
+      modal: true,
+      detail: `This cannot be undone; the instances' disks are deleted.\n${items.join('\n')}${others.length ? `\n\nLeft alone (same name, not ours):\n${others.join('\n')}` : ''}`,
+    },
     go,
   );
   if (choice !== go) {
@@ -220,22 +244,33 @@ async function teardown(deps: CloudDeps): Promise<void> {
       waitTerminated: x.m.waitTerminated,
     });
     if (res.ok) await applyWriteBack(deps, cloudForget(x.t));
-    await refreshStatus(deps, { ...x, t: await deps.store.require() }).catch((e) => deps.log.warn(`cloud status after teardown: ${describeError(e)}`));
+    await refreshStatus(deps, { ...x, t: await deps.store.require() }).catch((e) =>
+      deps.log.warn(`cloud status after teardown: ${describeError(e)}`),
+    );
     return res;
   });
   if (r.ok) {
-    void vscode.window.showInformationMessage(`ROS VPN: torn down — nothing of topology ${t.name} (deployment ${st.deployment}) is left in EC2.`);
+    void vscode.window.showInformationMessage(
+      `ROS VPN: torn down — nothing of topology ${t.name} (deployment ${st.deployment}) is left in EC2.`,
+    );
     return;
   }
   deps.log.error(`cloud down failed: ${r.error}`);
   for (const x of r.remaining) deps.log.error(`still there: ${x}`);
   // A partial result, not a thrown error: what was deleted and what is left are both part of the message.
-  const pick = await vscode.window.showErrorMessage(`ROS VPN: Tear Down Cloud Resources failed: ${r.error}. ${r.done.length ? '' : 'Nothing was deleted. '}Still there: ${r.remaining.join('; ')}`, SHOW_LOG);
+  const pick = await vscode.window.showErrorMessage(
+    `ROS VPN: Tear Down Cloud Resources failed: ${r.error}. ${r.done.length ? '' : 'Nothing was deleted. '}Still there: ${r.remaining.join('; ')}`,
+    SHOW_LOG,
+  );
   if (pick === SHOW_LOG) deps.log.show(true);
 }
 
 export function cloudCommands(deps: CloudDeps): CommandSpec[] {
-  deps.context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, { provideTextDocumentContent: (uri) => plans.get(uri.toString()) ?? '' }));
+  deps.context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, {
+      provideTextDocumentContent: (uri) => plans.get(uri.toString()) ?? '',
+    }),
+  );
   return [
     { id: 'rosvpn.cloudPlan', needsTrust: true, run: withSettingsButton(() => showPlan(deps)) },
     { id: 'rosvpn.cloudUp', needsTrust: true, run: withSettingsButton(() => launch(deps)) },

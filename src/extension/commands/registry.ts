@@ -22,7 +22,10 @@ export const SHOW_LOG = 'Show Log';
 function refuseUntrusted(log: vscode.LogOutputChannel, title: string): void {
   log.warn(`${title}: not run, this folder is not trusted (Restricted Mode)`);
   void vscode.window
-    .showWarningMessage(`${title} needs a trusted folder: provisioning, SSH and EC2 are off in Restricted Mode. Trust this folder with ${MANAGE_TRUST} to use them.`, MANAGE_TRUST)
+    .showWarningMessage(
+      `${title} needs a trusted folder: provisioning, SSH and EC2 are off in Restricted Mode. Trust this folder with ${MANAGE_TRUST} to use them.`,
+      MANAGE_TRUST,
+    )
     .then((choice) => choice === MANAGE_TRUST && vscode.commands.executeCommand('workbench.trust.manage'));
 }
 

@@ -16,7 +16,12 @@ function isTreeNode(x: unknown): x is TreeNode {
 }
 
 /** The host a command acts on: the tree node it was invoked on, or one the user picks. undefined = cancelled. */
-export async function pickHost(t: ValidTopology, arg: unknown, roles: readonly Role[], placeHolder: string): Promise<TopologyHost | undefined> {
+export async function pickHost(
+  t: ValidTopology,
+  arg: unknown,
+  roles: readonly Role[],
+  placeHolder: string,
+): Promise<TopologyHost | undefined> {
   const hosts = selectHosts(t).filter((h) => roles.includes(h.role));
   if (isTreeNode(arg) && arg.host) {
     const found = hosts.find((h) => h.label === arg.host);
@@ -26,10 +31,15 @@ export async function pickHost(t: ValidTopology, arg: unknown, roles: readonly R
     const found = hosts.find((h) => h.label === arg);
     if (found) return found;
   }
-  if (hosts.length === 0) throw new UserError(`rosvpn.json has no ${roles.join(' or ')} host: add one in the setup form ("ROS VPN: Open Setup Form").`);
+  if (hosts.length === 0)
+    throw new UserError(`rosvpn.json has no ${roles.join(' or ')} host: add one in the setup form ("ROS VPN: Open Setup Form").`);
   if (hosts.length === 1 && roles.length === 1 && roles[0] !== 'second') return hosts[0];
   const picked = await vscode.window.showQuickPick(
-    hosts.map((h) => ({ label: h.label, description: `${h.role} · ${h.endpoint.user ? `${h.endpoint.user}@` : ''}${h.endpoint.host}`, host: h })),
+    hosts.map((h) => ({
+      label: h.label,
+      description: `${h.role} · ${h.endpoint.user ? `${h.endpoint.user}@` : ''}${h.endpoint.host}`,
+      host: h,
+    })),
     { title: 'ROS VPN', placeHolder },
   );
   return picked?.host;

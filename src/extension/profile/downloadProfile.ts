@@ -29,10 +29,17 @@ export function downloadProfileCommand(deps: { store: TopologyStore; ssh: SshSer
       const t = await deps.store.require();
       const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
       const file = path.join(folder, PROFILE_FILE);
-      const exists = await fsp.stat(file).then(() => true, () => false);
+      const exists = await fsp.stat(file).then(
+        () => true,
+        () => false,
+      );
       if (exists) {
         const replace = 'Replace';
-        const choice = await vscode.window.showWarningMessage(`${PROFILE_FILE} already exists in the workspace.`, { modal: true, detail: 'Replace it with the profile on the gateway now?' }, replace);
+        const choice = await vscode.window.showWarningMessage(
+          `${PROFILE_FILE} already exists in the workspace.`,
+          { modal: true, detail: 'Replace it with the profile on the gateway now?' },
+          replace,
+        );
         if (choice !== replace) return;
       }
       const { fetchClientProfile } = await import('../../core/provision/orchestrator');

@@ -64,7 +64,12 @@ export async function runProvision(deps: ProvisionDeps, select: HostSelector, ti
           abort.abort();
         });
         try {
-          return await provision(t, { pool: await ssh.getPool(), select, signal: abort.signal, onEvent: (e) => logEvent(log, e, progress) });
+          return await provision(t, {
+            pool: await ssh.getPool(),
+            select,
+            signal: abort.signal,
+            onEvent: (e) => logEvent(log, e, progress),
+          });
         } finally {
           sub.dispose();
         }
@@ -88,7 +93,9 @@ export async function runProvision(deps: ProvisionDeps, select: HostSelector, ti
     if (choice === SHOW_LOG) log.show(true);
   } else {
     const changed = report.hosts.reduce((n, h) => n + h.changed, 0);
-    void vscode.window.showInformationMessage(`ROS VPN: ${title} done — ${report.hosts.map((h) => h.label).join(', ')} ${changed ? `(${changed} step(s) changed)` : '(already up to date)'}.`);
+    void vscode.window.showInformationMessage(
+      `ROS VPN: ${title} done — ${report.hosts.map((h) => h.label).join(', ')} ${changed ? `(${changed} step(s) changed)` : '(already up to date)'}.`,
+    );
   }
   return report;
 }
@@ -130,7 +137,10 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
   };
   const report = quiet
     ? await background()
-    : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ROS VPN: Checking connectivity', cancellable: true }, (_p, token) => work(token));
+    : await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'ROS VPN: Checking connectivity', cancellable: true },
+        (_p, token) => work(token),
+      );
   statuses.lastCheck = new Date();
   statuses.set(statusesFromCheck(report));
   statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
@@ -139,7 +149,8 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
     for (const c of h.checks) (c.status === 'pass' ? log.info : log.error).call(log, `  ${c.status}  ${c.name}: ${c.msg}`);
   }
   if (!quiet) {
-    if (report.ok) void vscode.window.showInformationMessage(`ROS VPN: every host healthy (${report.hosts.map((h) => h.label).join(', ')}).`);
+    if (report.ok)
+      void vscode.window.showInformationMessage(`ROS VPN: every host healthy (${report.hosts.map((h) => h.label).join(', ')}).`);
     else {
       const bad = report.hosts.filter((h) => !h.ok);
       const first = (h: (typeof bad)[number]) => h.checks.find((c) => c.status === 'fail');
@@ -153,7 +164,11 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
   return report;
 }
 
-const PROVISION_TITLE: Record<Role, string> = { gateway: 'Provision Gateway', second: 'Provision Second Instance', desktop: 'Provision Desktop' };
+const PROVISION_TITLE: Record<Role, string> = {
+  gateway: 'Provision Gateway',
+  second: 'Provision Second Instance',
+  desktop: 'Provision Desktop',
+};
 
 export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
   const byRole = (role: Role) => async (arg?: unknown) => {

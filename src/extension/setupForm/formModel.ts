@@ -13,8 +13,20 @@ export type TopologyEdit = { [K in keyof TopologyDocument]?: TopologyDocument[K]
 
 // Every value is the text of an input, so the form can hold what the user typed, valid or not; the
 // validator judges the document built from it.
-export interface SecondRow { name: string; host: string; cloudIp: string; vpnIp: string; jump: string }
-export interface DesktopFields { host: string; lanInterface: string; addressing: 'dhcp' | 'static'; address: string; defaultGateway: string }
+export interface SecondRow {
+  name: string;
+  host: string;
+  cloudIp: string;
+  vpnIp: string;
+  jump: string;
+}
+export interface DesktopFields {
+  host: string;
+  lanInterface: string;
+  addressing: 'dhcp' | 'static';
+  address: string;
+  defaultGateway: string;
+}
 export interface FormState {
   name: string;
   robotSubnet: string;
@@ -76,7 +88,13 @@ export function formFromDocument(raw: unknown): FormState {
     name: text(doc.name),
     robotSubnet: text(doc.robotSubnet),
     tunnel: doc.tunnel === 'gretap' ? 'gretap' : 'vxlan',
-    gateway: { host: text(gw.host), publicAddress: text(gw.publicAddress), cloudIp: text(gw.cloudIp), vpnIp: text(gw.vpnIp), openvpnPort: text(gw.openvpnPort) },
+    gateway: {
+      host: text(gw.host),
+      publicAddress: text(gw.publicAddress),
+      cloudIp: text(gw.cloudIp),
+      vpnIp: text(gw.vpnIp),
+      openvpnPort: text(gw.openvpnPort),
+    },
     seconds,
     ssh: { user: text(ssh.user), identityFile: text(ssh.identityFile), jump: text(ssh.jump) },
     ...(d
@@ -151,7 +169,13 @@ export function editFromForm(form: FormState): TopologyEdit {
       vpnIp: form.gateway.vpnIp.trim(),
       openvpnPort: port(form.gateway.openvpnPort),
     },
-    seconds: form.seconds.map((s) => ({ name: s.name.trim(), host: s.host.trim(), cloudIp: s.cloudIp.trim(), vpnIp: s.vpnIp.trim(), jump: opt(s.jump) })),
+    seconds: form.seconds.map((s) => ({
+      name: s.name.trim(),
+      host: s.host.trim(),
+      cloudIp: s.cloudIp.trim(),
+      vpnIp: s.vpnIp.trim(),
+      jump: opt(s.jump),
+    })),
     // With dhcp the static fields are ignored by rosvpn (and warned about), so they are removed, not kept stale.
     desktop: d
       ? {
@@ -172,7 +196,16 @@ export function documentFromForm(form: FormState): TopologyDocument {
 
 /** The diagnostic path of every field the form currently shows (the webview's `data-field` values). */
 export function fieldPaths(form: FormState): string[] {
-  const paths = ['name', 'robotSubnet', 'tunnel', 'gateway.host', 'gateway.publicAddress', 'gateway.cloudIp', 'gateway.vpnIp', 'gateway.openvpnPort'];
+  const paths = [
+    'name',
+    'robotSubnet',
+    'tunnel',
+    'gateway.host',
+    'gateway.publicAddress',
+    'gateway.cloudIp',
+    'gateway.vpnIp',
+    'gateway.openvpnPort',
+  ];
   form.seconds.forEach((_, i) => paths.push(...['name', 'host', 'cloudIp', 'vpnIp', 'jump'].map((k) => `seconds[${i}].${k}`)));
   paths.push('ssh.user', 'ssh.identityFile', 'ssh.jump');
   if (form.desktop) {
@@ -219,35 +252,47 @@ const host = (cidr: string): string => cidr.split('/')[0] ?? cidr;
 
 export function diagramModel(form: FormState, v?: FormValidation): DiagramModel {
   const bad = (prefix: string): boolean =>
-    !!v && Object.entries(v.fields).some(([p, ds]) => (p === prefix || p.startsWith(`${prefix}.`)) && ds.some((d) => d.severity === 'error'));
+    !!v &&
+    Object.entries(v.fields).some(([p, ds]) => (p === prefix || p.startsWith(`${prefix}.`)) && ds.some((d) => d.severity === 'error'));
   const or = (s: string, missing: string): string => s.trim() || missing;
-  const columns: DiagramNode[][] = [[{ id: 'robot', title: 'Robot LAN', lines: [or(form.robotSubnet, 'subnet?')], invalid: bad('robotSubnet') }]];
+  const columns: DiagramNode[][] = [
+    [{ id: 'robot', title: 'Robot LAN', lines: [or(form.robotSubnet, 'subnet?')], invalid: bad('robotSubnet') }],
+  ];
   const links: string[] = [];
   const d = form.desktop;
   if (d) {
-    columns.push([{
-      id: 'desktop',
-      title: 'Desktop gateway',
-      lines: [or(d.host, 'host?'), `${or(d.lanInterface, 'NIC?')} · ${d.addressing === 'static' ? or(host(d.address), 'address?') : 'DHCP'}`],
-      invalid: bad('desktop'),
-    }]);
+    columns.push([
+      {
+        id: 'desktop',
+        title: 'Desktop gateway',
+        lines: [
+          or(d.host, 'host?'),
+          `${or(d.lanInterface, 'NIC?')} · ${d.addressing === 'static' ? or(host(d.address), 'address?') : 'DHCP'}`,
+        ],
+        invalid: bad('desktop'),
+      },
+    ]);
     links.push('bridge');
   }
   const g = form.gateway;
-  columns.push([{
-    id: 'gateway',
-    title: 'Cloud gateway',
-    lines: [or(g.publicAddress, 'public address?'), `cloud ${or(g.cloudIp, '?')}`, `VPN ${or(host(g.vpnIp), '?')}`],
-    invalid: bad('gateway'),
-  }]);
+  columns.push([
+    {
+      id: 'gateway',
+      title: 'Cloud gateway',
+      lines: [or(g.publicAddress, 'public address?'), `cloud ${or(g.cloudIp, '?')}`, `VPN ${or(host(g.vpnIp), '?')}`],
+      invalid: bad('gateway'),
+    },
+  ]);
   links.push(`OpenVPN :${or(g.openvpnPort, '1194')}`);
   if (form.seconds.length > 0) {
-    columns.push(form.seconds.map((s, i) => ({
-      id: `second-${i}`,
-      title: or(s.name, `second ${i + 1}`),
-      lines: [`cloud ${or(s.cloudIp, '?')}`, `VPN ${or(host(s.vpnIp), '?')}`],
-      invalid: bad(`seconds[${i}]`),
-    })));
+    columns.push(
+      form.seconds.map((s, i) => ({
+        id: `second-${i}`,
+        title: or(s.name, `second ${i + 1}`),
+        lines: [`cloud ${or(s.cloudIp, '?')}`, `VPN ${or(host(s.vpnIp), '?')}`],
+        invalid: bad(`seconds[${i}]`),
+      })),
+    );
     links.push(form.tunnel === 'gretap' ? 'GRETAP' : 'VXLAN');
   }
   return { columns, links };

@@ -30,34 +30,122 @@ type Move = 'next' | 'back' | 'cancel';
 
 const MAX_SECONDS = 50;
 
-function text(path: string, title: string, prompt: string, get: (f: FormState) => string, set: (f: FormState, v: string) => void, placeholder?: string): TextStep {
+function text(
+  path: string,
+  title: string,
+  prompt: string,
+  get: (f: FormState) => string,
+  set: (f: FormState, v: string) => void,
+  placeholder?: string,
+): TextStep {
   return { kind: 'text', path, title, prompt, get, set, ...(placeholder ? { placeholder } : {}) };
 }
 
 /** The steps for the form as it is now: the seconds and the desktop add steps as they are answered. */
 function stepsFor(f: FormState): Step[] {
   const steps: Step[] = [
-    text('name', 'Deployment name', "Lowercase letters, digits and '-'", (x) => x.name, (x, v) => (x.name = v), 'demo'),
-    text('robotSubnet', 'Robot subnet', 'The robot LAN, network address and prefix length', (x) => x.robotSubnet, (x, v) => (x.robotSubnet = v), '192.168.0.0/24'),
+    text(
+      'name',
+      'Deployment name',
+      "Lowercase letters, digits and '-'",
+      (x) => x.name,
+      (x, v) => (x.name = v),
+      'demo',
+    ),
+    text(
+      'robotSubnet',
+      'Robot subnet',
+      'The robot LAN, network address and prefix length',
+      (x) => x.robotSubnet,
+      (x, v) => (x.robotSubnet = v),
+      '192.168.0.0/24',
+    ),
     {
-      kind: 'pick', path: 'tunnel', title: 'Tunnel mode',
-      items: [{ label: 'VXLAN', detail: 'UDP 4789 between the gateway and the seconds', value: 'vxlan' }, { label: 'GRETAP', detail: 'IP protocol 47', value: 'gretap' }],
-      get: (x) => x.tunnel, set: (x, v) => (x.tunnel = v === 'gretap' ? 'gretap' : 'vxlan'),
+      kind: 'pick',
+      path: 'tunnel',
+      title: 'Tunnel mode',
+      items: [
+        { label: 'VXLAN', detail: 'UDP 4789 between the gateway and the seconds', value: 'vxlan' },
+        { label: 'GRETAP', detail: 'IP protocol 47', value: 'gretap' },
+      ],
+      get: (x) => x.tunnel,
+      set: (x, v) => (x.tunnel = v === 'gretap' ? 'gretap' : 'vxlan'),
     },
-    text('gateway.host', 'Cloud gateway: SSH host', 'Host name, IPv4 address or ~/.ssh/config alias', (x) => x.gateway.host, (x, v) => (x.gateway.host = v), 'ros-openvpn'),
-    text('gateway.publicAddress', 'Cloud gateway: public address', 'Elastic IP or DNS name the desktop connects to (empty: set later)', (x) => x.gateway.publicAddress, (x, v) => (x.gateway.publicAddress = v), '203.0.113.10'),
-    text('gateway.cloudIp', 'Cloud gateway: cloud IP', 'Private VPC address (ROSVPN_GATEWAY_CLOUD_IP)', (x) => x.gateway.cloudIp, (x, v) => (x.gateway.cloudIp = v), '172.31.1.11'),
-    text('gateway.vpnIp', 'Cloud gateway: VPN IP', 'Address in the robot subnet with prefix (ROSVPN_GATEWAY_VPN_IP)', (x) => x.gateway.vpnIp, (x, v) => (x.gateway.vpnIp = v), '192.168.0.130/24'),
-    text('gateway.openvpnPort', 'Cloud gateway: OpenVPN port', 'Empty means 1194', (x) => x.gateway.openvpnPort, (x, v) => (x.gateway.openvpnPort = v), '1194'),
-    text('ssh.user', 'SSH user (all hosts)', 'Empty means ubuntu', (x) => x.ssh.user, (x, v) => (x.ssh.user = v), 'ubuntu'),
-    text('ssh.identityFile', 'SSH private key (all hosts)', 'Path of the key file', (x) => x.ssh.identityFile, (x, v) => (x.ssh.identityFile = v), '~/.ssh/id_ed25519'),
-    text('ssh.jump', 'SSH jump host (all hosts)', 'A bastion for every host; empty for none ("gateway" is set per second instance)', (x) => x.ssh.jump, (x, v) => (x.ssh.jump = v)),
+    text(
+      'gateway.host',
+      'Cloud gateway: SSH host',
+      'Host name, IPv4 address or ~/.ssh/config alias',
+      (x) => x.gateway.host,
+      (x, v) => (x.gateway.host = v),
+      'ros-openvpn',
+    ),
+    text(
+      'gateway.publicAddress',
+      'Cloud gateway: public address',
+      'Elastic IP or DNS name the desktop connects to (empty: set later)',
+      (x) => x.gateway.publicAddress,
+      (x, v) => (x.gateway.publicAddress = v),
+      '203.0.113.10',
+    ),
+    text(
+      'gateway.cloudIp',
+      'Cloud gateway: cloud IP',
+      'Private VPC address (ROSVPN_GATEWAY_CLOUD_IP)',
+      (x) => x.gateway.cloudIp,
+      (x, v) => (x.gateway.cloudIp = v),
+      '172.31.1.11',
+    ),
+    text(
+      'gateway.vpnIp',
+      'Cloud gateway: VPN IP',
+      'Address in the robot subnet with prefix (ROSVPN_GATEWAY_VPN_IP)',
+      (x) => x.gateway.vpnIp,
+      (x, v) => (x.gateway.vpnIp = v),
+      '192.168.0.130/24',
+    ),
+    text(
+      'gateway.openvpnPort',
+      'Cloud gateway: OpenVPN port',
+      'Empty means 1194',
+      (x) => x.gateway.openvpnPort,
+      (x, v) => (x.gateway.openvpnPort = v),
+      '1194',
+    ),
+    text(
+      'ssh.user',
+      'SSH user (all hosts)',
+      'Empty means ubuntu',
+      (x) => x.ssh.user,
+      (x, v) => (x.ssh.user = v),
+      'ubuntu',
+    ),
+    text(
+      'ssh.identityFile',
+      'SSH private key (all hosts)',
+      'Path of the key file',
+      (x) => x.ssh.identityFile,
+      (x, v) => (x.ssh.identityFile = v),
+      '~/.ssh/id_ed25519',
+    ),
+    text(
+      'ssh.jump',
+      'SSH jump host (all hosts)',
+      'A bastion for every host; empty for none ("gateway" is set per second instance)',
+      (x) => x.ssh.jump,
+      (x, v) => (x.ssh.jump = v),
+    ),
     {
-      ...text('seconds', 'Second instances', `How many (0–${MAX_SECONDS})`, (x) => String(x.seconds.length), (x, v) => {
-        const n = Number(v);
-        if (n < x.seconds.length) x.seconds.splice(n);
-        while (x.seconds.length < n) x.seconds.push(newSecond(x));
-      }),
+      ...text(
+        'seconds',
+        'Second instances',
+        `How many (0–${MAX_SECONDS})`,
+        (x) => String(x.seconds.length),
+        (x, v) => {
+          const n = Number(v);
+          if (n < x.seconds.length) x.seconds.splice(n);
+          while (x.seconds.length < n) x.seconds.push(newSecond(x));
+        },
+      ),
       check: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= MAX_SECONDS ? undefined : `enter a number from 0 to ${MAX_SECONDS}`),
     },
   ];
@@ -65,7 +153,15 @@ function stepsFor(f: FormState): Step[] {
     const p = `seconds[${i}]`;
     const at = (x: FormState) => x.seconds[i] as FormState['seconds'][number];
     const t = (k: 'name' | 'host' | 'cloudIp' | 'vpnIp' | 'jump', what: string, prompt: string) =>
-      steps.push(text(`${p}.${k}`, `Second instance ${i + 1}: ${what}`, prompt, (x) => at(x)[k], (x, v) => (at(x)[k] = v)));
+      steps.push(
+        text(
+          `${p}.${k}`,
+          `Second instance ${i + 1}: ${what}`,
+          prompt,
+          (x) => at(x)[k],
+          (x, v) => (at(x)[k] = v),
+        ),
+      );
     t('name', 'name', 'Its script is <name>.sh');
     t('host', 'SSH host', 'Usually its cloud IP');
     t('cloudIp', 'cloud IP', 'Private VPC address (ROSVPN_SECOND_CLOUD_IP)');
@@ -73,7 +169,9 @@ function stepsFor(f: FormState): Step[] {
     t('jump', 'jump host', '"gateway" reaches it through the cloud gateway; empty for none');
   });
   steps.push({
-    kind: 'pick', path: 'desktop', title: 'Desktop gateway',
+    kind: 'pick',
+    path: 'desktop',
+    title: 'Desktop gateway',
     items: [
       { label: 'Yes', detail: 'This desktop bridges the robot LAN into the VPN (OpenVPN client)', value: 'yes' },
       { label: 'No', detail: 'No desktop gateway in rosvpn.json', value: 'no' },
@@ -87,18 +185,52 @@ function stepsFor(f: FormState): Step[] {
   const d = f.desktop;
   if (d) {
     steps.push(
-      text('desktop.host', 'Desktop: SSH host', '"localhost" when it is this machine', (x) => x.desktop?.host ?? '', (x, v) => x.desktop && (x.desktop.host = v), 'localhost'),
-      text('desktop.lanInterface', 'Desktop: LAN interface', 'The NIC on the robot LAN, as "ip link" shows it', (x) => x.desktop?.lanInterface ?? '', (x, v) => x.desktop && (x.desktop.lanInterface = v), 'eno1'),
+      text(
+        'desktop.host',
+        'Desktop: SSH host',
+        '"localhost" when it is this machine',
+        (x) => x.desktop?.host ?? '',
+        (x, v) => x.desktop && (x.desktop.host = v),
+        'localhost',
+      ),
+      text(
+        'desktop.lanInterface',
+        'Desktop: LAN interface',
+        'The NIC on the robot LAN, as "ip link" shows it',
+        (x) => x.desktop?.lanInterface ?? '',
+        (x, v) => x.desktop && (x.desktop.lanInterface = v),
+        'eno1',
+      ),
       {
-        kind: 'pick', path: 'desktop.addressing', title: 'Desktop: addressing',
-        items: [{ label: 'DHCP', value: 'dhcp' }, { label: 'Static', detail: 'Give its LAN address and default gateway next', value: 'static' }],
-        get: (x) => x.desktop?.addressing ?? 'dhcp', set: (x, v) => x.desktop && (x.desktop.addressing = v === 'static' ? 'static' : 'dhcp'),
+        kind: 'pick',
+        path: 'desktop.addressing',
+        title: 'Desktop: addressing',
+        items: [
+          { label: 'DHCP', value: 'dhcp' },
+          { label: 'Static', detail: 'Give its LAN address and default gateway next', value: 'static' },
+        ],
+        get: (x) => x.desktop?.addressing ?? 'dhcp',
+        set: (x, v) => x.desktop && (x.desktop.addressing = v === 'static' ? 'static' : 'dhcp'),
       },
     );
     if (d.addressing === 'static') {
       steps.push(
-        text('desktop.address', 'Desktop: address', "The desktop's LAN address with prefix", (x) => x.desktop?.address ?? '', (x, v) => x.desktop && (x.desktop.address = v), '192.168.0.10/24'),
-        text('desktop.defaultGateway', 'Desktop: default gateway', "The LAN router's address (empty for none)", (x) => x.desktop?.defaultGateway ?? '', (x, v) => x.desktop && (x.desktop.defaultGateway = v), '192.168.0.1'),
+        text(
+          'desktop.address',
+          'Desktop: address',
+          "The desktop's LAN address with prefix",
+          (x) => x.desktop?.address ?? '',
+          (x, v) => x.desktop && (x.desktop.address = v),
+          '192.168.0.10/24',
+        ),
+        text(
+          'desktop.defaultGateway',
+          'Desktop: default gateway',
+          "The LAN router's address (empty for none)",
+          (x) => x.desktop?.defaultGateway ?? '',
+          (x, v) => x.desktop && (x.desktop.defaultGateway = v),
+          '192.168.0.1',
+        ),
       );
     }
   }

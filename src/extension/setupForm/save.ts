@@ -30,7 +30,11 @@ export function formSource(store: TopologyStore): FormSource {
     case 'noFolder':
       return { form: formFromDocument(undefined), file: null, notice: `Open a folder first: Save writes ${TOPOLOGY_FILE} at its root.` };
     case 'missing':
-      return { form: formFromDocument(undefined), file: relative(s.file), notice: `There is no ${TOPOLOGY_FILE} yet: these are the guide's example values, and Save creates the file.` };
+      return {
+        form: formFromDocument(undefined),
+        file: relative(s.file),
+        notice: `There is no ${TOPOLOGY_FILE} yet: these are the guide's example values, and Save creates the file.`,
+      };
     case 'invalid':
       if (s.raw === undefined) {
         const first = s.diagnostics[0];
@@ -40,7 +44,11 @@ export function formSource(store: TopologyStore): FormSource {
           notice: `${TOPOLOGY_FILE} cannot be read${first ? ` (${first.message})` : ''}: fix it in the editor; until then Save is refused and the form shows example values.`,
         };
       }
-      return { form: formFromDocument(s.raw), file: relative(s.file), notice: `${TOPOLOGY_FILE} has problems; they are shown beside the fields (or above the form).` };
+      return {
+        form: formFromDocument(s.raw),
+        file: relative(s.file),
+        notice: `${TOPOLOGY_FILE} has problems; they are shown beside the fields (or above the form).`,
+      };
     case 'valid':
       return { form: formFromDocument(s.raw), file: relative(s.file) };
   }

@@ -40,7 +40,9 @@ export function sshCommands(deps: { store: TopologyStore; ssh: SshService; log: 
         if (!host) return;
         const args = opensshArgs(host.endpoint, sameFilesAsExtension());
         deps.log.info(`ssh ${args.join(' ')}`);
-        vscode.window.createTerminal({ name: `ROS VPN: ${host.label}`, shellPath: 'ssh', shellArgs: args, iconPath: new vscode.ThemeIcon('terminal') }).show();
+        vscode.window
+          .createTerminal({ name: `ROS VPN: ${host.label}`, shellPath: 'ssh', shellArgs: args, iconPath: new vscode.ThemeIcon('terminal') })
+          .show();
       },
     },
     {

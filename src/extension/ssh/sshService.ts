@@ -95,8 +95,13 @@ export class SshService implements vscode.Disposable {
         this.log.info(`host key of ${info.host}: ${info.keyType} ${info.fingerprint} ${choice === trust ? 'trusted' : 'rejected'}`);
         return choice === trust;
       },
-      passphrase: (keyPath) => this.askSecret(PASSPHRASE(keyPath), `Passphrase for the SSH key ${keyPath} (kept in VS Code's secret storage)`),
-      sudoPassword: (e) => this.askSecret(SUDO(e), `sudo password for ${e.user ?? 'the SSH user'} on ${e.label} (${e.host}) (kept in VS Code's secret storage)`),
+      passphrase: (keyPath) =>
+        this.askSecret(PASSPHRASE(keyPath), `Passphrase for the SSH key ${keyPath} (kept in VS Code's secret storage)`),
+      sudoPassword: (e) =>
+        this.askSecret(
+          SUDO(e),
+          `sudo password for ${e.user ?? 'the SSH user'} on ${e.label} (${e.host}) (kept in VS Code's secret storage)`,
+        ),
     };
   }
 

@@ -48,7 +48,14 @@ export function registerStatusBar(
     const seconds = vscode.workspace.getConfiguration('rosvpn').get<number>('checkIntervalSeconds', 60);
     if (!deps.view.visible || seconds <= 0) return;
     timer = setInterval(() => {
-      if (running || !vscode.workspace.isTrusted || !deps.statuses.connectedOnce || deps.store.state.kind !== 'valid' || [...deps.statuses.all.values()].includes('provisioning')) return;
+      if (
+        running ||
+        !vscode.workspace.isTrusted ||
+        !deps.statuses.connectedOnce ||
+        deps.store.state.kind !== 'valid' ||
+        [...deps.statuses.all.values()].includes('provisioning')
+      )
+        return;
       running = true;
       // runCheck reports its own failures; this only clears the flag.
       void deps.check().finally(() => (running = false));

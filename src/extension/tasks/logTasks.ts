@@ -86,7 +86,14 @@ class JournalFollowTerminal implements vscode.Pseudoterminal {
   }
 }
 
-function makeTask(def: RosvpnTaskDefinition, name: string, t: ValidTopology | undefined, ssh: SshService, log: vscode.LogOutputChannel, scope: vscode.WorkspaceFolder | vscode.TaskScope): vscode.Task {
+function makeTask(
+  def: RosvpnTaskDefinition,
+  name: string,
+  t: ValidTopology | undefined,
+  ssh: SshService,
+  log: vscode.LogOutputChannel,
+  scope: vscode.WorkspaceFolder | vscode.TaskScope,
+): vscode.Task {
   const task = new vscode.Task(
     def,
     scope,
@@ -116,11 +123,18 @@ export function registerLogTasks(
 ): CommandSpec[] {
   const scope = () => vscode.workspace.workspaceFolders?.[0] ?? vscode.TaskScope.Workspace;
   const provided = (t: ValidTopology): vscode.Task[] => {
-    const tasks: vscode.Task[] = [makeTask({ type: TASK_TYPE, host: 'gateway', unit: SERVER_UNIT }, 'gateway: OpenVPN server log', t, deps.ssh, deps.log, scope())];
-    if (t.desktop) tasks.push(makeTask({ type: TASK_TYPE, host: 'desktop', unit: CLIENT_UNIT }, 'desktop: OpenVPN client log', t, deps.ssh, deps.log, scope()));
+    const tasks: vscode.Task[] = [
+      makeTask({ type: TASK_TYPE, host: 'gateway', unit: SERVER_UNIT }, 'gateway: OpenVPN server log', t, deps.ssh, deps.log, scope()),
+    ];
+    if (t.desktop)
+      tasks.push(
+        makeTask({ type: TASK_TYPE, host: 'desktop', unit: CLIENT_UNIT }, 'desktop: OpenVPN client log', t, deps.ssh, deps.log, scope()),
+      );
     tasks.push(makeTask({ type: TASK_TYPE, host: 'gateway', unit: NET_UNIT }, 'gateway: network log', t, deps.ssh, deps.log, scope()));
-    for (const s of t.seconds) tasks.push(makeTask({ type: TASK_TYPE, host: s.name, unit: NET_UNIT }, `${s.name}: network log`, t, deps.ssh, deps.log, scope()));
-    if (t.desktop) tasks.push(makeTask({ type: TASK_TYPE, host: 'desktop', unit: NET_UNIT }, 'desktop: network log', t, deps.ssh, deps.log, scope()));
+    for (const s of t.seconds)
+      tasks.push(makeTask({ type: TASK_TYPE, host: s.name, unit: NET_UNIT }, `${s.name}: network log`, t, deps.ssh, deps.log, scope()));
+    if (t.desktop)
+      tasks.push(makeTask({ type: TASK_TYPE, host: 'desktop', unit: NET_UNIT }, 'desktop: network log', t, deps.ssh, deps.log, scope()));
     return tasks;
   };
   context.subscriptions.push(

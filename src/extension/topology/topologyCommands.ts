@@ -14,7 +14,9 @@ type Deps = { store: TopologyStore; log: vscode.LogOutputChannel };
 
 /** The message of the first error the validator reports for `field` of the candidate, if any. */
 function fieldError(candidate: unknown, field: string): string | undefined {
-  const d = validateTopology(candidate).diagnostics.find((x) => x.severity === 'error' && (x.path === field || x.path.startsWith(`${field}.`) || x.path.startsWith(`${field}[`)));
+  const d = validateTopology(candidate).diagnostics.find(
+    (x) => x.severity === 'error' && (x.path === field || x.path.startsWith(`${field}.`) || x.path.startsWith(`${field}[`)),
+  );
   return d ? `${d.message}${d.fix ? ` — ${d.fix}` : ''}` : undefined;
 }
 
@@ -24,8 +26,8 @@ async function addSecond(deps: Deps): Promise<void> {
   const index = t.seconds.length;
   const steps: { key: keyof SecondConfig; prompt: string }[] = [
     { key: 'name', prompt: 'Name of the new second instance (letters, digits, -)' },
-    { key: 'cloudIp', prompt: "Its private address in the VPC subnet (ROSVPN_SECOND_CLOUD_IP)" },
-    { key: 'vpnIp', prompt: "Its static address in the robot subnet, CIDR (ROSVPN_SECOND_VPN_IP)" },
+    { key: 'cloudIp', prompt: 'Its private address in the VPC subnet (ROSVPN_SECOND_CLOUD_IP)' },
+    { key: 'vpnIp', prompt: 'Its static address in the robot subnet, CIDR (ROSVPN_SECOND_VPN_IP)' },
     { key: 'host', prompt: 'How SSH reaches it: host name, address or ~/.ssh/config alias' },
   ];
   const second: SecondConfig = { ...s };
@@ -43,7 +45,9 @@ async function addSecond(deps: Deps): Promise<void> {
   }
   await deps.store.edit({ seconds: [...t.seconds, second] });
   deps.log.info(`added second instance ${second.name} (cloud ${second.cloudIp}, VPN ${second.vpnIp}) to ${TOPOLOGY_FILE}`);
-  void vscode.window.showInformationMessage(`ROS VPN: added ${second.name} to ${TOPOLOGY_FILE}. Provision it with "ROS VPN: Provision Second Instance"; re-provision the gateway so its tunnel includes the new instance.`);
+  void vscode.window.showInformationMessage(
+    `ROS VPN: added ${second.name} to ${TOPOLOGY_FILE}. Provision it with "ROS VPN: Provision Second Instance"; re-provision the gateway so its tunnel includes the new instance.`,
+  );
 }
 
 async function removeSecond(deps: Deps, arg: unknown): Promise<void> {
@@ -51,13 +55,22 @@ async function removeSecond(deps: Deps, arg: unknown): Promise<void> {
   let name = isTreeNode(arg) && arg.kind === 'second' ? arg.host : undefined;
   if (!name) {
     if (!t.seconds.length) throw new UserError(`${TOPOLOGY_FILE} has no second instances.`);
-    name = (await vscode.window.showQuickPick(t.seconds.map((s) => ({ label: s.name, description: `${s.cloudIp} · ${s.vpnIp}` })), { title: 'ROS VPN: Remove Second Instance' }))?.label;
+    name = (
+      await vscode.window.showQuickPick(
+        t.seconds.map((s) => ({ label: s.name, description: `${s.cloudIp} · ${s.vpnIp}` })),
+        { title: 'ROS VPN: Remove Second Instance' },
+      )
+    )?.label;
     if (!name) return;
   }
   const remove = 'Remove';
   const choice = await vscode.window.showWarningMessage(
     `Remove ${name} from ${TOPOLOGY_FILE}?`,
-    { modal: true, detail: 'Only the entry in the topology file is removed; the instance itself is not touched. Re-provision the gateway and the other seconds afterwards so their tunnels drop it.' },
+    {
+      modal: true,
+      detail:
+        'Only the entry in the topology file is removed; the instance itself is not touched. Re-provision the gateway and the other seconds afterwards so their tunnels drop it.',
+    },
     remove,
   );
   if (choice !== remove) return;
@@ -68,14 +81,18 @@ async function removeSecond(deps: Deps, arg: unknown): Promise<void> {
 async function importEnv(deps: Deps): Promise<void> {
   if (deps.store.state.kind === 'valid' || deps.store.state.kind === 'invalid') {
     const replace = 'Replace';
-    const choice = await vscode.window.showWarningMessage(`${TOPOLOGY_FILE} exists.`, { modal: true, detail: 'Importing the variables replaces its gateway and seconds (other keys are kept).' }, replace);
+    const choice = await vscode.window.showWarningMessage(
+      `${TOPOLOGY_FILE} exists.`,
+      { modal: true, detail: 'Importing the variables replaces its gateway and seconds (other keys are kept).' },
+      replace,
+    );
     if (choice !== replace) return;
   }
   const fromProcess = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ROSVPN_')));
   let vars: Record<string, string | undefined> = fromProcess;
   if (!fromProcess[ENV.gatewayCloudIp]) {
     const text = await vscode.window.showInputBox({
-      title: 'ROS VPN: Import the guide\'s environment variables',
+      title: "ROS VPN: Import the guide's environment variables",
       prompt: `Paste the export lines (${ENV.gatewayCloudIp}, ${ENV.secondCloudIp}, ${ENV.gatewayVpnIp}, ${ENV.secondVpnIp})`,
       placeHolder: 'export ROSVPN_GATEWAY_CLOUD_IP=172.31.1.11; export ROSVPN_SECOND_CLOUD_IP=172.31.1.12; …',
       ignoreFocusOut: true,

@@ -35,7 +35,8 @@ export interface TreeNode {
 }
 
 /** Shown above the tree in Restricted Mode (the view's message). */
-export const RESTRICTED_MESSAGE = 'Restricted Mode: this folder is not trusted, so the topology is shown read-only. Provisioning, SSH and EC2 need trust.';
+export const RESTRICTED_MESSAGE =
+  'Restricted Mode: this folder is not trusted, so the topology is shown read-only. Provisioning, SSH and EC2 need trust.';
 
 /** The first node in Restricted Mode: the way to trust the folder. */
 export const RESTRICTED_NODE: TreeNode = {
@@ -43,7 +44,8 @@ export const RESTRICTED_NODE: TreeNode = {
   kind: 'restricted',
   label: 'Manage Workspace Trust',
   description: 'to provision, use SSH and EC2',
-  tooltip: 'Restricted Mode: ROS VPN shows the topology but runs nothing. Provisioning, SSH terminals, log streaming, the client profile download, connectivity checks and the EC2 commands need a trusted folder. Click to review and trust this folder.',
+  tooltip:
+    'Restricted Mode: ROS VPN shows the topology but runs nothing. Provisioning, SSH terminals, log streaming, the client profile download, connectivity checks and the EC2 commands need a trusted folder. Click to review and trust this folder.',
   contextValue: 'restricted',
   command: 'workbench.trust.manage',
 };
@@ -61,7 +63,11 @@ export function buildTopologyTree(
   const ec2 = (host: string) => {
     const c = cloud.get(host);
     return c
-      ? { description: ` · EC2 ${c.state}`, tooltip: `\nEC2 ${c.id ? `${c.id} ` : ''}${c.state}`, context: ` ec2-${c.state.replace(/\s+/g, '-')}` }
+      ? {
+          description: ` · EC2 ${c.state}`,
+          tooltip: `\nEC2 ${c.id ? `${c.id} ` : ''}${c.state}`,
+          context: ` ec2-${c.state.replace(/\s+/g, '-')}`,
+        }
       : { description: '', tooltip: '', context: '' };
   };
   const nodes: TreeNode[] = [
@@ -122,7 +128,13 @@ export function buildTopologyTree(
 }
 
 /** The SSH failures that mean the host was not reached (or not trusted, or would not let us in). */
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set<SshErrorCode>(['CONNECT_FAILED', 'CONNECTION_LOST', 'HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'AUTH_FAILED']);
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set<SshErrorCode>([
+  'CONNECT_FAILED',
+  'CONNECTION_LOST',
+  'HOST_KEY_CHANGED',
+  'HOST_KEY_REJECTED',
+  'AUTH_FAILED',
+]);
 
 /** Host statuses after a provisioning run: a host that could not be reached is `unreachable`. */
 export function statusesFromProvision(report: ProvisionReport): Map<string, HostHealth> {

@@ -60,7 +60,8 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   private rebuild(): void {
     const s = this.store.state;
-    this.roots = s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all, { trusted: vscode.workspace.isTrusted }) : [];
+    this.roots =
+      s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all, { trusted: vscode.workspace.isTrusted }) : [];
     this.parents.clear();
     for (const r of this.roots) for (const c of r.children ?? []) this.parents.set(c.id, r);
   }

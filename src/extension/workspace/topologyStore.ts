@@ -97,9 +97,14 @@ export class TopologyStore implements vscode.Disposable {
     const file = this.file;
     if (!file) throw new UserError(`Open a folder first: ROS VPN keeps its topology in ${TOPOLOGY_FILE} at the folder's root.`);
     const s = this.loading ? await this.loading : await this.reload();
-    const base = (s.kind === 'valid' || s.kind === 'invalid') && s.raw && typeof s.raw === 'object' && !Array.isArray(s.raw) ? (s.raw as Record<string, unknown>) : {};
+    const base =
+      (s.kind === 'valid' || s.kind === 'invalid') && s.raw && typeof s.raw === 'object' && !Array.isArray(s.raw)
+        ? (s.raw as Record<string, unknown>)
+        : {};
     if (s.kind === 'invalid' && s.raw === undefined) {
-      throw new UserError(`${TOPOLOGY_FILE} cannot be parsed, so it is left as it is: fix its syntax first (${s.diagnostics.map((d) => formatDiagnostic(d, TOPOLOGY_FILE)).join('; ')})`);
+      throw new UserError(
+        `${TOPOLOGY_FILE} cannot be parsed, so it is left as it is: fix its syntax first (${s.diagnostics.map((d) => formatDiagnostic(d, TOPOLOGY_FILE)).join('; ')})`,
+      );
     }
     await writeTopologyFile(file.fsPath, applyTopologyEdit(base, edit));
     await this.reload();

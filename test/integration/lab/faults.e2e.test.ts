@@ -66,13 +66,20 @@ describe('lab faults', function () {
     console.log(`      DDS back ${(took / 1000).toFixed(1)} s after the restart`);
   });
 
-  it('6. the gateway\'s host key changed: provisioning refuses it and runs nothing there', () => {
+  it("6. the gateway's host key changed: provisioning refuses it and runs nothing there", () => {
     const gw = s.hosts.find((h) => h.role === 'gateway')!;
     const stamp = () => Lab.inHost(gw, ['stat', '-c', '%Y %s', '/home/ubuntu/rosvpn-gateway.sh']).stdout;
     const before = stamp();
     const auth = () => Lab.inHost(gw, ['sh', '-c', 'journalctl -u ssh --no-pager | grep -c "Accepted publickey" || true']).stdout.trim();
     const accepted = auth();
-    assert.equal(Lab.inHost(gw, ['sh', '-c', 'mkdir -p /root/keys && cp -p /etc/ssh/ssh_host_* /root/keys/ && rm /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh']).status, 0);
+    assert.equal(
+      Lab.inHost(gw, [
+        'sh',
+        '-c',
+        'mkdir -p /root/keys && cp -p /etc/ssh/ssh_host_* /root/keys/ && rm /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh',
+      ]).status,
+      0,
+    );
     try {
       const r = controllerCli(s, ['provision', s.topologyFile, '--host', 'gateway', ...sshArgs(s)]);
       assert.equal(r.status, 1);
@@ -103,10 +110,33 @@ describe('lab faults', function () {
     const sha = createHash('sha256').update(data).digest('hex');
     fs.writeFileSync(path.join(root, 'srv/repo/Packages'), `${control}\nFilename: ./${deb}\nSize: ${data.length}\nSHA256: ${sha}\n\n`);
     fs.rmSync(dl, { recursive: true, force: true });
-    assert.equal(Lab.inHost(gw, ['sh', '-c', 'mv /etc/apt/sources.list /root/sources.list.orig; echo "deb [trusted=yes] file:/srv/repo ./" > /etc/apt/sources.list; dpkg -r easy-rsa >/dev/null']).status, 0);
+    assert.equal(
+      Lab.inHost(gw, [
+        'sh',
+        '-c',
+        'mv /etc/apt/sources.list /root/sources.list.orig; echo "deb [trusted=yes] file:/srv/repo ./" > /etc/apt/sources.list; dpkg -r easy-rsa >/dev/null',
+      ]).status,
+      0,
+    );
     // Hold dpkg's frontend lock the way apt does (an fcntl write lock) for 10 s.
-    const holder = spawn('nsenter', ['-t', String(Lab.initPid(gw)), '-m', '-u', '-i', '-n', '-p', '--', 'perl', '-MFcntl', '-e',
-      'open(my $f, ">>", "/var/lib/dpkg/lock-frontend") or die; my $l = pack("s s x4 q q l x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die "lock: $!"; $| = 1; print "locked\n"; sleep 10'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      'nsenter',
+      [
+        '-t',
+        String(Lab.initPid(gw)),
+        '-m',
+        '-u',
+        '-i',
+        '-n',
+        '-p',
+        '--',
+        'perl',
+        '-MFcntl',
+        '-e',
+        'open(my $f, ">>", "/var/lib/dpkg/lock-frontend") or die; my $l = pack("s s x4 q q l x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die "lock: $!"; $| = 1; print "locked\n"; sleep 10',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
       holder.stdout.on('data', (d) => /locked/.test(String(d)) && resolve());
       holder.on('exit', (code) => reject(new Error(`the lock holder exited (${code}) before taking the lock`)));
@@ -134,9 +164,13 @@ describe('lab faults', function () {
     it('a rerun completes, and the result equals a clean provisioning', async () => {
       const c = cutLab.up(loadLabTopology(undefined, 1, () => undefined)!);
       // Kill the CLI (and with it every SSH connection) once the gateway is building its PKI.
-      const cli = spawn('ip', ['netns', 'exec', c.controllerNs, 'env', `HOME=${c.stateDir}`, process.execPath, CLI, 'provision', c.topologyFile, ...sshArgs(c)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const cli = spawn(
+        'ip',
+        ['netns', 'exec', c.controllerNs, 'env', `HOME=${c.stateDir}`, process.execPath, CLI, 'provision', c.topologyFile, ...sshArgs(c)],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`provisioning never reached the network steps:\n${out}`)), 120000);

@@ -114,7 +114,16 @@ function describeLab(seconds: number) {
     if (seconds === 1) {
       it('logs --follow: OpenVPN lines stream, a cut SSH connection is resumed with nothing lost or repeated, Ctrl-C ends the remote journalctl', async () => {
         const gw = s.hosts.find((x) => x.role === 'gateway')!;
-        const [cmd, ...args] = controllerArgv(s, ['logs', 'gateway', '--topology', s.topologyFile, '--follow', '--lines', '1000', ...sshArgs(s)]);
+        const [cmd, ...args] = controllerArgv(s, [
+          'logs',
+          'gateway',
+          '--topology',
+          s.topologyFile,
+          '--follow',
+          '--lines',
+          '1000',
+          ...sshArgs(s),
+        ]);
         const child = spawn(cmd, args, { cwd: s.stateDir, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
@@ -125,7 +134,8 @@ function describeLab(seconds: number) {
         const waitFor = async (what: string, ok: () => boolean, ms = 30000) => {
           const end = Date.now() + ms;
           while (!ok()) {
-            if (Date.now() > end) throw new Error(`timed out waiting for ${what}\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-3000)}`);
+            if (Date.now() > end)
+              throw new Error(`timed out waiting for ${what}\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-3000)}`);
             await new Promise((r) => setTimeout(r, 200));
           }
         };
@@ -177,7 +187,10 @@ describe('lab e2e', () => {
     const said: string[] = [];
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rvg-')), 'rosvpn.json');
     fs.copyFileSync(path.join(__dirname, '../../fixtures/topologies/gretap-1.json'), file);
-    assert.equal(loadLabTopology(file, undefined, (l) => said.push(l)), undefined);
+    assert.equal(
+      loadLabTopology(file, undefined, (l) => said.push(l)),
+      undefined,
+    );
     assert.match(said.join('\n'), /no GRE support .* cannot run gretap/);
     console.log(`      gretap: NOT RUN — ${said.join(' ')}`);
   });

@@ -6,7 +6,12 @@ import type { Page } from 'playwright-core';
 export const ARTIFACTS_ROOT = path.resolve(__dirname, '../../../test-artifacts/ui');
 
 function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'unnamed';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'unnamed'
+  );
 }
 
 export class Artifacts {

@@ -65,7 +65,12 @@ export class Browser {
         headless: true,
         args: CHROMIUM_FLAGS,
         // HOME in the temp dir too: Chromium's crash handler would otherwise write under ~/.config/chromium
-        env: { ...process.env, HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: path.join(dir, 'home/.config'), [RUN_MARKER]: runId } as Record<string, string>,
+        env: {
+          ...process.env,
+          HOME: path.join(dir, 'home'),
+          XDG_CONFIG_HOME: path.join(dir, 'home/.config'),
+          [RUN_MARKER]: runId,
+        } as Record<string, string>,
         viewport: opts.viewport ?? { width: 1400, height: 900 },
         timeout: 60_000,
       });

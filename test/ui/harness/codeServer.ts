@@ -100,7 +100,11 @@ export class CodeServer {
       for (const d of ['home', 'data/User', 'extensions']) fs.mkdirSync(path.join(dir, d), { recursive: true });
       fs.writeFileSync(
         path.join(dir, 'data/User/settings.json'),
-        JSON.stringify({ ...QUIET_SETTINGS, ...(opts.workspaceTrust ? { 'security.workspace.trust.enabled': true } : {}), ...opts.settings }, null, 2),
+        JSON.stringify(
+          { ...QUIET_SETTINGS, ...(opts.workspaceTrust ? { 'security.workspace.trust.enabled': true } : {}), ...opts.settings },
+          null,
+          2,
+        ),
       );
       const env = serverEnv(dir, runId, opts.env);
       const dirs = ['--user-data-dir', path.join(dir, 'data'), '--extensions-dir', path.join(dir, 'extensions')];
@@ -116,15 +120,18 @@ export class CodeServer {
 
       const args = [
         tools.codeServer,
-        '--auth', 'none',
+        '--auth',
+        'none',
         // port 0: the kernel picks a free port in the server's own namespace; the log line tells us which
-        '--bind-addr', '127.0.0.1:0',
+        '--bind-addr',
+        '127.0.0.1:0',
         '--disable-telemetry',
         '--disable-update-check',
         ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
         '--ignore-last-opened',
-        '--config', path.join(dir, 'config.yaml'),
+        '--config',
+        path.join(dir, 'config.yaml'),
         ...dirs,
       ];
       fs.writeFileSync(path.join(dir, 'config.yaml'), '');
@@ -162,7 +169,10 @@ export class CodeServer {
   listExtensions(): string[] {
     const r = this.cli(['--list-extensions', '--show-versions']);
     if (r.status !== 0) throw new Error(`code-server --list-extensions failed: ${r.stderr}`);
-    return r.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[\w-]+\.[\w-]+@/.test(l));
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^[\w-]+\.[\w-]+@/.test(l));
   }
 
   /** code-server's own output (server start, extension host launches, errors). */

@@ -57,12 +57,7 @@ function clean(s: string | null | undefined): string {
 }
 
 /** Polls `fn` until it returns something other than undefined, or throws `what` with the last state. */
-export async function poll<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = DEFAULT_TIMEOUT,
-  intervalMs = 250,
-): Promise<T> {
+export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = DEFAULT_TIMEOUT, intervalMs = 250): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastErr: unknown;
   for (;;) {
@@ -216,9 +211,9 @@ export class Workbench {
   /** Items of the open quick pick (labels as shown). */
   async quickPickItems(timeoutMs = 10_000): Promise<string[]> {
     await this.quickInput.waitFor({ state: 'visible', timeout: timeoutMs });
-    return this.quickInput.locator('.monaco-list-row').evaluateAll((els) =>
-      els.map((e) => (e.querySelector('.label-name')?.textContent ?? e.getAttribute('aria-label') ?? '').trim()),
-    );
+    return this.quickInput
+      .locator('.monaco-list-row')
+      .evaluateAll((els) => els.map((e) => (e.querySelector('.label-name')?.textContent ?? e.getAttribute('aria-label') ?? '').trim()));
   }
 
   /** Picks the item whose label matches in the open quick pick. */
@@ -227,7 +222,14 @@ export class Workbench {
       `a quick pick item matching ${label}`,
       async () => {
         for (const r of await this.quickInput.locator('.monaco-list-row').all()) {
-          const text = clean(await r.locator('.label-name').first().textContent().catch(() => null)) || clean(await r.getAttribute('aria-label'));
+          const text =
+            clean(
+              await r
+                .locator('.label-name')
+                .first()
+                .textContent()
+                .catch(() => null),
+            ) || clean(await r.getAttribute('aria-label'));
           if (isLabel(text, label)) return r;
         }
         return undefined;
@@ -249,9 +251,19 @@ export class Workbench {
   async quickInputState(): Promise<{ title: string; placeholder: string; message: string; value: string }> {
     const input = this.quickInput.locator('.quick-input-box input');
     return {
-      title: clean(await this.quickInput.locator('.quick-input-title').textContent().catch(() => '')),
+      title: clean(
+        await this.quickInput
+          .locator('.quick-input-title')
+          .textContent()
+          .catch(() => ''),
+      ),
       placeholder: clean(await input.getAttribute('placeholder')),
-      message: clean(await this.quickInput.locator('.quick-input-message').textContent().catch(() => '')),
+      message: clean(
+        await this.quickInput
+          .locator('.quick-input-message')
+          .textContent()
+          .catch(() => ''),
+      ),
       value: await input.inputValue(),
     };
   }
@@ -294,9 +306,9 @@ export class Workbench {
 
   /** Activity bar entries (view container titles). */
   async activityBarTitles(): Promise<string[]> {
-    return this.page.locator('.part.activitybar .action-item a.action-label').evaluateAll((els) =>
-      els.map((e) => (e.getAttribute('aria-label') ?? '').replace(/\s*\(.*\)$/, '').trim()).filter(Boolean),
-    );
+    return this.page
+      .locator('.part.activitybar .action-item a.action-label')
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').replace(/\s*\(.*\)$/, '').trim()).filter(Boolean));
   }
 
   /** Shows a view container (e.g. "ROS VPN", "Explorer") by clicking its activity bar entry, unless shown. */
@@ -318,7 +330,13 @@ export class Workbench {
     await poll(
       `the side bar to show "${title}"`,
       async () => {
-        const t = clean(await this.page.locator('.part.sidebar .composite.title h2').first().textContent().catch(() => ''));
+        const t = clean(
+          await this.page
+            .locator('.part.sidebar .composite.title h2')
+            .first()
+            .textContent()
+            .catch(() => ''),
+        );
         return t.toLowerCase().includes(title.toLowerCase()) ? true : undefined;
       },
       10_000,
@@ -332,7 +350,9 @@ export class Workbench {
    */
   view(viewTitle?: string): Locator {
     if (!viewTitle) return this.page.locator('.part.sidebar .split-view-view .pane').filter({ visible: true }).first();
-    const panes = this.page.locator('.part.sidebar .split-view-view .pane, .part.panel .split-view-view .pane, .part.auxiliarybar .split-view-view .pane');
+    const panes = this.page.locator(
+      '.part.sidebar .split-view-view .pane, .part.panel .split-view-view .pane, .part.auxiliarybar .split-view-view .pane',
+    );
     return panes
       .filter({ visible: true })
       .filter({ has: this.page.locator('.pane-header h3.title', { hasText: exactly(viewTitle) }) })
@@ -406,9 +426,9 @@ export class Workbench {
   async treeInlineActions(label: TextMatch, viewTitle?: string): Promise<string[]> {
     const row = this.treeRow(label, viewTitle);
     await row.hover();
-    return row.locator('.actions .action-label').evaluateAll((els) =>
-      els.map((e) => (e.getAttribute('aria-label') ?? e.getAttribute('title') ?? '').trim()),
-    );
+    return row
+      .locator('.actions .action-label')
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? e.getAttribute('title') ?? '').trim()));
   }
 
   /** Hovers a row and clicks its inline action whose title (aria-label) matches. */
@@ -443,7 +463,9 @@ export class Workbench {
   async viewTitleActions(viewTitle?: string): Promise<string[]> {
     const header = viewTitle ? this.view(viewTitle).locator('.pane-header') : this.page.locator('.part.sidebar .composite.title');
     await header.hover();
-    return header.locator('.actions .action-label, .title-actions .action-label').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
+    return header
+      .locator('.actions .action-label, .title-actions .action-label')
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
   }
 
   /** Clicks a view's title-bar action by its title. */
@@ -487,7 +509,13 @@ export class Workbench {
       await a.click();
       // On a busy machine the menu can take the click before it is ready: it then stays open and nothing
       // runs. A menu that ran its entry closes; one still open gets the entry by keyboard once more.
-      const closed = await this.contextMenu.first().waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
+      const closed = await this.contextMenu
+        .first()
+        .waitFor({ state: 'hidden', timeout: 5_000 })
+        .then(
+          () => true,
+          () => false,
+        );
       if (!closed) {
         await a.hover();
         await this.page.keyboard.press('Enter');
@@ -523,7 +551,10 @@ export class Workbench {
       .locator('.notifications-toasts .notification-list-item')
       .filter({ has: this.page.locator('.notification-list-item-message', { hasText: message }) })
       .first();
-    await toast.locator('.notification-list-item-buttons-container .monaco-button', { hasText: exactly(button) }).first().click();
+    await toast
+      .locator('.notification-list-item-buttons-container .monaco-button', { hasText: exactly(button) })
+      .first()
+      .click();
   }
 
   /**
@@ -557,8 +588,18 @@ export class Workbench {
     await this.dialog.first().waitFor({ state: 'visible', timeout: timeoutMs });
     const d = this.dialog.first();
     return {
-      message: clean(await d.locator('.dialog-message-text').textContent().catch(() => '')),
-      detail: clean(await d.locator('.dialog-message-detail').textContent().catch(() => '')),
+      message: clean(
+        await d
+          .locator('.dialog-message-text')
+          .textContent()
+          .catch(() => ''),
+      ),
+      detail: clean(
+        await d
+          .locator('.dialog-message-detail')
+          .textContent()
+          .catch(() => ''),
+      ),
       buttons: (await d.locator('.dialog-buttons .monaco-button').allInnerTexts()).map(clean),
     };
   }
@@ -608,7 +649,10 @@ export class Workbench {
     const rows = this.page.locator('.part.panel .terminal-wrapper.active .xterm-rows').first();
     await rows.waitFor({ timeout: 10_000 });
     const lines = await rows.locator(':scope > div').allInnerTexts();
-    return lines.map((l) => l.replace(/\u00a0/g, ' ').replace(/\s+$/, '')).join('\n').replace(/\n+$/, '');
+    return lines
+      .map((l) => l.replace(/\u00a0/g, ' ').replace(/\s+$/, ''))
+      .join('\n')
+      .replace(/\n+$/, '');
   }
 
   /** Waits until the active terminal shows the text; returns the whole visible text. */
@@ -651,7 +695,10 @@ export class Workbench {
         text: (e.textContent ?? '').replace(/\u00a0/g, ' '),
       })),
     );
-    return rows.sort((a, b) => a.top - b.top).map((r) => r.text).join('\n');
+    return rows
+      .sort((a, b) => a.top - b.top)
+      .map((r) => r.text)
+      .join('\n');
   }
 
   private get outputPicker(): Locator {
@@ -698,7 +745,11 @@ export class Workbench {
 
   /** Waits for a status bar entry whose text matches. */
   async waitForStatusBarItem(text: TextMatch, timeoutMs = DEFAULT_TIMEOUT): Promise<{ text: string; ariaLabel: string }> {
-    return poll(`a status bar item matching ${text}`, async () => (await this.statusBarItems()).find((i) => matches(i.text, text)), timeoutMs);
+    return poll(
+      `a status bar item matching ${text}`,
+      async () => (await this.statusBarItems()).find((i) => matches(i.text, text)),
+      timeoutMs,
+    );
   }
 
   // ---- editors ---------------------------------------------------------------------------------------

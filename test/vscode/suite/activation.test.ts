@@ -36,17 +36,18 @@ describe('the lazy-load check itself (controls built like the extension)', () =>
   it('sees ssh2 loaded by a bundle that imports it at top level', () => {
     const { loaded } = heavyModules(fixtureBundle('eagerSsh2'));
     // "ran" is read from esbuild's module wrapper: the closure inspection works, not just a fallback.
-    assert.ok(
-      loaded.includes('node_modules/ssh2/lib/client.js (bundled, ran)'),
-      `ssh2's client not seen running: ${loaded.join(', ')}`,
-    );
+    assert.ok(loaded.includes('node_modules/ssh2/lib/client.js (bundled, ran)'), `ssh2's client not seen running: ${loaded.join(', ')}`);
   });
 
   it('sees ssh2 waiting in a bundle that imports it lazily, and running after first use', async () => {
     const make = fixtureBundle('lazySsh2');
     const before = heavyModules(make);
     assert.ok(before.waiting.includes('node_modules/ssh2/lib/client.js'), `not waiting: ${before.waiting.join(', ')}`);
-    assert.deepEqual(before.loaded.filter((m) => m.includes('(bundled')), [], 'ssh2 ran before first use');
+    assert.deepEqual(
+      before.loaded.filter((m) => m.includes('(bundled')),
+      [],
+      'ssh2 ran before first use',
+    );
     await make();
     assert.ok(heavyModules(make).loaded.includes('node_modules/ssh2/lib/client.js (bundled, ran)'));
   });

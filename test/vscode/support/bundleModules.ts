@@ -51,10 +51,10 @@ export function bundleModuleStates(probe: (...args: never[]) => unknown): Bundle
       return result;
     };
     const own = (objectId: string) => {
-      const props = post<{ result: PropertyDescriptor[]; internalProperties?: PropertyDescriptor[] }>(
-        'Runtime.getProperties',
-        { objectId, ownProperties: true },
-      );
+      const props = post<{ result: PropertyDescriptor[]; internalProperties?: PropertyDescriptor[] }>('Runtime.getProperties', {
+        objectId,
+        ownProperties: true,
+      });
       // The inspector lists an object's prototype as an own `__proto__` entry.
       return { ...props, result: props.result.filter((p) => p.name !== '__proto__') };
     };
@@ -74,8 +74,9 @@ export function bundleModuleStates(probe: (...args: never[]) => unknown): Bundle
     if (!fn.objectId || !top) throw new Error('the probe function has no module scope to inspect');
 
     // The source V8 compiled, not the file on disk, which a rebuild may have replaced since.
-    const location = own(fn.objectId).internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value
-      ?.value as { scriptId: string };
+    const location = own(fn.objectId).internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as {
+      scriptId: string;
+    };
     let script = `script ${location.scriptId}`;
     session.on('Debugger.scriptParsed', (m: { params: { scriptId: string; url: string } }) => {
       if (m.params.scriptId === location.scriptId) script = m.params.url;
@@ -103,7 +104,10 @@ export function bundleModuleStates(probe: (...args: never[]) => unknown): Bundle
         if (holder.value?.type !== 'object' || !holder.value.objectId) continue;
         const names = own(holder.value.objectId).result.map((p) => p.name);
         if (names.length !== 1 || !MODULE_PATH.test(names[0])) continue;
-        wrapped.set(names[0], inner.some((p) => p !== holder && p.value !== undefined && p.value.type !== 'undefined'));
+        wrapped.set(
+          names[0],
+          inner.some((p) => p !== holder && p.value !== undefined && p.value.type !== 'undefined'),
+        );
       }
     }
 

@@ -53,13 +53,22 @@ function outsideRobotLan(e: LanEntry, robot: ParsedCidr, example: () => string):
     return [`${value} is outside robotSubnet ${robot.networkText}`, `choose a free address inside ${robot.networkText}${example()}`];
   }
   if (parsed.prefix !== robot.prefix) {
-    return [`${value} has prefix length /${parsed.prefix} but robotSubnet ${robot.networkText} is a /${robot.prefix}`, `write ${parsed.addr.toString()}/${robot.prefix}`];
+    return [
+      `${value} has prefix length /${parsed.prefix} but robotSubnet ${robot.networkText} is a /${robot.prefix}`,
+      `write ${parsed.addr.toString()}/${robot.prefix}`,
+    ];
   }
   if (sameAddress(parsed.addr, robot.network)) {
-    return [`${value} is the network address of robotSubnet ${robot.networkText}`, `choose a free host address inside ${robot.networkText}${example()}`];
+    return [
+      `${value} is the network address of robotSubnet ${robot.networkText}`,
+      `choose a free host address inside ${robot.networkText}${example()}`,
+    ];
   }
   if (sameAddress(parsed.addr, robot.broadcast)) {
-    return [`${value} is the broadcast address of robotSubnet ${robot.networkText}`, `choose a free host address inside ${robot.networkText}${example()}`];
+    return [
+      `${value} is the broadcast address of robotSubnet ${robot.networkText}`,
+      `choose a free host address inside ${robot.networkText}${example()}`,
+    ];
   }
   return undefined;
 }
@@ -89,7 +98,11 @@ export function robotLanRules(ctx: RuleContext, robot: ParsedCidr | undefined): 
     const key = e.parsed.addr.toString();
     const other = holder.get(key);
     if (other !== undefined) {
-      out.error(path, `${e.value} is already used by ${other}`, `every host needs its own address; choose a free address${robot ? ` inside ${robot.networkText}${example()}` : ''}`);
+      out.error(
+        path,
+        `${e.value} is already used by ${other}`,
+        `every host needs its own address; choose a free address${robot ? ` inside ${robot.networkText}${example()}` : ''}`,
+      );
       continue;
     }
     holder.set(key, path);

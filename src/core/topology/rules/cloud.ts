@@ -33,22 +33,38 @@ export function cloudAddressRules(ctx: RuleContext, robot: ParsedCidr | undefine
       continue;
     }
     if (cloud && !inside(p.addr, cloud)) {
-      out.error(path, `${v} is outside cloudSubnet ${cloud.networkText}`, `use the instance's private address inside ${cloud.networkText} (EC2 console: Private IPv4 address), or correct cloudSubnet`);
+      out.error(
+        path,
+        `${v} is outside cloudSubnet ${cloud.networkText}`,
+        `use the instance's private address inside ${cloud.networkText} (EC2 console: Private IPv4 address), or correct cloudSubnet`,
+      );
       continue;
     }
     const reserved = cloud ? awsReserved(p.addr, cloud) : undefined;
     if (cloud && reserved) {
       const [first, last] = awsUsableRange(cloud);
-      out.error(path, `${v} is ${reserved} of cloudSubnet ${cloud.networkText}; AWS reserves it in every subnet`, `use a free address from ${first} to ${last}`);
+      out.error(
+        path,
+        `${v} is ${reserved} of cloudSubnet ${cloud.networkText}; AWS reserves it in every subnet`,
+        `use a free address from ${first} to ${last}`,
+      );
       continue;
     }
     if (robot && inside(p.addr, robot)) {
-      out.error(path, `${v} lies inside robotSubnet ${robot.networkText} (routing conflict)`, 'cloud IPs are VPC addresses and must lie outside the robot LAN; check the address, or move the robot subnet or the VPC');
+      out.error(
+        path,
+        `${v} lies inside robotSubnet ${robot.networkText} (routing conflict)`,
+        'cloud IPs are VPC addresses and must lie outside the robot LAN; check the address, or move the robot subnet or the VPC',
+      );
       continue;
     }
     const other = cloudHolder.get(p.text);
     if (other !== undefined) {
-      out.error(path, `${v} is already used by ${other}`, "every instance has its own private address; copy this instance's from the EC2 console");
+      out.error(
+        path,
+        `${v} is already used by ${other}`,
+        "every instance has its own private address; copy this instance's from the EC2 console",
+      );
       continue;
     }
     cloudHolder.set(p.text, path);
@@ -71,13 +87,29 @@ export function publicAddressRule(ctx: RuleContext, robot: ParsedCidr | undefine
   if (pub !== undefined && /^[0-9.]+$/.test(pub)) {
     const p = parseIpv4(pub);
     if (!p.ok) {
-      out.error('gateway.publicAddress', `${show(pub)} ${p.problem}`, p.suggestion ? `write ${p.suggestion}` : `use ${ctx.hint(['gateway', 'publicAddress'])}`);
+      out.error(
+        'gateway.publicAddress',
+        `${show(pub)} ${p.problem}`,
+        p.suggestion ? `write ${p.suggestion}` : `use ${ctx.hint(['gateway', 'publicAddress'])}`,
+      );
     } else if (robot && inside(p.addr, robot)) {
-      out.error('gateway.publicAddress', `${pub} lies inside robotSubnet ${robot.networkText}; the VPN would be routed through itself`, "use the gateway's Elastic IP");
+      out.error(
+        'gateway.publicAddress',
+        `${pub} lies inside robotSubnet ${robot.networkText}; the VPN would be routed through itself`,
+        "use the gateway's Elastic IP",
+      );
     } else if (NOT_PUBLIC[p.addr.range()]) {
-      out.error('gateway.publicAddress', `${pub} is ${NOT_PUBLIC[p.addr.range()]}; the desktop reaches the gateway over the internet`, "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)");
+      out.error(
+        'gateway.publicAddress',
+        `${pub} is ${NOT_PUBLIC[p.addr.range()]}; the desktop reaches the gateway over the internet`,
+        "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)",
+      );
     }
   } else if (pub !== undefined && /^localhost\.?$|\.localhost\.?$/i.test(pub)) {
-    out.error('gateway.publicAddress', `${pub} names this machine (loopback); the desktop reaches the gateway over the internet`, "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)");
+    out.error(
+      'gateway.publicAddress',
+      `${pub} names this machine (loopback); the desktop reaches the gateway over the internet`,
+      "use the gateway's Elastic IP or public DNS name ('rosvpn cloud up' writes it)",
+    );
   }
 }

@@ -14,13 +14,29 @@ function defaultGatewayRule(ctx: RuleContext, robot: ParsedCidr | undefined, lan
   const { out } = ctx;
   const path = 'desktop.defaultGateway';
   if (!parsedDefault.ok) {
-    out.error(path, `${show(gatewayDefault)} ${parsedDefault.problem}`, parsedDefault.suggestion ? `write ${parsedDefault.suggestion}` : `use ${ctx.hint(['desktop', 'defaultGateway'])}`);
+    out.error(
+      path,
+      `${show(gatewayDefault)} ${parsedDefault.problem}`,
+      parsedDefault.suggestion ? `write ${parsedDefault.suggestion}` : `use ${ctx.hint(['desktop', 'defaultGateway'])}`,
+    );
   } else if (robot && !inside(parsedDefault.addr, robot)) {
-    out.error(path, `${gatewayDefault} is outside robotSubnet ${robot.networkText}`, `use the LAN router's address inside ${robot.networkText}, e.g. ${firstFreeAddress(robot, new Set())?.toString() ?? robot.network.toString()}`);
+    out.error(
+      path,
+      `${gatewayDefault} is outside robotSubnet ${robot.networkText}`,
+      `use the LAN router's address inside ${robot.networkText}, e.g. ${firstFreeAddress(robot, new Set())?.toString() ?? robot.network.toString()}`,
+    );
   } else if (robot && (sameAddress(parsedDefault.addr, robot.network) || sameAddress(parsedDefault.addr, robot.broadcast))) {
-    out.error(path, `${gatewayDefault} is the ${sameAddress(parsedDefault.addr, robot.network) ? 'network' : 'broadcast'} address of robotSubnet ${robot.networkText}`, "use the LAN router's address");
+    out.error(
+      path,
+      `${gatewayDefault} is the ${sameAddress(parsedDefault.addr, robot.network) ? 'network' : 'broadcast'} address of robotSubnet ${robot.networkText}`,
+      "use the LAN router's address",
+    );
   } else if (holder.has(parsedDefault.text)) {
-    out.error(path, `${gatewayDefault} is already used by ${holder.get(parsedDefault.text) as string}`, "the default gateway is the LAN's router; it cannot be a rosvpn host's address");
+    out.error(
+      path,
+      `${gatewayDefault} is already used by ${holder.get(parsedDefault.text) as string}`,
+      "the default gateway is the LAN's router; it cannot be a rosvpn host's address",
+    );
   }
 }
 
@@ -40,17 +56,30 @@ export function desktopRules(ctx: RuleContext, robot: ParsedCidr | undefined, la
   if (!desktop) return;
   if (lan.addressing === 'static' && !out.bad.has('desktop.addressing')) {
     if (desktop.address === undefined) {
-      out.error('desktop.address', 'is missing; desktop.addressing is static', `add "address": ${ctx.hint(['desktop', 'address'])}, or set "addressing": "dhcp"`);
+      out.error(
+        'desktop.address',
+        'is missing; desktop.addressing is static',
+        `add "address": ${ctx.hint(['desktop', 'address'])}, or set "addressing": "dhcp"`,
+      );
     }
     defaultGatewayRule(ctx, robot, lan);
   } else if (lan.addressing === 'dhcp') {
     for (const key of ['address', 'defaultGateway'] as const) {
       if (desktop[key] !== undefined) {
-        out.warn(`desktop.${key}`, `${show(desktop[key])} is ignored because desktop.addressing is dhcp`, `remove it, or set "addressing": "static" to use it`);
+        out.warn(
+          `desktop.${key}`,
+          `${show(desktop[key])} is ignored because desktop.addressing is dhcp`,
+          `remove it, or set "addressing": "static" to use it`,
+        );
       }
     }
   }
   const nic = ctx.str(['desktop', 'lanInterface']);
   const owner = nic !== undefined ? ownedDevice(nic) : undefined;
-  if (owner) out.error('desktop.lanInterface', `${owner}, not the LAN NIC`, 'use the physical NIC that connects to the robot LAN, as shown by "ip link", e.g. eno1');
+  if (owner)
+    out.error(
+      'desktop.lanInterface',
+      `${owner}, not the LAN NIC`,
+      'use the physical NIC that connects to the robot LAN, as shown by "ip link", e.g. eno1',
+    );
 }

@@ -19,7 +19,11 @@ export function secondNameRules(ctx: RuleContext): void {
       const n = ctx.str(segments);
       if (n === undefined) return;
       if (Object.prototype.hasOwnProperty.call(RESERVED_SECOND_NAMES, n)) {
-        out.error(segments, `${n} is reserved: a second's script is written as ${n}.sh and uploaded as ~/rosvpn-${n}.sh, which is ${RESERVED_SECOND_NAMES[n]}`, `choose another name, e.g. second-${i + 1}`);
+        out.error(
+          segments,
+          `${n} is reserved: a second's script is written as ${n}.sh and uploaded as ~/rosvpn-${n}.sh, which is ${RESERVED_SECOND_NAMES[n]}`,
+          `choose another name, e.g. second-${i + 1}`,
+        );
         return;
       }
       const other = names.get(n);
@@ -32,7 +36,11 @@ export function secondNameRules(ctx: RuleContext): void {
   }
   if (seconds === undefined || seconds.length === 0) {
     if (!out.bad.has('seconds')) {
-      out.warn('seconds', '0 second instances are defined', `add one, e.g. ${EXAMPLE_SECOND} (without seconds only the desktop and the gateway share the robot LAN)`);
+      out.warn(
+        'seconds',
+        '0 second instances are defined',
+        `add one, e.g. ${EXAMPLE_SECOND} (without seconds only the desktop and the gateway share the robot LAN)`,
+      );
     }
   }
 }

@@ -21,11 +21,19 @@ export function gatewayPortRules(ctx: RuleContext): void {
     const explicit = asObject(doc.vxlan)?.port !== undefined;
     out.error(
       explicit ? 'vxlan.port' : 'gateway.openvpnPort',
-      explicit ? `UDP ${vxPort} is also gateway.openvpnPort: OpenVPN and VXLAN cannot share a UDP port on the gateway` : `UDP ${ovpn} is also the VXLAN port (vxlan.port, default ${DEFAULTS.vxlanPort}): OpenVPN and VXLAN cannot share a UDP port on the gateway`,
-      explicit ? `use another vxlan.port, e.g. ${ovpn === DEFAULTS.vxlanPort ? 4790 : DEFAULTS.vxlanPort}` : `use another openvpnPort, e.g. ${DEFAULTS.openvpnPort}`,
+      explicit
+        ? `UDP ${vxPort} is also gateway.openvpnPort: OpenVPN and VXLAN cannot share a UDP port on the gateway`
+        : `UDP ${ovpn} is also the VXLAN port (vxlan.port, default ${DEFAULTS.vxlanPort}): OpenVPN and VXLAN cannot share a UDP port on the gateway`,
+      explicit
+        ? `use another vxlan.port, e.g. ${ovpn === DEFAULTS.vxlanPort ? 4790 : DEFAULTS.vxlanPort}`
+        : `use another openvpnPort, e.g. ${DEFAULTS.openvpnPort}`,
     );
   }
   if (proto === 'tcp' && ovpn === 22) {
-    out.error('gateway.openvpnPort', 'TCP 22 is SSH on the gateway: OpenVPN over TCP cannot listen there', `use another port, e.g. ${DEFAULTS.openvpnPort} or 443`);
+    out.error(
+      'gateway.openvpnPort',
+      'TCP 22 is SSH on the gateway: OpenVPN over TCP cannot listen there',
+      `use another port, e.g. ${DEFAULTS.openvpnPort} or 443`,
+    );
   }
 }

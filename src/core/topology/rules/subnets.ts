@@ -30,7 +30,11 @@ function subnet(ctx: RuleContext, key: 'robotSubnet' | 'cloudSubnet', what: stri
     return undefined;
   }
   if (p.prefix > 30) {
-    out.error(key, `${v} is too small for ${what} (a /${p.prefix} has no room for hosts)`, `use a larger network, e.g. ${knownNetwork(`${p.network.toString()}/24`).networkText}`);
+    out.error(
+      key,
+      `${v} is too small for ${what} (a /${p.prefix} has no room for hosts)`,
+      `use a larger network, e.g. ${knownNetwork(`${p.network.toString()}/24`).networkText}`,
+    );
     return undefined;
   }
   return p;
@@ -42,10 +46,18 @@ export function subnetRules(ctx: RuleContext): Subnets {
   let robot = subnet(ctx, 'robotSubnet', 'the robot LAN');
   const cloud = subnet(ctx, 'cloudSubnet', 'the VPC subnet');
   if (robot && overlaps(robot, LINK_LOCAL)) {
-    out.error('robotSubnet', `${robot.networkText} overlaps the link-local range ${LINK_LOCAL.networkText} (EC2's instance metadata and DNS live there)`, 'use a private range, e.g. 192.168.0.0/24');
+    out.error(
+      'robotSubnet',
+      `${robot.networkText} overlaps the link-local range ${LINK_LOCAL.networkText} (EC2's instance metadata and DNS live there)`,
+      'use a private range, e.g. 192.168.0.0/24',
+    );
     robot = undefined;
   } else if (robot && !isPrivateNetwork(robot)) {
-    out.error('robotSubnet', `${robot.networkText} is not a private range: the bridge would hide public addresses of that range from every host`, 'use a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, e.g. 192.168.0.0/24');
+    out.error(
+      'robotSubnet',
+      `${robot.networkText} is not a private range: the bridge would hide public addresses of that range from every host`,
+      'use a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, e.g. 192.168.0.0/24',
+    );
     robot = undefined;
   }
   if (robot && cloud && overlaps(robot, cloud)) {

@@ -43,12 +43,21 @@ let saving = false;
 function restore(): Persisted | undefined {
   const s = vscode.getState() as Partial<Persisted> | undefined;
   if (!s || typeof s !== 'object' || !s.form) return undefined;
-  return { form: coerceForm(s.form), dirty: s.dirty === true, file: typeof s.file === 'string' ? s.file : null, ...(typeof s.notice === 'string' ? { notice: s.notice } : {}) };
+  return {
+    form: coerceForm(s.form),
+    dirty: s.dirty === true,
+    file: typeof s.file === 'string' ? s.file : null,
+    ...(typeof s.notice === 'string' ? { notice: s.notice } : {}),
+  };
 }
 
 // ---- small DOM helpers ------------------------------------------------------------------------------------
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<Record<string, string>> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) if (v !== undefined) e.setAttribute(k, v);
   e.append(...children);
@@ -64,7 +73,9 @@ function field(path: string, label: string, hint: string, control: HTMLInputElem
   control.id = id;
   control.dataset.field = path;
   control.setAttribute('aria-describedby', `${id}-hint ${id}-error`);
-  return el('div', { class: 'field' },
+  return el(
+    'div',
+    { class: 'field' },
     el('label', { for: id }, label),
     control,
     el('p', { class: 'hint', id: `${id}-hint` }, hint),
@@ -82,7 +93,14 @@ function text(path: string, label: string, hint: string, get: () => string, set:
   return field(path, label, hint, input);
 }
 
-function select<T extends string>(path: string, label: string, hint: string, options: [T, string][], get: () => T, set: (v: T) => void): HTMLElement {
+function select<T extends string>(
+  path: string,
+  label: string,
+  hint: string,
+  options: [T, string][],
+  get: () => T,
+  set: (v: T) => void,
+): HTMLElement {
   const s = el('select');
   for (const [value, name] of options) s.append(el('option', { value }, name));
   s.value = get();
@@ -106,37 +124,122 @@ function build(): void {
   const app = $<HTMLElement>('#app');
   if (!app || !state) return;
   const f = state.form;
-  const form = el('form', { id: 'setup', novalidate: '' },
-    el('fieldset', {},
+  const form = el(
+    'form',
+    { id: 'setup', novalidate: '' },
+    el(
+      'fieldset',
+      {},
       el('legend', {}, 'Robot network'),
-      text('name', 'Deployment name', "Lowercase letters, digits and '-'.", () => f.name, (v) => (f.name = v), 'demo'),
-      text('robotSubnet', 'Robot subnet', 'The robot LAN, e.g. 192.168.0.0/24.', () => f.robotSubnet, (v) => (f.robotSubnet = v), '192.168.0.0/24'),
-      select('tunnel', 'Tunnel mode', 'How the gateway carries the LAN to the second instances.', [['vxlan', 'VXLAN (UDP 4789)'], ['gretap', 'GRETAP (IP protocol 47)']], () => f.tunnel, (v) => (f.tunnel = v)),
+      text(
+        'name',
+        'Deployment name',
+        "Lowercase letters, digits and '-'.",
+        () => f.name,
+        (v) => (f.name = v),
+        'demo',
+      ),
+      text(
+        'robotSubnet',
+        'Robot subnet',
+        'The robot LAN, e.g. 192.168.0.0/24.',
+        () => f.robotSubnet,
+        (v) => (f.robotSubnet = v),
+        '192.168.0.0/24',
+      ),
+      select(
+        'tunnel',
+        'Tunnel mode',
+        'How the gateway carries the LAN to the second instances.',
+        [
+          ['vxlan', 'VXLAN (UDP 4789)'],
+          ['gretap', 'GRETAP (IP protocol 47)'],
+        ],
+        () => f.tunnel,
+        (v) => (f.tunnel = v),
+      ),
     ),
-    el('fieldset', {},
+    el(
+      'fieldset',
+      {},
       el('legend', {}, 'Cloud gateway'),
-      text('gateway.host', 'SSH host', 'Host name, IPv4 address or ~/.ssh/config alias.', () => f.gateway.host, (v) => (f.gateway.host = v), 'ros-openvpn'),
-      text('gateway.publicAddress', 'Public address', 'Elastic IP or DNS name the desktop connects to.', () => f.gateway.publicAddress, (v) => (f.gateway.publicAddress = v), '203.0.113.10'),
-      text('gateway.cloudIp', 'Cloud IP', 'Private VPC address (ROSVPN_GATEWAY_CLOUD_IP).', () => f.gateway.cloudIp, (v) => (f.gateway.cloudIp = v), '172.31.1.11'),
-      text('gateway.vpnIp', 'VPN IP', 'Address in the robot subnet, with prefix (ROSVPN_GATEWAY_VPN_IP).', () => f.gateway.vpnIp, (v) => (f.gateway.vpnIp = v), '192.168.0.130/24'),
-      text('gateway.openvpnPort', 'OpenVPN port', 'Empty means 1194.', () => f.gateway.openvpnPort, (v) => (f.gateway.openvpnPort = v), '1194'),
+      text(
+        'gateway.host',
+        'SSH host',
+        'Host name, IPv4 address or ~/.ssh/config alias.',
+        () => f.gateway.host,
+        (v) => (f.gateway.host = v),
+        'ros-openvpn',
+      ),
+      text(
+        'gateway.publicAddress',
+        'Public address',
+        'Elastic IP or DNS name the desktop connects to.',
+        () => f.gateway.publicAddress,
+        (v) => (f.gateway.publicAddress = v),
+        '203.0.113.10',
+      ),
+      text(
+        'gateway.cloudIp',
+        'Cloud IP',
+        'Private VPC address (ROSVPN_GATEWAY_CLOUD_IP).',
+        () => f.gateway.cloudIp,
+        (v) => (f.gateway.cloudIp = v),
+        '172.31.1.11',
+      ),
+      text(
+        'gateway.vpnIp',
+        'VPN IP',
+        'Address in the robot subnet, with prefix (ROSVPN_GATEWAY_VPN_IP).',
+        () => f.gateway.vpnIp,
+        (v) => (f.gateway.vpnIp = v),
+        '192.168.0.130/24',
+      ),
+      text(
+        'gateway.openvpnPort',
+        'OpenVPN port',
+        'Empty means 1194.',
+        () => f.gateway.openvpnPort,
+        (v) => (f.gateway.openvpnPort = v),
+        '1194',
+      ),
     ),
-    el('fieldset', { class: 'seconds' },
+    el(
+      'fieldset',
+      { class: 'seconds' },
       el('legend', {}, 'Second instances'),
       el('div', { id: 'seconds' }),
       button('Add second instance', { id: 'add-second', class: 'secondary' }, addSecond),
     ),
-    el('fieldset', {},
+    el(
+      'fieldset',
+      {},
       el('legend', {}, 'SSH (all hosts)'),
-      text('ssh.user', 'User', 'Empty means ubuntu.', () => f.ssh.user, (v) => (f.ssh.user = v), 'ubuntu'),
-      text('ssh.identityFile', 'Private key', 'Path of the key file; its passphrase is asked for when needed.', () => f.ssh.identityFile, (v) => (f.ssh.identityFile = v), '~/.ssh/id_ed25519'),
-      text('ssh.jump', 'Jump host', 'A bastion for every host (not "gateway": set that per second instance).', () => f.ssh.jump, (v) => (f.ssh.jump = v)),
+      text(
+        'ssh.user',
+        'User',
+        'Empty means ubuntu.',
+        () => f.ssh.user,
+        (v) => (f.ssh.user = v),
+        'ubuntu',
+      ),
+      text(
+        'ssh.identityFile',
+        'Private key',
+        'Path of the key file; its passphrase is asked for when needed.',
+        () => f.ssh.identityFile,
+        (v) => (f.ssh.identityFile = v),
+        '~/.ssh/id_ed25519',
+      ),
+      text(
+        'ssh.jump',
+        'Jump host',
+        'A bastion for every host (not "gateway": set that per second instance).',
+        () => f.ssh.jump,
+        (v) => (f.ssh.jump = v),
+      ),
     ),
-    el('fieldset', { id: 'desktop' },
-      el('legend', {}, 'Desktop gateway'),
-      checkbox(),
-      el('div', { id: 'desktop-fields' }),
-    ),
+    el('fieldset', { id: 'desktop' }, el('legend', {}, 'Desktop gateway'), checkbox(), el('div', { id: 'desktop-fields' })),
   );
   // Enter in a text box must not submit or click anything; Save is a deliberate button press.
   form.addEventListener('submit', (e) => e.preventDefault());
@@ -146,15 +249,23 @@ function build(): void {
 
   app.replaceChildren(
     el('h1', {}, 'ROS VPN setup'),
-    el('p', { class: 'intro' }, 'Checked as you type with the same validator as the rosvpn CLI. Save writes ', el('code', { id: 'file' }), '; keys this form does not show are kept.'),
+    el(
+      'p',
+      { class: 'intro' },
+      'Checked as you type with the same validator as the rosvpn CLI. Save writes ',
+      el('code', { id: 'file' }),
+      '; keys this form does not show are kept.',
+    ),
     el('p', { id: 'notice', class: 'notice' }),
-    el('section', { class: 'diagram', 'aria-labelledby': 'diagram-title' }, el('h2', { id: 'diagram-title' }, 'Topology'), el('div', { id: 'diagram' })),
+    el(
+      'section',
+      { class: 'diagram', 'aria-labelledby': 'diagram-title' },
+      el('h2', { id: 'diagram-title' }, 'Topology'),
+      el('div', { id: 'diagram' }),
+    ),
     el('div', { id: 'form-errors', class: 'form-errors' }),
     form,
-    el('div', { class: 'actions' },
-      button('Save', { id: 'save' }, save),
-      el('p', { id: 'status', role: 'status', 'aria-live': 'polite' }),
-    ),
+    el('div', { class: 'actions' }, button('Save', { id: 'save' }, save), el('p', { id: 'status', role: 'status', 'aria-live': 'polite' })),
   );
   app.removeAttribute('aria-busy');
   renderSeconds();
@@ -177,25 +288,72 @@ function checkbox(): HTMLElement {
     renderDesktop();
     edited();
   });
-  return el('div', { class: 'check' }, box, el('label', { for: 'desktop-enabled' }, 'This desktop bridges the robot LAN into the VPN (OpenVPN client)'));
+  return el(
+    'div',
+    { class: 'check' },
+    box,
+    el('label', { for: 'desktop-enabled' }, 'This desktop bridges the robot LAN into the VPN (OpenVPN client)'),
+  );
 }
 
 function renderSeconds(focus?: number | 'add'): void {
   const box = $<HTMLElement>('#seconds');
   if (!box || !state) return;
   const f = state.form;
-  box.replaceChildren(...f.seconds.map((s, i) => {
-    const p = `seconds[${i}]`;
-    return el('fieldset', { class: 'second', 'data-second': String(i) },
-      el('legend', {}, `Second instance ${i + 1}`),
-      text(`${p}.name`, 'Name', 'Its script is <name>.sh.', () => s.name, (v) => (s.name = v)),
-      text(`${p}.host`, 'SSH host', 'Usually its cloud IP.', () => s.host, (v) => (s.host = v), '172.31.1.12'),
-      text(`${p}.cloudIp`, 'Cloud IP', 'Private VPC address (ROSVPN_SECOND_CLOUD_IP).', () => s.cloudIp, (v) => (s.cloudIp = v), '172.31.1.12'),
-      text(`${p}.vpnIp`, 'VPN IP', 'Address in the robot subnet, with prefix (ROSVPN_SECOND_VPN_IP).', () => s.vpnIp, (v) => (s.vpnIp = v), '192.168.0.131/24'),
-      text(`${p}.jump`, 'Jump host', '"gateway" reaches it through the cloud gateway.', () => s.jump, (v) => (s.jump = v), 'gateway'),
-      button('Remove', { class: 'secondary', 'data-remove-second': String(i), 'aria-label': `Remove second instance ${i + 1} (${s.name || 'unnamed'})` }, () => removeSecond(i)),
-    );
-  }));
+  box.replaceChildren(
+    ...f.seconds.map((s, i) => {
+      const p = `seconds[${i}]`;
+      return el(
+        'fieldset',
+        { class: 'second', 'data-second': String(i) },
+        el('legend', {}, `Second instance ${i + 1}`),
+        text(
+          `${p}.name`,
+          'Name',
+          'Its script is <name>.sh.',
+          () => s.name,
+          (v) => (s.name = v),
+        ),
+        text(
+          `${p}.host`,
+          'SSH host',
+          'Usually its cloud IP.',
+          () => s.host,
+          (v) => (s.host = v),
+          '172.31.1.12',
+        ),
+        text(
+          `${p}.cloudIp`,
+          'Cloud IP',
+          'Private VPC address (ROSVPN_SECOND_CLOUD_IP).',
+          () => s.cloudIp,
+          (v) => (s.cloudIp = v),
+          '172.31.1.12',
+        ),
+        text(
+          `${p}.vpnIp`,
+          'VPN IP',
+          'Address in the robot subnet, with prefix (ROSVPN_SECOND_VPN_IP).',
+          () => s.vpnIp,
+          (v) => (s.vpnIp = v),
+          '192.168.0.131/24',
+        ),
+        text(
+          `${p}.jump`,
+          'Jump host',
+          '"gateway" reaches it through the cloud gateway.',
+          () => s.jump,
+          (v) => (s.jump = v),
+          'gateway',
+        ),
+        button(
+          'Remove',
+          { class: 'secondary', 'data-remove-second': String(i), 'aria-label': `Remove second instance ${i + 1} (${s.name || 'unnamed'})` },
+          () => removeSecond(i),
+        ),
+      );
+    }),
+  );
   if (focus === 'add') $<HTMLElement>('#add-second')?.focus();
   else if (focus !== undefined) $<HTMLElement>(`[data-field="seconds[${focus}].host"]`)?.focus();
 }
@@ -226,17 +384,55 @@ function renderDesktop(): void {
     return;
   }
   box.replaceChildren(
-    text('desktop.host', 'SSH host', '"localhost" when it is this machine.', () => d.host, (v) => (d.host = v), 'localhost'),
-    text('desktop.lanInterface', 'LAN interface', 'The NIC on the robot LAN, as "ip link" shows it.', () => d.lanInterface, (v) => (d.lanInterface = v), 'eno1'),
-    select('desktop.addressing', 'Addressing', "How the desktop's LAN address is set once the NIC is bridged.", [['dhcp', 'DHCP'], ['static', 'Static']], () => d.addressing, (v) => {
-      d.addressing = v;
-      renderDesktop();
-      $<HTMLElement>('[data-field="desktop.addressing"]')?.focus();
-    }),
+    text(
+      'desktop.host',
+      'SSH host',
+      '"localhost" when it is this machine.',
+      () => d.host,
+      (v) => (d.host = v),
+      'localhost',
+    ),
+    text(
+      'desktop.lanInterface',
+      'LAN interface',
+      'The NIC on the robot LAN, as "ip link" shows it.',
+      () => d.lanInterface,
+      (v) => (d.lanInterface = v),
+      'eno1',
+    ),
+    select(
+      'desktop.addressing',
+      'Addressing',
+      "How the desktop's LAN address is set once the NIC is bridged.",
+      [
+        ['dhcp', 'DHCP'],
+        ['static', 'Static'],
+      ],
+      () => d.addressing,
+      (v) => {
+        d.addressing = v;
+        renderDesktop();
+        $<HTMLElement>('[data-field="desktop.addressing"]')?.focus();
+      },
+    ),
     ...(d.addressing === 'static'
       ? [
-          text('desktop.address', 'Address', 'The desktop\'s LAN address with prefix, e.g. 192.168.0.10/24.', () => d.address, (v) => (d.address = v), '192.168.0.10/24'),
-          text('desktop.defaultGateway', 'Default gateway', "The LAN router's address, if any.", () => d.defaultGateway, (v) => (d.defaultGateway = v), '192.168.0.1'),
+          text(
+            'desktop.address',
+            'Address',
+            "The desktop's LAN address with prefix, e.g. 192.168.0.10/24.",
+            () => d.address,
+            (v) => (d.address = v),
+            '192.168.0.10/24',
+          ),
+          text(
+            'desktop.defaultGateway',
+            'Default gateway',
+            "The LAN router's address, if any.",
+            () => d.defaultGateway,
+            (v) => (d.defaultGateway = v),
+            '192.168.0.1',
+          ),
         ]
       : []),
   );
@@ -274,7 +470,11 @@ function refresh(): void {
     out.classList.toggle('warning', ds.length > 0 && !bad);
   }
   const list = $<HTMLElement>('#form-errors');
-  list?.replaceChildren(...(v.form.length ? [el('ul', {}, ...v.form.map((d) => el('li', { class: d.severity }, `${d.path ? `${d.path}: ` : ''}${describe(d)}`)))] : []));
+  list?.replaceChildren(
+    ...(v.form.length
+      ? [el('ul', {}, ...v.form.map((d) => el('li', { class: d.severity }, `${d.path ? `${d.path}: ` : ''}${describe(d)}`)))]
+      : []),
+  );
   const errors = Math.max(local.errorCount, v.errorCount);
   const saveButton = $<HTMLButtonElement>('#save');
   if (saveButton) {
@@ -296,7 +496,11 @@ function setStatus(message: string): void {
   if (s && s.textContent !== message) s.textContent = message;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...children: (Node | string)[]): SVGElementTagNameMap[K] {
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  ...children: (Node | string)[]
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   e.append(...children);
@@ -309,9 +513,13 @@ function drawDiagram(v: FormValidation): void {
   const box = $<HTMLElement>('#diagram');
   if (!box || !state) return;
   const model = diagramModel(state.form, v);
-  const W = 170, GAP = 110, LINE = 15, PAD = 8, VGAP = 10;
+  const W = 170,
+    GAP = 110,
+    LINE = 15,
+    PAD = 8,
+    VGAP = 10;
   const heightOf = (lines: number): number => PAD * 2 + LINE * (lines + 1);
-  const colHeight = (c: typeof model.columns[number]): number => c.reduce((h, n) => h + heightOf(n.lines.length) + VGAP, -VGAP);
+  const colHeight = (c: (typeof model.columns)[number]): number => c.reduce((h, n) => h + heightOf(n.lines.length) + VGAP, -VGAP);
   const height = Math.max(...model.columns.map(colHeight)) + 24;
   const width = model.columns.length * W + (model.columns.length - 1) * GAP;
   // Node boxes laid out per column, vertically centred; links join each node to every node of the next column.
@@ -332,7 +540,13 @@ function drawDiagram(v: FormValidation): void {
     for (const to of next) {
       parts.push(svg('line', { class: 'link', x1: from.x + W, y1: from.y + from.h / 2, x2: to.x, y2: to.y + to.h / 2 }));
     }
-    parts.push(svg('text', { class: 'link-label', x: from.x + W + GAP / 2, y: from.y + from.h / 2 - 6, 'text-anchor': 'middle' }, model.links[ci] ?? ''));
+    parts.push(
+      svg(
+        'text',
+        { class: 'link-label', x: from.x + W + GAP / 2, y: from.y + from.h / 2 - 6, 'text-anchor': 'middle' },
+        model.links[ci] ?? '',
+      ),
+    );
   });
   for (const { n, x, y, h } of placed.flat()) {
     const g = svg('g', { class: n.invalid ? 'node invalid' : 'node', 'data-node': n.id });
@@ -342,8 +556,14 @@ function drawDiagram(v: FormValidation): void {
     parts.push(g);
   }
   // The SVG is a picture of the form; its text alternative reads the chain left to right.
-  const summary = model.columns.map((c) => c.map((n) => `${n.title} (${n.lines.join(', ')})`).join('; ')).reduce((acc, c, i) => `${acc} — ${model.links[i - 1] ?? ''} — ${c}`);
-  const picture = svg('svg', { role: 'img', 'aria-label': `Topology: ${summary}`, viewBox: `0 0 ${width} ${height}`, width, height }, ...parts);
+  const summary = model.columns
+    .map((c) => c.map((n) => `${n.title} (${n.lines.join(', ')})`).join('; '))
+    .reduce((acc, c, i) => `${acc} — ${model.links[i - 1] ?? ''} — ${c}`);
+  const picture = svg(
+    'svg',
+    { role: 'img', 'aria-label': `Topology: ${summary}`, viewBox: `0 0 ${width} ${height}`, width, height },
+    ...parts,
+  );
   box.replaceChildren(picture);
 }
 
