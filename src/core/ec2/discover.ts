@@ -104,6 +104,8 @@ export function groupRuleChanges(t: ValidTopology, s: CloudSettings, d: Discover
   return ruleChanges(d.group.rules, wantedRules(t, s, d.group.id), sshKnown);
 }
 
+// long: one step per resource, in the order the plan prints them and up makes them (subnet, group and its
+// rules, instances, Elastic IP); each step keeps its API calls beside it.
 /** What `cloud up` would do, given what exists. Pure: the same discovery gives the same plan. */
 export function planCloud(t: ValidTopology, s: CloudSettings, d: Discovery): PlanStep[] {
   const steps: PlanStep[] = [

@@ -157,6 +157,8 @@ export interface Owned {
 
 const LIVE = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
+// long: one query per kind of resource (instances, groups, addresses), each with its ownership rule beside
+// it, so that what counts as ours can be read in one place.
 /** Ours and the same-named rest. Without a deployment id nothing is ours. */
 export async function findOwned(send: Send, t: ValidTopology, vpcId: string): Promise<Owned> {
   const id = t.deployment;

@@ -117,6 +117,8 @@ export function hostsToLaunch(t: ValidTopology, d: Discovery): string[] {
     .map((h) => h.label);
 }
 
+// long: the launch in the order of its API calls (DryRun of each first, then group, rules, instances,
+// address), with what is billed after each step noted where it happens; split, the order would be hidden.
 export async function cloudUp(client: EC2Client, t: ValidTopology, s: CloudSettings, o: UpOptions): Promise<UpResult> {
   const say = (line: string) => o.onEvent?.(line);
   requireSshCidr(s);

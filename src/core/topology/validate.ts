@@ -517,6 +517,8 @@ function robotPrefixOf(doc: Doc): number {
   return r && r.ok ? r.prefix : 24;
 }
 
+// long: one case per JSON Schema keyword that can fail, each turned into a message that names the field
+// and the fix.
 function schemaDiagnostics(doc: Doc, out: Collector): void {
   const result = schemaValidator().validate(doc);
   if (result.valid) return;

@@ -41,6 +41,7 @@ function text(
   return { kind: 'text', path, title, prompt, get, set, ...(placeholder ? { placeholder } : {}) };
 }
 
+// long: the table of steps, in the order the user meets them; each row is a field, its prompt and check.
 /** The steps for the form as it is now: the seconds and the desktop add steps as they are answered. */
 function stepsFor(f: FormState): Step[] {
   const steps: Step[] = [

@@ -120,6 +120,7 @@ function button(label: string, props: Record<string, string>, onClick: () => voi
 
 // ---- the form -----------------------------------------------------------------------------------------------
 
+// long: the form's sections and fields in display order; it reads top to bottom like the form itself.
 function build(): void {
   const app = $<HTMLElement>('#app');
   if (!app || !state) return;
