@@ -19,7 +19,8 @@ export class CloudSettingsError extends Error {
   }
 }
 
-const PATTERNS: Record<Exclude<CloudSettingKey, 'sshCidr' | 'openvpnCidr'>, { re: RegExp; example: string }> = {
+/** The checks of the settings that have a fixed form (package.json's patterns must say the same: a test holds them equal). */
+export const PATTERNS: Record<Exclude<CloudSettingKey, 'sshCidr' | 'openvpnCidr'>, { re: RegExp; example: string }> = {
   region: { re: /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, example: 'us-west-2' },
   // Profile names are free text in ~/.aws/config, but never contain whitespace or brackets.
   profile: { re: /^[A-Za-z0-9_.@+-]{1,128}$/, example: 'robotics-dev' },
