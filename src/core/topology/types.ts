@@ -2,7 +2,7 @@
 // This module (like all of src/core) must never import `vscode`.
 
 export type TunnelMode = 'vxlan' | 'gretap';
-export type Role = 'gateway' | 'second' | 'desktop';
+export type Role = 'gateway' | 'second' | 'desktop' | 'client';
 
 /** SSH connection settings; each host may override the topology-wide defaults. */
 export interface SshSettings {
@@ -53,6 +53,19 @@ export interface DesktopConfig extends HostBase {
   defaultGateway?: string;
 }
 
+/**
+ * A machine that joins the robot LAN with an identity of its own (a developer's laptop, a field laptop, a
+ * second site): its own certificate, its own tap and robot-subnet address, pushed by the gateway.
+ */
+export interface ClientConfig extends SshSettings {
+  /** Certificate common name and profile name: lowercase letters, digits and '-'. */
+  name: string;
+  /** The client tap's address in the robot subnet, CIDR; the gateway pushes it (ifconfig-push). */
+  vpnIp: string;
+  /** SSH host when rosvpn should set the client up (OpenVPN client unit, profile, CycloneDDS); optional. */
+  host?: string;
+}
+
 export interface Features {
   /** Install Docker CE from Docker's apt repository (off by default). */
   docker: boolean;
@@ -82,6 +95,8 @@ export interface Topology {
   gateway: GatewayConfig;
   seconds: SecondConfig[];
   desktop?: DesktopConfig;
+  /** Machines with an identity of their own (one certificate each); [] when none. */
+  clients: ClientConfig[];
 }
 
 /**
@@ -101,6 +116,7 @@ export interface TopologyDocument {
   gateway: Omit<GatewayConfig, 'openvpnPort' | 'openvpnProto'> & Partial<Pick<GatewayConfig, 'openvpnPort' | 'openvpnProto'>>;
   seconds?: SecondConfig[];
   desktop?: Omit<DesktopConfig, 'addressing'> & { addressing?: DesktopAddressing };
+  clients?: ClientConfig[];
 }
 
 declare const validated: unique symbol;
@@ -129,6 +145,10 @@ export const VXLAN_DEVICE = 'rosvx0';
 export const CLIENT_PROFILE_NAME = 'ros_local_gateway';
 export const OPENVPN_INSTANCE = 'rosvpn';
 export const TOPOLOGY_FILE = 'rosvpn.json';
+/** The tap device of a client host (not bridged: CycloneDDS is pinned to it). */
+export const CLIENT_TAP = 'rosvpn0';
+/** Folder in the gateway login user's home that holds one profile per client: `~/rosvpn-clients/NAME.ovpn`. */
+export const CLIENT_PROFILES_DIR = 'rosvpn-clients';
 
 export const DEFAULTS = {
   tunnel: 'vxlan' as TunnelMode,

@@ -752,6 +752,12 @@ function normalize(doc: Doc): ValidTopology {
           })(),
         }
       : {}),
+    clients: (Array.isArray(doc.clients) ? (doc.clients as Doc[]) : []).map((c) => ({
+      name: c.name as string,
+      vpnIp: c.vpnIp as string,
+      ...(typeof c.host === 'string' ? { host: c.host } : {}),
+      ...pickSsh(c),
+    })),
   };
   return topology as ValidTopology;
 }

@@ -168,6 +168,7 @@ const PROVISION_TITLE: Record<Role, string> = {
   gateway: 'Provision Gateway',
   second: 'Provision Second Instance',
   desktop: 'Provision Desktop',
+  client: 'Provision Client',
 };
 
 export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
