@@ -84,7 +84,7 @@ async function runScript(
     if (line.kind === 'warn') report.warnings.push(line.msg);
     if (line.kind === 'step' && line.status === 'failed' && !report.error) {
       report.error = `step ${line.name} failed${line.msg ? `: ${line.msg}` : ''}`;
-      report.code = 'STEP_FAILED';
+      report.code = line.code ?? 'STEP_FAILED';
     }
     if (line.kind === 'summary') {
       summarySeen = true;

@@ -22,6 +22,33 @@ export const DATA_CIPHERS = 'AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305';
 export const SOCKET_BUFFER = 4194304;
 export const SYSCTL_FILE = '/etc/sysctl.d/60-rosvpn.conf';
 
+/**
+ * The directives a client profile may hold: exactly those renderClientOptions writes, plus the inline key
+ * blocks. A profile is data: the desktop and client scripts (and rosvpn before uploading one) refuse any
+ * other directive, e.g. up, down, route-up, plugin, script-security, tls-verify, ipchange, config.
+ */
+export const PROFILE_DIRECTIVES = [
+  'client',
+  'dev',
+  'proto',
+  'remote',
+  'nobind',
+  'resolv-retry',
+  'remote-cert-tls',
+  'verify-x509-name',
+  'tls-version-min',
+  'data-ciphers',
+  'allow-compression',
+  'tun-mtu',
+  'sndbuf',
+  'rcvbuf',
+  'explicit-exit-notify',
+  'persist-key',
+  'persist-tun',
+  'verb',
+] as const;
+export const PROFILE_BLOCKS = ['ca', 'cert', 'key', 'tls-crypt'] as const;
+
 /** The up hook: OpenVPN calls it with the tap device as $1, before it drops privileges. */
 export function renderTapUpHook(bridge = BRIDGE_NAME): string {
   return `#!/bin/sh

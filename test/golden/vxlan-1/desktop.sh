@@ -57,6 +57,15 @@ die() { # die MESSAGE: fail the current step with a message an admin can act on
   summary 1
   exit 1
 }
+die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
+  trap - ERR
+  local code=$1
+  shift
+  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf 'failed\n' >>"$ROSVPN_TALLY"
+  summary 1
+  exit 1
+}
 on_error() {
   local rc=$? line=$1 cmd=$2
   trap - ERR
@@ -273,6 +282,15 @@ summary() { # summary FAILED
 die() { # die MESSAGE: fail the current step with a message an admin can act on
   trap - ERR
   report "$STEP" failed "$*"
+  summary 1
+  exit 1
+}
+die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
+  trap - ERR
+  local code=$1
+  shift
+  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf 'failed\n' >>"$ROSVPN_TALLY"
   summary 1
   exit 1
 }
