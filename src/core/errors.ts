@@ -30,6 +30,9 @@ export const isCloudError = named<CodedError<CloudErrorCode>>('CloudError');
 /** A bad cloud setting or flag; `key` names it (`rosvpn.aws.<key>`, `--<flag>`). */
 export const isCloudSettingsError = named<Error & { readonly key: string }>('CloudSettingsError');
 
+/** A client profile that is not a ROS VPN profile (src/core/provision/profile.ts); `errors` name the lines. */
+export const isInvalidProfileError = named<CodedError<'PROFILE_INVALID'> & { readonly errors: string[] }>('InvalidProfileError');
+
 /** The error's own code (a string `code` property), or undefined. The cause chain is not searched: a
  *  wrapper that means to keep its cause's code says so by carrying it. */
 export function errorCode(e: unknown): string | undefined {

@@ -11,9 +11,12 @@ import { PoolFactory } from '../support/pool';
 import { freePort, makeKey, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../support/sshd';
 import { statusesFromProvision } from '../../src/extension/tree/model';
 import { run } from '../../lab/sh';
+import { fakeProfile } from '../support/profiles';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
-const PROFILE = 'client\ndev tap\n<key>\nnot-a-real-key\n</key>\n';
+const PROFILE = fakeProfile();
+/** A profile the gateway's run leaves when it changes (a new key). */
+const NEW_PROFILE = fakeProfile({ tag: 'bmV3LWtleQ==' });
 
 /** A script that records when it ran, takes a second, and reports steps like a real one. */
 function harmless(label: string, marks: string, opts: { fail?: boolean } = {}): string {
@@ -183,10 +186,8 @@ describe('provisioning over a real sshd', function () {
     assert.equal(read('desktop.profile'), PROFILE.trim());
     // Negative control: the gateway's run leaves a new profile (as after a PKI or address change).
     const gwProfile = path.join(gwUser.home, 'ros_local_gateway.ovpn');
-    const changed = harmless('gateway', marks, {}).replace(
-      'sleep 1',
-      `sleep 1\nprintf 'client\\nremote 203.0.113.9 1194\\n' > '${gwProfile}'`,
-    );
+    fs.writeFileSync(path.join(marks, 'new.ovpn'), NEW_PROFILE);
+    const changed = harmless('gateway', marks, {}).replace('sleep 1', `sleep 1\ncp '${marks}/new.ovpn' '${gwProfile}'`);
     events.length = 0;
     try {
       report = await provision(t, {
@@ -196,7 +197,7 @@ describe('provisioning over a real sshd', function () {
       });
       assert.equal(report.ok, true, JSON.stringify(report.hosts));
       assert.equal(events.filter((e) => e.type === 'host-start' && e.host === 'desktop').length, 2, 'a new profile must reach the desktop');
-      assert.equal(read('desktop.profile'), 'client\nremote 203.0.113.9 1194');
+      assert.equal(read('desktop.profile'), NEW_PROFILE.trim());
       assert.ok(start('desktop') > end('gateway'), 'the second desktop run must start after the gateway');
     } finally {
       fs.writeFileSync(gwProfile, PROFILE, { mode: 0o600 });

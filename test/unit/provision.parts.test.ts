@@ -56,6 +56,50 @@ describe('provisioning parts', () => {
     );
   });
 
+  it('endpoints: clients with a host come after the desktop (role client, label = name); ssh defaults but never ssh.jump', () => {
+    const withClients = {
+      ...t,
+      ssh: { ...t.ssh, jump: 'gateway' },
+      clients: [
+        { name: 'alice-laptop', vpnIp: '192.168.0.254/24', host: 'alice.local', user: 'alice' },
+        { name: 'no-host', vpnIp: '192.168.0.253/24' },
+        { name: 'field', vpnIp: '192.168.0.252/24', host: 'field.example', jump: 'ops@bastion:2222' },
+      ],
+    } as ValidTopology;
+    const hosts = topologyHosts(withClients);
+    assert.deepEqual(
+      hosts.slice(-3).map((h) => [h.label, h.role]),
+      [
+        ['desktop', 'desktop'],
+        ['alice-laptop', 'client'],
+        ['field', 'client'],
+      ],
+    );
+    const alice = hosts.find((h) => h.label === 'alice-laptop')!.endpoint;
+    assert.deepEqual(alice, {
+      label: 'alice-laptop',
+      host: 'alice.local',
+      user: 'alice',
+      port: undefined,
+      identityFile: '~/.ssh/id_ed25519',
+    });
+    assert.equal(hosts.find((h) => h.label === 'field')!.endpoint.jump?.host, 'bastion');
+    assert.deepEqual(
+      selectHosts(withClients, { role: 'client' }).map((h) => h.label),
+      ['alice-laptop', 'field'],
+    );
+    assert.deepEqual(
+      selectHosts(withClients, { host: 'field' }).map((h) => h.label),
+      ['field'],
+    );
+    assert.throws(
+      () => selectHosts(withClients, { host: 'no-host' }),
+      /client 'no-host' has no host.*add "host" to clients\[1\].*fetch-ovpn --client no-host/,
+    );
+    assert.throws(() => selectHosts(withClients, { host: 'nope' }), /no host named 'nope'.*desktop, alice-laptop, field$/);
+    assert.equal(defaultUnit('client'), 'openvpn-client@rosvpn.service');
+  });
+
   it('parses the step protocol', () => {
     assert.deepEqual(parseScriptLine('::step name=openvpn-config status=changed'), {
       kind: 'step',

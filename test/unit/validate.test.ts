@@ -110,6 +110,7 @@ describe('validateTopology', () => {
         },
         seconds: [{ name: 's', host: 's', cloudIp: '172.31.1.12', vpnIp: '10.9.0.3/24' }],
         desktop: { host: 'localhost', lanInterface: 'eno1', addressing: 'dhcp' },
+        clients: [],
       });
       // desktop.address with dhcp is ignored, with a warning
       assert.match(at(r, 'desktop.address', 'warning').message, /10\.9\.0\.9\/24 is ignored because desktop.addressing is dhcp/);
@@ -1056,6 +1057,151 @@ describe('validateTopology', () => {
           bad,
         );
       }
+    });
+  });
+  describe('rule 13: clients (issue I)', () => {
+    const client = (over: Doc = {}): Doc => ({ name: 'alice-laptop', vpnIp: '192.168.0.254/24', ...over });
+    const withClients = (...cs: Doc[]) => run((t) => (t.clients = cs));
+
+    it('accepts clients with and without host, and normalizes them (ssh settings kept, keys unknown to the schema dropped)', () => {
+      const r = withClients(
+        client(),
+        client({ name: 'field', vpnIp: '192.168.0.253/24', host: 'field.local', user: 'rosuser', port: 2222 }),
+      );
+      clean(r);
+      assert.deepEqual(r.topology?.clients, [
+        { name: 'alice-laptop', vpnIp: '192.168.0.254/24' },
+        { name: 'field', vpnIp: '192.168.0.253/24', host: 'field.local', user: 'rosuser', port: 2222 },
+      ]);
+      assert.deepEqual(validateTopology(base()).topology?.clients, []);
+    });
+
+    it('requires name and vpnIp, naming the field and an example', () => {
+      const r = withClients({ vpnIp: '192.168.0.254/24' });
+      assert.match(at(r, 'clients[0].name').fix as string, /add "name": .*alice-laptop/);
+      assert.match(at(withClients({ name: 'bob' }), 'clients[0].vpnIp').fix as string, /add "vpnIp": .*inside robotSubnet/);
+      assert.match(
+        at(
+          run((t) => (t.clients = {})),
+          'clients',
+        ).message,
+        /expected a list/,
+      );
+    });
+
+    it('refuses names that are not a lowercase letter then up to 30 of [a-z0-9-], suggesting a fix', () => {
+      const cases: [string, RegExp, RegExp][] = [
+        ['Alice', /uppercase/, /write alice/],
+        ['alice_laptop', /contains '_'/, /write alice-laptop/],
+        ['9lives', /must start with a lowercase letter/, /write lives/],
+        ['-x', /starts with '-'/, /remove the leading '-'/],
+        ['a'.repeat(32), /32 characters long; the limit is 31.*names are at most 31 characters/, /at most 31/],
+      ];
+      for (const [name, message, fix] of cases) {
+        const d = at(withClients(client({ name })), 'clients[0].name');
+        assert.match(d.message, message, name);
+        assert.match(d.fix as string, fix, name);
+      }
+      clean(withClients(client({ name: 'a' }), client({ name: 'b'.repeat(31), vpnIp: '192.168.0.253/24' })));
+      clean(withClients(client({ name: 'lab-2-' })));
+    });
+
+    it('reserves gateway, desktop, server, robot and ros_local_gateway', () => {
+      for (const name of ['gateway', 'desktop', 'server', 'robot']) {
+        const d = at(withClients(client({ name })), 'clients[0].name');
+        assert.match(d.message, new RegExp(`${name} is reserved`));
+        assert.match(d.fix as string, /choose another name, e\.g\. [a-z]+-laptop/);
+      }
+      // The desktop's certificate name cannot even be written (the pattern has no '_').
+      assert.match(at(withClients(client({ name: 'ros_local_gateway' })), 'clients[0].name').message, /contains '_'/);
+    });
+
+    it('requires names unique across clients and seconds', () => {
+      const dup = at(withClients(client(), client({ vpnIp: '192.168.0.253/24' })), 'clients[1].name');
+      assert.match(dup.message, /alice-laptop is already the name of clients\[0\]/);
+      assert.match(dup.fix as string, /e\.g\. alice-laptop-2/);
+      const second = at(withClients(client({ name: 'second' })), 'clients[0].name');
+      assert.match(second.message, /second is already the name of seconds\[0\]/);
+      assert.match(second.fix as string, /every client and second its own name/);
+    });
+
+    it('requires vpnIp inside robotSubnet with its prefix, not the network or broadcast address', () => {
+      const outside = at(withClients(client({ vpnIp: '192.168.1.5/24' })), 'clients[0].vpnIp');
+      assert.match(outside.message, /192\.168\.1\.5\/24 is outside robotSubnet 192\.168\.0\.0\/24/);
+      // The example counts from the top of the subnet down, where clients live.
+      assert.match(outside.fix as string, /e\.g\. 192\.168\.0\.254\/24/);
+      const prefix = at(withClients(client({ vpnIp: '192.168.0.254/25' })), 'clients[0].vpnIp');
+      assert.match(prefix.message, /prefix length \/25 but robotSubnet 192\.168\.0\.0\/24 is a \/24/);
+      assert.match(prefix.fix as string, /write 192\.168\.0\.254\/24/);
+      assert.match(at(withClients(client({ vpnIp: '192.168.0.0/24' })), 'clients[0].vpnIp').message, /network address/);
+      assert.match(at(withClients(client({ vpnIp: '192.168.0.255/24' })), 'clients[0].vpnIp').message, /broadcast address/);
+      assert.match(at(withClients(client({ vpnIp: '192.168.0.254' })), 'clients[0].vpnIp').fix as string, /192\.168\.0\.254\/24/);
+    });
+
+    it("refuses a vpnIp held by the gateway, a second, a static desktop, the desktop's router or another client", () => {
+      const gw = at(withClients(client({ vpnIp: '192.168.0.130/24' })), 'clients[0].vpnIp');
+      assert.match(gw.message, /192\.168\.0\.130\/24 is already used by gateway\.vpnIp/);
+      assert.match(
+        gw.fix as string,
+        /every host needs its own address; choose a free address inside 192\.168\.0\.0\/24, e\.g\. 192\.168\.0\.254\/24/,
+      );
+      assert.match(
+        at(withClients(client({ vpnIp: '192.168.0.131/24' })), 'clients[0].vpnIp').message,
+        /already used by seconds\[0\]\.vpnIp/,
+      );
+      const staticDesktop = (t: Doc) =>
+        (t.desktop = {
+          host: 'localhost',
+          lanInterface: 'eno1',
+          addressing: 'static',
+          address: '192.168.0.10/24',
+          defaultGateway: '192.168.0.1',
+        });
+      assert.match(
+        at(
+          run((t) => {
+            staticDesktop(t);
+            t.clients = [client({ vpnIp: '192.168.0.10/24' })];
+          }),
+          'clients[0].vpnIp',
+        ).message,
+        /already used by desktop\.address/,
+      );
+      assert.match(
+        at(
+          run((t) => {
+            staticDesktop(t);
+            t.clients = [client({ vpnIp: '192.168.0.1/24' })];
+          }),
+          'desktop.defaultGateway',
+        ).message,
+        /192\.168\.0\.1 is already used by clients\[0\]\.vpnIp/,
+      );
+      const two = at(withClients(client(), client({ name: 'bob' })), 'clients[1].vpnIp');
+      assert.match(two.message, /already used by clients\[0\]\.vpnIp/);
+      assert.match(two.fix as string, /e\.g\. 192\.168\.0\.253\/24/);
+    });
+
+    it('validates ssh settings like other hosts, and warns about settings without host', () => {
+      assert.match(at(withClients(client({ host: '-oProxyCommand=x' })), 'clients[0].host').message, /option injection/);
+      assert.match(at(withClients(client({ host: 'a b' })), 'clients[0].host').message, /space|metacharacter/);
+      assert.match(at(withClients(client({ host: 'lap', port: 70000 })), 'clients[0].port').message, /out of range/);
+      assert.match(at(withClients(client({ host: 'lap', user: 'a$(x)' })), 'clients[0].user').message, /command substitution/);
+      assert.match(at(withClients(client({ host: 'lap', jump: 'me@bastion:99999' })), 'clients[0].jump').message, /outside 1–65535/);
+      const viaGateway = at(withClients(client({ host: 'lap', jump: 'gateway' })), 'clients[0].jump');
+      assert.match(viaGateway.message, /outside the VPC/);
+      assert.match(viaGateway.fix as string, /remove jump/);
+      const orphan = at(withClients(client({ user: 'alice' })), 'clients[0].user', 'warning');
+      assert.match(orphan.message, /ignored: clients\[0\] has no host/);
+      assert.match(orphan.fix as string, /add "host"/);
+      assert.match(at(withClients(client({ hostt: 'x' })), 'clients[0].hostt', 'warning').fix as string, /did you mean host\?/);
+    });
+
+    it('limits clients to 200', () => {
+      const many = Array.from({ length: 201 }, (_, i) =>
+        client({ name: `c${i}`, vpnIp: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}/16` }),
+      );
+      assert.match(at(withClients(...many), 'clients').message, /201 entries; at most 200/);
     });
   });
 });

@@ -1,8 +1,11 @@
 // `rosvpn check`: per host — reachable over SSH, bridge, tunnel, OpenVPN, and every other host's
-// robot-subnet address reachable across the bridge. Read-only; all hosts at once.
+// robot-subnet address reachable across the bridge; on the gateway also every certificate (CA, server, the
+// desktop's, each client's), with a warning 30 days before one expires. Read-only; all hosts at once.
+import { expiryWarnings, readPkiStatus, type PkiStatus } from '../clients/status';
+import { errorMessage } from '../errors';
 import { renderCheckScript } from '../render/check';
 import type { SshPool } from '../ssh/types';
-import type { ValidTopology } from '../topology/types';
+import { CLIENT_PROFILE_NAME, type ValidTopology } from '../topology/types';
 import { type HostSelector, selectHosts } from './endpoints';
 import { runUploadedScript } from './remote';
 
@@ -17,6 +20,8 @@ export interface HostCheck {
   role: string;
   ok: boolean;
   checks: CheckItem[];
+  /** What needs attention soon without being a failure now (a certificate expiring within 30 days). */
+  warnings?: string[];
 }
 
 export interface CheckReport {
@@ -35,10 +40,47 @@ export function parseCheckLines(output: string): CheckItem[] {
   return items;
 }
 
+/**
+ * The gateway's certificates as a check: it fails when the CA or the server certificate is missing, revoked
+ * or expired (no client can connect); it warns 30 days before any certificate expires, and about declared
+ * clients (and the desktop) without a valid certificate, which the next provisioning of the gateway issues.
+ */
+export function certificateCheck(t: ValidTopology, pki: PkiStatus, now: Date = new Date()): { item: CheckItem; warnings: string[] } {
+  const warnings = expiryWarnings(pki.certs, now).map((w) => w.message);
+  const problems: string[] = [];
+  for (const kind of ['ca', 'server'] as const) {
+    const c = pki.certs.find((x) => x.kind === kind && x.status === 'valid') ?? pki.certs.find((x) => x.kind === kind);
+    const what = kind === 'ca' ? 'the CA' : "the server's certificate";
+    if (!c || c.status === 'missing') problems.push(`${what} is missing (provision the gateway: rosvpn provision --host gateway)`);
+    else if (c.status === 'revoked') problems.push(`${what} is revoked (provision the gateway: rosvpn provision --host gateway)`);
+    else if (c.notAfter && Date.parse(c.notAfter) <= now.getTime()) problems.push(`${what} expired on ${c.notAfter.slice(0, 10)}`);
+  }
+  const valid = (kind: string, name: string) => pki.certs.some((c) => c.kind === kind && c.name === name && c.status === 'valid');
+  if (t.desktop && !valid('desktop', CLIENT_PROFILE_NAME)) {
+    warnings.push(`the desktop has no valid certificate (${CLIENT_PROFILE_NAME}): rosvpn provision --host gateway issues it`);
+  }
+  for (const c of t.clients) {
+    if (!valid('client', c.name)) warnings.push(`client ${c.name} has no valid certificate yet: rosvpn provision --host gateway issues it`);
+  }
+  const expiring = pki.certs
+    .filter((c) => c.status === 'valid' && c.notAfter)
+    .sort((a, b) => Date.parse(a.notAfter as string) - Date.parse(b.notAfter as string))[0];
+  const count = pki.certs.filter((c) => c.status === 'valid').length;
+  const item: CheckItem = problems.length
+    ? { name: 'certificates', status: 'fail', msg: problems.join('; ') }
+    : {
+        name: 'certificates',
+        status: 'pass',
+        msg: `${count} valid${expiring?.notAfter ? `; the first to expire: ${expiring.name} on ${expiring.notAfter.slice(0, 10)}` : ''}`,
+      };
+  return { item, warnings };
+}
+
 export async function checkTopology(t: ValidTopology, pool: SshPool, select?: HostSelector, signal?: AbortSignal): Promise<CheckReport> {
   const hosts = await Promise.all(
     selectHosts(t, select).map(async (h): Promise<HostCheck> => {
       const checks: CheckItem[] = [];
+      const warnings: string[] = [];
       try {
         const session = await pool.session(h.endpoint);
         checks.push({ name: 'ssh', status: 'pass', msg: `reachable as ${session.endpoint.user ?? 'default user'}` });
@@ -48,10 +90,26 @@ export async function checkTopology(t: ValidTopology, pool: SshPool, select?: Ho
         if (!items.length)
           checks.push({ name: 'check-script', status: 'fail', msg: `no results (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}` });
         checks.push(...items);
+        // The certificates only when the check script ran (else its failure already says why: sudo, SSH…).
+        if (h.role === 'gateway' && items.length) {
+          try {
+            const certs = certificateCheck(t, await readPkiStatus(t, pool, { signal }));
+            checks.push(certs.item);
+            warnings.push(...certs.warnings);
+          } catch (e) {
+            checks.push({ name: 'certificates', status: 'fail', msg: errorMessage(e) });
+          }
+        }
       } catch (e) {
         checks.push({ name: 'ssh', status: 'fail', msg: (e as Error).message });
       }
-      return { label: h.label, role: h.role, ok: checks.every((c) => c.status === 'pass'), checks };
+      return {
+        label: h.label,
+        role: h.role,
+        ok: checks.every((c) => c.status === 'pass'),
+        checks,
+        ...(warnings.length ? { warnings } : {}),
+      };
     }),
   );
   return { ok: hosts.every((h) => h.ok), hosts };

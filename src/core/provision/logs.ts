@@ -4,7 +4,8 @@ import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from '../render/openvpn';
 import type { Role } from '../topology/types';
 
 export function defaultUnit(role: Role): string {
-  return role === 'gateway' ? OPENVPN_SERVER_UNIT : role === 'desktop' ? OPENVPN_CLIENT_UNIT : NET_UNIT;
+  // A client host runs the same OpenVPN client unit as the desktop (openvpn-client@rosvpn), without a bridge.
+  return role === 'gateway' ? OPENVPN_SERVER_UNIT : role === 'desktop' || role === 'client' ? OPENVPN_CLIENT_UNIT : NET_UNIT;
 }
 
 const UNIT_NAME = /^[A-Za-z0-9@._:-]{1,128}$/;

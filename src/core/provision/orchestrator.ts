@@ -1,18 +1,22 @@
 // Provisioning over SSH: render, upload, run with sudo, stream the step lines, summarise per host.
-// Order: the gateway and every second at once; the desktop gateway after the gateway, because it needs
-// the client profile, which is copied from the gateway to the desktop through this machine. When the
-// desktop already holds the gateway's current profile (a rerun), it runs alongside the gateway instead,
-// and again afterwards only if the gateway's run produced a different profile.
+// Order: the gateway and every second at once; the desktop gateway and the client hosts after the gateway,
+// because each needs its profile, which is copied from the gateway through this machine (validated on the
+// way: a profile is data, never code). When one already holds the gateway's current profile (a rerun), it
+// runs alongside the gateway instead, and again afterwards only if the gateway's run produced a different one.
+// The CA key on the gateway is encrypted: its passphrase travels as a file in the gateway's /dev/shm (RAM),
+// never on a command line; when the gateway's script says it needs one (CA_NEW, CA_LOCKED, CA_BAD_PASSPHRASE)
+// the caller is asked and the gateway's script runs again.
+import { randomBytes } from 'node:crypto';
 import { renderTopology, type RenderedScript } from '../render';
 import { errorCode, errorMessage } from '../errors';
 import type { SshErrorCode, SshPool, SshSession } from '../ssh/types';
-import { CLIENT_PROFILE_NAME, type ValidTopology } from '../topology/types';
+import type { ValidTopology } from '../topology/types';
 import { type HostSelector, selectHosts, type TopologyHost } from './endpoints';
 import { parseScriptLine, type ScriptLine, type StepStatus } from './events';
-import { homePath, runUploadedScript } from './remote';
+import { assertValidProfile, fetchClientProfile, profileFileName } from './profile';
+import { CA_PASS_FILE_ARG, homePath, runUploadedScript } from './remote';
 
-const PROFILE_FILE = `${CLIENT_PROFILE_NAME}.ovpn`;
-export const REMOTE_PROFILE = `~/${PROFILE_FILE}`;
+export { CA_PASS_FILE_ARG, fetchClientProfile };
 
 /** What a provisioning run did on one host (the extension's HostHealth is what it knows of a host now). */
 export type ProvisionOutcome = 'changed' | 'ok' | 'failed' | 'skipped';
@@ -50,6 +54,27 @@ export interface ProvisionReport {
   ok: boolean;
 }
 
+/** Where the CA key's passphrase comes from (the CLI: a file, the environment or a prompt; VS Code: SecretStorage). */
+export interface CaPassphraseSource {
+  /** A passphrase known without asking (CLI file/env, SecretStorage, the lab); undefined if none. */
+  known(): Promise<string | undefined>;
+  /** Ask the user; `new` = choose one for a new CA (confirm it), `unlock` = the existing CA's, `retry` = the last was wrong. undefined cancels. */
+  ask(need: CaPassphraseNeed, why: string): Promise<string | undefined>;
+  /** Optional: the gateway's run with this passphrase got past the CA (a shell may store it now). */
+  accepted?(passphrase: string): Promise<void> | void;
+}
+
+export type CaPassphraseNeed = 'new' | 'unlock' | 'retry';
+
+/** The gateway script's failure codes that ask for the CA passphrase, and what to ask for. */
+export const CA_PASSPHRASE_CODES: Readonly<Record<string, CaPassphraseNeed>> = {
+  CA_NEW: 'new',
+  CA_LOCKED: 'unlock',
+  CA_BAD_PASSPHRASE: 'retry',
+};
+/** How many times the gateway's script runs again with an asked passphrase before its failure stands. */
+export const MAX_CA_TRIES = 3;
+
 export interface ProvisionOptions {
   pool: SshPool;
   select?: HostSelector;
@@ -57,13 +82,23 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** The scripts to run; default: rendered from the topology. Tests pass harmless ones. */
   scripts?: RenderedScript[];
+  /** The CA key's passphrase, when the gateway is in the run; without it a run that needs the CA key fails (CA_LOCKED…). */
+  caPassphrase?: CaPassphraseSource;
 }
 
+/** What runs on a host's session before its script: the script's arguments, and what to undo afterwards. */
+interface Prepared {
+  args: string[];
+  cleanup?(): Promise<void>;
+}
+
+// long: one host's run from start to report: the session, what runs before the script, the streamed lines
+// and every way it can end (exit status, missing summary, a thrown error), with the cleanup in between.
 async function runScript(
   host: TopologyHost,
   script: RenderedScript,
   opts: ProvisionOptions,
-  beforeRun?: (session: SshSession) => Promise<string[]>,
+  prepare?: (session: SshSession) => Promise<Prepared>,
 ): Promise<HostReport> {
   const started = Date.now();
   const report: HostReport = {
@@ -94,12 +129,18 @@ async function runScript(
   };
   try {
     const session = await opts.pool.session(host.endpoint);
-    const args = beforeRun ? await beforeRun(session) : [];
-    const r = await runUploadedScript(session, `rosvpn-${script.fileName}`, script.content, args, {
-      signal: opts.signal,
-      onStdout: onLine('stdout'),
-      onStderr: onLine('stderr'),
-    });
+    let prepared: Prepared | undefined;
+    let r;
+    try {
+      prepared = prepare ? await prepare(session) : { args: [] };
+      r = await runUploadedScript(session, `rosvpn-${script.fileName}`, script.content, prepared.args, {
+        signal: opts.signal,
+        onStdout: onLine('stdout'),
+        onStderr: onLine('stderr'),
+      });
+    } finally {
+      await prepared?.cleanup?.();
+    }
     if (r.code !== 0) {
       report.failed = Math.max(report.failed, 1);
       report.error ??= `${script.fileName} exited with ${r.code ?? `signal ${r.signal}`}${summarySeen ? '' : ' before its summary'}`;
@@ -148,41 +189,122 @@ export async function provision(t: ValidTopology, opts: ProvisionOptions): Promi
     if (!s) throw new Error(`no script for ${h.label}`);
     return s;
   };
-
-  const cloud = selected.filter((h) => h.role !== 'desktop');
-  const desktop = selected.find((h) => h.role === 'desktop');
-  const cloudRuns = cloud.map((h) => runScript(h, scriptOf(h), opts));
-  const gatewayRun = cloud.find((h) => h.role === 'gateway') ? cloudRuns[cloud.findIndex((h) => h.role === 'gateway')] : undefined;
-
-  let desktopRun: Promise<HostReport> | undefined;
-  if (desktop) {
-    // Copy the client profile gateway -> this machine -> desktop home (mode 0600), then pass its path.
-    // The fetch runs inside runScript, so that a failure is this host's failure, reported like any other.
-    const withProfile = (profile: () => Promise<Buffer>) =>
-      runScript(desktop, scriptOf(desktop), opts, async (session) => {
-        const remote = await homePath(session, PROFILE_FILE);
-        await session.upload(remote, await profile(), 0o600);
-        return [remote];
-      });
-    const fetchNow = () => fetchClientProfile(opts.pool, gatewayHost);
-    desktopRun = (async () => {
-      if (!gatewayRun) return withProfile(fetchNow);
-      const held = await heldProfile(opts.pool, gatewayHost, desktop);
-      if (!held) {
-        const gw = await gatewayRun;
-        if (gw.status === 'failed') return skipped(desktop, 'the gateway failed, and the desktop needs its client profile', opts);
-        return withProfile(fetchNow);
-      }
-      // The desktop holds the gateway's current profile: run it now, with that profile, alongside the gateway.
-      const early = await runScript(desktop, scriptOf(desktop), opts, async (session) => [await homePath(session, PROFILE_FILE)]);
-      const gw = await gatewayRun;
-      if (gw.status === 'failed' || early.status === 'failed') return early;
-      const now = await fetchNow().catch(() => undefined);
-      return now?.equals(held) ? early : withProfile(fetchNow);
-    })();
-  }
-  const hosts = await Promise.all([...cloudRuns, ...(desktopRun ? [desktopRun] : [])]);
+  // The desktop and the client hosts need a profile from the gateway; the gateway and the seconds do not.
+  const needsProfile = (h: TopologyHost) => h.role === 'desktop' || h.role === 'client';
+  const cloud = selected.filter((h) => !needsProfile(h));
+  const cloudRuns = cloud.map((h) => (h.role === 'gateway' ? runGateway(h, scriptOf(h), opts) : runScript(h, scriptOf(h), opts)));
+  const gatewayIndex = cloud.findIndex((h) => h.role === 'gateway');
+  const gatewayRun = gatewayIndex >= 0 ? cloudRuns[gatewayIndex] : undefined;
+  const dependentRuns = selected
+    .filter(needsProfile)
+    .map((h) => runWithProfile(h, h.role === 'client' ? h.label : undefined, scriptOf(h), gatewayHost, gatewayRun, opts));
+  const hosts = await Promise.all([...cloudRuns, ...dependentRuns]);
   return { hosts, ok: hosts.every((h) => h.status !== 'failed') };
+}
+
+/** A passphrase the gateway's script can use: one line of text (openssl reads the file's first line). */
+export function caPassphraseProblem(passphrase: string, need: CaPassphraseNeed): string | undefined {
+  if (passphrase === '') return 'the CA passphrase is empty';
+  if (/[\r\n\0]/.test(passphrase)) return 'the CA passphrase holds a line break or NUL; it must be one line';
+  if (passphrase.length > 1024) return 'the CA passphrase is longer than 1024 characters';
+  if (need === 'new' && passphrase.length < 8) return 'a new CA passphrase needs at least 8 characters';
+  if (passphrase.length < 4) return 'the CA passphrase is shorter than 4 characters (openssl refuses it)';
+  return undefined;
+}
+
+/**
+ * Uploads the passphrase to the gateway's /dev/shm (RAM, never the disk) as the login user's file, mode
+ * 0600 from its creation, under a random name; the script gets its path and removes it when it ends, and so
+ * does the cleanup, whatever happened. The passphrase itself is never on a command line or in a log.
+ */
+function passphraseFile(passphrase: string): (session: SshSession) => Promise<Prepared> {
+  return async (session) => {
+    const file = `/dev/shm/rosvpn-ca.${randomBytes(8).toString('hex')}`;
+    const cleanup = async () => {
+      await session.exec(`rm -f -- '${file}'`).catch(() => undefined);
+    };
+    try {
+      await session.upload(file, `${passphrase}\n`, 0o600);
+    } catch (e) {
+      await cleanup();
+      throw e;
+    }
+    return { args: [CA_PASS_FILE_ARG, file], cleanup };
+  };
+}
+
+/**
+ * The gateway's run: with the known passphrase when there is one; when the script fails for want of the CA
+ * passphrase (or with a wrong one), ask and run it again, at most MAX_CA_TRIES times. Each run is reported
+ * as it happens (host-start … host-done); the last one is the gateway's report.
+ */
+async function runGateway(host: TopologyHost, script: RenderedScript, opts: ProvisionOptions): Promise<HostReport> {
+  const source = opts.caPassphrase;
+  let passphrase: string | undefined;
+  let report = await runScript(host, script, opts, async (session) => {
+    passphrase = source ? await source.known() : undefined;
+    return passphrase !== undefined ? passphraseFile(passphrase)(session) : { args: [] };
+  });
+  for (let tries = 0; source && tries < MAX_CA_TRIES && !opts.signal?.aborted; tries++) {
+    const need = report.code !== undefined ? CA_PASSPHRASE_CODES[report.code] : undefined;
+    if (!need) break;
+    const why = report.error ?? `the gateway needs the CA passphrase (${report.code})`;
+    const asked = await source.ask(need, why);
+    if (asked === undefined) {
+      report.error = `${why} (no CA passphrase given)`;
+      return report;
+    }
+    const problem = caPassphraseProblem(asked, need);
+    if (problem) {
+      report.error = `${why} (${problem})`;
+      return report;
+    }
+    passphrase = asked;
+    report = await runScript(host, script, opts, passphraseFile(asked));
+  }
+  const stillLocked = report.code !== undefined && CA_PASSPHRASE_CODES[report.code] !== undefined;
+  if (passphrase !== undefined && !stillLocked && report.status !== 'failed') await source?.accepted?.(passphrase);
+  return report;
+}
+
+/**
+ * A host that needs a profile from the gateway (the desktop: ros_local_gateway.ovpn; client NAME: NAME.ovpn
+ * from ~/rosvpn-clients/): the profile is downloaded, validated, uploaded to the host's login home (mode 0600)
+ * and passed to its script. The fetch runs inside runScript, so that a failure is this host's failure.
+ */
+function runWithProfile(
+  host: TopologyHost,
+  client: string | undefined,
+  script: RenderedScript,
+  gatewayHost: TopologyHost,
+  gatewayRun: Promise<HostReport> | undefined,
+  opts: ProvisionOptions,
+): Promise<HostReport> {
+  const file = profileFileName(client);
+  const withProfile = (profile: () => Promise<Buffer>) =>
+    runScript(host, script, opts, async (session) => {
+      const content = await profile();
+      assertValidProfile(content, `${file} from the gateway`);
+      const remote = await homePath(session, file);
+      await session.upload(remote, content, 0o600);
+      return { args: [remote] };
+    });
+  const fetchNow = () => fetchClientProfile(opts.pool, gatewayHost, client);
+  return (async () => {
+    if (!gatewayRun) return withProfile(fetchNow);
+    const held = await heldProfile(opts.pool, gatewayHost, host, client);
+    if (!held) {
+      const gw = await gatewayRun;
+      if (gw.status === 'failed') return skipped(host, `the gateway failed, and the ${host.role} needs its profile ${file}`, opts);
+      return withProfile(fetchNow);
+    }
+    // The host holds the gateway's current profile: run it now, with that profile, alongside the gateway.
+    const early = await runScript(host, script, opts, async (session) => ({ args: [await homePath(session, file)] }));
+    const gw = await gatewayRun;
+    if (gw.status === 'failed' || early.status === 'failed') return early;
+    const now = await fetchNow().catch(() => undefined);
+    return now?.equals(held) ? early : withProfile(fetchNow);
+  })();
 }
 
 function renderScriptsOrThrow(t: ValidTopology): RenderedScript[] {
@@ -192,29 +314,20 @@ function renderScriptsOrThrow(t: ValidTopology): RenderedScript[] {
   return r.scripts;
 }
 
-/** The profile in the desktop login's home when it equals the one on the gateway now; else undefined. */
-async function heldProfile(pool: SshPool, gateway: TopologyHost, desktop: TopologyHost): Promise<Buffer | undefined> {
+/** The profile in the host login's home when it equals the (valid) one on the gateway now; else undefined. */
+async function heldProfile(
+  pool: SshPool,
+  gateway: TopologyHost,
+  host: TopologyHost,
+  client: string | undefined,
+): Promise<Buffer | undefined> {
   try {
-    const onGateway = await fetchClientProfile(pool, gateway);
-    const session = await pool.session(desktop.endpoint);
-    const onDesktop = await session.download(await homePath(session, PROFILE_FILE));
-    return onGateway.equals(onDesktop) ? onGateway : undefined;
+    const onGateway = await fetchClientProfile(pool, gateway, client);
+    const session = await pool.session(host.endpoint);
+    const onHost = await session.download(await homePath(session, profileFileName(client)));
+    return onGateway.equals(onHost) ? onGateway : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Downloads the client profile that gateway provisioning left in the login user's home. */
-export async function fetchClientProfile(pool: SshPool, gateway: TopologyHost): Promise<Buffer> {
-  const session = await pool.session(gateway.endpoint);
-  const path = await homePath(session, PROFILE_FILE);
-  try {
-    return await session.download(path);
-  } catch (e) {
-    throw new Error(
-      `cannot download ${path} from the gateway (${errorMessage(e)}); provision the gateway first: rosvpn provision --host gateway`,
-      { cause: e },
-    );
   }
 }
 

@@ -3,6 +3,10 @@
 import type { ExecOptions, ExecResult, SshSession } from '../ssh/types';
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
+/** The gateway script's option that names the CA passphrase file (its path follows). */
+export const CA_PASS_FILE_ARG = '--ca-pass-file';
+/** The options a generated script takes besides paths. */
+const SCRIPT_OPTIONS: ReadonlySet<string> = new Set([CA_PASS_FILE_ARG]);
 
 /** Absolute remote path for a file in the login user's home (`~` would mean root's home under sudo). */
 export async function homePath(session: SshSession, name: string): Promise<string> {
@@ -27,6 +31,6 @@ export async function runUploadedScript(
 ): Promise<ExecResult> {
   const remote = await homePath(session, fileName);
   await session.upload(remote, content, 0o700);
-  for (const a of args) if (!SAFE_PATH.test(a)) throw new Error(`unsafe script argument ${JSON.stringify(a)}`);
+  for (const a of args) if (!SAFE_PATH.test(a) && !SCRIPT_OPTIONS.has(a)) throw new Error(`unsafe script argument ${JSON.stringify(a)}`);
   return session.exec(['bash', remote, ...args].map((a) => `'${a}'`).join(' '), { ...options, sudo: true });
 }

@@ -173,6 +173,22 @@ export function firstFreeAddress(net: ParsedCidr, used: ReadonlySet<string>, fro
   return undefined;
 }
 
+/**
+ * The highest host address of `net` not in `used` (dotted strings), searching downward from the top: where
+ * clients get their addresses, far from the gateway's and the seconds', which count upward.
+ */
+export function lastFreeAddress(net: ParsedCidr, used: ReadonlySet<string>): IPv4 | undefined {
+  if (net.prefix > 30) return undefined;
+  const toInt = (a: IPv4): number => a.toByteArray().reduce((acc, b) => acc * 256 + b, 0);
+  const lo = toInt(net.network) + 1;
+  const hi = toInt(net.broadcast) - 1;
+  for (let n = hi; n >= lo && hi - n < 4096; n--) {
+    const cand = new ipaddr.IPv4([Math.floor(n / 2 ** 24) % 256, Math.floor(n / 2 ** 16) % 256, Math.floor(n / 2 ** 8) % 256, n % 256]);
+    if (!used.has(cand.toString())) return cand;
+  }
+  return undefined;
+}
+
 export function isPrivate(addr: IPv4): boolean {
   return addr.range() === 'private';
 }

@@ -1,5 +1,5 @@
 // Validation of rosvpn.json: a hostile-value pre-pass, JSON Schema structure (draft-07, @cfworker/json-schema),
-// then the network rules (rules/: subnets, addresses, desktop, cloud, ports, names, ssh). Only a topology without error diagnostics comes out
+// then the network rules (rules/: subnets, addresses, desktop, cloud, ports, names, clients, ssh). Only a topology without error diagnostics comes out
 // as a ValidTopology, normalized (defaults filled in, unknown keys dropped, a deep copy).
 // Never throws on any input; never imports `vscode`.
 
@@ -10,7 +10,8 @@ import { GLOBAL_STRING_CAP, checkHostileString, describeType, formatPath, quote,
 import { ROSVPN_SCHEMA, enumOf, itemsOf, nodeAt, numberKeyword, propertiesOf, type SchemaNode } from './schema';
 import { robotLanRules } from './rules/addresses';
 import { cloudAddressRules, publicAddressRule } from './rules/cloud';
-import { EXAMPLE_SECOND, asObject, isPlainObject, valueAt, type Doc, type RuleContext } from './rules/context';
+import { EXAMPLE_CLIENT, EXAMPLE_SECOND, asObject, isPlainObject, valueAt, type Doc, type RuleContext } from './rules/context';
+import { clientRules } from './rules/clients';
 import { desktopRules } from './rules/desktop';
 import { secondNameRules } from './rules/names';
 import { gatewayPortRules } from './rules/ports';
@@ -107,7 +108,6 @@ function policyFor(segments: readonly PathSegment[], node: SchemaNode): StringPo
 
 const FIELD_LIMIT_NOTES: Record<string, string> = {
   lanInterface: 'Linux interface names are at most 15 characters',
-  name: 'names are at most 40 characters',
   host: 'host names are at most 253 characters',
   user: 'user names are at most 32 characters',
 };
@@ -172,8 +172,13 @@ class SnapshotWalk {
       const problem = checkHostileString(value, policyFor(segments, node));
       if (problem) {
         const key = segments[segments.length - 1];
+        const max = numberKeyword(node, 'maxLength');
         const note =
-          typeof key === 'string' && value.length > (numberKeyword(node, 'maxLength') ?? Infinity) ? FIELD_LIMIT_NOTES[key] : undefined;
+          typeof key === 'string' && value.length > (max ?? Infinity)
+            ? key === 'name'
+              ? `names are at most ${max} characters`
+              : FIELD_LIMIT_NOTES[key]
+            : undefined;
         this.reject(segments, note ? `${problem.message} (${note})` : problem.message, problem.fix);
       }
     } else if (value.length > GLOBAL_STRING_CAP) {
@@ -347,6 +352,11 @@ const HINTS: Record<string, string> = {
   'desktop.addressing': 'dhcp or static',
   'desktop.address': "the desktop's LAN address with prefix length inside robotSubnet, e.g. 192.168.0.10/24",
   'desktop.defaultGateway': "the LAN router's address inside robotSubnet, e.g. 192.168.0.1",
+  clients: `a list of clients like [ ${EXAMPLE_CLIENT} ]`,
+  'clients[]': `an object like ${EXAMPLE_CLIENT}`,
+  'clients[].name': "a lowercase letter, then up to 30 lowercase letters, digits and '-', e.g. alice-laptop",
+  'clients[].vpnIp': 'a free IPv4 address with prefix length inside robotSubnet, e.g. 192.168.0.254/24',
+  'clients[].host': 'the ssh host, IPv4 address or ~/.ssh/config alias of the client machine, e.g. alice-laptop.local',
   user: 'a login name such as ubuntu',
   port: 'an SSH port from 1 to 65535, e.g. 22',
   identityFile: 'a private key path such as ~/.ssh/id_ed25519',
@@ -365,7 +375,7 @@ function hintFor(segments: readonly PathSegment[]): string {
   return 'a value as described in the schema';
 }
 
-type FieldKind = 'ipv4' | 'cidr' | 'name' | 'host' | 'hostOrIp' | 'ifname' | 'user' | 'identityFile' | 'jump';
+type FieldKind = 'ipv4' | 'cidr' | 'name' | 'clientName' | 'host' | 'hostOrIp' | 'ifname' | 'user' | 'identityFile' | 'jump';
 const KIND_BY_KEY: Record<string, FieldKind> = {
   robotSubnet: 'cidr',
   cloudSubnet: 'cidr',
@@ -392,6 +402,22 @@ function charName(ch: string): string {
 function badChar(value: string, allowed: RegExp, what: string): string | undefined {
   for (const ch of value) if (!allowed.test(ch)) return `contains ${charName(ch)}, which ${what} cannot contain`;
   return undefined;
+}
+
+/** Why a client name failed its pattern: a certificate common name and a file name (a letter first, ≤ 31). */
+function explainClientName(value: string): { problem: string; suggestion?: string } {
+  const ok = (s: string): boolean => /^[a-z][a-z0-9-]{0,30}$/.test(s);
+  const fixed = value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 31);
+  const suggestion = ok(fixed) ? { suggestion: fixed } : {};
+  if (value.toLowerCase() !== value) return { problem: 'contains uppercase letters; client names are lowercase', ...suggestion };
+  const c = badChar(value, /[a-z0-9-]/, "a client name (a-z, 0-9, '-')");
+  if (c) return { problem: c, ...suggestion };
+  if (!/^[a-z]/.test(value)) return { problem: 'must start with a lowercase letter', ...suggestion };
+  return { problem: "is not a valid client name (a lowercase letter, then up to 30 lowercase letters, digits and '-')" };
 }
 
 /** Explain why a string failed its schema pattern, and suggest a corrected value when obvious. */
@@ -425,6 +451,8 @@ function explainPattern(kind: FieldKind | undefined, value: string, robotPrefix:
       }
       return { problem: "is not a valid name (lowercase letters, digits and '-')" };
     }
+    case 'clientName':
+      return explainClientName(value);
     case 'host': {
       const c = badChar(value, /[A-Za-z0-9._-]/, "a host name (letters, digits, '.', '-', '_')");
       if (c) return { problem: c };
@@ -567,7 +595,7 @@ function schemaDiagnostics(doc: Doc, out: Collector): void {
         break;
       }
       case 'pattern': {
-        const kind = typeof last === 'string' ? KIND_BY_KEY[last] : undefined;
+        const kind = genericPath(segments) === 'clients[].name' ? 'clientName' : typeof last === 'string' ? KIND_BY_KEY[last] : undefined;
         const ex = explainPattern(kind, String(value), robotPrefix);
         out.error(segments, `${show(value)} ${ex.problem}`, ex.suggestion !== undefined ? `write ${ex.suggestion}` : `use ${hint}`);
         break;
@@ -668,6 +696,7 @@ function rules(doc: Doc, out: Collector): void {
     gateway: asObject(doc.gateway),
     desktop: asObject(doc.desktop),
     seconds: Array.isArray(doc.seconds) ? doc.seconds : undefined,
+    clients: Array.isArray(doc.clients) ? doc.clients : undefined,
     str: (segments) => {
       const v = valueAt(doc, segments);
       return typeof v === 'string' && !out.bad.has(formatPath(segments)) ? v : undefined;
@@ -681,6 +710,7 @@ function rules(doc: Doc, out: Collector): void {
   publicAddressRule(ctx, robot);
   gatewayPortRules(ctx);
   secondNameRules(ctx);
+  clientRules(ctx);
   jumpRules(ctx);
 }
 

@@ -1,7 +1,17 @@
-// Addresses on the robot LAN (rule 3): the gateway's and every second's vpnIp, and a static desktop's address,
-// each a host address inside robotSubnet with its prefix length, and no two the same.
+// Addresses on the robot LAN (rule 3): the gateway's, every second's and every client's vpnIp, and a static
+// desktop's address, each a host address inside robotSubnet with its prefix length, and no two the same.
 
-import { firstFreeAddress, inside, parseCidr, parseIpv4, sameAddress, type IpProblem, type ParsedCidr, type ParsedIpv4 } from '../ipv4';
+import {
+  firstFreeAddress,
+  inside,
+  lastFreeAddress,
+  parseCidr,
+  parseIpv4,
+  sameAddress,
+  type IpProblem,
+  type ParsedCidr,
+  type ParsedIpv4,
+} from '../ipv4';
 import { formatPath, show, type PathSegment } from '../text';
 import { DEFAULTS } from '../types';
 import { isPlainObject, type RuleContext } from './context';
@@ -25,7 +35,7 @@ export interface RobotLan {
 
 /** The LAN address fields present, parsed; a value that does not parse is reported and left out. */
 function lanEntries(ctx: RuleContext, robot: ParsedCidr | undefined, addressing: unknown): LanEntry[] {
-  const { gateway, desktop, seconds } = ctx;
+  const { gateway, desktop, seconds, clients } = ctx;
   const lan: LanEntry[] = [];
   const lanCandidates: PathSegment[][] = [];
   if (gateway) lanCandidates.push(['gateway', 'vpnIp']);
@@ -33,6 +43,10 @@ function lanEntries(ctx: RuleContext, robot: ParsedCidr | undefined, addressing:
     if (isPlainObject(s)) lanCandidates.push(['seconds', i, 'vpnIp']);
   });
   if (desktop && addressing === 'static') lanCandidates.push(['desktop', 'address']);
+  // Clients last: a clash is reported on the client, the newest kind of entry.
+  clients?.forEach((c, i) => {
+    if (isPlainObject(c)) lanCandidates.push(['clients', i, 'vpnIp']);
+  });
   for (const segments of lanCandidates) {
     const v = ctx.str(segments);
     if (v === undefined) continue;
@@ -47,10 +61,10 @@ function lanEntries(ctx: RuleContext, robot: ParsedCidr | undefined, addressing:
 }
 
 /** Why an address does not fit robotSubnet, as [message, fix], or undefined when it fits. */
-function outsideRobotLan(e: LanEntry, robot: ParsedCidr, example: () => string): [string, string] | undefined {
+function outsideRobotLan(e: LanEntry, robot: ParsedCidr, example: (e: LanEntry) => string): [string, string] | undefined {
   const { value, parsed } = e;
   if (!inside(parsed.addr, robot)) {
-    return [`${value} is outside robotSubnet ${robot.networkText}`, `choose a free address inside ${robot.networkText}${example()}`];
+    return [`${value} is outside robotSubnet ${robot.networkText}`, `choose a free address inside ${robot.networkText}${example(e)}`];
   }
   if (parsed.prefix !== robot.prefix) {
     return [
@@ -61,13 +75,13 @@ function outsideRobotLan(e: LanEntry, robot: ParsedCidr, example: () => string):
   if (sameAddress(parsed.addr, robot.network)) {
     return [
       `${value} is the network address of robotSubnet ${robot.networkText}`,
-      `choose a free host address inside ${robot.networkText}${example()}`,
+      `choose a free host address inside ${robot.networkText}${example(e)}`,
     ];
   }
   if (sameAddress(parsed.addr, robot.broadcast)) {
     return [
       `${value} is the broadcast address of robotSubnet ${robot.networkText}`,
-      `choose a free host address inside ${robot.networkText}${example()}`,
+      `choose a free host address inside ${robot.networkText}${example(e)}`,
     ];
   }
   return undefined;
@@ -82,9 +96,10 @@ export function robotLanRules(ctx: RuleContext, robot: ParsedCidr | undefined): 
   const usedLan = new Set<string>(lan.map((e) => e.parsed.addr.toString()));
   if (parsedDefault?.ok) usedLan.add(parsedDefault.text);
   const gatewayLan = lan.find((e) => e.segments[0] === 'gateway');
-  const example = (): string => {
+  const example = (e: LanEntry): string => {
     if (!robot) return '';
-    const free = firstFreeAddress(robot, usedLan, gatewayLan?.parsed.addr);
+    // Clients take addresses from the top of the subnet downward (as `rosvpn client add` picks them).
+    const free = e.segments[0] === 'clients' ? lastFreeAddress(robot, usedLan) : firstFreeAddress(robot, usedLan, gatewayLan?.parsed.addr);
     return free ? `, e.g. ${free.toString()}/${robot.prefix}` : '';
   };
   const holder = new Map<string, string>();
@@ -101,7 +116,7 @@ export function robotLanRules(ctx: RuleContext, robot: ParsedCidr | undefined): 
       out.error(
         path,
         `${e.value} is already used by ${other}`,
-        `every host needs its own address; choose a free address${robot ? ` inside ${robot.networkText}${example()}` : ''}`,
+        `every host needs its own address; choose a free address${robot ? ` inside ${robot.networkText}${example(e)}` : ''}`,
       );
       continue;
     }

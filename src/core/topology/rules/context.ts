@@ -24,6 +24,8 @@ export function valueAt(doc: unknown, segments: readonly PathSegment[]): unknown
   return cur;
 }
 
+export const EXAMPLE_CLIENT = '{ "name": "alice-laptop", "vpnIp": "192.168.0.254/24" }';
+
 export const EXAMPLE_SECOND = '{ "name": "second", "host": "172.31.1.12", "cloudIp": "172.31.1.12", "vpnIp": "192.168.0.131/24" }';
 
 /** Where the rules report (validate.ts's collector). */
@@ -40,6 +42,7 @@ export interface RuleContext {
   readonly gateway: Doc | undefined;
   readonly desktop: Doc | undefined;
   readonly seconds: unknown[] | undefined;
+  readonly clients: unknown[] | undefined;
   /** A string at `segments` that has no error yet. */
   str(segments: readonly PathSegment[]): string | undefined;
   /** What a good value at `segments` looks like (the schema pass's hints). */

@@ -34,6 +34,7 @@ export function jumpRules(ctx: RuleContext): void {
     ['desktop', 'jump'],
   ];
   ctx.seconds?.forEach((_, i) => jumpPaths.push(['seconds', i, 'jump']));
+  ctx.clients?.forEach((_, i) => jumpPaths.push(['clients', i, 'jump']));
   for (const segments of jumpPaths) {
     const j = ctx.str(segments);
     const port = j !== undefined ? /:(\d+)$/.exec(j)?.[1] : undefined;
