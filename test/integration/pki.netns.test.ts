@@ -434,4 +434,70 @@ describe('gateway identities on real parts: pki.sh, OpenVPN server and clients i
       );
     }
   });
+
+  it('rotate: the old certificate is revoked and its connection refused; the new profile connects', async () => {
+    const field = clients.get('field-pc')!;
+    const mark = gw.server!.out().length;
+    const pid = gw.server!.proc.pid;
+    const oldProfile = fs.readFileSync(path.join(gw.home, 'rosvpn-clients', 'field-pc.ovpn'), 'utf8');
+    const r = gw.runPki(withoutAlice, { passphrase: PASSPHRASE, rotate: ['field-pc'] });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /issued a new certificate for field-pc \(rotated: the old one is revoked\)/);
+    assert.match(r.stdout, /disconnected field-pc/);
+    const newProfile = fs.readFileSync(path.join(gw.home, 'rosvpn-clients', 'field-pc.ovpn'), 'utf8');
+    assert.notEqual(newProfile, oldProfile);
+    await until('the old field-pc to be refused', () => /certificate revoked: CN=field-pc/.test(gw.server!.out().slice(mark)), 20);
+    // What provisioning the client host does next: its OpenVPN restarted with the new profile.
+    field.proc!.proc.kill('SIGKILL');
+    await field.proc!.done.catch(() => undefined);
+    field.proc = start(
+      ['ip', 'netns', 'exec', lab.name(field.ns), 'openvpn', '--suppress-timestamps', '--nobind', '--config', 'rosvpn.conf'],
+      {
+        cwd: gw.p('cl-field-pc'),
+      },
+    );
+    await until(
+      'field-pc to connect again',
+      () => 'field-pc' in gw.status(withoutAlice).conns && tapAddr(field.ns).includes(' 192.168.0.141/24 '),
+      30,
+    );
+    assert.equal(lab.exec(field.ns, 'ping', ['-c', '1', '-W', '2', '192.168.0.130']).status, 0);
+    assert.equal(gw.server!.proc.pid, pid);
+    assert.equal(gw.server!.proc.exitCode, null);
+  });
+
+  it('a certificate within 30 days of its end is renewed, and a CRL within 180 days of its end made again', () => {
+    // easy-rsa itself makes a short-lived field-pc certificate and CRL (the CA passphrase through the environment).
+    const easyrsa = (env: Record<string, string>, ...args: string[]) =>
+      must('bash', ['/usr/share/easy-rsa/easyrsa', ...args], {
+        env: {
+          ...process.env,
+          EASYRSA_PKI: gw.paths.PKI,
+          EASYRSA_BATCH: '1',
+          EASYRSA_ALGO: 'ec',
+          EASYRSA_CURVE: 'prime256v1',
+          ROSVPN_TEST_PASS: PASSPHRASE,
+          EASYRSA_PASSIN: 'env:ROSVPN_TEST_PASS',
+          ...env,
+        },
+      });
+    easyrsa({}, 'revoke', 'field-pc');
+    easyrsa({ EASYRSA_CERT_EXPIRE: '10' }, 'build-client-full', 'field-pc', 'nopass');
+    easyrsa({ EASYRSA_CRL_DAYS: '30' }, 'gen-crl');
+    const locked = gw.runPki(withoutAlice);
+    assert.match(locked.stdout, /code=CA_LOCKED msg="the CA key is encrypted: its passphrase is needed to renew field-pc \(it expires /);
+    const r = gw.runPki(withoutAlice, { passphrase: PASSPHRASE });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /renewed client certificate field-pc/);
+    assert.match(r.stdout, /made the CRL \(until .* 20\d\d GMT\)/);
+    const end = (args: string[]) => must('openssl', args).trim().replace(/^\w+=/, '');
+    const daysLeft = (d: string) => {
+      const [mon, day, time, year] = d.split(/\s+/);
+      return Math.round((Date.parse(`${day} ${mon} ${year} ${time} GMT`) - Date.now()) / 86_400_000);
+    };
+    assert.equal(daysLeft(end(['x509', '-in', gw.p('pki/issued/field-pc.crt'), '-noout', '-enddate'])), 365);
+    assert.equal(daysLeft(end(['crl', '-in', gw.p('pki/crl.pem'), '-noout', '-nextupdate'])), 3650);
+    const again = gw.runPki(withoutAlice);
+    assert.match(again.stdout, /changed=0 ok=5/);
+  });
 });
