@@ -406,6 +406,15 @@ describe('gateway identities on real parts: pki.sh, OpenVPN server and clients i
     const again = old.runPki(withoutAlice);
     assert.equal(again.status, 0, again.stdout);
     assert.match(again.stdout, /changed=0/);
+    // A PKI that lost its CA key is not replaced behind the admin's back: the script says what to do.
+    fs.renameSync(old.p('pki/private/ca.key'), old.p('ca.key.aside'));
+    const damaged = old.runPki(withoutAlice, { passphrase: PASSPHRASE });
+    assert.equal(damaged.status, 1);
+    assert.match(
+      damaged.stdout,
+      /^::step name=pki status=failed msg="the PKI in \S+ is damaged: it has ca\.crt but no private\/ca\.key\. Move it aside/m,
+    );
+    assert.equal(fs.readFileSync(old.p('pki/ca.crt'), 'utf8'), ca);
   });
 
   it("a profile with 'up /bin/sh' is refused by desktop.sh and by the client host script, naming the line", () => {
