@@ -370,7 +370,8 @@ cert_state() {
   fi
 }
 not_after() { openssl x509 -in "$1" -noout -enddate | cut -d= -f2; }
-# plan_cert KIND NAME: what the certificate NAME needs, into ISSUE, REVOKE and NEEDS (the reasons to unlock).
+# plan_cert KIND NAME: what the certificate NAME (KIND server, desktop or client) needs, into ISSUE, REVOKE and
+# NEEDS (the reasons to unlock the CA key).
 plan_cert() {
   local kind=$1 name=$2 state
   state=$(cert_state "$name")
@@ -407,7 +408,7 @@ pki_plan() {
   REVOKE=()
   NEEDS=()
   plan_cert server server
-  plan_cert client "$CLIENT"
+  plan_cert desktop "$CLIENT"
   for name in "${CLIENT_NAMES[@]}"; do plan_cert client "$name"; done
   for crt in "$PKI"/issued/*.crt; do
     [ -f "$crt" ] || continue
