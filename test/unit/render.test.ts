@@ -5,6 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { renderClientStatus, renderGatewayPki, renderTopology, type RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
+import { PROFILE_BLOCKS, PROFILE_DIRECTIVES, renderClientOptions, renderProfileCheck } from '../../src/core/render/openvpn';
+import { netmask } from '../../src/core/render/pki';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
@@ -191,5 +193,135 @@ describe('render: values reach a script only through the quoting guard', () => {
     const t = loadFixture('vxlan-1');
     const forged = { ...t, seconds: [{ ...t.seconds[0], vpnIp: "192.168.0.131/24'; reboot; '" }] } as ValidTopology;
     assert.throws(() => renderTopology(forged), UnsafeValueError);
+  });
+});
+
+describe('render: identities (clients, pki.sh, the profile allow-list)', () => {
+  const t = loadFixture('clients-2'); // alice-laptop (no host), field-pc (host 10.20.0.5)
+
+  it('a client with a host gets its own script, after the desktop; one without a host gets none', () => {
+    const scripts = renderTopology(t).scripts;
+    assert.deepEqual(
+      scripts.map((s) => `${s.role}:${s.hostName}:${s.fileName}`),
+      ['gateway:gateway:gateway.sh', 'second:second:second.sh', 'desktop:desktop:desktop.sh', 'client:field-pc:field-pc.sh'],
+    );
+    const c = script(scripts, 'field-pc.sh');
+    assert.match(c, /^VPN_ADDR='192\.168\.0\.141'$/m);
+    assert.match(c, /^config \/etc\/openvpn\/client\/rosvpn\.ovpn\ndev rosvpn0\ndev-type tap\nuser nobody\ngroup nogroup\n/m);
+    assert.doesNotMatch(c, /^(script-security|up) /m, 'a client host runs no OpenVPN scripts');
+    assert.match(c, /<NetworkInterface name="rosvpn0"\/>/);
+    assert.match(c, /check_profile "\$PROFILE"\nstep_end/);
+  });
+
+  it('the gateway declares the clients with the address each gets pushed, and revokes any other', () => {
+    const gw = script(renderTopology(t).scripts, 'gateway.sh');
+    assert.match(gw, /^CLIENT_NAMES=\('alice-laptop' 'field-pc'\)$/m);
+    assert.match(gw, /^CLIENT_IPS=\('192\.168\.0\.140' '192\.168\.0\.141'\)$/m);
+    assert.match(gw, /^CLIENT_MASKS=\('255\.255\.255\.0' '255\.255\.255\.0'\)$/m);
+    assert.match(gw, /^ROTATE=\(\)$/m);
+    for (const line of ['client-config-dir /etc/openvpn/server/rosvpn-ccd', 'ccd-exclusive', 'management /run/rosvpn-mgmt/mgmt.sock unix'])
+      assert.ok(gw.split('\n').includes(line), line);
+    assert.match(gw, /^management-client-user root$/m);
+    assert.match(gw, /\[Service\]\nRuntimeDirectory=rosvpn-mgmt\nRuntimeDirectoryMode=0700\n/);
+    assert.match(gw, /^ca_pass_args "\$@"$/m);
+    assert.match(gw, /ensure_packages iproute2 openvpn easy-rsa openssl python3/);
+    // Publishing the CRL never restarts OpenVPN (it re-reads a changed crl-verify file).
+    const publish = gw.slice(gw.indexOf('if ! cmp -s "$PKI/crl.pem" "$CRL_PUBLIC"'), gw.indexOf('published the CRL'));
+    assert.ok(publish.length > 0 && !publish.includes('OPENVPN_DIRTY'), publish);
+  });
+
+  it('pki.sh: only the identities, with the names to rotate; an undeclared name cannot be rotated', () => {
+    const pki = renderGatewayPki(t, { rotate: ['field-pc'] });
+    assert.deepEqual([pki.role, pki.hostName, pki.fileName], ['gateway', 'gateway', 'pki.sh']);
+    assert.match(pki.content, /^ROTATE=\('field-pc'\)$/m);
+    assert.match(pki.content, /sudo bash pki\.sh \[--ca-pass-file \/dev\/shm\/rosvpn-ca\.XXXX\]/);
+    assert.doesNotMatch(
+      pki.content,
+      /^(ensure_packages|ensure_service) |^\/usr\/local\/lib\/rosvpn\/net-up\.sh$|write_file \/etc\/openvpn\/server\/rosvpn\.conf/m,
+    );
+    assert.deepEqual(
+      [...pki.content.matchAll(/^step_begin (\S+)$/gm)].map((m) => m[1]),
+      ['preflight', 'pki', 'client-config', 'openvpn-reload', 'client-profile'],
+    );
+    assert.throws(() => renderGatewayPki(t, { rotate: ['mallory'] }), /cannot rotate 'mallory': not a client/);
+  });
+
+  it('the client status script is read-only: it makes, writes and restarts nothing', () => {
+    const st = renderClientStatus(t);
+    assert.match(st, /^CLIENT_NAMES=\('alice-laptop' 'field-pc'\)$/m);
+    assert.doesNotMatch(st, /write_file|easyrsa|rm -|systemctl|install -|client-kill/);
+  });
+
+  it('netmask: the dotted form of a prefix length', () => {
+    assert.deepEqual([0, 8, 20, 24, 30, 32].map(netmask), [
+      '0.0.0.0',
+      '255.0.0.0',
+      '255.255.240.0',
+      '255.255.255.0',
+      '255.255.255.252',
+      '255.255.255.255',
+    ]);
+    assert.throws(() => netmask(33));
+  });
+
+  describe('check_profile (bash, generated from PROFILE_DIRECTIVES and PROFILE_BLOCKS)', () => {
+    const check = renderProfileCheck('download it again');
+    const good = [
+      ...renderClientOptions(t.name, t.gateway, t.mtu).trimEnd().split('\n'),
+      ...PROFILE_BLOCKS.flatMap((b) => [
+        `<${b}>`,
+        '-----BEGIN X-----',
+        '# a comment inside a block is data',
+        'AAAA',
+        '-----END X-----',
+        `</${b}>`,
+      ]),
+    ];
+    const verdict = (lines: string[]) =>
+      run('bash', ['-c', `die() { echo "DIE: $*"; exit 1; }\n${check}\ncheck_profile "$1" && echo OK`, 'x', '/dev/stdin'], {
+        input: lines.join('\n') + '\n',
+      }).stdout.trim();
+    const at = (n: number, line: string) => [...good.slice(0, n - 1), line, ...good.slice(n - 1)];
+
+    it('accepts the profile the gateway writes (also with CRLF line ends, comments and blank lines)', () => {
+      assert.equal(verdict(good), 'OK');
+      assert.equal(verdict(good.map((l) => `${l}\r`)), 'OK');
+      assert.equal(verdict(at(5, '  ; a comment')), 'OK');
+      assert.deepEqual(
+        PROFILE_DIRECTIVES.filter((d) => !good.some((l) => l.split(' ')[0] === d)),
+        [],
+        'the options use every allowed directive',
+      );
+    });
+
+    it('refuses any other directive, naming the line, however it is written', () => {
+      assert.equal(
+        verdict(at(12, 'up /bin/sh')),
+        "DIE: /dev/stdin line 12: directive 'up' is not allowed in a ROS VPN profile (only the options rosvpn writes: no scripts, plugins or includes); download it again",
+      );
+      for (const line of [
+        '--up /bin/sh',
+        '   script-security 2',
+        'config /etc/shadow',
+        'plugin x.so',
+        'tls-verify /bin/sh',
+        'UP /bin/sh',
+        '"up" /bin/sh',
+        'ca /etc/ssl/x.pem',
+      ])
+        assert.match(verdict(at(3, line)), /^DIE: \/dev\/stdin line 3: directive '[^']+' is not allowed/, line);
+    });
+
+    it('refuses a dev other than tap, a foreign or unclosed block, and a profile without its keys', () => {
+      assert.match(verdict(good.map((l) => (l === 'dev tap' ? 'dev tun' : l))), /line \d+: dev must be tap, not 'tun'/);
+      assert.match(
+        verdict([...good, '<connection>', 'remote evil 1194', '</connection>']),
+        /line \d+: inline block <connection> is not allowed/,
+      );
+      assert.match(verdict([...good, '</ca>']), /closing tag <\/ca> without its opening tag/);
+      assert.match(verdict(good.filter((l) => l !== '</key>')), /line \d+: <key> is not closed/);
+      assert.match(verdict(good.slice(0, good.indexOf('<key>'))), /^DIE: \/dev\/stdin: it has no <key>: not a ROS VPN profile/);
+      assert.match(verdict(good.filter((l) => !l.startsWith('remote '))), /it has no 'remote'/);
+    });
   });
 });

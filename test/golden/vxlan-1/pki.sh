@@ -345,14 +345,15 @@ in_list() { # in_list WORD LIST...
 }
 # A name rosvpn may hand to easy-rsa, the management interface and a file name.
 safe_name() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }
-# ca_state: none (no CA yet), plain (an unencrypted key, from an older rosvpn) or encrypted.
+# ca_state: CA_STATE=none (no CA yet), plain (an unencrypted key, from an older rosvpn) or encrypted. (A
+# variable, not output: die in a command substitution would end only the subshell, its message swallowed.)
 ca_state() {
   local crt=0 key=0
   [ -s "$PKI/ca.crt" ] && crt=1
   [ -s "$PKI/private/ca.key" ] && key=1
   case "$crt$key" in
-    00) echo none ;;
-    11) if grep -q ENCRYPTED "$PKI/private/ca.key"; then echo encrypted; else echo plain; fi ;;
+    00) CA_STATE=none ;;
+    11) if grep -q ENCRYPTED "$PKI/private/ca.key"; then CA_STATE=encrypted; else CA_STATE=plain; fi ;;
     *) die "the PKI in $PKI is damaged: it has $([ $crt = 1 ] && echo 'ca.crt but no private/ca.key' || echo 'private/ca.key but no ca.crt'). Move it aside (mv $PKI $PKI.broken-$(date +%F)) and provision again: a new CA, after which every profile must be downloaded again and the desktop and client hosts provisioned again" ;;
   esac
 }
@@ -369,7 +370,8 @@ cert_state() {
   fi
 }
 not_after() { openssl x509 -in "$1" -noout -enddate | cut -d= -f2; }
-# plan_cert KIND NAME: what the certificate NAME needs, into ISSUE, REVOKE and NEEDS (the reasons to unlock).
+# plan_cert KIND NAME: what the certificate NAME (KIND server, desktop or client) needs, into ISSUE, REVOKE and
+# NEEDS (the reasons to unlock the CA key).
 plan_cert() {
   local kind=$1 name=$2 state
   state=$(cert_state "$name")
@@ -406,7 +408,7 @@ pki_plan() {
   REVOKE=()
   NEEDS=()
   plan_cert server server
-  plan_cert client "$CLIENT"
+  plan_cert desktop "$CLIENT"
   for name in "${CLIENT_NAMES[@]}"; do plan_cert client "$name"; done
   for crt in "$PKI"/issued/*.crt; do
     [ -f "$crt" ] || continue
@@ -460,7 +462,8 @@ pki_join() { local IFS=','; printf '%s' "$*" | sed 's/,/, /g'; }
 pki_certs() {
   local state entry name reason why kind
   REVOKED_CNS=()
-  state=$(ca_state)
+  ca_state
+  state=$CA_STATE
   pki_plan
   if [ "$state" = none ]; then NEEDS=("create the CA rosvpn-$TOPOLOGY-ca" "${NEEDS[@]}"); fi
   if [ "$state" = plain ] || [ ${#NEEDS[@]} -gt 0 ]; then ca_unlock "$state" "$(pki_join "${NEEDS[@]}")"; fi
@@ -584,7 +587,14 @@ EOF
 
 # ---- profiles ---------------------------------------------------------------------
 # profile NAME: the profile of certificate NAME, options plus inline CA, certificate, key and tls-crypt key.
-# Made here so that private keys never leave the gateway except inside this one file.
+# Made here so that private keys never leave the gateway except inside this one file. (Run in a command
+# substitution, where a failed cat would not stop the script: profile_parts checks first.)
+profile_parts() {
+  local f
+  for f in "$PKI/ca.crt" "$PKI/issued/$1.crt" "$PKI/private/$1.key" "$TLS_CRYPT_KEY"; do
+    [ -s "$f" ] || die "cannot make the profile of $1: $f is missing"
+  done
+}
 profile() {
   profile_options
   printf '<ca>\n'
@@ -618,6 +628,7 @@ profiles_sync() {
   [ -d "$home" ] || die "the home directory of $owner ($home) does not exist"
   ensure_dir "$PROFILE_DIR" 755
   # The profile through a variable, not a pipe (see ccd_sync); $(…) drops the last newline, <<< adds it back.
+  profile_parts "$CLIENT"
   text=$(profile "$CLIENT")
   write_file "$PROFILE_DIR/$CLIENT.ovpn" 600 <<<"$text"
   write_file "$home/$CLIENT.ovpn" 600 "$owner:$group" <<<"$text"
@@ -626,6 +637,7 @@ profiles_sync() {
     ensure_owned_dir "$home/$CLIENT_PROFILES_DIR" 700 "$owner:$group"
   fi
   for name in "${CLIENT_NAMES[@]}"; do
+    profile_parts "$name"
     text=$(profile "$name")
     write_file "$PROFILE_DIR/clients/$name.ovpn" 600 <<<"$text"
     write_file "$home/$CLIENT_PROFILES_DIR/$name.ovpn" 600 "$owner:$group" <<<"$text"
