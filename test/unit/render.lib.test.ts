@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { renderTopology } from '../../src/core/render';
+import { renderClientStatus, renderGatewayPki, renderTopology } from '../../src/core/render';
 import { libBody } from '../../src/core/render/bash';
 import { renderCheckScript } from '../../src/core/render/check';
 import { requireTool, run } from '../../lab/sh';
@@ -23,12 +23,15 @@ describe('render: helper libraries as bash files', () => {
       'check-reach.sh',
       'check-tunnel.sh',
       'check.sh',
+      'client-status.sh',
       'desktop-net-up-steps.sh',
       'feature.sh',
       'file.sh',
       'link.sh',
+      'mgmt.sh',
       'net-up-steps.sh',
       'net.sh',
+      'pki.sh',
       'ssh-guard.sh',
       'step.sh',
     ]);
@@ -60,11 +63,15 @@ describe('render: helper libraries as bash files', () => {
   });
 
   it('each library is embedded without its header, byte for byte, in the rendered scripts', () => {
-    // vxlan-3 with docker, and its health checks: every library is in at least one script (feature.sh only
-    // with a feature on).
+    // vxlan-3 with docker, its health checks, pki.sh and the client status script: every library is in at
+    // least one script (feature.sh only with a feature on).
     const t = loadFixture('vxlan-3');
     const scripts = renderTopology({ ...t, features: { ...t.features, docker: true } }).scripts;
-    const checks = ['gateway', 'second', 'desktop'].map((label) => renderCheckScript(t, label));
+    const checks = [
+      ...['gateway', 'second', 'desktop'].map((label) => renderCheckScript(t, label)),
+      renderClientStatus(t),
+      renderGatewayPki(t).content,
+    ];
     const everything = [...scripts.flatMap((s) => [s.content, ...s.embedded.map((e) => e.content)]), ...checks].join('\n');
     for (const f of libFiles()) {
       const text = fs.readFileSync(path.join(LIB, f), 'utf8');

@@ -3,19 +3,32 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderTopology, type RenderedScript } from '../../src/core/render';
+import { renderClientStatus, renderGatewayPki, renderTopology, type RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
 const GOLDEN = path.join(__dirname, '..', 'golden');
-const CASES = ['vxlan-1', 'vxlan-3', 'gretap-1', 'gretap-3'];
+const CASES = ['vxlan-1', 'vxlan-3', 'gretap-1', 'gretap-3', 'clients-2'];
 
 function renderFixture(name: string): RenderedScript[] {
   const r = renderTopology(loadFixture(name));
   assert.deepEqual(r.diagnostics, []);
   return r.scripts;
+}
+
+/** Every script of a fixture: renderTopology's, plus the gateway's pki.sh and its client status script. */
+function renderAll(name: string): RenderedScript[] {
+  const t = loadFixture(name);
+  const status = {
+    role: 'gateway' as const,
+    hostName: 'gateway',
+    fileName: 'client-status.sh',
+    content: renderClientStatus(t),
+    embedded: [],
+  };
+  return [...renderFixture(name), renderGatewayPki(t), status];
 }
 
 function script(scripts: RenderedScript[], file: string): string {
@@ -27,7 +40,7 @@ function script(scripts: RenderedScript[], file: string): string {
 describe('render: golden scripts', () => {
   for (const c of CASES) {
     it(`${c}: every script equals test/golden/${c}/ (UPDATE_GOLDEN=1 to accept a change)`, () => {
-      const scripts = renderFixture(c);
+      const scripts = renderAll(c);
       const dir = path.join(GOLDEN, c);
       if (process.env.UPDATE_GOLDEN === '1') {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -48,7 +61,9 @@ describe('render: lint', () => {
 
   for (const c of CASES) {
     it(`${c}: scripts and installed scripts pass bash -n and shellcheck with no findings`, () => {
-      for (const s of renderFixture(c)) {
+      const t = loadFixture(c);
+      const rotate = t.clients.length ? [renderGatewayPki(t, { rotate: [t.clients[0].name] })] : [];
+      for (const s of [...renderAll(c), ...rotate]) {
         const units = [
           { name: s.fileName, content: s.content, shell: 'bash' },
           ...s.embedded.map((e) => ({ name: `${s.fileName}:${e.path}`, content: e.content, shell: e.shell })),
@@ -131,8 +146,9 @@ describe('render: what each role gets', () => {
     assert.doesNotMatch(gw, /comp-lzo|^cipher /m);
     assert.match(gw, /EASYRSA_BATCH=1/);
     assert.match(gw, /openvpn --genkey secret/);
-    assert.match(gw, /write_file \/etc\/rosvpn\/ros_local_gateway\.ovpn 600/);
-    assert.match(gw, /write_file "\$home\/\$CLIENT\.ovpn" 600/);
+    assert.match(gw, /^PROFILE_DIR='\/etc\/rosvpn'$/m);
+    assert.match(gw, /write_file "\$PROFILE_DIR\/\$CLIENT\.ovpn" 600 <<<"\$text"/);
+    assert.match(gw, /write_file "\$home\/\$CLIENT\.ovpn" 600 "\$owner:\$group" <<<"\$text"/);
   });
 
   it('the desktop: bridge over the LAN NIC with rollback, OpenVPN client unit, CycloneDDS', () => {

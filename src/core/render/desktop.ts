@@ -4,9 +4,9 @@
 import { BRIDGE_NAME, CLIENT_PROFILE_NAME, type DesktopConfig, type ValidTopology } from '../topology/types';
 import { bash, heredoc, libBody, NET_LIB, q, v, FILE_LIB, STEP_LIB } from './bash';
 import desktopNetUpSteps from './lib/desktop-net-up-steps.sh';
-import { type EmbeddedFile, PREFLIGHT, scriptHeader, type ScriptParts } from './cloud';
+import { type EmbeddedFile, PREFLIGHT, scriptHeader, type ScriptParts } from './script';
 import { cycloneDdsStep } from './cyclonedds';
-import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
+import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderProfileCheck, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
 
 export const DESKTOP_NET_UP = '/usr/local/lib/rosvpn/desktop-net-up.sh';
 export const DESKTOP_NET_UNIT = 'rosvpn-desktop-net.service';
@@ -171,15 +171,14 @@ DHCP_PACKAGE=${q(d.addressing === 'dhcp' ? 'isc-dhcp-client' : '')}
 `,
     STEP_LIB,
     FILE_LIB,
+    renderProfileCheck('download it again with: rosvpn fetch-ovpn'),
     '# ---- steps -------------------------------------------------------------------',
     PREFLIGHT +
       bash`
 if [ -z "$PROFILE" ] && [ -s ${INSTALLED_PROFILE} ]; then PROFILE=${INSTALLED_PROFILE}; fi
 [ -n "$PROFILE" ] || die "no client profile: pass its path, e.g. sudo bash $0 ~/${CLIENT_PROFILE_NAME}.ovpn (download it with: rosvpn fetch-ovpn)"
 [ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
-if ! { grep -q '^client' "$PROFILE" && grep -q '^dev tap' "$PROFILE" && grep -q '<key>' "$PROFILE"; }; then
-  die "$PROFILE is not a ROS VPN client profile (needs client, dev tap and an inline key); download it again with rosvpn fetch-ovpn"
-fi
+check_profile "$PROFILE"
 step_end`,
     DESKTOP_BODY,
     [

@@ -1,19 +1,12 @@
 // Rendering: a validated topology in, one self-contained provisioning script per host out.
-import type { Diagnostic, Role, ValidTopology } from '../topology/types';
-import { type EmbeddedFile, renderGateway, renderSecond } from './cloud';
+import type { Diagnostic, ValidTopology } from '../topology/types';
+import { renderGateway, renderSecond } from './cloud';
+import { renderClient } from './client';
 import { renderDesktop } from './desktop';
 import { v } from './bash';
+import type { RenderedScript } from './script';
 
-export interface RenderedScript {
-  role: Role;
-  /** `gateway`, `desktop`, or the second's name. */
-  hostName: string;
-  /** File name inside the output directory, e.g. `gateway.sh`. */
-  fileName: string;
-  content: string;
-  /** Files the script installs, for review and linting. */
-  embedded: EmbeddedFile[];
-}
+export type { RenderedScript } from './script';
 
 export interface RenderResult {
   scripts: RenderedScript[];
@@ -39,8 +32,11 @@ export function renderTopology(t: ValidTopology): RenderResult {
   }
   const desktop = renderDesktop(t);
   if (desktop) scripts.push({ role: 'desktop', hostName: 'desktop', fileName: 'desktop.sh', ...desktop });
+  for (const c of t.clients) if (c.host) scripts.push(renderClient(t, c));
   for (const s of scripts) s.content = `${s.content.trimEnd()}\n`;
   return { scripts, diagnostics };
 }
 
 export { TUNNEL_OVERHEAD, bridgeMac } from './network';
+export { renderClient, renderClientConf } from './client';
+export { renderClientStatus, renderGatewayPki } from './pki';

@@ -2,12 +2,14 @@
 // ciphers instead of 2.4 defaults, tls-crypt instead of tls-auth, ECDH instead of a slow dh.pem, no
 // compression (comp-lzo mismatch warnings, VORACLE), no unused address pool, explicit MTU.
 import { BRIDGE_NAME, type GatewayConfig, OPENVPN_INSTANCE } from '../topology/types';
-import { heredoc, v } from './bash';
+import { bash, heredoc, v } from './bash';
 
 export const OPENVPN_SERVER_CONF = `/etc/openvpn/server/${OPENVPN_INSTANCE}.conf`;
 export const OPENVPN_CLIENT_CONF = `/etc/openvpn/client/${OPENVPN_INSTANCE}.conf`;
 export const OPENVPN_SERVER_UNIT = `openvpn-server@${OPENVPN_INSTANCE}.service`;
 export const OPENVPN_CLIENT_UNIT = `openvpn-client@${OPENVPN_INSTANCE}.service`;
+/** A client host's profile, as installed (the desktop's keeps its name, ros_local_gateway.ovpn). */
+export const CLIENT_HOST_PROFILE = `/etc/openvpn/client/${OPENVPN_INSTANCE}.ovpn`;
 export const TAP_UP_HOOK = '/usr/local/lib/rosvpn/tap-up.sh';
 export const PKI_DIR = '/etc/openvpn/pki';
 export const TLS_CRYPT_KEY = `/etc/openvpn/server/${OPENVPN_INSTANCE}-tls-crypt.key`;
@@ -21,6 +23,11 @@ export const DATA_CIPHERS = 'AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305';
  */
 export const SOCKET_BUFFER = 4194304;
 export const SYSCTL_FILE = '/etc/sysctl.d/60-rosvpn.conf';
+/** One file per certificate name the server admits (ccd-exclusive): a client's pushes its address. */
+export const CCD_DIR = `/etc/openvpn/server/${OPENVPN_INSTANCE}-ccd`;
+/** The management interface, a unix socket only root may use (its directory: RuntimeDirectory of the unit). */
+export const MGMT_RUNTIME_DIR = 'rosvpn-mgmt';
+export const MGMT_SOCK = `/run/${MGMT_RUNTIME_DIR}/mgmt.sock`;
 
 /**
  * The directives a client profile may hold: exactly those renderClientOptions writes, plus the inline key
@@ -48,6 +55,59 @@ export const PROFILE_DIRECTIVES = [
   'verb',
 ] as const;
 export const PROFILE_BLOCKS = ['ca', 'cert', 'key', 'tls-crypt'] as const;
+/** What every profile holds: without them it is not a ROS VPN profile. */
+export const PROFILE_REQUIRED = ['client', 'dev', 'remote', ...PROFILE_BLOCKS] as const;
+
+/**
+ * Bash: `check_profile FILE` dies unless FILE holds only PROFILE_DIRECTIVES (with `dev tap`) and closed
+ * PROFILE_BLOCKS, naming the line: `FILE line 12: directive 'up' is not allowed ...`. Like OpenVPN, it reads
+ * the first word of a line as the directive (a leading `--` dropped, `#` and `;` comments skipped). `fix`
+ * says where a good profile comes from.
+ */
+export function renderProfileCheck(fix: string): string {
+  const allowed = PROFILE_DIRECTIVES.map(v).join(' ');
+  const blocks = PROFILE_BLOCKS.map(v).join(' ');
+  const required = PROFILE_REQUIRED.map(v).join(' ');
+  return bash`# check_profile FILE: a profile is data. Only the directives rosvpn writes and the inline key blocks are
+# accepted: any other (up, down, script-security, plugin, config, ...) could make OpenVPN run code as root.
+check_profile() {
+  local problem line
+  problem=$(awk -v allowed='${allowed}' -v blocks='${blocks}' -v required='${required}' -v q="'" '
+    BEGIN {
+      n = split(allowed, a, " "); for (i = 1; i <= n; i++) ok[a[i]] = 1
+      n = split(blocks, a, " "); for (i = 1; i <= n; i++) okb[a[i]] = 1
+    }
+    function fail(where, msg) { if (!failed) print where " " msg; failed = 1; exit }
+    { sub(/\r$/, "") }
+    open != "" { if ($1 == "</" open ">" && NF == 1) open = ""; next }
+    NF == 0 || $1 ~ /^[#;]/ { next }
+    $1 ~ /^</ {
+      if ($1 ~ /^<\//) fail(NR, "closing tag " $1 " without its opening tag")
+      name = substr($1, 2, length($1) - 2)
+      if ($1 !~ />$/ || NF != 1 || !(name in okb)) fail(NR, "inline block " $1 " is not allowed (only <ca>, <cert>, <key> and <tls-crypt>)")
+      open = name; opened = NR; has[name] = 1; next
+    }
+    {
+      d = $1; sub(/^--/, "", d)
+      if (!(d in ok)) fail(NR, "directive " q d q " is not allowed in a ROS VPN profile (only the options rosvpn writes: no scripts, plugins or includes)")
+      if (d == "dev" && $2 != "tap") fail(NR, "dev must be tap, not " q $2 q)
+      has[d] = 1
+    }
+    END {
+      if (failed) exit
+      if (open != "") { print opened " <" open "> is not closed"; exit }
+      n = split(required, a, " ")
+      for (i = 1; i <= n; i++) if (!(a[i] in has)) { print "0 it has no " (a[i] in okb ? "<" a[i] ">" : q a[i] q) ": not a ROS VPN profile"; exit }
+    }' "$1")
+  [ -z "$problem" ] && return 0
+  line=\${problem%% *}
+  if [ "$line" = 0 ]; then
+    die "$1: \${problem#* }; ${fix}"
+  else
+    die "$1 line $line: \${problem#* }; ${fix}"
+  fi
+}`;
+}
 
 /** The up hook: OpenVPN calls it with the tap device as $1, before it drops privileges. */
 export function renderTapUpHook(bridge = BRIDGE_NAME): string {
@@ -68,8 +128,12 @@ tls-server
 port ${v(gw.openvpnPort)}
 proto ${udp ? 'udp' : 'tcp-server'}
 dev tap
-# Clients get no address or route from the server: they are bridged into the robot LAN.
+# The desktop gets no address or route from the server: it is bridged into the robot LAN. A client gets its
+# robot-subnet address pushed from its file in the client-config-dir; a certificate name without a file
+# there is refused (ccd-exclusive), so only the identities in rosvpn.json connect.
 client-to-client
+client-config-dir ${CCD_DIR}
+ccd-exclusive
 ca ${PKI_DIR}/ca.crt
 cert ${PKI_DIR}/issued/server.crt
 key ${PKI_DIR}/private/server.key
@@ -89,6 +153,9 @@ user nobody
 group nogroup
 script-security 2
 up ${TAP_UP_HOOK}
+# rosvpn disconnects a revoked client at once (client-kill) and lists the connected ones (status) here; root only.
+management ${MGMT_SOCK} unix
+management-client-user root
 verb 3
 `;
 }
