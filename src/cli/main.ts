@@ -41,9 +41,9 @@ Commands:
   validate [FILE] [--json]
       Check the topology; every problem names the field and the fix. Exit 0 when valid, 1 otherwise.
   render [FILE] --out DIR
-      Write one provisioning script per host: DIR/gateway.sh, DIR/<second name>.sh, DIR/desktop.sh.
-      Review them, then run each as root on its host (sudo bash gateway.sh). Nothing is written when
-      the topology has errors.
+      Write one provisioning script per host: DIR/gateway.sh, DIR/<second name>.sh, DIR/desktop.sh and
+      DIR/<client name>.sh for each client with a host. Review them, then run each as root on its host
+      (sudo bash gateway.sh). Nothing is written when the topology has errors.
   schema
       Print the JSON Schema of ${TOPOLOGY_FILE} (for editors other than VS Code).
 
@@ -205,7 +205,10 @@ async function cmdValidate(io: CliIo, args: string[]): Promise<number> {
   }
   const t = await loadValid(io, file);
   if (!t) return EXIT_FAIL;
-  io.out(`${path.basename(file)}: valid — ${t.seconds.length} second(s), tunnel ${t.tunnel}${t.desktop ? ', desktop gateway' : ''}`);
+  const clients = t.clients.length ? `, ${t.clients.length} client(s)` : '';
+  io.out(
+    `${path.basename(file)}: valid — ${t.seconds.length} second(s), tunnel ${t.tunnel}${t.desktop ? ', desktop gateway' : ''}${clients}`,
+  );
   return EXIT_OK;
 }
 
@@ -231,9 +234,12 @@ async function cmdRender(io: CliIo, args: string[]): Promise<number> {
     const target = path.join(outDir, s.fileName);
     fs.writeFileSync(target, s.content, { mode: 0o755 });
     fs.chmodSync(target, 0o755);
-    io.out(`wrote ${target}  (${s.role}${s.role === 'second' ? ` ${s.hostName}` : ''})`);
+    io.out(`wrote ${target}  (${s.role}${s.role === 'second' || s.role === 'client' ? ` ${s.hostName}` : ''})`);
   }
   io.out(`run each as root on its host, gateway first: sudo bash gateway.sh`);
+  for (const s of result.scripts.filter((x) => x.role === 'client')) {
+    io.out(`  ${s.hostName}: sudo bash ${s.fileName} ~/${s.hostName}.ovpn (its profile: rosvpn fetch-ovpn --client ${s.hostName})`);
+  }
   return EXIT_OK;
 }
 
