@@ -7,6 +7,9 @@ import { loadTopology, serializeTopology } from '../core/topology/file';
 import { starterTopology, topologyFromEnv } from '../core/topology/init';
 import { CLIENT_PROFILE_NAME, type Diagnostic, type Role, TOPOLOGY_FILE, type ValidTopology } from '../core/topology/types';
 import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, type SshFlags } from './remote';
+import { CA_PASSPHRASE_ENV, PassphraseFileError, cliCaPassphrase, passphraseFileOption } from './caPassphrase';
+import { clientAdd, clientList, clientRevoke, clientRotate, type ClientCommandIo } from './clients';
+import { askYesNo, canPrompt } from './prompt';
 import { cloudCommand } from './cloud';
 import { formatDiagnostic, hasErrors, validateTopology } from '../core/topology/validate';
 import schema from '../../schemas/rosvpn.schema.json';
@@ -38,27 +41,49 @@ Commands:
   validate [FILE] [--json]
       Check the topology; every problem names the field and the fix. Exit 0 when valid, 1 otherwise.
   render [FILE] --out DIR
-      Write one provisioning script per host: DIR/gateway.sh, DIR/<second name>.sh, DIR/desktop.sh.
-      Review them, then run each as root on its host (sudo bash gateway.sh). Nothing is written when
-      the topology has errors.
+      Write one provisioning script per host: DIR/gateway.sh, DIR/<second name>.sh, DIR/desktop.sh and
+      DIR/<client name>.sh for each client with a host. Review them, then run each as root on its host
+      (sudo bash gateway.sh). Nothing is written when the topology has errors.
   schema
       Print the JSON Schema of ${TOPOLOGY_FILE} (for editors other than VS Code).
 
 Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFile):
-  provision [FILE] [--host NAME | --role gateway|second|desktop|all]
+  provision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--ca-passphrase-file F]
       Render, upload and run each host's script with sudo, streaming its steps; then a summary per host
-      (changed / ok / failed). The gateway and all seconds run at once; the desktop gateway after the
-      gateway, with the client profile copied from the gateway through this machine. Exit 1 on any failure.
-  fetch-ovpn [FILE] [--out PATH] [--force]
-      Download ${CLIENT_PROFILE_NAME}.ovpn from the gateway (default ./${CLIENT_PROFILE_NAME}.ovpn), mode 0600.
-      Never overwrites without --force; warns when PATH is in a git work tree and not ignored.
+      (changed / ok / failed). The gateway and all seconds run at once; the desktop gateway and the
+      clients with a host after the gateway, each with its profile copied from the gateway through this
+      machine (checked first: only the directives the gateway writes). Exit 1 on any failure.
+  fetch-ovpn [FILE] [--client NAME] [--out PATH] [--force]
+      Download ${CLIENT_PROFILE_NAME}.ovpn (the desktop's) or, with --client, NAME.ovpn from the gateway
+      (default ./${CLIENT_PROFILE_NAME}.ovpn or ./NAME.ovpn), mode 0600, after checking that it holds only
+      the directives the gateway writes. Never overwrites without --force. The desktop's: warns when PATH is
+      in a git work tree and not ignored; a client's is added to .gitignore.
+  client list [FILE] [--json]
+      Every client: address, host, certificate (expiry, revoked, not issued yet), connected now and since
+      when, from where; also certificates issued to clients no longer in FILE. Read-only (sudo on the gateway).
+  client add NAME [FILE] [--vpn-ip CIDR] [--host HOST]
+      Add a client to FILE (formatting kept; address: the highest free one of robotSubnet unless --vpn-ip)
+      and issue its certificate and profile on the gateway (the PKI step only).
+  client revoke NAME [FILE] [--yes]
+      Remove the client from FILE, revoke its certificate, publish the new CRL and disconnect it now (no
+      restart: the others stay connected). Asks first on a terminal; without one, needs --yes.
+  client rotate NAME [FILE]
+      A new certificate for the client (the old one revoked); a client with a host is provisioned with its
+      new profile, else fetch it again: rosvpn fetch-ovpn --client NAME --force.
+
+  The CA key on the gateway is encrypted. provision (of the gateway) and client add/revoke/rotate take its
+  passphrase from --ca-passphrase-file F or the file named by ${CA_PASSPHRASE_ENV}; else they ask on the
+  terminal when the gateway needs it (the first time: a new one, typed twice). Without a terminal and
+  without a file they fail, naming both. It reaches the gateway only as a file in RAM (/dev/shm, mode 0600,
+  removed afterwards), never on a command line.
   logs HOST [--topology FILE] [--unit UNIT] [--follow] [--lines N]
       journalctl over SSH. Default unit: the OpenVPN server on the gateway, the OpenVPN client on the
       desktop, rosvpn-net.service on seconds. --follow reconnects after a dropped connection and
       resumes after the last line shown; Ctrl-C ends it, remote process included.
   check [FILE] [--host NAME] [--json]
       Per host: reachable, bridge up, tunnel up, OpenVPN connected, and every other host's robot-subnet
-      address reachable across the bridge. Exit 0 only when every host is healthy.
+      address reachable across the bridge; on the gateway every certificate (CA, server, desktop, clients),
+      with a warning 30 days before one expires. Exit 0 only when every host is healthy.
 
 In EC2 (AWS SDK; credentials and region from the standard AWS chain, SSO profiles included):
   cloud plan|up|status|start|stop|down [FILE] [--region R] [--profile P] [--instance-type T]
@@ -180,7 +205,10 @@ async function cmdValidate(io: CliIo, args: string[]): Promise<number> {
   }
   const t = await loadValid(io, file);
   if (!t) return EXIT_FAIL;
-  io.out(`${path.basename(file)}: valid — ${t.seconds.length} second(s), tunnel ${t.tunnel}${t.desktop ? ', desktop gateway' : ''}`);
+  const clients = t.clients.length ? `, ${t.clients.length} client(s)` : '';
+  io.out(
+    `${path.basename(file)}: valid — ${t.seconds.length} second(s), tunnel ${t.tunnel}${t.desktop ? ', desktop gateway' : ''}${clients}`,
+  );
   return EXIT_OK;
 }
 
@@ -206,9 +234,12 @@ async function cmdRender(io: CliIo, args: string[]): Promise<number> {
     const target = path.join(outDir, s.fileName);
     fs.writeFileSync(target, s.content, { mode: 0o755 });
     fs.chmodSync(target, 0o755);
-    io.out(`wrote ${target}  (${s.role}${s.role === 'second' ? ` ${s.hostName}` : ''})`);
+    io.out(`wrote ${target}  (${s.role}${s.role === 'second' || s.role === 'client' ? ` ${s.hostName}` : ''})`);
   }
   io.out(`run each as root on its host, gateway first: sudo bash gateway.sh`);
+  for (const s of result.scripts.filter((x) => x.role === 'client')) {
+    io.out(`  ${s.hostName}: sudo bash ${s.fileName} ~/${s.hostName}.ovpn (its profile: rosvpn fetch-ovpn --client ${s.hostName})`);
+  }
   return EXIT_OK;
 }
 
@@ -223,30 +254,109 @@ function sshFlags(io: CliIo, values: Parsed['values']): SshFlags {
   return { acceptNew: !!values['accept-new'], knownHosts: resolve(values['known-hosts']), sshConfig: resolve(values['ssh-config']) };
 }
 
-const ROLES = ['gateway', 'second', 'desktop', 'all'];
+const ROLES = ['gateway', 'second', 'desktop', 'client', 'all'];
+
+const CA_OPTIONS: OptionSpecs = { 'ca-passphrase-file': { type: 'string' } };
+
+/** The CA passphrase source of a command that may run the gateway's PKI step; a bad file is an error now. */
+function caSource(io: CliIo, values: Parsed['values']) {
+  const flag = typeof values['ca-passphrase-file'] === 'string' ? values['ca-passphrase-file'] : undefined;
+  return cliCaPassphrase(io, passphraseFileOption(flag, io.env, io.cwd));
+}
 
 async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...SSH_OPTIONS, host: { type: 'string' }, role: { type: 'string' } });
+  const { values, positionals } = parse(args, { ...SSH_OPTIONS, ...CA_OPTIONS, host: { type: 'string' }, role: { type: 'string' } });
   if (values.help) return help(io);
   if (values.host && values.role) throw new UsageError('use either --host or --role, not both');
   if (values.role && !ROLES.includes(String(values.role))) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
   const t = await loadValid(io, topologyPath(io, positionals));
   if (!t) return EXIT_FAIL;
-  return provisionCommand(
-    io,
-    t,
-    { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined },
-    sshFlags(io, values),
-  );
+  const sel = { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined };
+  const { selectHosts } = await import('../core/provision/endpoints');
+  // The passphrase matters only when the gateway runs; a file named for another run is not read.
+  const withGateway = selectHosts(t, sel).some((h) => h.role === 'gateway');
+  return provisionCommand(io, t, sel, sshFlags(io, values), withGateway ? caSource(io, values) : undefined);
 }
 
+const CLIENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
 async function cmdFetchOvpn(io: CliIo, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...SSH_OPTIONS, out: { type: 'string', short: 'o' }, force: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    ...SSH_OPTIONS,
+    out: { type: 'string', short: 'o' },
+    force: { type: 'boolean' },
+    client: { type: 'string' },
+  });
   if (values.help) return help(io);
+  const client = values.client as string | undefined;
+  if (client !== undefined && !CLIENT_NAME.test(client))
+    throw new UsageError(`--client takes a client's name from rosvpn.json, not ${JSON.stringify(client)}`);
   const t = await loadValid(io, topologyPath(io, positionals));
   if (!t) return EXIT_FAIL;
-  const out = path.resolve(io.cwd, String(values.out ?? `${CLIENT_PROFILE_NAME}.ovpn`));
-  return fetchOvpnCommand(io, t, out, !!values.force, sshFlags(io, values));
+  if (client !== undefined && !t.clients.some((c) => c.name === client)) {
+    const names = t.clients.map((c) => c.name);
+    io.err(
+      `fetch-ovpn: no client named ${client} in rosvpn.json${names.length ? ` (clients: ${names.join(', ')})` : ''}; add it with: rosvpn client add ${client}`,
+    );
+    return EXIT_FAIL;
+  }
+  const out = path.resolve(io.cwd, String(values.out ?? `${client ?? CLIENT_PROFILE_NAME}.ovpn`));
+  return fetchOvpnCommand(io, t, out, !!values.force, sshFlags(io, values), client);
+}
+
+const CLIENT_SUBCOMMANDS = ['list', 'add', 'revoke', 'rotate'];
+
+// long: one place that parses the four client subcommands (their own positionals and flags) and hands each
+// to clients.ts with the file, SSH flags and CA passphrase source they share.
+async function cmdClient(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...SSH_OPTIONS,
+    ...CA_OPTIONS,
+    json: { type: 'boolean' },
+    'vpn-ip': { type: 'string' },
+    host: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+  });
+  if (values.help) return help(io);
+  const [sub, ...rest] = positionals;
+  if (!sub || !CLIENT_SUBCOMMANDS.includes(sub)) throw new UsageError(`client needs ${CLIENT_SUBCOMMANDS.join(', ')}`);
+  const only = (allowed: string[]) => {
+    for (const k of ['json', 'vpn-ip', 'host', 'yes']) {
+      if (values[k] !== undefined && !allowed.includes(k)) throw new UsageError(`client ${sub} does not take --${k}`);
+    }
+  };
+  const flags = sshFlags(io, values);
+  if (sub === 'list') {
+    only(['json']);
+    const file = topologyPath(io, rest);
+    const t = values.json ? await loadQuiet(io, file) : await loadValid(io, file);
+    if (!t) return EXIT_FAIL;
+    return clientList(io, t, !!values.json, flags);
+  }
+  const [name, ...fileArgs] = rest;
+  if (!name) throw new UsageError(`client ${sub} needs a NAME`);
+  if (!CLIENT_NAME.test(name)) {
+    throw new UsageError(
+      `${JSON.stringify(name)} is not a client name: a lowercase letter, then up to 30 lowercase letters, digits and '-'`,
+    );
+  }
+  const file = topologyPath(io, fileArgs);
+  if (!fs.existsSync(file)) {
+    io.err(`${path.basename(file)}: not found at ${file} — create one with: rosvpn init`);
+    return EXIT_FAIL;
+  }
+  const cio: ClientCommandIo = { ...io, confirm: askYesNo, canPrompt };
+  const options = { file, flags, caPassphrase: () => caSource(io, values), load: () => loadValid(io, file) };
+  if (sub === 'add') {
+    only(['vpn-ip', 'host']);
+    return clientAdd(cio, name, values['vpn-ip'] as string | undefined, values.host as string | undefined, options);
+  }
+  if (sub === 'revoke') {
+    only(['yes']);
+    return clientRevoke(cio, name, !!values.yes, options);
+  }
+  only([]);
+  return clientRotate(cio, name, options);
 }
 
 async function cmdLogs(io: CliIo, args: string[]): Promise<number> {
@@ -323,6 +433,7 @@ async function cmdCloud(io: CliIo, args: string[]): Promise<number> {
 }
 
 const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> = {
+  client: cmdClient,
   cloud: cmdCloud,
   init: cmdInit,
   validate: cmdValidate,
@@ -355,6 +466,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof UsageError) {
       io.err(`rosvpn ${command}: ${e.message}. See: rosvpn --help`);
       return EXIT_USAGE;
+    }
+    if (e instanceof PassphraseFileError) {
+      io.err(`rosvpn ${command}: ${e.message}`);
+      return EXIT_FAIL;
     }
     io.err(`rosvpn ${command}: ${(e as Error).message}`);
     return EXIT_FAIL;

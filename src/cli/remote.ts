@@ -1,10 +1,10 @@
-// CLI commands that reach hosts over SSH: provision, fetch-ovpn, logs, check.
+// CLI commands that reach hosts over SSH: provision, fetch-ovpn, logs, check (client: clients.ts).
 // The SSH layer loads on first use so that `rosvpn validate` and `render` stay fast.
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import type { CheckReport } from '../core/provision/check';
-import type { HostReport, ProvisionEvent } from '../core/provision/orchestrator';
+import type { CaPassphraseSource, HostReport, ProvisionEvent } from '../core/provision/orchestrator';
 import type { SshCallbacks, SshPool } from '../core/ssh/types';
 import { CLIENT_PROFILE_NAME, type Role, type ValidTopology } from '../core/topology/types';
 import { askHidden, askYesNo, canPrompt } from './prompt';
@@ -77,6 +77,7 @@ export async function provisionCommand(
   t: ValidTopology,
   sel: { host?: string; role?: Role | 'all' },
   flags: SshFlags,
+  caPassphrase?: CaPassphraseSource,
 ): Promise<number> {
   const { provision } = await import('../core/provision/orchestrator');
   const { selectHosts } = await import('../core/provision/endpoints');
@@ -86,7 +87,13 @@ export async function provisionCommand(
   const onInt = () => abort.abort();
   process.once('SIGINT', onInt);
   try {
-    const report = await provision(t, { pool, select: sel, signal: abort.signal, onEvent: (e) => printEvent(io, e, width) });
+    const report = await provision(t, {
+      pool,
+      select: sel,
+      signal: abort.signal,
+      onEvent: (e) => printEvent(io, e, width),
+      ...(caPassphrase ? { caPassphrase } : {}),
+    });
     io.out('');
     for (const line of summaryTable(report.hosts)) io.out(line);
     const failed = report.hosts.filter((h) => h.status === 'failed').length;
@@ -106,20 +113,34 @@ export function unignoredInGit(file: string): boolean {
   return spawnSync('git', ['check-ignore', '-q', path.basename(file)], { cwd: dir }).status !== 0;
 }
 
-export async function fetchOvpnCommand(io: RemoteIo, t: ValidTopology, out: string, force: boolean, flags: SshFlags): Promise<number> {
+export async function fetchOvpnCommand(
+  io: RemoteIo,
+  t: ValidTopology,
+  out: string,
+  force: boolean,
+  flags: SshFlags,
+  client?: string,
+): Promise<number> {
   if (fs.existsSync(out) && !force) {
     io.err(`${out} already exists; nothing written (use --force to replace it)`);
     return 1;
   }
-  const { fetchClientProfile } = await import('../core/provision/orchestrator');
+  const { fetchClientProfile } = await import('../core/provision/profile');
   const { selectHosts } = await import('../core/provision/endpoints');
   const pool = await openPool(io, flags);
   try {
-    const profile = await fetchClientProfile(pool, selectHosts(t, { host: 'gateway' })[0]);
-    const { writePrivateFile } = await import('../core/provision/clientProfile');
+    // Downloaded and checked against the allow-list before anything is written here.
+    const profile = await fetchClientProfile(pool, selectHosts(t, { host: 'gateway' })[0], client);
+    const { ignoreInGit, writePrivateFile } = await import('../core/provision/clientProfile');
     await writePrivateFile(out, profile);
-    io.out(`wrote ${out} (mode 0600). It holds the private key of ${CLIENT_PROFILE_NAME}: keep it secret.`);
-    if (unignoredInGit(out)) {
+    io.out(`wrote ${out} (mode 0600). It holds the private key of ${client ?? CLIENT_PROFILE_NAME}: keep it secret.`);
+    if (client !== undefined) {
+      // A client's profile goes to another machine by hand; keep this copy out of git from the start.
+      const git = await ignoreInGit(out);
+      if (git === 'added') io.out(`added ${path.basename(out)} to .gitignore`);
+      else if (git === 'not-a-repo')
+        io.out(`${path.dirname(out)} is not in a git work tree: keep ${path.basename(out)} out of any version control`);
+    } else if (unignoredInGit(out)) {
       io.err(`warning: ${out} is inside a git work tree and not ignored — add it to .gitignore so the private key is never committed`);
     }
     return 0;
@@ -180,6 +201,7 @@ export function printCheck(io: RemoteIo, report: CheckReport): void {
   for (const h of report.hosts) {
     io.out(`${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
     for (const c of h.checks) io.out(`  ${c.status === 'pass' ? 'pass' : 'FAIL'}  ${pad(c.name, 18)} ${c.msg}`);
+    for (const w of h.warnings ?? []) io.out(`  warn  ${w}`);
   }
   io.out(
     report.ok

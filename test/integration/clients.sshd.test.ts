@@ -6,6 +6,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { provision, type CaPassphraseSource, type ProvisionEvent } from '../../src/core/provision/orchestrator';
+import { clientStatuses, revokeClient, rotateClient, runPki } from '../../src/core/clients';
 import type { RenderedScript } from '../../src/core/render';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
@@ -375,5 +376,78 @@ describe('client hosts and the CA passphrase over a real sshd', function () {
     assert.equal(report.hosts[0]!.code, 'CA_LOCKED');
     assert.match(report.hosts[0]!.error!, /line break/);
     assert.equal(exists('gateway.run1'), false);
+  });
+  describe('src/core/clients on the gateway', () => {
+    /** A status script that answers only as root, like the real one (it reads the PKI and the management socket). */
+    const statusScript = `#!/usr/bin/env bash
+[ "$(id -u)" = 0 ] || { echo "not root" >&2; exit 1; }
+echo '::cert name=ca kind=ca status=valid not_after=2036-11-28T08:00:00Z'
+echo '::cert name=alice kind=client status=valid not_after=2027-11-30T08:00:00Z'
+echo '::cert name=carol kind=client status=missing'
+echo '::cert name=dave kind=client status=revoked not_after=2027-01-01T00:00:00Z'
+echo '::conn name=alice real=198.51.100.7:40112 since=1796000000'
+`;
+
+    it('clientStatuses runs the status script with sudo and merges it with rosvpn.json', async () => {
+      const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
+      const list = await clientStatuses(t, pool, { script: statusScript, now: new Date('2026-12-01T00:00:00Z') });
+      assert.deepEqual(
+        list.map((c) => [c.name, c.declared, c.cert, c.connected, c.host ?? '-']),
+        [
+          ['alice', true, 'valid', true, '127.0.0.1'],
+          ['bob', true, 'missing', false, '127.0.0.1'],
+          ['carol', true, 'missing', false, '-'],
+          ['dave', false, 'revoked', false, '-'],
+        ],
+      );
+      assert.equal(list[0]!.realAddress, '198.51.100.7:40112');
+      assert.equal(list[0]!.expiresInDays, 364);
+      await assert.rejects(
+        clientStatuses(t, pool, { script: 'exit 3' }),
+        /client status script failed on the gateway \(exit 3\).*rosvpn provision --host gateway/,
+      );
+    });
+
+    it('runPki runs pki.sh on the gateway alone, with the passphrase file and the CA_LOCKED loop; rotate and revoke go through it', async () => {
+      const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
+      const pki = {
+        role: 'gateway' as const,
+        hostName: 'gateway',
+        fileName: 'pki.sh',
+        content: lockedGateway(marks, 'CA_LOCKED', PASSPHRASE),
+        embedded: [],
+      };
+      const { s, asked } = source(undefined, [PASSPHRASE]);
+      const report = await runPki(t, pool, { script: pki, caPassphrase: s });
+      assert.equal(report.ok, true, JSON.stringify(report.hosts));
+      assert.deepEqual(
+        report.hosts.map((h) => h.label),
+        ['gateway'],
+      );
+      assert.deepEqual(
+        asked.map(([n]) => n),
+        ['unlock'],
+      );
+      assert.ok(fs.existsSync(path.join(gwUser.home, 'rosvpn-pki.sh')), 'uploaded as ~/rosvpn-pki.sh');
+      assert.equal(passFilesGone(), 1);
+      assert.equal(exists('desktop.start'), false);
+      // rotate: the PKI step, then the client host with its (new) profile.
+      const known = source(PASSPHRASE, []);
+      const rotated = await rotateClient(t, pool, 'alice', {
+        script: pki,
+        caPassphrase: known.s,
+        clientScripts: scripts(okGateway(marks)),
+      });
+      assert.equal(rotated.pki.ok, true);
+      assert.deepEqual(
+        rotated.client?.hosts.map((h) => [h.label, h.status]),
+        [['alice', 'ok']],
+      );
+      assert.equal(read('alice.profile'), ALICE_PROFILE.trim());
+      // revoke: the topology without the client.
+      const without = { ...t, clients: t.clients.filter((c) => c.name !== 'bob') } as ValidTopology;
+      const revoked = await revokeClient(without, pool, 'bob', { script: pki, caPassphrase: known.s });
+      assert.equal(revoked.ok, true);
+    });
   });
 });

@@ -285,7 +285,21 @@ export async function writeTopologyFile(file: string, raw: unknown): Promise<voi
     const lines = result.diagnostics.map((d) => formatDiagnostic(d, name));
     throw new Error(`refusing to write ${file}: the topology has errors\n${lines.join('\n')}`);
   }
-  const text = serializeTopology(raw);
+  await writeTopologyText(file, serializeTopology(raw));
+}
+
+/**
+ * Write rosvpn.json's text as it is (an edit that kept the user's formatting), atomically and keeping the
+ * file's mode, like writeTopologyFile; refuses text that does not parse and validate.
+ */
+export async function writeTopologyText(file: string, text: string): Promise<void> {
+  const name = path.basename(file) || TOPOLOGY_FILE;
+  const parsed = parseTopologyText(text, name);
+  const diagnostics = [...parsed.diagnostics, ...(parsed.raw !== undefined ? validateTopology(parsed.raw).diagnostics : [])];
+  if (parsed.raw === undefined || hasErrors(diagnostics)) {
+    const lines = diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d, name));
+    throw new Error(`refusing to write ${file}: the topology has errors\n${lines.join('\n')}`);
+  }
   if (Buffer.byteLength(text, 'utf8') > MAX_TOPOLOGY_BYTES) {
     throw new Error(`refusing to write ${file}: the topology would be larger than 1 MiB`);
   }
