@@ -5,6 +5,7 @@ import { selectHosts, topologyHosts, parseJump } from '../../src/core/provision/
 import { parseScriptLine } from '../../src/core/provision/events';
 import { defaultUnit, journalctlCommand } from '../../src/core/provision/logs';
 import { parseCheckLines } from '../../src/core/provision/check';
+import { validateTopology } from '../../src/core/topology/validate';
 import { checkTargets, renderCheckScript } from '../../src/core/render/check';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { requireTool, run } from '../../lab/sh';
@@ -147,6 +148,18 @@ describe('provisioning parts', () => {
       assert.equal(targets.split(' ').length, 4, label);
       assert.ok(!targets.includes(own[label]), `${label} pings itself: ${targets}`);
     }
+    // A client host checks its own tap and pushed address, no bridge or tunnel.
+    const withClient = validateTopology({
+      ...structuredClone(t),
+      clients: [{ name: 'field-pc', vpnIp: '192.168.0.150/24', host: '10.9.9.9' }],
+    });
+    assert.ok(withClient.topology, JSON.stringify(withClient.diagnostics));
+    const cs = renderCheckScript(withClient.topology, 'field-pc');
+    assert.equal(run('shellcheck', ['-s', 'bash', '-f', 'gcc', '-'], { input: cs }).stdout, '');
+    assert.match(cs, /^BRIDGE='rosvpn0'$/m);
+    assert.match(cs, /^ADDR='192\.168\.0\.150\/24'$/m);
+    assert.match(cs, /openvpn-client@rosvpn\.service is not connected/);
+    assert.doesNotMatch(cs, /^PEERS=/m);
     assert.deepEqual(
       parseCheckLines('noise\n::check name=bridge status=pass msg="rosbridge is up"\n::check name=reach:second status=fail msg="x"\n'),
       [
