@@ -78,9 +78,11 @@ export function profileProblems(text: string): string[] {
     }
     if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
     const open = /^<([a-z-]+)>$/.exec(line);
-    if (open && blocks.has(open[1])) inBlock = open[1];
-    else if (open) problems.push(`line ${i + 1}: block <${open[1]}> is not allowed in a profile`);
-    else if (!directives.has(line.split(/\s+/)[0]))
+    if (open) {
+      // A refused block is named once; its content is not read as directives.
+      if (!blocks.has(open[1])) problems.push(`line ${i + 1}: block <${open[1]}> is not allowed in a profile`);
+      inBlock = open[1];
+    } else if (!directives.has(line.split(/\s+/)[0]))
       problems.push(`line ${i + 1}: directive '${line.split(/\s+/)[0]}' is not allowed in a profile`);
   });
   if (inBlock) problems.push(`block <${inBlock}> is not closed`);
