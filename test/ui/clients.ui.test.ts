@@ -1,0 +1,206 @@
+// Client identities in VS Code against the lab: a gateway with the real PKI (its CA key encrypted), two
+// client hosts connected with certificates of their own, and code-server + Chromium in the lab's controller
+// namespace (no default route). The Clients node reads their status from the gateway when expanded (address,
+// certificate expiry, connected since when and from where); Revoke Client asks in a modal that names the
+// client — Cancel changes nothing (negative control), confirming removes it from rosvpn.json, revokes its
+// certificate on the gateway and disconnects it now, asking the CA passphrase the CLI chose.
+import { strict as assert } from 'assert';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { controllerArgv, loadLabTopology, sshArgs } from '../../lab/demo';
+import { Lab, labDown, type LabHost, type LabState } from '../../lab/lab';
+import { run } from '../../lab/sh';
+import { CLIENT_TAP, type ValidTopology } from '../../src/core/topology/types';
+import { validateTopology } from '../../src/core/topology/validate';
+import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
+
+const PKI_INDEX = '/etc/openvpn/pki/index.txt';
+const REVOKE_DETAIL = 'Its certificate is revoked, it is disconnected now and cannot reconnect; it is removed from rosvpn.json.';
+
+/** The built CLI in the lab's controller namespace, as a user runs it, the CA passphrase through a pipe. */
+function cli(s: LabState, args: string[], passphrase: string) {
+  const argv = controllerArgv(s, args);
+  argv.splice(argv.indexOf('env') + 1, 0, 'ROSVPN_CA_PASSPHRASE_FILE=/dev/stdin');
+  return run(argv[0], argv.slice(1), { cwd: s.stateDir, input: passphrase });
+}
+
+/** The lab's starter topology with two clients at the top of the robot subnet. */
+function labTopology(): ValidTopology {
+  const base = loadLabTopology(undefined, 1, () => undefined);
+  assert.ok(base);
+  const [net, bits] = base.robotSubnet.split('/');
+  const top = (n: number) => `${net.split('.').slice(0, 3).join('.')}.${n}/${bits}`;
+  const r = validateTopology({
+    ...base,
+    clients: [
+      { name: 'laptop-1', vpnIp: top(254) },
+      { name: 'laptop-2', vpnIp: top(253) },
+    ],
+  });
+  assert.ok(r.topology, JSON.stringify(r.diagnostics));
+  return r.topology;
+}
+
+describe('ROS VPN in VS Code: client identities against the lab', function () {
+  this.timeout(900_000);
+  const lab = new Lab(`rvcl${process.pid % 1000}`);
+  const passphrase = `ca-${randomBytes(12).toString('hex')}`;
+  let s: LabState;
+  let t: ValidTopology;
+  let ws: TempWorkspace;
+  let vs: VsCode;
+  let gateway: LabHost;
+
+  const row = async (label: string) => (await vs.wb.treeRows()).find((r) => r.label === label);
+  const clientHost = (name: string) => s.hosts.find((h) => (h.role as string) === 'client' && h.name === name)!;
+  const tapHas = (name: string, ip: string) =>
+    Lab.inHost(clientHost(name), ['ip', '-o', '-4', 'addr', 'show', 'dev', CLIENT_TAP]).stdout.includes(` ${ip}/`);
+  const revokedOnGateway = (name: string) => new RegExp(`^R\\t.*/CN=${name}$`, 'm').test(Lab.inHost(gateway, ['cat', PKI_INDEX]).stdout);
+  const clientNames = () =>
+    (JSON.parse(fs.readFileSync(ws.file('rosvpn.json'), 'utf8')).clients ?? []).map((c: { name: string }) => c.name);
+
+  before(async function () {
+    if (process.getuid?.() !== 0) throw new Error('the lab needs root; CI runs as root');
+    // TODO(merge issue I): remove this guard once src/core/clients (the core half) is merged; without it the
+    // gateway makes no client certificates and there is nothing to show.
+    if (!fs.existsSync(path.join(REPO_ROOT, 'src', 'core', 'clients'))) this.skip();
+    const vsix = ensureVsix();
+    t = labTopology();
+    s = lab.up(t);
+    gateway = s.hosts.find((h) => h.role === 'gateway')!;
+    // Everything provisioned as a user would from a terminal: the CLI makes the CA with this passphrase and
+    // gives each client host its profile; the test then knows the passphrase VS Code will ask for.
+    const prov = cli(s, ['provision', s.topologyFile, ...sshArgs(s)], passphrase);
+    assert.equal(prov.status, 0, `rosvpn provision failed:\n${prov.stdout}\n${prov.stderr}`);
+    for (const c of t.clients) {
+      const ip = c.vpnIp.split('/')[0];
+      await poll(`${c.name}'s tap holding ${ip}`, async () => (tapHas(c.name, ip) ? true : undefined), 120_000, 1000);
+    }
+    ws = tempWorkspace({ 'rosvpn.json': fs.readFileSync(s.topologyFile, 'utf8') });
+    vs = await VsCode.open({
+      workspace: ws.dir,
+      vsix: [vsix],
+      netns: s.controllerNs,
+      env: { SSH_AUTH_SOCK: '' },
+      artifacts: new Artifacts('extension-clients'),
+    });
+    // The host keys the CLI recorded, as the user's own known_hosts: expanding the node uses stored
+    // credentials only and never asks.
+    fs.mkdirSync(path.join(vs.server.home, '.ssh'), { recursive: true, mode: 0o700 });
+    fs.copyFileSync(s.knownHosts, path.join(vs.server.home, '.ssh', 'known_hosts'));
+  });
+
+  after(async () => {
+    const errors: unknown[] = [];
+    await vs?.close().catch((e) => errors.push(e));
+    ws?.remove();
+    if (s) {
+      const left = labDown(lab.prefix);
+      assert.deepEqual(left, [], 'lab teardown left something behind');
+    }
+    if (errors.length) throw errors[0];
+  });
+
+  it('the Clients node, once expanded, lists each client with its address, certificate expiry and "connected"', async () => {
+    await vs.wb.openViewContainer('ROS VPN');
+    await vs.wb.waitForTreeRow('Clients');
+    assert.equal((await row('Clients'))?.description, '2', 'nothing read before the node is expanded');
+    assert.equal(await row('laptop-1'), undefined, 'collapsed at first');
+    await vs.wb.setTreeRowExpanded('Clients', true);
+    const today = Date.now();
+    for (const c of t.clients) {
+      const ip = c.vpnIp.split('/')[0].replace(/\./g, '\\.');
+      const r = await poll(
+        `${c.name} listed as connected`,
+        async () => {
+          const x = await row(c.name);
+          return x && new RegExp(`^${ip} · expires \\d{4}-\\d{2}-\\d{2} · connected$`).test(x.description) ? x : undefined;
+        },
+        60_000,
+      );
+      // Clients get 365-day certificates.
+      const expires = Date.parse(/expires (\S+)/.exec(r.description)![1]);
+      const days = (expires - today) / 86_400_000;
+      assert.ok(days > 363 && days < 367, `${c.name} expires in ${days.toFixed(1)} days`);
+    }
+    assert.equal((await row('Clients'))?.description, '2 · 2 connected');
+    const tip = await vs.wb.treeRowTooltip('laptop-1');
+    assert.match(tip, /Connected since \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC from 203\.0\.113\.\d+:\d+/);
+    assert.match(tip, /Certificate valid until \d{4}-\d{2}-\d{2} \(36\d days\)/);
+    await vs.shot('01-clients');
+  });
+
+  it('negative control: Cancel in the Revoke modal changes nothing — rosvpn.json, the certificate, the connection', async () => {
+    await vs.wb.clearNotifications();
+    const before = fs.readFileSync(ws.file('rosvpn.json'), 'utf8');
+    await vs.wb.treeContextAction('laptop-2', 'Revoke Client');
+    const dialog = await vs.wb.waitForDialog(30_000);
+    assert.equal(dialog.message, 'Revoke laptop-2?');
+    assert.equal(dialog.detail, REVOKE_DETAIL);
+    assert.ok(dialog.buttons.includes('Revoke laptop-2') && dialog.buttons.includes('Cancel'), dialog.buttons.join(', '));
+    await vs.shot('02-revoke-modal');
+    await vs.wb.answerDialog('Cancel');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(fs.readFileSync(ws.file('rosvpn.json'), 'utf8'), before);
+    assert.equal(revokedOnGateway('laptop-2'), false);
+    assert.ok(tapHas('laptop-2', t.clients[1].vpnIp.split('/')[0]), 'laptop-2 was disconnected');
+    assert.match((await row('laptop-2'))!.description, /· connected$/);
+    assert.equal((await vs.wb.notifications()).length, 0, 'a cancelled command says nothing');
+  });
+
+  it('Revoke Client: laptop-2 leaves rosvpn.json, is revoked and disconnected now, and the tree shows it revoked; laptop-1 stays', async () => {
+    await vs.wb.treeContextAction('laptop-2', 'Revoke Client');
+    await vs.wb.waitForDialog(30_000);
+    await vs.wb.answerDialog('Revoke laptop-2');
+    // VS Code does not know the CA passphrase the CLI chose: it asks once, in a password box.
+    let asked = 0;
+    await poll(
+      'the revocation to finish',
+      async () => {
+        const n = await vs.wb.notifications();
+        const failed = n.find((x) => /Revoke Client failed/.test(x.message));
+        if (failed) throw new Error(failed.message);
+        if (n.some((x) => /revoked laptop-2: its certificate is revoked and it was disconnected/.test(x.message))) return true;
+        const box = await vs.wb.quickInputState().catch(() => undefined);
+        if (box && /CA passphrase/.test(box.title) && (await vs.page.locator('.quick-input-widget').isVisible())) {
+          asked++;
+          await vs.shot('03-ca-passphrase');
+          await vs.wb.typeInQuickInput(passphrase);
+        }
+        return undefined;
+      },
+      300_000,
+      500,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; asked for the CA passphrase ${asked} time(s)`);
+    });
+    assert.equal(asked, 1, 'the CA passphrase is asked once');
+    assert.deepEqual(clientNames(), ['laptop-1']);
+    assert.equal(revokedOnGateway('laptop-2'), true, `laptop-2 not revoked in ${PKI_INDEX}`);
+    await poll(
+      'laptop-2 disconnected (its tap without its address)',
+      async () => (tapHas('laptop-2', t.clients[1].vpnIp.split('/')[0]) ? undefined : true),
+      60_000,
+      1000,
+    );
+    await poll(
+      'the tree to show laptop-2 gone or revoked, laptop-1 still connected',
+      async () => {
+        const gone = await row('laptop-2');
+        const one = await row('laptop-1');
+        return (!gone || /revoked$/.test(gone.description)) && one && /· connected$/.test(one.description) ? true : undefined;
+      },
+      60_000,
+    );
+    assert.ok(tapHas('laptop-1', t.clients[0].vpnIp.split('/')[0]), 'laptop-1 must stay connected');
+    await vs.shot('04-revoked');
+    // The passphrase went to the gateway's RAM for the run, never into the extension's log.
+    const logs = vs.server.extensionLogs('rosvpn.rosvpn');
+    assert.ok(
+      logs.some((l) => /Revoke Client \(laptop-2\)/.test(l.text)),
+      'the run is in the log',
+    );
+    for (const l of logs) assert.ok(!l.text.includes(passphrase), `the CA passphrase is in ${l.file}`);
+  });
+});
