@@ -72,10 +72,13 @@ describe('CA passphrase in VS Code', () => {
   };
   const resolve0 = M._resolveFilename;
   const load0 = M._load;
+  // The modules loaded against the stub leave the cache afterwards, so that no other test gets them (and the stub).
+  let cachedBefore: Set<string>;
   const topo = { name: 'demo', gateway: { host: 'ros-openvpn' } } as never;
   const PASS = 'correct-horse-battery';
 
   before(() => {
+    cachedBefore = new Set(Object.keys(require.cache));
     M._resolveFilename = function (req: string, ...rest: unknown[]) {
       return req === 'vscode' ? 'vscode' : resolve0.call(this, req, ...rest);
     };
@@ -89,6 +92,7 @@ describe('CA passphrase in VS Code', () => {
   after(() => {
     M._resolveFilename = resolve0;
     M._load = load0;
+    for (const k of Object.keys(require.cache)) if (!cachedBefore.has(k)) delete require.cache[k];
   });
 
   let secrets: ReturnType<typeof stubSecrets>;

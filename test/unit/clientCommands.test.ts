@@ -53,6 +53,8 @@ describe('client commands: the questions they ask', () => {
   };
   const resolve0 = M._resolveFilename;
   const load0 = M._load;
+  // The modules loaded against the stub leave the cache afterwards, so that no other test gets them (and the stub).
+  let cachedBefore: Set<string>;
   const t = {
     ...loadFixture('vxlan-1'),
     clients: [
@@ -72,6 +74,7 @@ describe('client commands: the questions they ask', () => {
   };
 
   before(() => {
+    cachedBefore = new Set(Object.keys(require.cache));
     M._resolveFilename = function (req: string, ...rest: unknown[]) {
       return req === 'vscode' ? 'vscode' : resolve0.call(this, req, ...rest);
     };
@@ -88,6 +91,7 @@ describe('client commands: the questions they ask', () => {
   after(() => {
     M._resolveFilename = resolve0;
     M._load = load0;
+    for (const k of Object.keys(require.cache)) if (!cachedBefore.has(k)) delete require.cache[k];
   });
 
   beforeEach(() => {

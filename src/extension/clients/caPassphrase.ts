@@ -23,8 +23,10 @@ export function caSecretKey(t: Pick<ValidTopology, 'name' | 'deployment' | 'gate
   return `rosvpn.caPassphrase:${t.deployment ?? t.name}@${t.gateway.host}`;
 }
 
+/** The core's limits (one line, at most 1024 characters: openssl reads the file's first line) and ours for a new one. */
 export function checkNewPassphrase(v: string): string | undefined {
   if (v.length < MIN_CA_PASSPHRASE) return `At least ${MIN_CA_PASSPHRASE} characters (a long phrase from a password manager is best).`;
+  if (v.length > 1024) return 'At most 1024 characters.';
   if (v.trim() !== v) return 'No spaces at the start or end: they are easy to lose when typing it again.';
   return undefined;
 }

@@ -2,10 +2,12 @@
 // them, in one file: the extension imports them only from here, so joining the two halves changes this file
 // alone. Until src/core/clients is merged, the types are the contract of the brief and the functions
 // refuse with a clear message.
-// TODO(merge core/clients): replace everything below the imports with
-//   export { clientStatuses, addClientToDocument, removeClientFromDocument, runPki, validateProfile, type ClientStatus } from '../../core/clients';
+// TODO(merge core/clients): replace the stubs below with the core's own:
+//   export { clientStatuses, addClientToDocument, removeClientFromDocument, runPki, type ClientStatus } from '../../core/clients';
 //   export type { CaPassphraseSource } from '../../core/provision/orchestrator';
-// and adapt fetchClientProfile / profileProblems to the merged signatures (see the notes on each).
+//   export { fetchClientProfile } from '../../core/provision/profile';   // (pool, gateway, client?), validates
+//   profileProblems(text) = validateProfile(text).errors                  // from '../../core/provision/profile'
+// and adapt PkiOptions / runPki's result to the merged signatures if they differ.
 import type { ProvisionEvent, ProvisionReport } from '../../core/provision/orchestrator';
 import type { TopologyHost } from '../../core/provision/endpoints';
 import { PROFILE_BLOCKS, PROFILE_DIRECTIVES } from '../../core/render/openvpn';
