@@ -13,7 +13,7 @@ import { FORGET_SECRETS_ON, logEvent, runProvision, type ProvisionDeps } from '.
 import type { TopologyStore } from '../workspace/topologyStore';
 import type { ClientStateStore } from './clientState';
 import { addClientToDocument, clientStatuses, removeClientFromDocument, runPki, type PkiOptions } from './coreApi';
-import { clientFieldError } from './validation';
+import { clientChecker } from './validation';
 
 export interface ClientDeps extends ProvisionDeps {
   clients: ClientStateStore;
@@ -122,25 +122,25 @@ async function askField(
 
 async function addClient(deps: ClientDeps): Promise<void> {
   const t = await deps.store.require();
-  const raw = deps.store.state.kind === 'valid' ? deps.store.state.raw : {};
+  const check = clientChecker(deps.store.state.kind === 'valid' ? deps.store.state.raw : {});
   const title = (i: number) => `ROS VPN: Add Client (${i}/3)`;
   const name = await askField(
     title(1),
     'Name of the client: its certificate and profile name (lowercase letters, digits and -), e.g. alice-laptop',
-    (v) => clientFieldError(raw, { name: v }, 'name'),
+    (v) => check({ name: v }, 'name'),
   );
   if (!name) return;
   const vpnIp = await askField(
     title(2),
     `Its address in the robot subnet ${t.robotSubnet}, CIDR; empty picks the first free one from the top of the subnet down`,
-    (v) => clientFieldError(raw, { name, vpnIp: v }, 'vpnIp'),
+    (v) => check({ name, vpnIp: v }, 'vpnIp'),
     { optional: true, placeHolder: 'empty: chosen for you' },
   );
   if (vpnIp === undefined) return;
   const host = await askField(
     title(3),
     'Its SSH host, for Provision Client to set it up (OpenVPN client, profile, CycloneDDS); empty when you install its profile by hand',
-    (v) => clientFieldError(raw, { name, vpnIp: vpnIp || undefined, host: v }, 'host'),
+    (v) => check({ name, vpnIp: vpnIp || undefined, host: v }, 'host'),
     { optional: true, placeHolder: 'empty: no SSH host' },
   );
   if (host === undefined) return;
