@@ -144,15 +144,7 @@ async function addClient(deps: ClientDeps): Promise<void> {
     { optional: true, placeHolder: 'empty: no SSH host' },
   );
   if (host === undefined) return;
-  await deps.store.editText((text) => {
-    const added = addClientToDocument(text, name, vpnIp || undefined);
-    if (!host) return added;
-    // The core's edit chooses the address; the SSH host goes onto the entry it made.
-    const doc = JSON.parse(added) as { clients: { name: string; host?: string }[] };
-    const entry = doc.clients.find((c) => c.name === name);
-    if (entry) entry.host = host;
-    return JSON.stringify(doc, null, 2);
-  });
+  await deps.store.editText((text) => addClientToDocument(text, name, vpnIp || undefined, host ? { host } : {}));
   const t2 = await deps.store.require();
   const made = t2.clients.find((c) => c.name === name);
   deps.log.info(`added client ${name} (${made?.vpnIp ?? '?'}${host ? `, SSH host ${host}` : ''}) to ${TOPOLOGY_FILE}`);

@@ -50,7 +50,12 @@ export async function clientStatuses(_t: ValidTopology, _pool: SshPool): Promise
   throw new Error(NOT_MERGED);
 }
 
-export function addClientToDocument(_text: string, _name: string, _vpnIp?: string): string {
+/** What a client entry may hold besides name and vpnIp. */
+export interface ClientExtras {
+  host?: string;
+}
+
+export function addClientToDocument(_text: string, _name: string, _vpnIp?: string, _extras: ClientExtras = {}): string {
   throw new Error(NOT_MERGED);
 }
 

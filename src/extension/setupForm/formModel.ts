@@ -86,9 +86,13 @@ export function newClient(form: FormState): ClientRow {
   while (names.has(`client-${i}`)) i++;
   const net = parseCidr(form.robotSubnet.trim());
   const used = new Set(
-    [form.gateway.vpnIp, ...form.seconds.map((s) => s.vpnIp), ...form.clients.map((c) => c.vpnIp), form.desktop?.address ?? ''].map(
-      (c) => c.trim().split('/')[0],
-    ),
+    [
+      form.gateway.vpnIp,
+      ...form.seconds.map((s) => s.vpnIp),
+      ...form.clients.map((c) => c.vpnIp),
+      form.desktop?.address ?? '',
+      form.desktop?.defaultGateway ?? '',
+    ].map((c) => c.trim().split('/')[0]),
   );
   let vpnIp = '';
   if (net.ok && net.prefix <= 30) {
