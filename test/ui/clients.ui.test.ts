@@ -1,16 +1,16 @@
 // Client identities in VS Code against the lab: a gateway with the real PKI (its CA key encrypted), two
-// client hosts connected with certificates of their own, and code-server + Chromium in the lab's controller
-// namespace (no default route). The Clients node reads their status from the gateway when expanded (address,
-// certificate expiry, connected since when and from where); Revoke Client asks in a modal that names the
-// client — Cancel changes nothing (negative control), confirming removes it from rosvpn.json, revokes its
-// certificate on the gateway and disconnects it now, asking the CA passphrase the CLI chose.
+// client hosts with certificates of their own, and code-server + Chromium in the lab's controller namespace
+// (no default route). Provision All from VS Code makes the CA (its passphrase typed twice, kept for this
+// session) and sets up the client hosts; the Clients node reads their status from the gateway when expanded
+// (address, certificate expiry, connected since when and from where); Revoke Client asks in a modal that names
+// the client — Cancel changes nothing (negative control), confirming removes it from rosvpn.json, revokes its
+// certificate on the gateway and disconnects it now, asking the CA passphrase once after it was forgotten.
 import { strict as assert } from 'assert';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { controllerArgv, loadLabTopology, sshArgs } from '../../lab/demo';
+import { loadLabTopology } from '../../lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../../lab/lab';
-import { run } from '../../lab/sh';
 import { CLIENT_TAP, type ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
 import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
@@ -18,11 +18,30 @@ import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspa
 const PKI_INDEX = '/etc/openvpn/pki/index.txt';
 const REVOKE_DETAIL = 'Its certificate is revoked, it is disconnected now and cannot reconnect; it is removed from rosvpn.json.';
 
-/** The built CLI in the lab's controller namespace, as a user runs it, the CA passphrase through a pipe. */
-function cli(s: LabState, args: string[], passphrase: string) {
-  const argv = controllerArgv(s, args);
-  argv.splice(argv.indexOf('env') + 1, 0, 'ROSVPN_CA_PASSPHRASE_FILE=/dev/stdin');
-  return run(argv[0], argv.slice(1), { cwd: s.stateDir, input: passphrase });
+/**
+ * known_hosts lines for every lab host under the name the topology reaches it by (the seconds by their cloud
+ * IP, through the gateway): the host keys are trusted here so that no modal interrupts; lab.ui.test.ts covers
+ * the host key modal.
+ */
+function knownHosts(s: LabState): string {
+  const topo = JSON.parse(fs.readFileSync(s.topologyFile, 'utf8'));
+  const nameOf = (h: LabHost): string | undefined => {
+    if (h.role === 'gateway') return topo.gateway.host;
+    if (h.role === 'desktop') return topo.desktop?.host;
+    return [...(topo.seconds ?? []), ...(topo.clients ?? [])].find((x: { name: string }) => x.name === h.name)?.host;
+  };
+  return s.hosts
+    .flatMap((h) => {
+      const name = nameOf(h);
+      if (!name) return [];
+      return ['ed25519', 'ecdsa', 'rsa'].flatMap((k) => {
+        const pub = Lab.inHost(h, ['cat', `/etc/ssh/ssh_host_${k}_key.pub`])
+          .stdout.trim()
+          .split(/\s+/);
+        return pub.length >= 2 ? [`${name} ${pub[0]} ${pub[1]}`] : [];
+      });
+    })
+    .join('\n');
 }
 
 /** The lab's starter topology with two clients at the top of the robot subnet. */
@@ -69,14 +88,6 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
     t = labTopology();
     s = lab.up(t);
     gateway = s.hosts.find((h) => h.role === 'gateway')!;
-    // Everything provisioned as a user would from a terminal: the CLI makes the CA with this passphrase and
-    // gives each client host its profile; the test then knows the passphrase VS Code will ask for.
-    const prov = cli(s, ['provision', s.topologyFile, ...sshArgs(s)], passphrase);
-    assert.equal(prov.status, 0, `rosvpn provision failed:\n${prov.stdout}\n${prov.stderr}`);
-    for (const c of t.clients) {
-      const ip = c.vpnIp.split('/')[0];
-      await poll(`${c.name}'s tap holding ${ip}`, async () => (tapHas(c.name, ip) ? true : undefined), 120_000, 1000);
-    }
     ws = tempWorkspace({ 'rosvpn.json': fs.readFileSync(s.topologyFile, 'utf8') });
     vs = await VsCode.open({
       workspace: ws.dir,
@@ -85,10 +96,8 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
       env: { SSH_AUTH_SOCK: '' },
       artifacts: new Artifacts('extension-clients'),
     });
-    // The host keys the CLI recorded, as the user's own known_hosts: expanding the node uses stored
-    // credentials only and never asks.
     fs.mkdirSync(path.join(vs.server.home, '.ssh'), { recursive: true, mode: 0o700 });
-    fs.copyFileSync(s.knownHosts, path.join(vs.server.home, '.ssh', 'known_hosts'));
+    fs.writeFileSync(path.join(vs.server.home, '.ssh', 'known_hosts'), `${knownHosts(s)}\n`);
   });
 
   after(async () => {
@@ -102,10 +111,50 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
     if (errors.length) throw errors[0];
   });
 
-  it('the Clients node, once expanded, lists each client with its address, certificate expiry and "connected"', async () => {
+  it('Provision All makes the CA (a new passphrase, typed twice, kept for this session) and connects both clients', async () => {
     await vs.wb.openViewContainer('ROS VPN');
     await vs.wb.waitForTreeRow('Clients');
     assert.equal((await row('Clients'))?.description, '2', 'nothing read before the node is expanded');
+    await vs.wb.runCommand('ROS VPN: Provision All');
+    const asked: string[] = [];
+    await poll(
+      'Provision All to finish',
+      async () => {
+        const n = await vs.wb.notifications();
+        const failed = n.find((x) => /Provision All failed/.test(x.message));
+        if (failed) throw new Error(failed.message);
+        if (n.some((x) => /Provision All done/.test(x.message))) return true;
+        if (!(await vs.page.locator('.quick-input-widget').isVisible())) return undefined;
+        const box = await vs.wb.quickInputState().catch(() => undefined);
+        if (box && /New CA passphrase \([12]\/2\)/.test(box.title) && !asked.includes(box.title)) {
+          asked.push(box.title);
+          await vs.wb.typeInQuickInput(passphrase);
+        } else if (box && /Keep the CA passphrase where/.test(box.title) && !asked.includes(box.title)) {
+          asked.push(box.title);
+          assert.deepEqual(await vs.wb.quickPickItems(), ['This session only', 'Remember on this machine (SecretStorage)']);
+          await vs.shot('01-ca-where');
+          await vs.wb.pickQuickItem('This session only');
+        }
+        return undefined;
+      },
+      600_000,
+      500,
+    );
+    assert.deepEqual(asked, [
+      'ROS VPN: New CA passphrase (1/2)',
+      'ROS VPN: New CA passphrase (2/2)',
+      'ROS VPN: Keep the CA passphrase where?',
+    ]);
+    // The CA key on the gateway is encrypted.
+    assert.match(Lab.inHost(gateway, ['cat', '/etc/openvpn/pki/private/ca.key']).stdout, /ENCRYPTED/);
+    for (const c of t.clients) {
+      const ip = c.vpnIp.split('/')[0];
+      await poll(`${c.name}'s tap holding ${ip}`, async () => (tapHas(c.name, ip) ? true : undefined), 120_000, 1000);
+    }
+    await vs.wb.clearNotifications();
+  });
+
+  it('the Clients node, once expanded, lists each client with its address, certificate expiry and "connected"', async () => {
     assert.equal(await row('laptop-1'), undefined, 'collapsed at first');
     await vs.wb.setTreeRowExpanded('Clients', true);
     const today = Date.now();
@@ -128,7 +177,7 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
     const tip = await vs.wb.treeRowTooltip('laptop-1');
     assert.match(tip, /Connected since \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC from 203\.0\.113\.\d+:\d+/);
     assert.match(tip, /Certificate valid until \d{4}-\d{2}-\d{2} \(36\d days\)/);
-    await vs.shot('01-clients');
+    await vs.shot('02-clients');
   });
 
   it('negative control: Cancel in the Revoke modal changes nothing — rosvpn.json, the certificate, the connection', async () => {
@@ -139,7 +188,7 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
     assert.equal(dialog.message, 'Revoke laptop-2?');
     assert.equal(dialog.detail, REVOKE_DETAIL);
     assert.ok(dialog.buttons.includes('Revoke laptop-2') && dialog.buttons.includes('Cancel'), dialog.buttons.join(', '));
-    await vs.shot('02-revoke-modal');
+    await vs.shot('03-revoke-modal');
     await vs.wb.answerDialog('Cancel');
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(fs.readFileSync(ws.file('rosvpn.json'), 'utf8'), before);
@@ -150,10 +199,14 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
   });
 
   it('Revoke Client: laptop-2 leaves rosvpn.json, is revoked and disconnected now, and the tree shows it revoked; laptop-1 stays', async () => {
+    // Forgotten (Forget Stored Passwords clears this session's too): the revocation must ask for it.
+    await vs.wb.runCommand('ROS VPN: Forget Stored Passwords');
+    await vs.wb.waitForNotification(/and 1 CA passphrase\(s\)/);
+    await vs.wb.clearNotifications();
     await vs.wb.treeContextAction('laptop-2', 'Revoke Client');
     await vs.wb.waitForDialog(30_000);
     await vs.wb.answerDialog('Revoke laptop-2');
-    // VS Code does not know the CA passphrase the CLI chose: it asks once, in a password box.
+    // It asks once, in a password box.
     let asked = 0;
     await poll(
       'the revocation to finish',
@@ -165,7 +218,7 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
         const box = await vs.wb.quickInputState().catch(() => undefined);
         if (box && /CA passphrase/.test(box.title) && (await vs.page.locator('.quick-input-widget').isVisible())) {
           asked++;
-          await vs.shot('03-ca-passphrase');
+          await vs.shot('04-ca-passphrase');
           await vs.wb.typeInQuickInput(passphrase);
         }
         return undefined;
@@ -194,8 +247,8 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
       60_000,
     );
     assert.ok(tapHas('laptop-1', t.clients[0].vpnIp.split('/')[0]), 'laptop-1 must stay connected');
-    await vs.shot('04-revoked');
-    // The passphrase went to the gateway's RAM for the run, never into the extension's log.
+    await vs.shot('05-revoked');
+    // The passphrase went to the gateway's RAM for each run, never into the extension's log.
     const logs = vs.server.extensionLogs('rosvpn.rosvpn');
     assert.ok(
       logs.some((l) => /Revoke Client \(laptop-2\)/.test(l.text)),
