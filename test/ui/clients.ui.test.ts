@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadLabTopology } from '../../lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../../lab/lab';
+import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from '../../src/core/render/openvpn';
 import { CLIENT_TAP, type ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
 import { Artifacts, ensureVsix, poll, REPO_ROOT, tempWorkspace, type TempWorkspace, VsCode } from './harness';
@@ -76,6 +77,9 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
   const tapHas = (name: string, ip: string) =>
     Lab.inHost(clientHost(name), ['ip', '-o', '-4', 'addr', 'show', 'dev', CLIENT_TAP]).stdout.includes(` ${ip}/`);
   const revokedOnGateway = (name: string) => new RegExp(`^R\\t.*/CN=${name}$`, 'm').test(Lab.inHost(gateway, ['cat', PKI_INDEX]).stdout);
+  const journal = (h: LabHost, unit: string, since: number) =>
+    Lab.inHost(h, ['journalctl', '--no-pager', '-q', '-o', 'cat', '-u', unit, '--since', `@${since}`]).stdout;
+  const serverPid = () => Lab.inHost(gateway, ['systemctl', 'show', '-p', 'MainPID', '--value', OPENVPN_SERVER_UNIT]).stdout.trim();
   const clientNames = () =>
     (JSON.parse(fs.readFileSync(ws.file('rosvpn.json'), 'utf8')).clients ?? []).map((c: { name: string }) => c.name);
 
@@ -203,6 +207,8 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
     await vs.wb.runCommand('ROS VPN: Forget Stored Passwords');
     await vs.wb.waitForNotification(/and 1 CA passphrase\(s\)/);
     await vs.wb.clearNotifications();
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const pid = serverPid();
     await vs.wb.treeContextAction('laptop-2', 'Revoke Client');
     await vs.wb.waitForDialog(30_000);
     await vs.wb.answerDialog('Revoke laptop-2');
@@ -231,12 +237,19 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
     assert.equal(asked, 1, 'the CA passphrase is asked once');
     assert.deepEqual(clientNames(), ['laptop-1']);
     assert.equal(revokedOnGateway('laptop-2'), true, `laptop-2 not revoked in ${PKI_INDEX}`);
+    // Disconnected now: its OpenVPN client reconnects at once and the gateway refuses the revoked certificate.
     await poll(
-      'laptop-2 disconnected (its tap without its address)',
-      async () => (tapHas('laptop-2', t.clients[1].vpnIp.split('/')[0]) ? undefined : true),
-      60_000,
+      'the gateway refusing laptop-2',
+      async () =>
+        journal(gateway, OPENVPN_SERVER_UNIT, since)
+          .split('\n')
+          .some((l) => /CN=laptop-2\b/.test(l) && /VERIFY ERROR|CRL|revoked|certificate verify failed/i.test(l))
+          ? true
+          : undefined,
+      90_000,
       1000,
     );
+    assert.equal(serverPid(), pid, 'the OpenVPN server was restarted (everyone dropped)');
     await poll(
       'the tree to show laptop-2 gone or revoked, laptop-1 still connected',
       async () => {
@@ -247,6 +260,11 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
       60_000,
     );
     assert.ok(tapHas('laptop-1', t.clients[0].vpnIp.split('/')[0]), 'laptop-1 must stay connected');
+    assert.doesNotMatch(
+      journal(clientHost('laptop-1'), OPENVPN_CLIENT_UNIT, since),
+      /Initialization Sequence Completed/,
+      'laptop-1 was disconnected and reconnected',
+    );
     await vs.shot('05-revoked');
     // The passphrase went to the gateway's RAM for each run, never into the extension's log.
     const logs = vs.server.extensionLogs('rosvpn.rosvpn');
