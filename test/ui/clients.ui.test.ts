@@ -255,7 +255,13 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
       async () => {
         const gone = await row('laptop-2');
         const one = await row('laptop-1');
-        return (!gone || /revoked$/.test(gone.description)) && one && /· connected$/.test(one.description) ? true : undefined;
+        const clients = (await row('Clients'))?.description;
+        return (!gone || /revoked$/.test(gone.description)) &&
+          one &&
+          /· connected$/.test(one.description) &&
+          /· 1 connected$/.test(clients ?? '')
+          ? true
+          : undefined;
       },
       60_000,
     );

@@ -253,6 +253,7 @@ describe('topology tree model: clients', () => {
     status('new-one', { cert: 'missing' }),
     status('old-laptop', { declared: false, vpnIp: '192.168.0.160/24', notAfter: '2027-05-01T00:00:00Z' }),
     status('gone', { declared: false, cert: 'revoked', notAfter: '2027-05-01T00:00:00Z' }),
+    status('just-revoked', { declared: false, cert: 'revoked', connected: true }),
   ];
   const clientsOf = (nodes: TreeNode[]) => nodes.find((n) => n.kind === 'clients')!;
   const menus: { command: string; when: string; group?: string }[] = JSON.parse(
@@ -296,7 +297,7 @@ describe('topology tree model: clients', () => {
 
   it('after a status read: address, expiry and connected / offline / revoked / not issued, then the undeclared ones', () => {
     const node = clientsOf(buildTopologyTree(t, new Map(), new Map(), { clients: { statuses, readAt: new Date('2026-11-30T10:15:02Z') } }));
-    assert.equal(node.description, '6 · 1 connected');
+    assert.equal(node.description, '7 · 2 connected');
     assert.match(node.tooltip, /read from the gateway at 10:15:02 UTC/);
     assert.deepEqual(
       node.children!.map((c) => [c.label, c.description, c.client?.state]),
@@ -307,6 +308,7 @@ describe('topology tree model: clients', () => {
         ['new-one', '192.168.0.153 · not issued', 'not issued'],
         ['old-laptop', 'not in rosvpn.json · 192.168.0.160 · expires 2027-05-01 · offline', 'offline'],
         ['gone', 'not in rosvpn.json · revoked', 'revoked'],
+        ['just-revoked', 'not in rosvpn.json · revoked · still connected', 'revoked'],
       ],
     );
     const [alice, field, , , old] = node.children!;
@@ -332,6 +334,7 @@ describe('topology tree model: clients', () => {
       'new-one': 'rosvpn.client.nohost.declared cert-missing',
       'old-laptop': 'rosvpn.client.nohost.undeclared cert-valid',
       gone: 'rosvpn.client.nohost.undeclared cert-revoked',
+      'just-revoked': 'rosvpn.client.nohost.undeclared cert-revoked',
     });
     assert.deepEqual(shown(ctx['alice-laptop'], true), ['rosvpn.downloadClientProfile']);
     assert.deepEqual(shown(ctx['field-pc'], true), ['rosvpn.provisionClient']);
@@ -355,14 +358,14 @@ describe('topology tree model: clients', () => {
     // Only a declared client with a host is a host the tree provisions.
     assert.deepEqual(
       node.children!.map((c) => c.host),
-      [undefined, 'field-pc', undefined, undefined, undefined, undefined],
+      [undefined, 'field-pc', undefined, undefined, undefined, undefined, undefined],
     );
   });
 
   it('while reading and after a failed read: the node says so and keeps the last statuses', () => {
     assert.equal(clientsOf(buildTopologyTree(t, new Map(), new Map(), { clients: { reading: true } })).description, '4 · reading…');
     const failed = clientsOf(buildTopologyTree(t, new Map(), new Map(), { clients: { statuses, error: 'cannot connect to gateway' } }));
-    assert.equal(failed.description, '6 · 1 connected · status unknown');
+    assert.equal(failed.description, '7 · 2 connected · status unknown');
     assert.match(failed.tooltip, /The last status read failed: cannot connect to gateway/);
     assert.equal(failed.children![0].client?.state, 'connected');
   });

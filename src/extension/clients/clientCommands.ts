@@ -20,6 +20,8 @@ export interface ClientDeps extends ProvisionDeps {
 }
 
 let reading: Promise<void> | undefined;
+/** How long after a revocation the status is read again (OpenVPN's kill ends the session within a second or two). */
+const SESSION_END_MS = 3000;
 
 /**
  * Reads the clients' certificates and connections from the gateway into the tree. `interactive` (a command
@@ -197,7 +199,8 @@ async function revokeClient(deps: ClientDeps, arg: unknown): Promise<void> {
       { cause: e, actions: [{ title: 'Provision Gateway', run: () => vscode.commands.executeCommand('rosvpn.provisionGateway') }] },
     );
   } finally {
-    void readClientStatus(deps, true);
+    // The server ends the revoked client's session asynchronously: read once it has, not in the same second.
+    setTimeout(() => void readClientStatus(deps, true), SESSION_END_MS);
   }
   deps.log.info(`revoked client ${name}`);
   void vscode.window.showInformationMessage(`ROS VPN: revoked ${name}: its certificate is revoked and it was disconnected.`);

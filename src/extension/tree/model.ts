@@ -180,7 +180,10 @@ function clientNode(c: ClientConfig | undefined, s: ClientStatus | undefined, he
     ...(declared ? [] : ['not in rosvpn.json']),
     ...(vpnIp ? [addr(vpnIp)] : []),
     ...(state === 'connected' || state === 'offline' ? [...(expires ? [`expires ${expires}`] : []), state] : []),
-    ...(state === 'revoked' || state === 'not issued' ? [state] : []),
+    ...(state === 'not issued' ? [state] : []),
+    // Revoked yet still in the server's client list: true for a moment after a revocation (the server ends
+    // the session asynchronously); shown as it is, since anything longer would need looking into.
+    ...(state === 'revoked' ? ['revoked', ...(s?.connected ? ['still connected'] : [])] : []),
   ];
   const cert = certLine(s, expires);
   const conn = s?.connected
