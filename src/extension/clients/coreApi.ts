@@ -2,12 +2,12 @@
 // them, in one file: the extension imports them only from here, so joining the two halves changes this file
 // alone. Until src/core/clients is merged, the types are the contract of the brief and the functions
 // refuse with a clear message.
-// TODO(merge core/clients): replace the stubs below with the core's own:
-//   export { clientStatuses, addClientToDocument, removeClientFromDocument, runPki, type ClientStatus } from '../../core/clients';
-//   export type { CaPassphraseSource } from '../../core/provision/orchestrator';
-//   export { fetchClientProfile } from '../../core/provision/profile';   // (pool, gateway, client?), validates
-//   profileProblems(text) = validateProfile(text).errors                  // from '../../core/provision/profile'
-// and adapt PkiOptions / runPki's result to the merged signatures if they differ.
+// TODO(merge core/clients): replace this whole file with (checked against i-b 958319b merged with i-a, i-d:
+// tsc, the unit tests and test/ui/clients.ui.test.ts pass):
+//   import { validateProfile } from '../../core/clients';
+//   export { addClientToDocument, clientStatuses, fetchClientProfile, removeClientFromDocument, runPki,
+//     type CaPassphraseSource, type ClientExtras, type ClientStatus, type PkiOptions } from '../../core/clients';
+//   export function profileProblems(text: string): string[] { return validateProfile(text).errors; }
 import type { ProvisionEvent, ProvisionReport } from '../../core/provision/orchestrator';
 import type { TopologyHost } from '../../core/provision/endpoints';
 import { PROFILE_BLOCKS, PROFILE_DIRECTIVES } from '../../core/render/openvpn';
