@@ -267,7 +267,13 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
       60_000,
     ).catch(async (e: Error) => {
       await vs.shot('05x-tree-after-revoke');
-      throw new Error(`${e.message}; the tree: ${seen}`);
+      // What the gateway says now, for the failure: its OpenVPN status file and its log about laptop-2.
+      const status = Lab.inHost(gateway, ['sh', '-c', 'cat /run/openvpn-server/status-*.log']).stdout;
+      const log = journal(gateway, OPENVPN_SERVER_UNIT, since)
+        .split('\n')
+        .filter((l) => l.includes('laptop-2'))
+        .slice(-15);
+      throw new Error(`${e.message}; the tree: ${seen}\ngateway status file:\n${status}\nserver log about laptop-2:\n${log.join('\n')}`);
     });
     assert.ok(tapHas('laptop-1', t.clients[0].vpnIp.split('/')[0]), 'laptop-1 must stay connected');
     assert.doesNotMatch(

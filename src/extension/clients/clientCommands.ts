@@ -20,8 +20,9 @@ export interface ClientDeps extends ProvisionDeps {
 }
 
 let reading: Promise<void> | undefined;
-/** How long after a revocation the status is read again (OpenVPN's kill ends the session within a second or two). */
-const SESSION_END_MS = 3000;
+/** When the status is read after a revocation: OpenVPN tells the client to restart and ends its session a few
+ *  seconds later (client-kill's delayed exit), so one read at once would still list it as connected. */
+const AFTER_REVOKE_MS = [3000, 4000, 5000, 8000, 10000];
 
 /**
  * Reads the clients' certificates and connections from the gateway into the tree. `interactive` (a command
@@ -48,6 +49,15 @@ export function readClientStatus(deps: ClientDeps, interactive: boolean): Promis
     }
   })();
   return reading;
+}
+
+/** Reads the status after a revocation until the server no longer lists `name` as connected (or gives up). */
+async function readUntilGone(deps: ClientDeps, name: string): Promise<void> {
+  for (const ms of AFTER_REVOKE_MS) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await readClientStatus(deps, true);
+    if (!deps.clients.view.statuses?.some((s) => s.name === name && s.connected)) return;
+  }
 }
 
 /** The gateway's PKI step only (pki.sh), in cancellable progress; a failure is thrown with what to do next. */
@@ -199,8 +209,7 @@ async function revokeClient(deps: ClientDeps, arg: unknown): Promise<void> {
       { cause: e, actions: [{ title: 'Provision Gateway', run: () => vscode.commands.executeCommand('rosvpn.provisionGateway') }] },
     );
   } finally {
-    // The server ends the revoked client's session asynchronously: read once it has, not in the same second.
-    setTimeout(() => void readClientStatus(deps, true), SESSION_END_MS);
+    void readUntilGone(deps, name);
   }
   deps.log.info(`revoked client ${name}`);
   void vscode.window.showInformationMessage(`ROS VPN: revoked ${name}: its certificate is revoked and it was disconnected.`);
