@@ -2,6 +2,9 @@
 // ssh2 and the provisioning code load on the first command that needs them (see ssh/sshService.ts), the
 // AWS SDK on the first cloud command (see cloud/cloudCommands.ts).
 import * as vscode from 'vscode';
+import { CaPassphrases } from './clients/caPassphrase';
+import { clientCommands, clientStatusKey, readClientStatus } from './clients/clientCommands';
+import { ClientStateStore } from './clients/clientState';
 import { cloudCommands } from './cloud/cloudCommands';
 import { CloudStateStore } from './cloud/cloudState';
 import { registerCommands } from './commands/registry';
@@ -31,23 +34,47 @@ export function activate(context: vscode.ExtensionContext): RosVpnApi {
   const statuses = new HostHealthStore();
   const ssh = new SshService(log, context.secrets, context.globalState);
   const cloud = new CloudStateStore();
-  const tree = new TopologyTreeProvider(store, statuses, cloud);
+  const clients = new ClientStateStore();
+  const ca = new CaPassphrases(context.secrets, context.globalState, log);
+  const tree = new TopologyTreeProvider(store, statuses, cloud, clients);
   const view = vscode.window.createTreeView('rosvpn.topology', { treeDataProvider: tree, showCollapseAll: false });
   tree.showTrustIn(view);
-  context.subscriptions.push(log, store, statuses, cloud, ssh, tree, view);
+  context.subscriptions.push(log, store, statuses, cloud, clients, ssh, tree, view);
+  let clientsOf = clientStatusKey(store);
   store.onDidChange((s) => {
-    if (s.kind === 'valid') statuses.retain(['gateway', 'desktop', ...s.topology.seconds.map((x) => x.name)]);
+    if (s.kind === 'valid')
+      statuses.retain(['gateway', 'desktop', ...s.topology.seconds.map((x) => x.name), ...s.topology.clients.map((x) => x.name)]);
+    // What was read belongs to one gateway's CA: another deployment or gateway starts empty.
+    const key = clientStatusKey(store);
+    if (key !== undefined && key !== clientsOf) clients.clear();
+    clientsOf = key ?? clientsOf;
   });
 
-  const deps = { context, log, store, ssh, statuses };
+  const deps = {
+    context,
+    log,
+    store,
+    ssh,
+    statuses,
+    ca,
+    clients,
+    // A run of the gateway may issue, renew or revoke certificates: the Clients node follows, once it was read.
+    onProvisioned: (r: { hosts: { label: string }[] }) => {
+      if (clients.tried && r.hosts.some((h) => h.label === 'gateway')) void readClientStatus(deps, true);
+    },
+  };
+  tree.watchClients(view, () => {
+    if (!clients.tried) void readClientStatus(deps, false);
+  });
   registerCommands(context, log, [
     validateTopologyCommand(log),
     ...provisionCommands(deps),
     ...setupFormCommands(deps),
     ...registerLogTasks(context, deps),
     downloadProfileCommand(deps),
+    ...clientCommands(deps),
     ...sshCommands(deps),
-    ...topologyCommands(deps),
+    ...topologyCommands({ ...deps, refreshClients: () => (clients.tried ? readClientStatus(deps, true) : Promise.resolve()) }),
     ...cloudCommands({ context, log, store, cloud }),
   ]);
   registerStatusBar(context, { store, statuses, view, check: () => runCheck(deps, undefined, true) });

@@ -243,4 +243,44 @@ describe('setup form webview (Chromium)', function () {
     await page.keyboard.press('Tab');
     assert.equal(await focused('data-field'), 'tunnel');
   });
+
+  it('client rows: labelled fields in form order, added and removed from the keyboard, saved with the form', async () => {
+    const form = structuredClone(vxlan3);
+    form.clients = [
+      { name: 'alice-laptop', vpnIp: '192.168.0.150/24', host: '' },
+      { name: 'field-pc', vpnIp: '192.168.0.151/24', host: '10.0.0.7' },
+    ];
+    await send({ type: 'load', form, file: 'rosvpn.json' });
+    await field('clients[1].host').waitFor();
+    const paths = await page.locator('[data-field]').evaluateAll((els) => els.map((e) => e.getAttribute('data-field') as string));
+    assert.deepEqual(paths, fieldPaths(form));
+    for (const p of paths.filter((x) => x.startsWith('clients'))) {
+      const id = await field(p).getAttribute('id');
+      assert.equal(await page.locator(`label[for="${id}"]`).count(), 1, `label for ${p}`);
+      assert.equal(await errorFor(p).count(), 1, `error element for ${p}`);
+    }
+    assert.equal(await field('clients[1].host').inputValue(), '10.0.0.7');
+    await page.locator('#add-client').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await field('clients[2].name').inputValue(), 'client-3');
+    assert.equal(await field('clients[2].vpnIp').inputValue(), '192.168.0.254/24');
+    assert.equal(await focused('data-field'), 'clients[2].name');
+    await page.locator('[data-remove-client="0"]').focus();
+    await page.keyboard.press('Space');
+    assert.deepEqual(
+      await page
+        .locator('[data-field^="clients["][data-field$="].name"]')
+        .evaluateAll((els) => els.map((e) => (e as { value: string }).value)),
+      ['field-pc', 'client-3'],
+    );
+    assert.equal(await focused('data-remove-client'), '0');
+    assert.match((await page.locator('[data-node="gateway"]').textContent()) ?? '', /2 clients/);
+    await field('clients[1].name').fill('bob-laptop');
+    await page.locator('#save').click();
+    const saves = (await posted()).filter((m) => m.type === 'save');
+    assert.deepEqual(saves.at(-1)!.form!.clients, [
+      { name: 'field-pc', vpnIp: '192.168.0.151/24', host: '10.0.0.7' },
+      { name: 'bob-laptop', vpnIp: '192.168.0.254/24', host: '' },
+    ]);
+  });
 });

@@ -75,7 +75,17 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
     const rows = await vs.wb.waitForTreeRow('second-3');
     assert.deepEqual(
       rows.map((r) => r.label),
-      ['Manage Workspace Trust', 'Robot network', 'Desktop Gateway', 'Cloud Gateway', 'Second instances', 'second', 'second-2', 'second-3'],
+      [
+        'Manage Workspace Trust',
+        'Robot network',
+        'Desktop Gateway',
+        'Cloud Gateway',
+        'Second instances',
+        'second',
+        'second-2',
+        'second-3',
+        'Clients',
+      ],
     );
     assert.equal(rows[0].description, 'to provision, use SSH and EC2');
     assert.equal(rows.find((r) => r.label === 'Cloud Gateway')?.description, '44.232.53.80 · 172.31.1.11 · 192.168.0.130');
@@ -86,6 +96,7 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
     assert.ok(title.includes('Refresh Topology View'), title.join(', '));
     assert.deepEqual(await vs.wb.treeInlineActions('Second instances'), []);
     assert.deepEqual(await vs.wb.treeInlineActions('Cloud Gateway'), []);
+    assert.deepEqual(await vs.wb.treeInlineActions('Clients'), [], 'no Add Client');
     await vs.shot('01-restricted');
     // The palette offers none of the commands gated by trust (each looked up by its full title); reading
     // the topology is still there (control: the same lookup finds it).
@@ -143,6 +154,7 @@ describe('Restricted Mode: the ROS VPN view in an untrusted folder, then trusted
       'second',
       'second-2',
       'second-3',
+      'Clients',
     ]);
     assert.equal(await viewMessage(), '', 'no Restricted Mode message once trusted');
     const inline = await poll(

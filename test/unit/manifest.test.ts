@@ -86,7 +86,17 @@ describe('manifest and packaging', function () {
       const re = /viewItem =~ \/(.+?)\/(?:\s|$)/.exec(when);
       return eq ? eq[1] === item : re ? new RegExp(re[1]).test(item) : true;
     };
-    for (const item of ['rosvpn.host.gateway', 'rosvpn.host.second', 'rosvpn.host.desktop', 'seconds', 'robotNetwork']) {
+    for (const item of [
+      'rosvpn.host.gateway',
+      'rosvpn.host.second',
+      'rosvpn.host.desktop',
+      'seconds',
+      'robotNetwork',
+      'clients',
+      'clients.empty',
+      'rosvpn.client.host.declared cert-valid',
+      'rosvpn.client.nohost.declared cert-unknown',
+    ]) {
       const inline = menus.filter((m) => m.group?.startsWith('inline') && matches(m.when, item));
       assert.ok(inline.length <= 3, `${item}: ${inline.map((m) => m.command).join(', ')}`);
     }
@@ -101,6 +111,12 @@ describe('manifest and packaging', function () {
       assert.ok(gw.includes(c), c);
     assert.ok(menus.some((m) => m.command === 'rosvpn.removeSecond' && matches(m.when, 'rosvpn.host.second')));
     assert.ok(menus.some((m) => m.command === 'rosvpn.addSecond' && matches(m.when, 'seconds')));
+    assert.ok(menus.some((m) => m.command === 'rosvpn.addClient' && matches(m.when, 'clients.empty') && m.group?.startsWith('inline')));
+    for (const c of ['rosvpn.revokeClient', 'rosvpn.rotateClient', 'rosvpn.downloadClientProfile'])
+      assert.ok(
+        menus.some((m) => m.command === c && matches(m.when, 'rosvpn.client.nohost.declared cert-valid')),
+        c,
+      );
   });
 
   it('the view, welcome content, task type, walkthrough media and snippets all exist', () => {
@@ -160,6 +176,7 @@ describe('manifest and packaging', function () {
       'provisionGateway',
       'provisionSecond',
       'provisionDesktop',
+      'provisionClient',
       'provisionAll',
       'checkConnectivity',
       'streamLogs',
@@ -171,6 +188,9 @@ describe('manifest and packaging', function () {
       'cloudStart',
       'cloudStop',
       'cloudDown',
+      'addClient',
+      'revokeClient',
+      'rotateClient',
     ];
     assert.deepEqual([...enabled].sort(), expected.map((c) => `rosvpn.${c}`).sort());
     // Menus hide what is disabled, and the tree is read-only (no Add/Remove Second) in Restricted Mode.

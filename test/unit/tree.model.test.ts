@@ -2,7 +2,14 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildTopologyTree, RESTRICTED_NODE, statusesFromCheck, statusesFromProvision } from '../../src/extension/tree/model';
+import type { ClientStatus } from '../../src/extension/clients/coreApi';
+import {
+  buildTopologyTree,
+  RESTRICTED_NODE,
+  statusesFromCheck,
+  statusesFromProvision,
+  type TreeNode,
+} from '../../src/extension/tree/model';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { loadFixture } from '../support/fixtures';
 
@@ -18,6 +25,7 @@ describe('topology tree model', () => {
         ['rosvpn:desktop', 'Desktop Gateway', 'localhost · eno1 · 192.168.0.10/24'],
         ['rosvpn:gateway', 'Cloud Gateway', '44.232.53.80 · 172.31.1.11 · 192.168.0.130'],
         ['rosvpn:seconds', 'Second instances', '3'],
+        ['rosvpn:clients', 'Clients', 'none'],
       ],
     );
     assert.deepEqual(
@@ -210,5 +218,155 @@ describe('topology tree model', () => {
       nocode: 'failed',
       midway: 'failed',
     });
+  });
+});
+
+describe('topology tree model: clients', () => {
+  const base = loadFixture('vxlan-3');
+  const t = {
+    ...base,
+    clients: [
+      { name: 'alice-laptop', vpnIp: '192.168.0.150/24' },
+      { name: 'field-pc', vpnIp: '192.168.0.151/24', host: '10.0.0.7' },
+      { name: 'site-b', vpnIp: '192.168.0.152/24' },
+      { name: 'new-one', vpnIp: '192.168.0.153/24' },
+    ],
+  } as ValidTopology;
+  const status = (name: string, s: Partial<ClientStatus>): ClientStatus => ({
+    name,
+    declared: true,
+    cert: 'valid',
+    connected: false,
+    ...s,
+  });
+  const statuses: ClientStatus[] = [
+    status('alice-laptop', {
+      vpnIp: '192.168.0.150/24',
+      notAfter: '2027-11-30T08:00:00Z',
+      expiresInDays: 365,
+      connected: true,
+      connectedSince: '2026-11-30T10:12:00Z',
+      realAddress: '203.0.113.5:51234',
+    }),
+    status('field-pc', { notAfter: '2026-12-20T08:00:00Z', expiresInDays: 20 }),
+    status('site-b', { cert: 'revoked', notAfter: '2027-01-01T00:00:00Z' }),
+    status('new-one', { cert: 'missing' }),
+    status('old-laptop', { declared: false, vpnIp: '192.168.0.160/24', notAfter: '2027-05-01T00:00:00Z' }),
+    status('gone', { declared: false, cert: 'revoked', notAfter: '2027-05-01T00:00:00Z' }),
+    status('just-revoked', { declared: false, cert: 'revoked', connected: true }),
+  ];
+  const clientsOf = (nodes: TreeNode[]) => nodes.find((n) => n.kind === 'clients')!;
+  const menus: { command: string; when: string; group?: string }[] = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+  ).contributes.menus['view/item/context'];
+  /** The commands package.json shows on a node with this context value (trusted folder), inline or in its menu. */
+  const shown = (viewItem: string, inline = false) =>
+    menus
+      .filter((m) => (inline ? m.group?.startsWith('inline') : !m.group?.startsWith('inline')))
+      .filter((m) => {
+        const eq = /viewItem == (\S+)/.exec(m.when);
+        if (eq) return eq[1] === viewItem;
+        const re = /viewItem =~ \/(.*?)\/(?: && isWorkspaceTrusted)?$/.exec(m.when);
+        return re ? new RegExp(re[1]).test(viewItem) : false;
+      })
+      .map((m) => m.command);
+
+  it('always shown, last; without clients it offers Add Client inline', () => {
+    const node = clientsOf(buildTopologyTree(base));
+    assert.deepEqual(buildTopologyTree(base).at(-1), node);
+    assert.deepEqual([node.label, node.description, node.contextValue, node.children], ['Clients', 'none', 'clients.empty', []]);
+    assert.deepEqual(shown('clients.empty', true), ['rosvpn.addClient']);
+    assert.deepEqual(shown('clients', true), []);
+    assert.ok(shown('clients').includes('rosvpn.addClient'));
+  });
+
+  it('before the gateway is asked: every declared client with its address, state unknown', () => {
+    const node = clientsOf(buildTopologyTree(t));
+    assert.equal(node.description, '4');
+    assert.deepEqual(
+      node.children!.map((c) => [c.id, c.label, c.description, c.client?.state]),
+      [
+        ['rosvpn:client:alice-laptop', 'alice-laptop', '192.168.0.150', 'unknown'],
+        ['rosvpn:client:field-pc', 'field-pc', '192.168.0.151', 'unknown'],
+        ['rosvpn:client:site-b', 'site-b', '192.168.0.152', 'unknown'],
+        ['rosvpn:client:new-one', 'new-one', '192.168.0.153', 'unknown'],
+      ],
+    );
+    assert.match(node.children![0].tooltip, /not read yet/);
+  });
+
+  it('after a status read: address, expiry and connected / offline / revoked / not issued, then the undeclared ones', () => {
+    const node = clientsOf(buildTopologyTree(t, new Map(), new Map(), { clients: { statuses, readAt: new Date('2026-11-30T10:15:02Z') } }));
+    assert.equal(node.description, '7 · 2 connected');
+    assert.match(node.tooltip, /read from the gateway at 10:15:02 UTC/);
+    assert.deepEqual(
+      node.children!.map((c) => [c.label, c.description, c.client?.state]),
+      [
+        ['alice-laptop', '192.168.0.150 · expires 2027-11-30 · connected', 'connected'],
+        ['field-pc', '192.168.0.151 · expires 2026-12-20 · offline', 'offline'],
+        ['site-b', '192.168.0.152 · revoked', 'revoked'],
+        ['new-one', '192.168.0.153 · not issued', 'not issued'],
+        ['old-laptop', 'not in rosvpn.json · 192.168.0.160 · expires 2027-05-01 · offline', 'offline'],
+        ['gone', 'not in rosvpn.json · revoked', 'revoked'],
+        ['just-revoked', 'not in rosvpn.json · revoked · still connected', 'revoked'],
+      ],
+    );
+    const [alice, field, , , old] = node.children!;
+    assert.match(alice.tooltip, /Connected since 2026-11-30 10:12 UTC from 203\.0\.113\.5:51234/);
+    assert.match(alice.tooltip, /valid until 2027-11-30 \(365 days\)/);
+    assert.match(field.tooltip, /\(20 days\): renewed by the next provisioning/);
+    assert.match(field.tooltip, /SSH host 10\.0\.0\.7: Provision Client/);
+    assert.match(old.tooltip, /next provisioning of the gateway revokes it/);
+    // Epoch seconds (as the gateway prints them) read the same.
+    const epoch = clientsOf(
+      buildTopologyTree(t, new Map(), new Map(), { clients: { statuses: [{ ...statuses[0], connectedSince: '1796033520' }] } }),
+    );
+    assert.match(epoch.children![0].tooltip, /Connected since 2026-11-30 10:12 UTC/);
+  });
+
+  it("each client's menus follow what it is: host or not, declared or not, its certificate", () => {
+    const node = clientsOf(buildTopologyTree(t, new Map(), new Map(), { clients: { statuses } }));
+    const ctx = Object.fromEntries(node.children!.map((c) => [c.label, c.contextValue]));
+    assert.deepEqual(ctx, {
+      'alice-laptop': 'rosvpn.client.nohost.declared cert-valid',
+      'field-pc': 'rosvpn.client.host.declared cert-valid',
+      'site-b': 'rosvpn.client.nohost.declared cert-revoked',
+      'new-one': 'rosvpn.client.nohost.declared cert-missing',
+      'old-laptop': 'rosvpn.client.nohost.undeclared cert-valid',
+      gone: 'rosvpn.client.nohost.undeclared cert-revoked',
+      'just-revoked': 'rosvpn.client.nohost.undeclared cert-revoked',
+    });
+    assert.deepEqual(shown(ctx['alice-laptop'], true), ['rosvpn.downloadClientProfile']);
+    assert.deepEqual(shown(ctx['field-pc'], true), ['rosvpn.provisionClient']);
+    assert.deepEqual(shown(ctx['alice-laptop']).sort(), ['rosvpn.downloadClientProfile', 'rosvpn.revokeClient', 'rosvpn.rotateClient']);
+    assert.deepEqual(shown(ctx['field-pc']).sort(), [
+      'rosvpn.downloadClientProfile',
+      'rosvpn.openSshTerminal',
+      'rosvpn.provisionClient',
+      'rosvpn.revokeClient',
+      'rosvpn.rotateClient',
+    ]);
+    // Not the host menus (Check Connectivity, Stream Logs), and no profile to download once revoked or not issued.
+    assert.ok(!shown(ctx['field-pc']).includes('rosvpn.checkConnectivity'));
+    assert.deepEqual(shown(ctx['site-b']).sort(), ['rosvpn.revokeClient', 'rosvpn.rotateClient']);
+    assert.deepEqual(shown(ctx['new-one']).sort(), ['rosvpn.revokeClient', 'rosvpn.rotateClient']);
+    // Not declared: a valid certificate can be revoked now; a revoked one offers nothing.
+    assert.deepEqual(shown(ctx['old-laptop']), ['rosvpn.revokeClient']);
+    assert.deepEqual(shown(ctx.gone), []);
+    // Before the status read: downloading is offered (the gateway decides).
+    assert.ok(shown('rosvpn.client.nohost.declared cert-unknown').includes('rosvpn.downloadClientProfile'));
+    // Only a declared client with a host is a host the tree provisions.
+    assert.deepEqual(
+      node.children!.map((c) => c.host),
+      [undefined, 'field-pc', undefined, undefined, undefined, undefined, undefined],
+    );
+  });
+
+  it('while reading and after a failed read: the node says so and keeps the last statuses', () => {
+    assert.equal(clientsOf(buildTopologyTree(t, new Map(), new Map(), { clients: { reading: true } })).description, '4 · reading…');
+    const failed = clientsOf(buildTopologyTree(t, new Map(), new Map(), { clients: { statuses, error: 'cannot connect to gateway' } }));
+    assert.equal(failed.description, '7 · 2 connected · status unknown');
+    assert.match(failed.tooltip, /The last status read failed: cannot connect to gateway/);
+    assert.equal(failed.children![0].client?.state, 'connected');
   });
 });

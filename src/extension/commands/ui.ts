@@ -33,7 +33,8 @@ export async function pickHost(
   }
   if (hosts.length === 0)
     throw new UserError(`rosvpn.json has no ${roles.join(' or ')} host: add one in the setup form ("ROS VPN: Open Setup Form").`);
-  if (hosts.length === 1 && roles.length === 1 && roles[0] !== 'second') return hosts[0];
+  // A role with one host (the gateway, the desktop) needs no question; of seconds and clients there may be more.
+  if (hosts.length === 1 && roles.length === 1 && roles[0] !== 'second' && roles[0] !== 'client') return hosts[0];
   const picked = await vscode.window.showQuickPick(
     hosts.map((h) => ({
       label: h.label,

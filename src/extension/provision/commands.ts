@@ -3,11 +3,13 @@
 import * as vscode from 'vscode';
 import type { CheckReport } from '../../core/provision/check';
 import type { HostSelector } from '../../core/provision/endpoints';
-import type { ProvisionEvent, ProvisionReport } from '../../core/provision/orchestrator';
+import type { ProvisionEvent, ProvisionOptions, ProvisionReport } from '../../core/provision/orchestrator';
 import type { Role } from '../../core/topology/types';
 import { describeError } from '../../core/errors';
 import { SHOW_LOG, type CommandSpec } from '../commands/registry';
 import { pickHost } from '../commands/ui';
+import type { CaPassphrases } from '../clients/caPassphrase';
+import type { CaPassphraseSource } from '../clients/coreApi';
 import type { SshService } from '../ssh/sshService';
 import type { HostHealthStore } from '../status/hostHealth';
 import { statusesFromCheck, statusesFromProvision } from '../tree/model';
@@ -18,9 +20,13 @@ export interface ProvisionDeps {
   store: TopologyStore;
   ssh: SshService;
   statuses: HostHealthStore;
+  /** The CA passphrase, for every run that may issue, renew or revoke a certificate on the gateway. */
+  ca: CaPassphrases;
+  /** Called after every provisioning run (the clients' status follows a run of the gateway). */
+  onProvisioned?(report: ProvisionReport): void;
 }
 
-function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vscode.Progress<{ message?: string }>): void {
+export function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vscode.Progress<{ message?: string }>): void {
   if (e.type === 'host-start') {
     log.info(`[${e.host}] provisioning`);
     progress.report({ message: `${e.host}: connecting` });
@@ -42,7 +48,7 @@ function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vsc
 }
 
 /** The failures after which the stored passphrase or sudo password may be the wrong one: forget them. */
-const FORGET_SECRETS_ON: ReadonlySet<string> = new Set(['AUTH_FAILED', 'SUDO_FAILED']);
+export const FORGET_SECRETS_ON: ReadonlySet<string> = new Set(['AUTH_FAILED', 'SUDO_FAILED']);
 
 /** Runs provisioning in a cancellable progress; errors propagate to the command registry, which reports them. */
 export async function runProvision(deps: ProvisionDeps, select: HostSelector, title: string): Promise<ProvisionReport> {
@@ -63,13 +69,16 @@ export async function runProvision(deps: ProvisionDeps, select: HostSelector, ti
           log.warn(`${title}: cancelled by the user`);
           abort.abort();
         });
+        // The gateway's run may issue or renew certificates, which needs the CA key's passphrase.
+        const options: ProvisionOptions & { caPassphrase?: CaPassphraseSource } = {
+          pool: await ssh.getPool(),
+          select,
+          signal: abort.signal,
+          onEvent: (e) => logEvent(log, e, progress),
+          caPassphrase: deps.ca.sourceFor(t),
+        };
         try {
-          return await provision(t, {
-            pool: await ssh.getPool(),
-            select,
-            signal: abort.signal,
-            onEvent: (e) => logEvent(log, e, progress),
-          });
+          return await provision(t, options);
         } finally {
           sub.dispose();
         }
@@ -81,6 +90,7 @@ export async function runProvision(deps: ProvisionDeps, select: HostSelector, ti
     throw e;
   }
   statuses.set(statusesFromProvision(report));
+  deps.onProvisioned?.(report);
   statuses.connectedOnce ||= report.hosts.some((h) => h.status !== 'failed');
   const failed = report.hosts.filter((h) => h.status === 'failed');
   for (const h of failed) if (FORGET_SECRETS_ON.has(h.code ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
@@ -181,6 +191,7 @@ export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
     { id: 'rosvpn.provisionGateway', needsTrust: true, run: byRole('gateway') },
     { id: 'rosvpn.provisionSecond', needsTrust: true, run: byRole('second') },
     { id: 'rosvpn.provisionDesktop', needsTrust: true, run: byRole('desktop') },
+    { id: 'rosvpn.provisionClient', needsTrust: true, run: byRole('client') },
     { id: 'rosvpn.provisionAll', needsTrust: true, run: () => runProvision(deps, { role: 'all' }, 'Provision All') },
     {
       id: 'rosvpn.checkConnectivity',

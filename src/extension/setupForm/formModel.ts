@@ -1,8 +1,9 @@
 // The setup form's model, shared by the webview script and the extension: no `vscode`, no node modules,
 // because it is bundled into the webview together with the core's validator.
 import { suggestSecond } from '../../core/topology/edit';
+import { parseCidr } from '../../core/topology/ipv4';
 import { secondName, starterTopology } from '../../core/topology/init';
-import type { Diagnostic, TopologyDocument, TunnelMode } from '../../core/topology/types';
+import type { ClientConfig, Diagnostic, TopologyDocument, TunnelMode } from '../../core/topology/types';
 import { validateTopology } from '../../core/topology/validate';
 
 /**
@@ -20,6 +21,12 @@ export interface SecondRow {
   vpnIp: string;
   jump: string;
 }
+/** A client (a machine with a certificate of its own): the form shows its name, address and optional SSH host. */
+export interface ClientRow {
+  name: string;
+  vpnIp: string;
+  host: string;
+}
 export interface DesktopFields {
   host: string;
   lanInterface: string;
@@ -35,6 +42,7 @@ export interface FormState {
   seconds: SecondRow[];
   ssh: { user: string; identityFile: string; jump: string };
   desktop?: DesktopFields;
+  clients: ClientRow[];
 }
 
 /** Diagnostics sorted to where the form shows them: beside a field (keyed by its path) or above the form. */
@@ -50,6 +58,7 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === '
 const obj = (v: unknown): Obj => (isObj(v) ? v : {});
 /** A form cannot usefully show more rows than the validator accepts values; this also bounds hostile input. */
 const MAX_SECONDS = 200;
+const MAX_CLIENTS = 200;
 
 /**
  * A new second row: the core's suggestion (next free name and addresses) when the form is valid so far,
@@ -65,6 +74,37 @@ export function newSecond(form: FormState): SecondRow {
   let i = form.seconds.length;
   while (used.has(secondName(i))) i++;
   return { name: secondName(i), host: '', cloudIp: '', vpnIp: '', jump: 'gateway' };
+}
+
+/**
+ * A new client row: the next free name `client-N` and the highest free address of the robot subnet (clients
+ * fill the subnet from the top down, as `rosvpn client add` does), with the subnet's prefix; no SSH host.
+ */
+export function newClient(form: FormState): ClientRow {
+  const names = new Set([...form.clients.map((c) => c.name), ...form.seconds.map((s) => s.name)]);
+  let i = form.clients.length + 1;
+  while (names.has(`client-${i}`)) i++;
+  const net = parseCidr(form.robotSubnet.trim());
+  const used = new Set(
+    [
+      form.gateway.vpnIp,
+      ...form.seconds.map((s) => s.vpnIp),
+      ...form.clients.map((c) => c.vpnIp),
+      form.desktop?.address ?? '',
+      form.desktop?.defaultGateway ?? '',
+    ].map((c) => c.trim().split('/')[0]),
+  );
+  let vpnIp = '';
+  if (net.ok && net.prefix <= 30) {
+    const [a, b, c, d] = net.broadcast.toByteArray();
+    const top = ((a * 256 + b) * 256 + c) * 256 + d - 1;
+    const bottom = top - Math.min(4096, 2 ** (32 - net.prefix) - 3);
+    for (let n = top; n > bottom && !vpnIp; n--) {
+      const ip = [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.');
+      if (!used.has(ip)) vpnIp = `${ip}/${net.prefix}`;
+    }
+  }
+  return { name: `client-${i}`, vpnIp, host: '' };
 }
 
 export function newDesktop(): DesktopFields {
@@ -84,6 +124,10 @@ export function formFromDocument(raw: unknown): FormState {
     return { name: text(s.name), host: text(s.host), cloudIp: text(s.cloudIp), vpnIp: text(s.vpnIp), jump: text(s.jump) };
   });
   const d = isObj(doc.desktop) ? doc.desktop : undefined;
+  const clients = (Array.isArray(doc.clients) ? doc.clients : []).slice(0, MAX_CLIENTS).map((v) => {
+    const c = obj(v);
+    return { name: text(c.name), vpnIp: text(c.vpnIp), host: text(c.host) };
+  });
   return {
     name: text(doc.name),
     robotSubnet: text(doc.robotSubnet),
@@ -108,6 +152,7 @@ export function formFromDocument(raw: unknown): FormState {
           },
         }
       : {}),
+    clients,
   };
 }
 
@@ -130,6 +175,7 @@ export function coerceForm(v: unknown): FormState {
     seconds: Array.isArray(f.seconds) ? f.seconds.map((s) => pick(obj(s), ['name', 'host', 'cloudIp', 'vpnIp', 'jump'])) : [],
     ssh: pick(ssh, ['user', 'identityFile', 'jump']),
     ...(d ? { desktop: pick(d, ['host', 'lanInterface', 'addressing', 'address', 'defaultGateway']) } : {}),
+    clients: Array.isArray(f.clients) ? f.clients.map((c) => pick(obj(c), ['name', 'vpnIp', 'host'])) : [],
   });
 }
 
@@ -186,6 +232,10 @@ export function editFromForm(form: FormState): TopologyEdit {
           defaultGateway: isStatic ? opt(d.defaultGateway) : undefined,
         }
       : undefined,
+    // No rows: no `clients` key (a file that never had one keeps not having one).
+    clients: form.clients.length
+      ? form.clients.map((c) => ({ name: c.name.trim(), vpnIp: c.vpnIp.trim(), host: opt(c.host) }) as ClientConfig)
+      : undefined,
   };
 }
 
@@ -212,6 +262,7 @@ export function fieldPaths(form: FormState): string[] {
     paths.push('desktop.host', 'desktop.lanInterface', 'desktop.addressing');
     if (form.desktop.addressing === 'static') paths.push('desktop.address', 'desktop.defaultGateway');
   }
+  form.clients.forEach((_, i) => paths.push(...['name', 'vpnIp', 'host'].map((k) => `clients[${i}].${k}`)));
   return paths;
 }
 
@@ -279,7 +330,13 @@ export function diagramModel(form: FormState, v?: FormValidation): DiagramModel 
     {
       id: 'gateway',
       title: 'Cloud gateway',
-      lines: [or(g.publicAddress, 'public address?'), `cloud ${or(g.cloudIp, '?')}`, `VPN ${or(host(g.vpnIp), '?')}`],
+      lines: [
+        or(g.publicAddress, 'public address?'),
+        `cloud ${or(g.cloudIp, '?')}`,
+        `VPN ${or(host(g.vpnIp), '?')}`,
+        // Clients reach the gateway over OpenVPN like the desktop; the picture only counts them.
+        ...(form.clients.length ? [`${form.clients.length} client${form.clients.length === 1 ? '' : 's'}`] : []),
+      ],
       invalid: bad('gateway'),
     },
   ]);

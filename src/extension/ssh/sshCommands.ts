@@ -1,10 +1,11 @@
 // "Open SSH Terminal" runs the user's own OpenSSH client (their config, agent and known_hosts apply), and
-// "Forget Stored Passwords" clears what SecretStorage holds for ROS VPN.
+// "Forget Stored Passwords" clears what SecretStorage holds for ROS VPN (the CA passphrase too).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { opensshArgs, type OpensshFiles } from '../../core/ssh/openssh';
+import type { CaPassphrases } from '../clients/caPassphrase';
 import type { CommandSpec } from '../commands/registry';
 import { pickHost } from '../commands/ui';
 import type { TopologyStore } from '../workspace/topologyStore';
@@ -29,14 +30,19 @@ function sameFilesAsExtension(): OpensshFiles {
   return { knownHostsFile: path.join(home, '.ssh', 'known_hosts'), configFile: fs.existsSync(config) ? config : undefined };
 }
 
-export function sshCommands(deps: { store: TopologyStore; ssh: SshService; log: vscode.LogOutputChannel }): CommandSpec[] {
+export function sshCommands(deps: {
+  store: TopologyStore;
+  ssh: SshService;
+  log: vscode.LogOutputChannel;
+  ca: CaPassphrases;
+}): CommandSpec[] {
   return [
     {
       id: 'rosvpn.openSshTerminal',
       needsTrust: true,
       run: async (arg?: unknown) => {
         const t = await deps.store.require();
-        const host = await pickHost(t, arg, ['gateway', 'desktop', 'second'], 'Open an SSH terminal on which host?');
+        const host = await pickHost(t, arg, ['gateway', 'desktop', 'second', 'client'], 'Open an SSH terminal on which host?');
         if (!host) return;
         const args = opensshArgs(host.endpoint, sameFilesAsExtension());
         deps.log.info(`ssh ${args.join(' ')}`);
@@ -49,7 +55,10 @@ export function sshCommands(deps: { store: TopologyStore; ssh: SshService; log: 
       id: 'rosvpn.forgetSecrets',
       run: async () => {
         const n = await deps.ssh.forgetAll();
-        void vscode.window.showInformationMessage(`ROS VPN: forgot ${n} stored passphrase(s) and sudo password(s).`);
+        const ca = await deps.ca.forgetAll();
+        void vscode.window.showInformationMessage(
+          `ROS VPN: forgot ${n} stored passphrase(s) and sudo password(s)${ca ? ` and ${ca} CA passphrase(s)` : ''}.`,
+        );
       },
     },
   ];

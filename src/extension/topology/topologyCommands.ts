@@ -10,7 +10,12 @@ import type { CommandSpec } from '../commands/registry';
 import { isTreeNode } from '../commands/ui';
 import { UserError, type TopologyStore } from '../workspace/topologyStore';
 
-type Deps = { store: TopologyStore; log: vscode.LogOutputChannel };
+type Deps = {
+  store: TopologyStore;
+  log: vscode.LogOutputChannel;
+  /** Refresh Topology View also reads the clients' status again (once the Clients node was read). */
+  refreshClients?: () => Promise<void>;
+};
 
 /** The message of the first error the validator reports for `field` of the candidate, if any. */
 function fieldError(candidate: unknown, field: string): string | undefined {
@@ -124,6 +129,12 @@ export function topologyCommands(deps: Deps): CommandSpec[] {
         await vscode.window.showTextDocument(file);
       },
     },
-    { id: 'rosvpn.refresh', run: async () => void (await deps.store.reload()) },
+    {
+      id: 'rosvpn.refresh',
+      run: async () => {
+        await deps.store.reload();
+        await deps.refreshClients?.();
+      },
+    },
   ];
 }

@@ -4,7 +4,8 @@
 import type { CheckReport } from '../../core/provision/check';
 import type { ProvisionReport } from '../../core/provision/orchestrator';
 import type { SshErrorCode } from '../../core/ssh/types';
-import { BRIDGE_NAME, type ValidTopology } from '../../core/topology/types';
+import { BRIDGE_NAME, type ClientConfig, type ValidTopology } from '../../core/topology/types';
+import type { ClientStatus } from '../clients/coreApi';
 
 /** What the extension knows of a host now, from the last provision or check (the core's ProvisionOutcome
  *  is what one provisioning run did). */
@@ -15,7 +16,19 @@ export interface CloudHostState {
   id?: string;
   state: string;
 }
-export type NodeKind = 'restricted' | 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second';
+export type NodeKind = 'restricted' | 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second' | 'clients' | 'client';
+
+/** The clients' certificates and connections from the last status read of the gateway (nothing before the first). */
+export interface ClientsView {
+  statuses?: readonly ClientStatus[];
+  reading?: boolean;
+  /** Why the last read failed; the statuses before it (if any) are still shown. */
+  error?: string;
+  readAt?: Date;
+}
+
+/** A client as the tree shows it: `unknown` until the gateway was asked. */
+export type ClientState = 'unknown' | 'connected' | 'offline' | 'revoked' | 'not issued';
 
 export interface TreeNode {
   /** Stable across refreshes, so expansion and selection survive a change of rosvpn.json. */
@@ -32,6 +45,8 @@ export interface TreeNode {
   children?: TreeNode[];
   /** A command id run when the node is clicked. */
   command?: string;
+  /** Client nodes: the client's name and state (the icon follows the state). */
+  client?: { name: string; state: ClientState; declared: boolean };
 }
 
 /** Shown above the tree in Restricted Mode (the view's message). */
@@ -56,7 +71,7 @@ export function buildTopologyTree(
   t: ValidTopology,
   statuses: ReadonlyMap<string, HostHealth> = new Map(),
   cloud: ReadonlyMap<string, CloudHostState> = new Map(),
-  opts: { trusted?: boolean } = {},
+  opts: { trusted?: boolean; clients?: ClientsView } = {},
 ): TreeNode[] {
   const status = (host: string) => statuses.get(host) ?? 'unknown';
   // The EC2 side, once known: in the description, the tooltip and (for Start/Stop menus) the context value.
@@ -124,7 +139,113 @@ export function buildTopologyTree(
       status: status(s.name),
     })),
   });
+  nodes.push(clientsNode(t, opts.clients ?? {}, status));
   return nodes;
+}
+
+const day = (iso: string | undefined): string | undefined => (iso && /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : undefined);
+
+/** `connectedSince` as a UTC time: the core gives ISO text (or epoch seconds, as the gateway prints them). */
+function when(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  const d = /^\d+$/.test(v) ? new Date(Number(v) * 1000) : new Date(v);
+  return Number.isNaN(d.getTime()) ? v : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function certLine(s: ClientStatus | undefined, expires: string | undefined): string {
+  if (s === undefined) return 'Certificate: not read yet (expand Clients or Refresh Topology View)';
+  if (s.cert === 'revoked') return 'Certificate revoked: the gateway refuses it';
+  if (s.cert === 'missing') return 'No certificate yet: provisioning the gateway issues it';
+  const days = s.expiresInDays;
+  const soon = days !== undefined && days <= 30 ? ': renewed by the next provisioning of the gateway' : '';
+  return `Certificate valid until ${expires ?? 'an unknown date'}${days !== undefined ? ` (${days} days)` : ''}${soon}`;
+}
+
+function clientState(s: ClientStatus | undefined): ClientState {
+  if (!s) return 'unknown';
+  if (s.cert === 'revoked') return 'revoked';
+  if (s.cert === 'missing') return 'not issued';
+  return s.connected ? 'connected' : 'offline';
+}
+
+/** One client row: declared in rosvpn.json (`c`), issued on the gateway (`s`), or both. */
+function clientNode(c: ClientConfig | undefined, s: ClientStatus | undefined, health: (host: string) => HostHealth): TreeNode {
+  const name = (c?.name ?? s?.name) as string;
+  const state = clientState(s);
+  const declared = c !== undefined;
+  const vpnIp = c?.vpnIp ?? s?.vpnIp;
+  const host = c?.host;
+  const expires = day(s?.notAfter);
+  const parts = [
+    ...(declared ? [] : ['not in rosvpn.json']),
+    ...(vpnIp ? [addr(vpnIp)] : []),
+    ...(state === 'connected' || state === 'offline' ? [...(expires ? [`expires ${expires}`] : []), state] : []),
+    ...(state === 'not issued' ? [state] : []),
+    // Revoked yet still in the server's client list: true for a moment after a revocation (the server ends
+    // the session asynchronously); shown as it is, since anything longer would need looking into.
+    ...(state === 'revoked' ? ['revoked', ...(s?.connected ? ['still connected'] : [])] : []),
+  ];
+  const cert = certLine(s, expires);
+  const conn = s?.connected
+    ? `Connected${s.connectedSince ? ` since ${when(s.connectedSince)}` : ''}${s.realAddress ? ` from ${s.realAddress}` : ''}`
+    : s
+      ? 'Not connected'
+      : undefined;
+  const tooltip = [
+    `Client ${name}${vpnIp ? ` (${vpnIp})` : ''}`,
+    cert,
+    ...(conn ? [conn] : []),
+    declared
+      ? host
+        ? `SSH host ${host}: Provision Client sets it up · ${health(name)}`
+        : 'No SSH host: Download Client Profile and install it on the machine'
+      : s?.cert === 'valid'
+        ? 'Not in rosvpn.json: the next provisioning of the gateway revokes it'
+        : 'Not in rosvpn.json',
+  ].join('\n');
+  return {
+    id: `rosvpn:client:${name}`,
+    kind: 'client',
+    label: name,
+    description: parts.join(' · '),
+    tooltip,
+    // Menus: rosvpn.client.<host|nohost>.<declared|undeclared> cert-<valid|revoked|missing|unknown>.
+    contextValue: `rosvpn.client.${host ? 'host' : 'nohost'}.${declared ? 'declared' : 'undeclared'} cert-${s?.cert ?? 'unknown'}`,
+    ...(host && declared ? { host: name, status: health(name) } : {}),
+    client: { name, state, declared },
+  };
+}
+
+/** The Clients node: every client of rosvpn.json, then those the gateway issued that rosvpn.json no longer declares. */
+function clientsNode(t: ValidTopology, view: ClientsView, health: (host: string) => HostHealth): TreeNode {
+  const statuses = view.statuses ?? [];
+  const declared = new Set(t.clients.map((c) => c.name));
+  const children = [
+    ...t.clients.map((c) =>
+      clientNode(
+        c,
+        statuses.find((s) => s.name === c.name),
+        health,
+      ),
+    ),
+    ...statuses.filter((s) => !declared.has(s.name)).map((s) => clientNode(undefined, s, health)),
+  ];
+  const connected = statuses.filter((s) => s.connected).length;
+  const description = [
+    children.length ? String(children.length) : 'none',
+    ...(view.statuses ? [`${connected} connected`] : []),
+    ...(view.reading ? ['reading…'] : view.error ? ['status unknown'] : []),
+  ].join(' · ');
+  const read = view.readAt ? `\nStatus read from the gateway at ${view.readAt.toISOString().slice(11, 19)} UTC` : '';
+  return {
+    id: 'rosvpn:clients',
+    kind: 'clients',
+    label: 'Clients',
+    description,
+    tooltip: `Machines with a certificate of their own that join the robot LAN (a laptop, a second site)${read}${view.error ? `\nThe last status read failed: ${view.error}` : ''}`,
+    contextValue: t.clients.length ? 'clients' : 'clients.empty',
+    children,
+  };
 }
 
 /** The SSH failures that mean the host was not reached (or not trusted, or would not let us in). */

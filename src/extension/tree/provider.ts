@@ -3,10 +3,11 @@
 // Restricted Mode it shows the same rows read-only (package.json hides their actions), says why above the
 // tree and leads with Manage Workspace Trust; granting trust updates it in place.
 import * as vscode from 'vscode';
+import type { ClientStateStore } from '../clients/clientState';
 import type { CloudStateStore } from '../cloud/cloudState';
 import type { HostHealthStore } from '../status/hostHealth';
 import type { TopologyStore } from '../workspace/topologyStore';
-import { buildTopologyTree, RESTRICTED_MESSAGE, type HostHealth, type NodeKind, type TreeNode } from './model';
+import { buildTopologyTree, RESTRICTED_MESSAGE, type ClientState, type HostHealth, type NodeKind, type TreeNode } from './model';
 
 const KIND_ICON: Record<NodeKind, string> = {
   restricted: 'workspace-untrusted',
@@ -15,7 +16,23 @@ const KIND_ICON: Record<NodeKind, string> = {
   gateway: 'cloud',
   seconds: 'server-environment',
   second: 'server',
+  clients: 'organization',
+  client: 'vm',
 };
+
+const CLIENT_ICON: Record<ClientState, vscode.ThemeIcon> = {
+  unknown: new vscode.ThemeIcon('vm'),
+  connected: new vscode.ThemeIcon('vm-active', new vscode.ThemeColor('testing.iconPassed')),
+  offline: new vscode.ThemeIcon('vm-outline'),
+  revoked: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground')),
+  'not issued': new vscode.ThemeIcon('vm-outline', new vscode.ThemeColor('list.warningForeground')),
+};
+
+function iconOf(n: TreeNode): vscode.ThemeIcon {
+  // A client's provisioning (spinning) and failures show like a host's; otherwise its certificate and connection.
+  if (n.client && (n.status === undefined || n.status === 'unknown' || n.status === 'healthy')) return CLIENT_ICON[n.client.state];
+  return statusIcon(n.kind, n.status);
+}
 
 function statusIcon(kind: NodeKind, status: HostHealth | undefined): vscode.ThemeIcon {
   switch (status) {
@@ -43,6 +60,7 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     private readonly store: TopologyStore,
     private readonly statuses: HostHealthStore,
     private readonly cloud?: CloudStateStore,
+    private readonly clients?: ClientStateStore,
   ) {
     this.subscriptions = [
       store.onDidChange(() => this.refresh()),
@@ -50,6 +68,7 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()),
     ];
     if (cloud) this.subscriptions.push(cloud.onDidChange(() => this.refresh()));
+    if (clients) this.subscriptions.push(clients.onDidChange(() => this.refresh()));
     this.rebuild();
   }
 
@@ -61,7 +80,12 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private rebuild(): void {
     const s = this.store.state;
     this.roots =
-      s.kind === 'valid' ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all, { trusted: vscode.workspace.isTrusted }) : [];
+      s.kind === 'valid'
+        ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all, {
+            trusted: vscode.workspace.isTrusted,
+            clients: this.clients?.view,
+          })
+        : [];
     this.parents.clear();
     for (const r of this.roots) for (const c of r.children ?? []) this.parents.set(c.id, r);
   }
@@ -81,12 +105,19 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(n.label, n.children ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    // Clients start collapsed: expanding them is what reads their status from the gateway (see watchClients).
+    const collapsible =
+      n.kind === 'clients'
+        ? vscode.TreeItemCollapsibleState.Collapsed
+        : n.children
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(n.label, collapsible);
     item.id = n.id;
     item.description = n.description;
     item.tooltip = n.tooltip;
     item.contextValue = n.contextValue;
-    item.iconPath = statusIcon(n.kind, n.status);
+    item.iconPath = iconOf(n);
     if (n.command) item.command = { command: n.command, title: n.label };
     // Screen readers (and the browser tests) read the status from here; sighted users from the icon colour.
     item.accessibilityInformation = { label: `${n.label}, ${n.description ?? ''}${n.status ? `, ${n.status}` : ''}` };
@@ -98,6 +129,11 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const update = () => (view.message = vscode.workspace.isTrusted ? undefined : RESTRICTED_MESSAGE);
     update();
     this.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(update));
+  }
+
+  /** Runs `read` when the user expands the Clients node: the clients' status is read then, not at activation. */
+  watchClients(view: vscode.TreeView<TreeNode>, read: () => void): void {
+    this.subscriptions.push(view.onDidExpandElement((e) => e.element.kind === 'clients' && read()));
   }
 
   dispose(): void {

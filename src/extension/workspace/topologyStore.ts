@@ -111,6 +111,19 @@ export class TopologyStore implements vscode.Disposable {
     return file;
   }
 
+  /**
+   * Rewrites rosvpn.json through a text edit of the core (a client added or removed): `edit` gets the file's
+   * text and returns the new one, which is validated and written atomically like every other edit.
+   */
+  async editText(edit: (text: string) => string): Promise<vscode.Uri> {
+    const file = this.file;
+    if (!file) throw new UserError(`Open a folder first: ROS VPN keeps its topology in ${TOPOLOGY_FILE} at the folder's root.`);
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+    await writeTopologyFile(file.fsPath, JSON.parse(edit(text)));
+    await this.reload();
+    return file;
+  }
+
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

@@ -5,6 +5,7 @@ import {
   coerceForm,
   diagramModel,
   mapDiagnostics,
+  newClient,
   newDesktop,
   newSecond,
   validateForm,
@@ -241,6 +242,18 @@ function build(): void {
       ),
     ),
     el('fieldset', { id: 'desktop' }, el('legend', {}, 'Desktop gateway'), checkbox(), el('div', { id: 'desktop-fields' })),
+    el(
+      'fieldset',
+      { class: 'clients' },
+      el('legend', {}, 'Clients'),
+      el(
+        'p',
+        { class: 'hint' },
+        'Machines with a certificate of their own (a laptop, a second site) that join the robot LAN through the gateway.',
+      ),
+      el('div', { id: 'clients' }),
+      button('Add client', { id: 'add-client', class: 'secondary' }, addClient),
+    ),
   );
   // Enter in a text box must not submit or click anything; Save is a deliberate button press.
   form.addEventListener('submit', (e) => e.preventDefault());
@@ -271,6 +284,7 @@ function build(): void {
   app.removeAttribute('aria-busy');
   renderSeconds();
   renderDesktop();
+  renderClients();
   refresh();
 }
 
@@ -373,6 +387,67 @@ function removeSecond(i: number): void {
   // Keep the keyboard user in the list: the row that took this one's place, else the one before, else Add.
   const next = Math.min(i, state.form.seconds.length - 1);
   (next >= 0 ? $<HTMLElement>(`[data-remove-second="${next}"]`) : $<HTMLElement>('#add-second'))?.focus();
+  edited();
+}
+
+function renderClients(focus?: number): void {
+  const box = $<HTMLElement>('#clients');
+  if (!box || !state) return;
+  box.replaceChildren(
+    ...state.form.clients.map((c, i) => {
+      const p = `clients[${i}]`;
+      return el(
+        'fieldset',
+        { class: 'client', 'data-client': String(i) },
+        el('legend', {}, `Client ${i + 1}`),
+        text(
+          `${p}.name`,
+          'Name',
+          'Its certificate and profile name (<name>.ovpn): lowercase letters, digits and -.',
+          () => c.name,
+          (v) => (c.name = v),
+          'alice-laptop',
+        ),
+        text(
+          `${p}.vpnIp`,
+          'VPN IP',
+          'Its address in the robot subnet, with prefix; the gateway gives it to the client.',
+          () => c.vpnIp,
+          (v) => (c.vpnIp = v),
+          '192.168.0.150/24',
+        ),
+        text(
+          `${p}.host`,
+          'SSH host',
+          'Optional: lets Provision Client set it up; empty when you install its profile by hand.',
+          () => c.host,
+          (v) => (c.host = v),
+        ),
+        button(
+          'Remove',
+          { class: 'secondary', 'data-remove-client': String(i), 'aria-label': `Remove client ${i + 1} (${c.name || 'unnamed'})` },
+          () => removeClient(i),
+        ),
+      );
+    }),
+  );
+  if (focus !== undefined) $<HTMLElement>(`[data-field="clients[${focus}].name"]`)?.focus();
+}
+
+function addClient(): void {
+  if (!state) return;
+  state.form.clients.push(newClient(state.form));
+  renderClients(state.form.clients.length - 1);
+  edited();
+}
+
+function removeClient(i: number): void {
+  if (!state) return;
+  state.form.clients.splice(i, 1);
+  renderClients();
+  // As for seconds: the row that took its place, else the one before, else Add client.
+  const next = Math.min(i, state.form.clients.length - 1);
+  (next >= 0 ? $<HTMLElement>(`[data-remove-client="${next}"]`) : $<HTMLElement>('#add-client'))?.focus();
   edited();
 }
 
