@@ -9,7 +9,6 @@ import type * as ClientCommands from '../../src/extension/clients/clientCommands
 import type * as CoreApi from '../../src/extension/clients/coreApi';
 import type * as Download from '../../src/extension/profile/downloadProfile';
 import type { ValidTopology } from '../../src/core/topology/types';
-import { propertiesOf, ROSVPN_SCHEMA } from '../../src/core/topology/schema';
 import { clientChecker } from '../../src/extension/clients/validation';
 import { FIXTURES, loadFixture } from '../support/fixtures';
 import * as fs from 'fs';
@@ -180,15 +179,12 @@ describe('client commands: the questions they ask', () => {
 
     it('an empty name asks for one', () => assert.equal(check({ name: '' }, 'name'), 'Type a name, e.g. alice-laptop.'));
 
-    // TODO(merge core/clients): the rules for clients are the core's (schema and validation); these run once
-    // schemas/rosvpn.schema.json knows `clients`.
-    const needsCore = propertiesOf(ROSVPN_SCHEMA).has('clients') ? it : it.skip;
-    needsCore('names: reserved, taken, malformed are refused at the name; a good one passes', () => {
+    it('names: reserved, taken, malformed are refused at the name; a good one passes', () => {
       for (const bad of ['gateway', 'alice-laptop', 'second-2', 'Bob', 'bob laptop', 'ros_local_gateway'])
         assert.ok(check({ name: bad }, 'name'), `${bad} accepted`);
       assert.equal(check({ name: 'bob-laptop' }, 'name'), undefined);
     });
-    needsCore("addresses: outside the robot subnet or another host's are refused; a free one passes", () => {
+    it("addresses: outside the robot subnet or another host's are refused; a free one passes", () => {
       for (const bad of ['10.0.0.5/24', '192.168.0.131/24', '192.168.0.150/24', 'x'])
         assert.ok(check({ name: 'bob-laptop', vpnIp: bad }, 'vpnIp'), `${bad} accepted`);
       assert.equal(check({ name: 'bob-laptop', vpnIp: '192.168.0.200/24' }, 'vpnIp'), undefined);

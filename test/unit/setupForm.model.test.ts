@@ -3,7 +3,6 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyTopologyEdit, serializeTopology } from '../../src/core/topology/file';
-import { propertiesOf, ROSVPN_SCHEMA } from '../../src/core/topology/schema';
 import { starterTopology } from '../../src/core/topology/init';
 import { validateTopology } from '../../src/core/topology/validate';
 import {
@@ -303,13 +302,7 @@ describe('setup form model: clients', () => {
     );
   });
 
-  // TODO(merge core/clients): these need `clients` in schemas/rosvpn.schema.json and its validation rules (the
-  // core half of issue I): until then applyTopologyEdit leaves `clients` as the file has it and the validator
-  // only warns that the key is unknown. They run by themselves once the schema knows the key.
-  const schemaKnowsClients = propertiesOf(ROSVPN_SCHEMA).has('clients');
-  const needsCore = schemaKnowsClients ? it : it.skip;
-
-  needsCore('saving adds, edits and removes clients, keeping the keys the form does not show', () => {
+  it('saving adds, edits and removes clients, keeping the keys the form does not show', () => {
     const raw = withClients();
     const form = formFromDocument(raw);
     form.clients[1]!.vpnIp = '192.168.0.155/24';
@@ -324,7 +317,7 @@ describe('setup form model: clients', () => {
     assert.equal(serializeTopology(save(raw, formFromDocument(raw))), serializeTopology(raw), 'round trip byte for byte');
   });
 
-  needsCore('a client clash shows beside its field with the core validator’s message', () => {
+  it('a client clash shows beside its field with the core validator’s message', () => {
     const form = formFromDocument(withClients());
     form.clients[1]!.name = 'alice-laptop';
     form.clients[0]!.vpnIp = '192.168.0.131/24'; // second's address
