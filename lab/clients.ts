@@ -110,7 +110,12 @@ export function coreRun(s: LabState, request: { op: 'revoke'; name: string }): {
     ],
     {
       cwd: s.stateDir,
-      input: JSON.stringify({ ...request, topologyFile: s.topologyFile, knownHosts: s.knownHosts, passphrase: labCaPassphrase(s) }),
+      input: JSON.stringify({
+        ...request,
+        topologyFile: s.topologyFile,
+        knownHosts: s.knownHosts,
+        passphrase: labCaPassphrase(s).passphrase,
+      }),
     },
   );
   const last = r.stdout.trim().split('\n').pop() ?? '';
@@ -211,6 +216,11 @@ export async function revokeAndProve(
 
   log(`revoking ${name} with the core API (revokeClient), from the controller namespace`);
   const r = coreRun(s, { op: 'revoke', name });
+  for (const l of r.out
+    .trim()
+    .split('\n')
+    .filter((x) => x.startsWith('[')))
+    log(`  ${l}`);
   check('revokeClient succeeded', r.ok, r.ok ? JSON.stringify(r.result) : r.out.trim().split('\n').slice(-8).join(' | '));
 
   // At once, with no restart anywhere: the live session is gone, so DDS to it stops.

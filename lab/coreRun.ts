@@ -25,10 +25,34 @@ interface CaPassphraseSource {
   ask(need: 'new' | 'unlock' | 'retry', why: string): Promise<string | undefined>;
 }
 
-/** src/core/clients as the issue's brief names it (helper B's module). */
+/** What the run reports per host (the orchestrator's HostReport, the fields shown here). */
+interface HostOutcome {
+  label: string;
+  status: string;
+  changed?: number;
+  error?: string;
+  code?: string;
+}
+
+/** A provisioning event, the fields used here (the orchestrator's ProvisionEvent). */
+interface StepEvent {
+  type: string;
+  host?: string;
+  line?: { kind: string; name?: string; status?: string; msg?: string };
+}
+
+/**
+ * src/core/clients (helper B's module), loaded at run time so that the lab builds before it is merged:
+ * revokeClient takes the topology as rosvpn.json says it after removeClientFromDocument.
+ */
 interface ClientsApi {
   removeClientFromDocument(text: string, name: string): string;
-  revokeClient(t: ValidTopology, pool: SshPool, name: string, opts: { caPassphrase?: CaPassphraseSource }): Promise<unknown>;
+  revokeClient(
+    t: ValidTopology,
+    pool: SshPool,
+    name: string,
+    opts: { caPassphrase?: CaPassphraseSource; onEvent?(e: StepEvent): void },
+  ): Promise<{ hosts: HostOutcome[] }>;
 }
 
 async function main(): Promise<void> {
@@ -63,8 +87,16 @@ async function main(): Promise<void> {
     },
   });
   try {
-    const result = await api.revokeClient(t, pool, req.name, { caPassphrase });
-    console.log(JSON.stringify({ ok: true, result }));
+    const report = await api.revokeClient(t, pool, req.name, {
+      caPassphrase,
+      // The gateway's step lines, e.g. `pki changed: revoked client NAME (no longer in rosvpn.json)`.
+      onEvent: (e) => {
+        if (e.type === 'line' && e.line?.kind === 'step')
+          console.log(`[${e.host}] ${e.line.name} ${e.line.status}${e.line.msg ? `: ${e.line.msg}` : ''}`);
+      },
+    });
+    const hosts = report.hosts.map(({ label, status, changed, error, code }) => ({ label, status, changed, error, code }));
+    console.log(JSON.stringify({ ok: hosts.length > 0 && hosts.every((h) => h.status !== 'failed'), hosts }));
   } finally {
     await pool.dispose();
   }

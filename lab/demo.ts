@@ -114,25 +114,27 @@ export function controllerArgv(s: LabState, args: string[], env: string[] = []):
   return ['ip', 'netns', 'exec', s.controllerNs, 'env', `HOME=${s.stateDir}`, 'SSH_AUTH_SOCK=', ...env, process.execPath, CLI, ...args];
 }
 
-const passphrases = new Map<string, string>();
-
 /**
- * The CA passphrase of a lab: random, made in memory when first asked for (one per lab, for the life of this
- * process), never written to a file or put on a command line.
+ * The CA passphrase of a lab: random, made when first asked for, and kept for the CLI in a 0600 file in the
+ * lab's state directory (/run: tmpfs, RAM only; the directory is 0700 and goes with `lab down`), so that every
+ * process working on the lab, and a user provisioning it by hand, uses the same one. Never on a command line.
  */
-export function labCaPassphrase(s: LabState): string {
-  let p = passphrases.get(s.prefix);
-  if (!p) passphrases.set(s.prefix, (p = randomBytes(24).toString('base64url')));
-  return p;
+export function labCaPassphrase(s: LabState): { passphrase: string; file: string } {
+  const file = path.join(s.stateDir, 'ca-passphrase');
+  if (!fs.existsSync(file)) {
+    try {
+      fs.writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return { passphrase: fs.readFileSync(file, 'utf8'), file };
 }
 
-/**
- * Runs the built CLI inside the controller namespace, exactly as a user would against cloud hosts. The lab's
- * CA passphrase reaches it through a pipe: ROSVPN_CA_PASSPHRASE_FILE=/dev/stdin, the passphrase on stdin.
- */
+/** Runs the built CLI inside the controller namespace, exactly as a user would against cloud hosts, with the lab's CA passphrase file. */
 export function controllerCli(s: LabState, args: string[]): RunResult {
-  const [cmd, ...rest] = controllerArgv(s, args, ['ROSVPN_CA_PASSPHRASE_FILE=/dev/stdin']);
-  return run(cmd, rest, { cwd: s.stateDir, input: labCaPassphrase(s) });
+  const [cmd, ...rest] = controllerArgv(s, args, [`ROSVPN_CA_PASSPHRASE_FILE=${labCaPassphrase(s).file}`]);
+  return run(cmd, rest, { cwd: s.stateDir });
 }
 
 export function sshArgs(s: LabState): string[] {

@@ -2,7 +2,7 @@
 // for exploring (provision it yourself with the printed commands). `npm run demo` uses the same lab.
 import { parseArgs } from 'util';
 import { Lab, labDown } from '../lab/lab';
-import { loadLabTopology } from '../lab/demo';
+import { labCaPassphrase, loadLabTopology } from '../lab/demo';
 
 function main(): number {
   const { values, positionals } = parseArgs({
@@ -20,7 +20,7 @@ function main(): number {
       const s = lab.up(t);
       console.log(`\nprovision it from the controller namespace (no default route), as a user would:`);
       console.log(
-        `  ip netns exec ${s.controllerNs} env HOME=${s.stateDir} node dist/cli.js provision ${s.topologyFile} --accept-new --known-hosts ${s.knownHosts}`,
+        `  ip netns exec ${s.controllerNs} env HOME=${s.stateDir} node dist/cli.js provision ${s.topologyFile} --accept-new --known-hosts ${s.knownHosts} --ca-passphrase-file ${labCaPassphrase(s).file}`,
       );
       console.log(`then: npm run lab -- status; npm run lab -- down`);
       return 0;
