@@ -116,7 +116,7 @@ async function main(): Promise<number> {
       }
       // The last client is revoked; with one client the desktop alone must keep flowing.
       const victim = t.clients[t.clients.length - 1].name;
-      console.log(`\n$ revokeClient(${victim})   (core API, from ${s.controllerNs}; the CA passphrase from memory)`);
+      console.log(`\n$ revokeClient(${victim})   (core API, from ${s.controllerNs}; known() gives the lab's CA passphrase)`);
       const proof = await revokeAndProve(s, t, victim, (l) => console.log(`  ${l}`));
       for (const c of proof.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
       console.log(proof.line);

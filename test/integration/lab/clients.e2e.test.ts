@@ -111,7 +111,11 @@ describe('lab e2e: clients (own certificates, taps, revocation) on an unseen top
   it(`revoking ${REVOKED} with the core API: refused by the gateway, DDS to it stops; the desktop and ${KEPT} keep flowing`, async () => {
     assert.ok(provisioned, 'provisioning failed: see the test above');
     const proof = await revokeAndProve(s, t, REVOKED);
+    for (const c of proof.checks) console.log(`      ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
+    console.log(`      ${proof.line}`);
     assert.ok(proof.ok, JSON.stringify(proof.checks, null, 2));
+    // DDS stopped as a negative: a subscriber ran and got nothing (the tap was still up), or the tap was gone.
+    assert.match(proof.checks.find((c) => c.what === 'DDS to it stops')!.detail, new RegExp(`robot->${REVOKED}: (0 samples|rosvpn0 )`));
     assert.match(proof.line, new RegExp(`^revoked ${REVOKED}: refused \\(.*CN=${REVOKED}`));
     assert.deepEqual(proof.others.map((r) => r.name).sort(), ['alice-laptop', 'desktop']);
     // It left rosvpn.json, as `rosvpn client revoke` does.
@@ -125,11 +129,19 @@ describe('lab e2e: clients (own certificates, taps, revocation) on an unseen top
   it('negative control: the DDS check that passed before does not pass for the revoked client', async () => {
     assert.ok(provisioned, 'provisioning failed: see the test above');
     const h = clientHosts(s).find((x) => x.name === REVOKED)!;
+    const ip = TOPOLOGY.clients.find((c) => c.name === REVOKED)!.vpnIp.split('/')[0];
     let passed: boolean;
     try {
-      passed = (await proveClient(s, h, [])).ok;
-    } catch {
-      passed = false; // its subscriber cannot even bind: rosvpn0 holds no address
+      const row = await proveClient(s, h, []);
+      passed = row.ok;
+      console.log(`      ${row.line}`);
+    } catch (e) {
+      // Its ddsperf cannot even start: that must be because rosvpn0 holds no address, nothing else.
+      passed = false;
+      const msg = (e as Error).message;
+      console.log(`      ${REVOKED}: ${msg}`);
+      assert.match(msg, new RegExp(`on ${REVOKED} exited`), msg);
+      assert.ok(!tapAddresses(h)?.includes(ip), `${REVOKED}'s ddsperf failed although rosvpn0 holds ${ip}: ${msg}`);
     }
     assert.equal(passed, false, `the DDS check passes for the revoked client ${REVOKED}`);
   });
