@@ -20,7 +20,7 @@ export interface ClientsBenchOptions {
   quick?: boolean;
   /** Clients connected at once (default 10; --quick: 3). */
   clients?: number;
-  /** Idle window for the CPU figure, seconds (default 30; --quick: 10). */
+  /** Idle window for the CPU figure, seconds (default 60, for the 10 ms tick resolution; --quick: 10). */
   idleSeconds?: number;
   log?: (line: string) => void;
 }
@@ -33,16 +33,23 @@ function hostTimes(stdout: string): Record<string, { role: string; seconds: numb
   return out;
 }
 
-/** The gateway's OpenVPN server: its PID inside the host, its CPU time so far (ns, scheduler accounting) and RSS. */
-function serverUsage(gw: LabHost): { pid: number; cpuNs: number; rssKiB: number } {
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * The gateway's OpenVPN server: its PID inside the host, its CPU time so far in clock ticks (user + system,
+ * /proc/PID/stat; this kernel's /proc/PID/schedstat, finer, reads 0 for every process) and its RSS.
+ */
+function serverUsage(gw: LabHost): { pid: number; ticks: number; rssKiB: number } {
   const pid = Number(Lab.inHost(gw, ['systemctl', 'show', '-p', 'MainPID', '--value', OPENVPN_SERVER_UNIT]).stdout.trim());
   if (!pid) throw new Error('the gateway runs no OpenVPN server');
-  // schedstat's first field is the time on CPU in ns: /proc/PID/stat's ticks (10 ms) are too coarse for an idle process.
-  const sched = Lab.inHost(gw, ['cat', `/proc/${pid}/schedstat`, `/proc/${pid}/status`]).stdout;
-  const cpuNs = Number(/^(\d+) /.exec(sched)?.[1]);
-  const rssKiB = Number(/VmRSS:\s+(\d+) kB/.exec(sched)?.[1]);
-  if (!Number.isFinite(cpuNs)) throw new Error(`no CPU time for the gateway's OpenVPN (pid ${pid}): ${sched.slice(0, 200)}`);
-  return { pid, cpuNs, rssKiB };
+  const text = Lab.inHost(gw, ['cat', `/proc/${pid}/stat`, `/proc/${pid}/status`]).stdout;
+  // Fields after the command name (in parentheses, which may hold spaces): utime and stime are the 12th and 13th.
+  const after = text.slice(text.indexOf(') ') + 2).split(' ');
+  const ticks = Number(after[11]) + Number(after[12]);
+  const rssKiB = Number(/VmRSS:\s+(\d+) kB/.exec(text)?.[1]);
+  if (!Number.isFinite(ticks)) throw new Error(`no CPU time for the gateway's OpenVPN (pid ${pid}): ${text.slice(0, 200)}`);
+  return { pid, ticks, rssKiB };
 }
 
 /** A ddsperf in its own process group, stopped with SIGINT to the group (nsenter does not pass signals on). */
@@ -101,7 +108,7 @@ export async function run(o: ClientsBenchOptions = {}): Promise<BenchSection> {
   if (missing.length) throw new Error(missing.map((m) => m.message).join('\n'));
   const log = o.log ?? (() => undefined);
   const n = o.clients ?? (o.quick ? 3 : 10);
-  const idleS = o.idleSeconds ?? (o.quick ? 10 : 30);
+  const idleS = o.idleSeconds ?? (o.quick ? 10 : 60);
   const t = loadLabTopology(undefined, 1, () => undefined, { clients: n });
   if (!t) throw new Error('the starter topology with clients is not valid for the lab');
   const section: BenchSection = { id: 'clients', title: `A gateway with the desktop and ${n} clients`, rows: [], notes: [] };
@@ -145,7 +152,10 @@ export async function run(o: ClientsBenchOptions = {}): Promise<BenchSection> {
     const b = serverUsage(gw);
     if (a.pid !== b.pid) throw new Error(`the gateway's OpenVPN restarted during the idle window (pid ${a.pid} -> ${b.pid})`);
     const peers = n + 1; // the clients and the desktop
-    const cpuPct = ((b.cpuNs - a.cpuNs) / (idleS * 1e9)) * 100;
+    const ticks = b.ticks - a.ticks;
+    const cpuPct = (ticks / USER_HZ / idleS) * 100;
+    // One tick (10 ms) in the window is the resolution: 0 ticks means less than that, not nothing.
+    const resolutionPct = (1 / USER_HZ / idleS) * 100;
     section.rows.push(
       { metric: `${label}: lab boot, ${s.hosts.length} hosts (not part of the figure)`, value: secs(boot), unit: 's' },
       { metric: `${label}: provision wall time (gateway, second, desktop, clients)`, value: secs(provMs), unit: 's' },
@@ -164,15 +174,15 @@ export async function run(o: ClientsBenchOptions = {}): Promise<BenchSection> {
       { metric: `${label}: fresh hosts to all connected and DDS flowing to each`, value: secs(provMs + flowMs), unit: 's' },
       {
         metric: `${label}: gateway OpenVPN CPU at idle, per connected client`,
-        value: Math.round((cpuPct / peers) * 1000) / 1000,
-        unit: '% of a core',
-        note: `${Math.round(cpuPct * 1000) / 1000} % for ${peers} peers (${n} clients + the desktop) over ${idleS} s`,
+        value: Math.round(((ticks * (1000 / USER_HZ)) / (idleS / 60) / peers) * 100) / 100,
+        unit: 'ms of CPU per minute',
+        note: `${ticks} ticks of 10 ms in ${idleS} s for ${peers} peers (${n} clients + the desktop) = ${Math.round((cpuPct / peers) * 10000) / 10000} % of a core each, ${Math.round(cpuPct * 1000) / 1000} % in all; resolution one tick, ${Math.round(resolutionPct * 1000) / 1000} % in all`,
       },
       { metric: `${label}: gateway OpenVPN memory (RSS)`, value: Math.round(b.rssKiB / 102.4) / 10, unit: 'MiB' },
     );
     section.notes.push(
       `One lab: the gateway, 1 second, the desktop and ${n} clients, each a systemd-nspawn host on this machine's ${os.cpus().length} CPUs (${Math.round(os.totalmem() / 2 ** 30)} GiB); every host booted from the lab base image, nothing provisioned. The clock starts when \`rosvpn provision\` of the whole topology starts in the controller namespace; "DDS flowing to each" is one ddsperf publisher on the robot (50 Hz) and one subscriber on every client, pinned to its tap rosvpn0, started after provisioning; the figure is the last client's first sample.`,
-      `Idle CPU: the gateway's OpenVPN server process (one process serves every peer), its time on CPU from /proc/PID/schedstat over ${idleS} s with no DDS running (only OpenVPN's keepalive pings, every 10 s per peer), divided by the ${peers} connected peers. 1-minute load average: ${load0.toFixed(2)} at the start, ${loadIdle0.toFixed(2)} at the idle window.`,
+      `Idle CPU: the gateway's OpenVPN server process (one process serves every peer), its user + system time from /proc/PID/stat (clock ticks of 10 ms; this kernel reports no finer scheduler accounting) over ${idleS} s with no DDS running (only OpenVPN's keepalive pings, every 10 s per peer), divided by the ${peers} connected peers. 1-minute load average: ${load0.toFixed(2)} at the start, ${loadIdle0.toFixed(2)} at the idle window.`,
     );
   } finally {
     left = labDown('rvbc', log);
