@@ -396,7 +396,20 @@ export class Lab {
   }
 }
 
-const alive = (pid: number) => run('kill', ['-0', String(pid)]).status === 0;
+/**
+ * Whether a process still runs. A host's systemd-nspawn is a child of the process that booted it, and a child
+ * that exited stays a zombie until Node reaps it on its event loop, which powerOff's wait blocks: kill -0
+ * succeeds on a zombie, so it counts as gone here ('Z' in /proc/PID/stat).
+ */
+function alive(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
 
 /** SIGTERM makes systemd-nspawn power the container off cleanly; KILL after 20 s. */
 export function powerOff(h: LabHost, log: (l: string) => void = () => undefined): void {
