@@ -183,6 +183,7 @@ export async function run(o: ClientsBenchOptions = {}): Promise<BenchSection> {
     section.notes.push(
       `One lab: the gateway, 1 second, the desktop and ${n} clients, each a systemd-nspawn host on this machine's ${os.cpus().length} CPUs (${Math.round(os.totalmem() / 2 ** 30)} GiB); every host booted from the lab base image, nothing provisioned. The clock starts when \`rosvpn provision\` of the whole topology starts in the controller namespace; "DDS flowing to each" is one ddsperf publisher on the robot (50 Hz) and one subscriber on every client, pinned to its tap rosvpn0, started after provisioning; the figure is the last client's first sample.`,
       `Idle CPU: the gateway's OpenVPN server process (one process serves every peer), its user + system time from /proc/PID/stat (clock ticks of 10 ms; this kernel reports no finer scheduler accounting) over ${idleS} s with no DDS running (only OpenVPN's keepalive pings, every 10 s per peer), divided by the ${peers} connected peers. 1-minute load average: ${load0.toFixed(2)} at the start, ${loadIdle0.toFixed(2)} at the idle window.`,
+      'Reproduce this section alone with `npm run bench -- --only clients` (as root; about 2 minutes; the other sections of BENCHMARKS.md are kept as they were), or a shorter run with 3 clients with `--only clients --quick`.',
     );
   } finally {
     left = labDown('rvbc', log);

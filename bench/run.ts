@@ -113,11 +113,12 @@ async function main(): Promise<number> {
   // --only: the sections of the parts not run now stay as bench/results.json had them, in the parts' order.
   const previous = path.join(outDir, 'bench', 'results.json');
   if (values.only && fs.existsSync(previous)) {
-    const old = JSON.parse(fs.readFileSync(previous, 'utf8')) as { machine: { date: string }; sections: BenchSection[] };
+    const old = JSON.parse(fs.readFileSync(previous, 'utf8')) as { machine: Record<string, string | number>; sections: BenchSection[] };
     const partOf = (id: string) => PART_OF_SECTION[id] ?? id;
     for (const s of old.sections) {
       if (only.includes(partOf(s.id)) || sections.some((x) => x.id === s.id)) continue;
-      sections.push({ ...s, measured: s.measured ?? old.machine.date });
+      // The date and the machine: that run's may differ from this one's in the header.
+      sections.push({ ...s, measured: s.measured ?? `${old.machine.date} on ${old.machine.cpu}, ${old.machine.kernel}` });
     }
     const order = parts.map(([name]) => name);
     sections.sort((a, b) => order.indexOf(partOf(a.id)) - order.indexOf(partOf(b.id)));
