@@ -19,4 +19,6 @@ export interface BenchSection {
   rows: BenchRow[];
   /** Explanations: what bounds a figure, how it was measured. */
   notes: string[];
+  /** When it was measured: the run's date, plus the machine for a section kept from an earlier run (bench/run.ts). */
+  measured?: string;
 }

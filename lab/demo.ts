@@ -1,22 +1,90 @@
 // The demo flow on the lab: provision every host with the real CLI from the controller namespace, fetch
 // the client profile as a user would, then prove DDS between the robot and every second (and between
 // seconds) with CycloneDDS ddsperf: default multicast discovery on domain 0, no peer lists.
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { starterTopology } from '../src/core/topology/init';
-import type { ValidTopology } from '../src/core/topology/types';
+import { starterTopology, topologyFromEnv } from '../src/core/topology/init';
+import type { ClientConfig, ValidTopology } from '../src/core/topology/types';
 import { formatDiagnostic, validateTopology } from '../src/core/topology/validate';
 import { Lab, type LabHost, type LabState } from './lab';
 import { run, type RunResult, start } from './sh';
 
 export const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 
-/** The topology for the lab: a file, or the starter; `seconds` replaces the seconds with N generated ones. */
-export function loadLabTopology(file?: string, seconds?: number, print: (l: string) => void = console.log): ValidTopology | undefined {
-  const raw = (file ? JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) : starterTopology()) as {
-    gateway: { cloudIp?: unknown; vpnIp?: unknown };
-    seconds?: unknown[];
-  };
+/** Where the lab's topology comes from besides a file, and the clients added to it. */
+export interface LabTopologyOptions {
+  /** Add this many clients (laptop-1, laptop-2, …: names and robot-subnet addresses not yet taken). */
+  clients?: number;
+  /** Build it from the original guide's variables (ROSVPN_GATEWAY_CLOUD_IP, …) in this environment. */
+  env?: Record<string, string | undefined>;
+}
+
+type RawTopology = {
+  robotSubnet?: unknown;
+  gateway: { cloudIp?: unknown; vpnIp?: unknown };
+  seconds?: { name?: unknown; vpnIp?: unknown }[];
+  desktop?: { address?: unknown };
+  clients?: { name?: unknown; vpnIp?: unknown }[];
+};
+
+/** The names a client may not take (rosvpn's own identities and hosts), besides every second's and client's. */
+const RESERVED_NAMES = ['gateway', 'desktop', 'server', 'ros_local_gateway', 'robot'];
+
+/**
+ * Adds `n` clients to a raw topology: names laptop-1, laptop-2, … skipping any name already used by a second or
+ * client, addresses from the top of the robot subnet downward skipping every address a host already holds
+ * (the lab's robot takes one at .83 or below, the DHCP desktop one from .10 up).
+ */
+export function addLabClients(raw: RawTopology, n: number): void {
+  const clients = (raw.clients ??= []);
+  const names = new Set([...RESERVED_NAMES, ...(raw.seconds ?? []).map((x) => x.name), ...clients.map((c) => c.name)]);
+  const addr = (x: unknown) => (typeof x === 'string' ? x.split('/')[0] : '');
+  const used = new Set(
+    [raw.gateway.vpnIp, raw.desktop?.address, ...(raw.seconds ?? []).map((x) => x.vpnIp), ...clients.map((c) => c.vpnIp)].map(addr),
+  );
+  const [net, bits] = String(raw.robotSubnet).split('/');
+  const base = net.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(bits));
+  let k = 1;
+  let h = size - 2;
+  for (let i = 0; i < n; i++) {
+    while (names.has(`laptop-${k}`)) k++;
+    let ip = '';
+    for (; h > 0 && !ip; h--) {
+      const v = base + h;
+      const cand = [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+      if (!used.has(cand)) ip = cand;
+    }
+    if (!ip) throw new Error(`the robot subnet ${String(raw.robotSubnet)} has no free address for client ${i + 1} of ${n}`);
+    const c: ClientConfig = { name: `laptop-${k}`, vpnIp: `${ip}/${bits}` };
+    names.add(c.name);
+    used.add(ip);
+    clients.push(c);
+  }
+}
+
+/**
+ * The topology for the lab: a file, the guide's variables (`opts.env`), or the starter; `seconds` replaces the
+ * seconds with N generated ones, `opts.clients` adds N clients.
+ */
+export function loadLabTopology(
+  file?: string,
+  seconds?: number,
+  print: (l: string) => void = console.log,
+  opts: LabTopologyOptions = {},
+): ValidTopology | undefined {
+  let raw: RawTopology;
+  if (file) raw = JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')) as RawTopology;
+  else if (opts.env) {
+    const r = topologyFromEnv(opts.env);
+    // Its warnings come again from the validation below; only a topology that cannot be built stops here.
+    if (!r.topology) {
+      for (const d of r.diagnostics) print(formatDiagnostic(d, 'the environment'));
+      return undefined;
+    }
+    raw = r.topology as RawTopology;
+  } else raw = starterTopology() as RawTopology;
   if (seconds !== undefined) {
     const cloud = String(raw.gateway.cloudIp).split('.').map(Number);
     const [vpnAddr, bits] = String(raw.gateway.vpnIp).split('/');
@@ -28,8 +96,10 @@ export function loadLabTopology(file?: string, seconds?: number, print: (l: stri
       vpnIp: `${[vpn[0], vpn[1], vpn[2], vpn[3] + 1 + i].join('.')}/${bits}`,
     }));
   }
+  if (opts.clients) addLabClients(raw, opts.clients);
   const r = validateTopology(raw);
-  for (const d of r.diagnostics) print(formatDiagnostic(d, file ? path.basename(file) : 'rosvpn.json (starter)'));
+  for (const d of r.diagnostics)
+    print(formatDiagnostic(d, file ? path.basename(file) : opts.env ? 'the environment' : 'rosvpn.json (starter)'));
   if (r.topology && r.topology.tunnel !== 'vxlan') {
     print(
       `tunnel ${r.topology.tunnel}: this machine's kernel has no GRE support ("Unknown device type"), so the lab cannot run gretap; use "tunnel": "vxlan"`,
@@ -39,14 +109,31 @@ export function loadLabTopology(file?: string, seconds?: number, print: (l: stri
   return r.topology;
 }
 
-/** Runs the built CLI inside the controller namespace, exactly as a user would against cloud hosts. */
 /** The argv that runs the CLI in the controller namespace (no default route), with the lab's HOME. */
-export function controllerArgv(s: LabState, args: string[]): string[] {
-  return ['ip', 'netns', 'exec', s.controllerNs, 'env', `HOME=${s.stateDir}`, 'SSH_AUTH_SOCK=', process.execPath, CLI, ...args];
+export function controllerArgv(s: LabState, args: string[], env: string[] = []): string[] {
+  return ['ip', 'netns', 'exec', s.controllerNs, 'env', `HOME=${s.stateDir}`, 'SSH_AUTH_SOCK=', ...env, process.execPath, CLI, ...args];
 }
 
+/**
+ * The CA passphrase of a lab: random, made when first asked for, and kept for the CLI in a 0600 file in the
+ * lab's state directory (/run: tmpfs, RAM only; the directory is 0700 and goes with `lab down`), so that every
+ * process working on the lab, and a user provisioning it by hand, uses the same one. Never on a command line.
+ */
+export function labCaPassphrase(s: LabState): { passphrase: string; file: string } {
+  const file = path.join(s.stateDir, 'ca-passphrase');
+  if (!fs.existsSync(file)) {
+    try {
+      fs.writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return { passphrase: fs.readFileSync(file, 'utf8'), file };
+}
+
+/** Runs the built CLI inside the controller namespace, exactly as a user would against cloud hosts, with the lab's CA passphrase file. */
 export function controllerCli(s: LabState, args: string[]): RunResult {
-  const [cmd, ...rest] = controllerArgv(s, args);
+  const [cmd, ...rest] = controllerArgv(s, args, [`ROSVPN_CA_PASSPHRASE_FILE=${labCaPassphrase(s).file}`]);
   return run(cmd, rest, { cwd: s.stateDir });
 }
 

@@ -10,7 +10,7 @@ export const CACHE_DIR = process.env.ROSVPN_LAB_CACHE ?? '/var/cache/rosvpn-lab'
 export const SUITE = 'bookworm';
 export const LAB_USER = 'ubuntu';
 
-/** What the hosts need: systemd as init, sshd, sudo, the real OpenVPN/easy-rsa/CycloneDDS, probes. */
+/** What the hosts need: systemd as init, sshd, sudo, the real OpenVPN/easy-rsa/CycloneDDS, python3, probes. */
 export const BASE_PACKAGES = [
   'systemd',
   'systemd-sysv',
@@ -26,6 +26,8 @@ export const BASE_PACKAGES = [
   'cyclonedds-tools',
   'isc-dhcp-client',
   'ca-certificates',
+  // The gateway talks to OpenVPN's management socket (disconnecting a revoked client) with python3.
+  'python3',
 ];
 
 /** Commands run in the chroot after debootstrap (part of the recipe hash). */

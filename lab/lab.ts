@@ -1,9 +1,10 @@
-// The local lab: the desktop gateway, the cloud gateway and every second are real systemd hosts
-// (systemd-nspawn, booted from the shared base image through overlayfs), each with sshd and its own
+// The local lab: the desktop gateway, the cloud gateway, every second and every client are real systemd
+// hosts (systemd-nspawn, booted from the shared base image through overlayfs), each with sshd and its own
 // network namespace; the robot is a plain namespace. Networks, all inside namespaces made here:
 //   robot LAN   robot <-> desktop (the topology's robot subnet)
-//   internet    desktop, gateway, controller on a switch (203.0.113.0/24, documentation range; the
-//               gateway also holds the topology's publicAddress)
+//   internet    desktop, gateway, clients, controller on a switch (203.0.113.0/24, documentation range;
+//               the gateway also holds the topology's publicAddress). A client, like a laptop at home,
+//               reaches the robot LAN only through its own OpenVPN tunnel to the gateway.
 //   VPC         gateway and seconds on a switch with MTU 9001, as in AWS (the topology's cloud IPs)
 // The controller namespace, from which provisioning runs, has no default route, so nothing it sends
 // can leave the machine. Only the SSH endpoints of the topology are rewritten to reach the lab hosts.
@@ -17,10 +18,12 @@ import { must, run } from './sh';
 
 export const INET_PREFIX = '203.0.113';
 export const CONTROLLER_INET = `${INET_PREFIX}.250`;
+/** Clients get internet addresses from here up (.1 is the gateway, .2 the desktop, .250 the controller). */
+const CLIENT_INET_FIRST = 20;
 
 export interface LabHost {
   name: string;
-  role: 'gateway' | 'second' | 'desktop';
+  role: 'gateway' | 'second' | 'desktop' | 'client';
   ns: string;
   /** Address the controller's SSH reaches (internet side), if any. */
   inetIp?: string;
@@ -136,10 +139,15 @@ export class Lab {
     this.cloudHosts(t, inet, vpc, extraPub);
 
     state.robotNs = this.addNs('robot');
-    const used = new Set([t.gateway.vpnIp, ...t.seconds.map((s) => s.vpnIp), t.desktop?.address ?? ''].map((a) => a.split('/')[0]));
+    const used = new Set(
+      [t.gateway.vpnIp, ...t.seconds.map((s) => s.vpnIp), ...t.clients.map((c) => c.vpnIp), t.desktop?.address ?? ''].map(
+        (a) => a.split('/')[0],
+      ),
+    );
     const robotIp = robotAddress(t.robotSubnet, used);
     state.robotIp = robotIp;
     if (t.desktop) this.desktopHost(t, t.desktop, inet, used, extraPub);
+    this.clientHosts(t, inet, extraPub);
     must('ip', ['-n', state.robotNs, 'addr', 'add', `${robotIp}/${t.robotSubnet.split('/')[1]}`, 'dev', state.robotIf]);
     if (extraPub) must('ip', ['-n', state.controllerNs, 'route', 'add', `${extraPub}/32`, 'dev', 'ctl0']);
     this.save();
@@ -233,6 +241,32 @@ export class Lab {
     state.hosts.push(d);
   }
 
+  /**
+   * One host per client, on the internet switch only (like a laptop at home): it reaches the gateway's
+   * public address and nothing of the robot LAN, which it joins through its tunnel alone.
+   */
+  private clientHosts(t: ValidTopology, inet: string, extraPub: string | undefined): void {
+    const state = this.info;
+    const taken = new Set([`${INET_PREFIX}.1`, `${INET_PREFIX}.2`, CONTROLLER_INET, extraPub ?? '']);
+    let n = CLIENT_INET_FIRST;
+    t.clients.forEach((c, i) => {
+      while (taken.has(`${INET_PREFIX}.${n}`)) n++;
+      if (n > 249) throw new Error(`the lab has internet addresses for ${i} clients, not ${t.clients.length}`);
+      const ip = `${INET_PREFIX}.${n++}`;
+      const h: LabHost = {
+        name: c.name,
+        role: 'client',
+        ns: this.addNs(`c${i}`),
+        inetIp: ip,
+        dir: path.join(this.stateDir, `c-${c.name}`),
+      };
+      this.plug(h.ns, 'inet0', inet, 1500);
+      must('ip', ['-n', h.ns, 'addr', 'add', `${ip}/24`, 'dev', 'inet0']);
+      if (extraPub) must('ip', ['-n', h.ns, 'route', 'add', `${extraPub}/32`, 'dev', 'inet0']);
+      state.hosts.push(h);
+    });
+  }
+
   /** With DHCP addressing the desktop starts with the address a DHCP server on the robot LAN gives it. */
   private dhcpDesktop(t: ValidTopology, used: Set<string>): string {
     const [net, bits] = t.robotSubnet.split('/');
@@ -310,7 +344,7 @@ export class Lab {
     waitUntil(`sshd on ${h.name} after reboot`, () => /:22\b/.test(sh(h.ns, 'ss', ['-Hltn']).stdout), 60000);
   }
 
-  /** The user's topology with only the SSH endpoints rewritten to reach the lab hosts. */
+  /** The user's topology with only the SSH endpoints rewritten to reach the lab hosts (clients without one get one). */
   private labTopology(t: ValidTopology, state: LabState): object {
     const ssh = { user: LAB_USER, identityFile: state.key, port: 22 };
     return {
@@ -330,6 +364,14 @@ export class Lab {
             desktop: { ...t.desktop, host: `${INET_PREFIX}.2`, user: undefined, port: undefined, identityFile: undefined, jump: undefined },
           }
         : {}),
+      // Every client is a provisionable host here, reached on its internet address (none: no key at all).
+      clients: t.clients.length
+        ? t.clients.map((c) => ({
+            name: c.name,
+            vpnIp: c.vpnIp,
+            host: state.hosts.find((h) => h.role === 'client' && h.name === c.name)!.inetIp,
+          }))
+        : undefined,
     };
   }
 
@@ -354,7 +396,20 @@ export class Lab {
   }
 }
 
-const alive = (pid: number) => run('kill', ['-0', String(pid)]).status === 0;
+/**
+ * Whether a process still runs. A host's systemd-nspawn is a child of the process that booted it, and a child
+ * that exited stays a zombie until Node reaps it on its event loop, which powerOff's wait blocks: kill -0
+ * succeeds on a zombie, so it counts as gone here ('Z' in /proc/PID/stat).
+ */
+function alive(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
 
 /** SIGTERM makes systemd-nspawn power the container off cleanly; KILL after 20 s. */
 export function powerOff(h: LabHost, log: (l: string) => void = () => undefined): void {

@@ -1,12 +1,16 @@
-// `npm run demo [-- --topology FILE] [--seconds N] [--keep]`: the local lab demo. Boots the lab of real
-// hosts, provisions every host with `rosvpn provision` and fetches the client profile with
-// `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
+// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N] [--keep]`: the local lab demo.
+// Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
+// with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
-// Prints a summary per pair, tears down unless --keep, and exits 0 only when every pair passed.
+// With clients (--clients N adds N to the topology): DDS both ways robot <-> each client and each client <->
+// each second, then one client is revoked with the core API and must be refused while the rest keep flowing.
+// Prints a summary per pair, tears down unless --keep, and exits 0 only when every check passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { clientHosts, proveClient, revokeAndProve } from '../lab/clients';
 import { Lab, labDown } from '../lab/lab';
 import { missingTools } from '../lab/tools';
+import { CLIENT_TAP } from '../src/core/topology/types';
 import {
   controllerCli,
   ddsFlow,
@@ -20,8 +24,28 @@ import {
 } from '../lab/demo';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { topology: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });
-  const t = loadLabTopology(values.topology, values.seconds ? Number(values.seconds) : undefined);
+  const { values } = parseArgs({
+    options: {
+      topology: { type: 'string' },
+      'from-env': { type: 'boolean' },
+      seconds: { type: 'string' },
+      clients: { type: 'string' },
+      keep: { type: 'boolean' },
+    },
+  });
+  const clients = values.clients === undefined ? 0 : Number(values.clients);
+  if (!Number.isInteger(clients) || clients < 0 || clients > 50) {
+    console.error(`demo: --clients ${values.clients}: give a whole number from 0 to 50`);
+    return 2;
+  }
+  if (values.topology && values['from-env']) {
+    console.error("demo: give --topology FILE or --from-env (the guide's ROSVPN_* variables), not both");
+    return 2;
+  }
+  const t = loadLabTopology(values.topology, values.seconds ? Number(values.seconds) : undefined, console.log, {
+    clients,
+    env: values['from-env'] ? process.env : undefined,
+  });
   if (!t) return 1;
   // Before booting anything: every program the demo runs on this machine must be there.
   const missing = missingTools('demo');
@@ -82,6 +106,22 @@ async function main(): Promise<number> {
     }
     console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
     for (const r of rows) console.log(r);
+
+    if (t.clients.length) {
+      console.log(`\nClients (own certificate, own tap ${CLIENT_TAP}, CycloneDDS pinned to it) — samples received / lost:`);
+      for (const h of clientHosts(s)) {
+        const row = await proveClient(s, h, seconds);
+        if (!row.ok) failures++;
+        console.log(row.line);
+      }
+      // The last client is revoked; with one client the desktop alone must keep flowing.
+      const victim = t.clients[t.clients.length - 1].name;
+      console.log(`\n$ revokeClient(${victim})   (core API, from ${s.controllerNs}; known() gives the lab's CA passphrase)`);
+      const proof = await revokeAndProve(s, t, victim, (l) => console.log(`  ${l}`));
+      for (const c of proof.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
+      console.log(proof.line);
+      if (!proof.ok) failures++;
+    }
   } catch (e) {
     console.error(`demo: ${(e as Error).message}`);
     failures++;
@@ -95,7 +135,9 @@ async function main(): Promise<number> {
     }
   }
   console.log(
-    failures === 0 ? 'DEMO PASSED: the robot hears every second, and every second hears the robot' : `DEMO FAILED (${failures} problem(s))`,
+    failures === 0
+      ? `DEMO PASSED: the robot hears every second, and every second hears the robot${t.clients.length ? '; every client joined, and the revoked one was refused' : ''}`
+      : `DEMO FAILED (${failures} problem(s))`,
   );
   return failures === 0 ? 0 : 1;
 }
