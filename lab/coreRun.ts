@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import { createSshPool } from '../src/core/ssh';
 import { loadTopology } from '../src/core/topology/file';
 import type { ValidTopology } from '../src/core/topology/types';
-import type { SshPool } from '../src/core/ssh/types';
+import { type CaPassphraseSource, removeClientFromDocument, revokeClient } from '../src/core/clients';
 
 interface Request {
   op: 'revoke';
@@ -19,45 +19,10 @@ interface Request {
   passphrase: string;
 }
 
-/** The CA passphrase as the lab knows it: known() returns it; nothing is ever asked. */
-interface CaPassphraseSource {
-  known(): Promise<string | undefined>;
-  ask(need: 'new' | 'unlock' | 'retry', why: string): Promise<string | undefined>;
-}
-
-/** What the run reports per host (the orchestrator's HostReport, the fields shown here). */
-interface HostOutcome {
-  label: string;
-  status: string;
-  changed?: number;
-  error?: string;
-  code?: string;
-}
-
-/** A provisioning event, the fields used here (the orchestrator's ProvisionEvent). */
-interface StepEvent {
-  type: string;
-  host?: string;
-  line?: { kind: string; name?: string; status?: string; msg?: string };
-}
-
-/**
- * src/core/clients (helper B's module), loaded at run time so that the lab builds before it is merged:
- * revokeClient takes the topology as rosvpn.json says it after removeClientFromDocument.
- */
-interface ClientsApi {
-  removeClientFromDocument(text: string, name: string): string;
-  revokeClient(
-    t: ValidTopology,
-    pool: SshPool,
-    name: string,
-    opts: { caPassphrase?: CaPassphraseSource; onEvent?(e: StepEvent): void },
-  ): Promise<{ hosts: HostOutcome[] }>;
-}
-
 async function main(): Promise<void> {
   const req = JSON.parse(fs.readFileSync(0, 'utf8')) as Request;
   if (req.op !== 'revoke') throw new Error(`unknown op ${String(req.op)}`);
+  // The CA passphrase as the lab knows it: known() returns it; nothing is ever asked.
   const caPassphrase: CaPassphraseSource = {
     known: async () => req.passphrase,
     ask: async (need, why) => {
@@ -65,9 +30,7 @@ async function main(): Promise<void> {
       return undefined;
     },
   };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const api = require('../src/core/clients') as ClientsApi;
-  const text = api.removeClientFromDocument(fs.readFileSync(req.topologyFile, 'utf8'), req.name);
+  const text = removeClientFromDocument(fs.readFileSync(req.topologyFile, 'utf8'), req.name);
   fs.writeFileSync(req.topologyFile, text);
   const loaded = await loadTopology(req.topologyFile);
   const t = loaded.result?.topology;
@@ -87,11 +50,11 @@ async function main(): Promise<void> {
     },
   });
   try {
-    const report = await api.revokeClient(t, pool, req.name, {
+    const report = await revokeClient(t, pool, req.name, {
       caPassphrase,
       // The gateway's step lines, e.g. `pki changed: revoked client NAME (no longer in rosvpn.json)`.
       onEvent: (e) => {
-        if (e.type === 'line' && e.line?.kind === 'step')
+        if (e.type === 'line' && e.line.kind === 'step')
           console.log(`[${e.host}] ${e.line.name} ${e.line.status}${e.line.msg ? `: ${e.line.msg}` : ''}`);
       },
     });
