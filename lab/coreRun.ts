@@ -8,7 +8,6 @@
 import * as fs from 'fs';
 import { createSshPool } from '../src/core/ssh';
 import { loadTopology } from '../src/core/topology/file';
-import type { ValidTopology } from '../src/core/topology/types';
 import { type CaPassphraseSource, removeClientFromDocument, revokeClient } from '../src/core/clients';
 
 interface Request {
