@@ -2,7 +2,7 @@
 // twice and where to keep it (this session by default), an existing CA once; a wrong one is forgotten and
 // asked again; Forget clears SecretStorage and the session; the passphrase never reaches the log.
 import { strict as assert } from 'assert';
-import Module from 'module';
+import { installVscodeStub } from '../support/vscodeStub';
 import type * as CaModule from '../../src/extension/clients/caPassphrase';
 
 interface Box {
@@ -66,33 +66,18 @@ function stubLog() {
 describe('CA passphrase in VS Code', () => {
   const stub = stubVscode();
   let ca: typeof CaModule;
-  const M = Module as unknown as {
-    _resolveFilename: (req: string, ...rest: unknown[]) => string;
-    _load: (req: string, ...rest: unknown[]) => unknown;
-  };
-  const resolve0 = M._resolveFilename;
-  const load0 = M._load;
-  // The modules loaded against the stub leave the cache afterwards, so that no other test gets them (and the stub).
-  let cachedBefore: Set<string>;
+  let restore: () => void;
   const topo = { name: 'demo', gateway: { host: 'ros-openvpn' } } as never;
   const PASS = 'correct-horse-battery';
 
   before(() => {
-    cachedBefore = new Set(Object.keys(require.cache));
-    M._resolveFilename = function (req: string, ...rest: unknown[]) {
-      return req === 'vscode' ? 'vscode' : resolve0.call(this, req, ...rest);
-    };
-    M._load = function (req: string, ...rest: unknown[]) {
-      return req === 'vscode' ? stub.vscode : load0.call(this, req, ...rest);
-    };
+    restore = installVscodeStub(stub.vscode);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the vscode stub is in place
     ca = require('../../src/extension/clients/caPassphrase');
   });
 
   after(() => {
-    M._resolveFilename = resolve0;
-    M._load = load0;
-    for (const k of Object.keys(require.cache)) if (!cachedBefore.has(k)) delete require.cache[k];
+    restore();
   });
 
   let secrets: ReturnType<typeof stubSecrets>;

@@ -4,7 +4,7 @@
 // a QuickPick; a profile with a directive outside the allow-list is refused, naming the line. What runs on the
 // gateway is the browser test's and the core's job.
 import { strict as assert } from 'assert';
-import Module from 'module';
+import { installVscodeStub } from '../support/vscodeStub';
 import type * as ClientCommands from '../../src/extension/clients/clientCommands';
 import type * as CoreApi from '../../src/extension/clients/coreApi';
 import type * as Download from '../../src/extension/profile/downloadProfile';
@@ -50,14 +50,7 @@ describe('client commands: the questions they ask', () => {
   let commands: typeof ClientCommands;
   let download: typeof Download;
   let core: typeof CoreApi;
-  const M = Module as unknown as {
-    _resolveFilename: (req: string, ...rest: unknown[]) => string;
-    _load: (req: string, ...rest: unknown[]) => unknown;
-  };
-  const resolve0 = M._resolveFilename;
-  const load0 = M._load;
-  // The modules loaded against the stub leave the cache afterwards, so that no other test gets them (and the stub).
-  let cachedBefore: Set<string>;
+  let restore: () => void;
   const t = {
     ...loadFixture('vxlan-1'),
     clients: [
@@ -77,13 +70,7 @@ describe('client commands: the questions they ask', () => {
   };
 
   before(() => {
-    cachedBefore = new Set(Object.keys(require.cache));
-    M._resolveFilename = function (req: string, ...rest: unknown[]) {
-      return req === 'vscode' ? 'vscode' : resolve0.call(this, req, ...rest);
-    };
-    M._load = function (req: string, ...rest: unknown[]) {
-      return req === 'vscode' ? stub.vscode : load0.call(this, req, ...rest);
-    };
+    restore = installVscodeStub(stub.vscode);
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the vscode stub is in place */
     commands = require('../../src/extension/clients/clientCommands');
     download = require('../../src/extension/profile/downloadProfile');
@@ -92,9 +79,7 @@ describe('client commands: the questions they ask', () => {
   });
 
   after(() => {
-    M._resolveFilename = resolve0;
-    M._load = load0;
-    for (const k of Object.keys(require.cache)) if (!cachedBefore.has(k)) delete require.cache[k];
+    restore();
   });
 
   beforeEach(() => {

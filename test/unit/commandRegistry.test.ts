@@ -2,7 +2,7 @@
 // command's error is logged once and shown once with "Show Log"; a UserError is shown as it is with its own
 // buttons; a cancellation and a success show nothing; Restricted Mode refuses commands that need trust.
 import { strict as assert } from 'assert';
-import Module from 'module';
+import { installVscodeStub } from '../support/vscodeStub';
 import type * as Registry from '../../src/extension/commands/registry';
 import { UserError } from '../../src/extension/commands/userError';
 import { SshError } from '../../src/core/ssh/types';
@@ -75,28 +75,17 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 describe('command registry: errors handled in one place', () => {
   const stub = stubVscode();
   let registry: typeof Registry;
-  const M = Module as unknown as {
-    _resolveFilename: (req: string, ...rest: unknown[]) => string;
-    _load: (req: string, ...rest: unknown[]) => unknown;
-  };
-  const resolve0 = M._resolveFilename;
-  const load0 = M._load;
+  let restore: () => void;
 
   before(() => {
-    M._resolveFilename = function (req: string, ...rest: unknown[]) {
-      return req === 'vscode' ? 'vscode' : resolve0.call(this, req, ...rest);
-    };
-    M._load = function (req: string, ...rest: unknown[]) {
-      return req === 'vscode' ? stub.vscode : load0.call(this, req, ...rest);
-    };
+    restore = installVscodeStub(stub.vscode);
     // After the hook, so the registry's `import * as vscode` gets the stub.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the vscode stub is in place
     registry = require('../../src/extension/commands/registry');
   });
 
   after(() => {
-    M._resolveFilename = resolve0;
-    M._load = load0;
+    restore();
   });
 
   let log: ReturnType<typeof stubLog>;
