@@ -211,7 +211,7 @@ function build(): void {
       { class: 'seconds' },
       el('legend', {}, 'Second instances'),
       el('div', { id: 'seconds' }),
-      button('Add second instance', { id: 'add-second', class: 'secondary' }, addSecond),
+      button('Add second instance', { id: 'add-second', class: 'secondary' }, secondsList.add),
     ),
     el(
       'fieldset',
@@ -252,7 +252,7 @@ function build(): void {
         'Machines with a certificate of their own (a laptop, a second site) that join the robot LAN through the gateway.',
       ),
       el('div', { id: 'clients' }),
-      button('Add client', { id: 'add-client', class: 'secondary' }, addClient),
+      button('Add client', { id: 'add-client', class: 'secondary' }, clientsList.add),
     ),
   );
   // Enter in a text box must not submit or click anything; Save is a deliberate button press.
@@ -364,7 +364,7 @@ function renderSeconds(focus?: number | 'add'): void {
         button(
           'Remove',
           { class: 'secondary', 'data-remove-second': String(i), 'aria-label': `Remove second instance ${i + 1} (${s.name || 'unnamed'})` },
-          () => removeSecond(i),
+          () => secondsList.remove(i),
         ),
       );
     }),
@@ -373,22 +373,31 @@ function renderSeconds(focus?: number | 'add'): void {
   else if (focus !== undefined) $<HTMLElement>(`[data-field="seconds[${focus}].host"]`)?.focus();
 }
 
-function addSecond(): void {
-  if (!state) return;
-  state.form.seconds.push(newSecond(state.form));
-  renderSeconds(state.form.seconds.length - 1);
-  edited();
+/**
+ * Add and Remove of a list section (seconds, clients). After a removal the keyboard user stays in the list:
+ * on the row that took this one's place, else the one before, else the section's Add button.
+ */
+function listSection(key: 'seconds' | 'clients', kind: 'second' | 'client', render: (focus?: number) => void) {
+  return {
+    add(): void {
+      if (!state) return;
+      if (key === 'seconds') state.form.seconds.push(newSecond(state.form));
+      else state.form.clients.push(newClient(state.form));
+      render(state.form[key].length - 1);
+      edited();
+    },
+    remove(i: number): void {
+      if (!state) return;
+      state.form[key].splice(i, 1);
+      render();
+      const next = Math.min(i, state.form[key].length - 1);
+      (next >= 0 ? $<HTMLElement>(`[data-remove-${kind}="${next}"]`) : $<HTMLElement>(`#add-${kind}`))?.focus();
+      edited();
+    },
+  };
 }
-
-function removeSecond(i: number): void {
-  if (!state) return;
-  state.form.seconds.splice(i, 1);
-  renderSeconds();
-  // Keep the keyboard user in the list: the row that took this one's place, else the one before, else Add.
-  const next = Math.min(i, state.form.seconds.length - 1);
-  (next >= 0 ? $<HTMLElement>(`[data-remove-second="${next}"]`) : $<HTMLElement>('#add-second'))?.focus();
-  edited();
-}
+const secondsList = listSection('seconds', 'second', (focus) => renderSeconds(focus));
+const clientsList = listSection('clients', 'client', (focus) => renderClients(focus));
 
 function renderClients(focus?: number): void {
   const box = $<HTMLElement>('#clients');
@@ -426,29 +435,12 @@ function renderClients(focus?: number): void {
         button(
           'Remove',
           { class: 'secondary', 'data-remove-client': String(i), 'aria-label': `Remove client ${i + 1} (${c.name || 'unnamed'})` },
-          () => removeClient(i),
+          () => clientsList.remove(i),
         ),
       );
     }),
   );
   if (focus !== undefined) $<HTMLElement>(`[data-field="clients[${focus}].name"]`)?.focus();
-}
-
-function addClient(): void {
-  if (!state) return;
-  state.form.clients.push(newClient(state.form));
-  renderClients(state.form.clients.length - 1);
-  edited();
-}
-
-function removeClient(i: number): void {
-  if (!state) return;
-  state.form.clients.splice(i, 1);
-  renderClients();
-  // As for seconds: the row that took its place, else the one before, else Add client.
-  const next = Math.min(i, state.form.clients.length - 1);
-  (next >= 0 ? $<HTMLElement>(`[data-remove-client="${next}"]`) : $<HTMLElement>('#add-client'))?.focus();
-  edited();
 }
 
 function renderDesktop(): void {
