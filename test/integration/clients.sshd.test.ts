@@ -78,6 +78,14 @@ echo "::summary role=gateway host=gateway changed=0 ok=1 skipped=0 failed=0"
 `;
 }
 
+/**
+ * A gateway that ends only once HOST has started (or after 20 s): a host that runs alongside it starts before
+ * it ends however loaded the machine is, and one that waits for it starts after, 20 s late.
+ */
+function gatewayWaitingFor(marks: string, host: string): string {
+  return okGateway(marks).replace('sleep 1\n', `for _ in $(seq 1 200); do [ -e '${marks}/${host}.start' ] && break; sleep 0.1; done\n`);
+}
+
 describe('client hosts and the CA passphrase over a real sshd', function () {
   this.timeout(90000);
   let sshd: Sshd;
@@ -229,7 +237,7 @@ describe('client hosts and the CA passphrase over a real sshd', function () {
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     put(aliceUser, 'alice.ovpn', ALICE_PROFILE);
     const events: ProvisionEvent[] = [];
-    const report = await provision(t, { pool, scripts: scripts(okGateway(marks)), onEvent: (e) => events.push(e) });
+    const report = await provision(t, { pool, scripts: scripts(gatewayWaitingFor(marks, 'alice')), onEvent: (e) => events.push(e) });
     assert.equal(report.ok, true, JSON.stringify(report.hosts));
     assert.ok(Number(read('alice.start')) < Number(read('gateway.end')), 'alice waited although it held its profile');
     assert.ok(Number(read('bob.start')) > Number(read('gateway.end')), 'bob did not hold its profile, so it waits');
