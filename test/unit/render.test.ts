@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderClientStatus, renderGatewayPki, renderTopology, type RenderedScript } from '../../src/core/render';
+import { renderClientStatus, renderGatewayPki, renderTopology, renderUnprovision, type RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
 import { PROFILE_BLOCKS, PROFILE_DIRECTIVES, renderClientOptions, renderProfileCheck } from '../../src/core/render/openvpn';
 import { netmask } from '../../src/core/render/pki';
@@ -20,7 +20,7 @@ function renderFixture(name: string): RenderedScript[] {
   return r.scripts;
 }
 
-/** Every script of a fixture: renderTopology's, plus the gateway's pki.sh and its client status script. */
+/** Every script of a fixture: renderTopology's, the gateway's pki.sh and client status script, and each host's unprovision script. */
 function renderAll(name: string): RenderedScript[] {
   const t = loadFixture(name);
   const status = {
@@ -30,7 +30,9 @@ function renderAll(name: string): RenderedScript[] {
     content: renderClientStatus(t),
     embedded: [],
   };
-  return [...renderFixture(name), renderGatewayPki(t), status];
+  const hosts = renderFixture(name);
+  const unprovision = hosts.map((s) => renderUnprovision(t, s.hostName, { purge: false }));
+  return [...hosts, renderGatewayPki(t), status, ...unprovision];
 }
 
 function script(scripts: RenderedScript[], file: string): string {
