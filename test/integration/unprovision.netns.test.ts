@@ -12,7 +12,7 @@ import { renderTopology, renderUnprovision } from '../../src/core/render';
 import { FILE_LIB, STEP_LIB } from '../../src/core/render/bash';
 import { NetnsSet } from '../../lab/netns';
 import type { RunResult } from '../../lab/sh';
-import { requireTool } from '../../lab/sh';
+import { must, requireTool } from '../../lab/sh';
 import { VpcMesh } from '../../lab/vpcMesh';
 import { loadFixture } from '../support/fixtures';
 
@@ -48,6 +48,11 @@ if [ "$1" = -n ]; then cat "$SYSCTL_STATE/$2" 2>/dev/null || exit 255; exit 0; f
 printf '%s\\n' "\${1#*=}" >"$SYSCTL_STATE/\${1%%=*}"
 `;
 
+const SYSTEMD_RUN = `#!/bin/bash
+# systemd-run stand-in: the timer is only logged (the test checks it was armed, then stopped).
+echo "systemd-run $*" >>"$SYSTEMCTL_STATE/log"
+`;
+
 /** Mounts the overlays and runs the script from stdin; the sandbox directory is $1. */
 const SANDBOX = `set -eu
 S=$1
@@ -58,6 +63,19 @@ done
 mkdir -p /run/systemd/system
 export PATH="$S/bin:/usr/sbin:/usr/bin:/sbin:/bin" SYSTEMCTL_STATE="$S/systemctl" SYSCTL_STATE="$S/sysctl"
 exec bash -s`;
+
+/** Runs a script in `host`'s namespace and sandbox (created on first use). */
+function inBox(lab: NetnsSet, ns: string, sandbox: string, script: string): RunResult {
+  if (!fs.existsSync(sandbox)) {
+    fs.mkdirSync(path.join(sandbox, 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(sandbox, 'sysctl'));
+    fs.writeFileSync(path.join(sandbox, 'bin', 'systemctl'), SYSTEMCTL, { mode: 0o755 });
+    fs.writeFileSync(path.join(sandbox, 'bin', 'sysctl'), SYSCTL, { mode: 0o755 });
+    fs.writeFileSync(path.join(sandbox, 'bin', 'systemd-run'), SYSTEMD_RUN, { mode: 0o755 });
+    for (const k of ['net.core.rmem_max', 'net.core.wmem_max']) fs.writeFileSync(path.join(sandbox, 'sysctl', k), '212992\n');
+  }
+  return lab.exec(ns, 'unshare', ['-m', '--propagation', 'private', 'bash', '-c', SANDBOX, 'sandbox', sandbox], script);
+}
 
 function steps(output: string): Record<string, string> {
   const r: Record<string, string> = {};
@@ -74,17 +92,6 @@ describe('unprovision scripts in network namespaces (cloud hosts of a VXLAN mesh
   let root = '';
   const box = (host: string) => path.join(root, host);
 
-  /** Runs a script in `host`'s namespace and sandbox (created on first use). */
-  function inBox(lab: NetnsSet, ns: string, sandbox: string, script: string): RunResult {
-    if (!fs.existsSync(sandbox)) {
-      fs.mkdirSync(path.join(sandbox, 'bin'), { recursive: true });
-      fs.mkdirSync(path.join(sandbox, 'sysctl'));
-      fs.writeFileSync(path.join(sandbox, 'bin', 'systemctl'), SYSTEMCTL, { mode: 0o755 });
-      fs.writeFileSync(path.join(sandbox, 'bin', 'sysctl'), SYSCTL, { mode: 0o755 });
-      for (const k of ['net.core.rmem_max', 'net.core.wmem_max']) fs.writeFileSync(path.join(sandbox, 'sysctl', k), '212992\n');
-    }
-    return lab.exec(ns, 'unshare', ['-m', '--propagation', 'private', 'bash', '-c', SANDBOX, 'sandbox', sandbox], script);
-  }
   const run = (host: string, script: string) => inBox(mesh.lab, host, box(host), script);
   const unprovision = (host: string, purge = false) => run(host, renderUnprovision(t, host, { purge }).content);
   /** A file's presence inside a host's sandbox. */
@@ -232,5 +239,89 @@ systemctl enable openvpn-server@rosvpn.service rosvpn-net.service; systemctl sta
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /::warn msg="no record of net\.core\.rmem_max before ROS VPN raised it/);
     assert.equal(fs.readFileSync(path.join(root, 'old', 'sysctl', 'net.core.rmem_max'), 'utf8').trim(), '4194304');
+  });
+});
+
+describe('unprovision-desktop.sh in network namespaces (the LAN NIC back out of the bridge)', function () {
+  this.timeout(120000);
+  const t = loadFixture('vxlan-3'); // static addressing 192.168.0.10/24 via 192.168.0.1
+  const lab = new NetnsSet('ud');
+  let sandbox = '';
+  const desktop = renderTopology(t).scripts.find((s) => s.role === 'desktop')!.content;
+  /** desktop.sh's libraries and its network steps (config, guard, net-up, confirm): no packages, no OpenVPN. */
+  const provisionNetwork =
+    desktop.slice(0, desktop.indexOf('# ---- steps')) +
+    desktop.slice(desktop.indexOf('step_begin network-config'), desktop.indexOf('step_begin openvpn-client')) +
+    'summary 0\n';
+  const unprovision = renderUnprovision(t, 'desktop', { purge: false }).content;
+  const inDesk = (script: string) => inBox(lab, 'desk', sandbox, script);
+  const sh = (cmd: string) => lab.exec('desk', 'sh', ['-c', cmd]).stdout;
+
+  before(() => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root (ip netns, mounts); CI runs as root');
+    sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-unprov-desk-'));
+    const desk = lab.add('desk');
+    const lan = lab.add('lan');
+    must('ip', ['link', 'add', `${lab.prefix}e`, 'netns', desk, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lan]);
+    must('ip', ['-n', desk, 'link', 'set', `${lab.prefix}e`, 'name', 'eno1']);
+    must('ip', ['-n', lan, 'addr', 'add', '192.168.0.1/24', 'dev', 'lan0']);
+    must('ip', ['-n', lan, 'link', 'set', 'lan0', 'up']);
+    must('ip', ['-n', desk, 'addr', 'add', '192.168.0.10/24', 'dev', 'eno1']);
+    must('ip', ['-n', desk, 'link', 'set', 'eno1', 'up']);
+    must('ip', ['-n', desk, 'route', 'add', 'default', 'via', '192.168.0.1']);
+    const r = inDesk(provisionNetwork);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /connectivity confirmed; rollback disarmed/);
+  });
+
+  after(() => {
+    assert.deepEqual(lab.teardown(), []);
+    if (sandbox) fs.rmSync(sandbox, { recursive: true, force: true });
+  });
+
+  it("provisioning keeps a copy of the rollback script and the NIC's manager in /etc/rosvpn/state", () => {
+    assert.match(inDesk('cat /etc/rosvpn/state/lan-rollback.sh').stdout, /ip addr replace 192\.168\.0\.10\/24 dev eno1/);
+    assert.equal(inDesk('cat /etc/rosvpn/state/lan.env').stdout, 'LAN_MANAGER=none\n');
+    assert.match(sh('ip -o link show eno1'), /master rosbridge/);
+  });
+
+  it('unprovisioning moves eno1 out with its address and default route, under a guard timer disarmed once the LAN answers', () => {
+    const r = inDesk(unprovision);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const s = steps(r.stdout);
+    assert.deepEqual([s.services, s['lan-restore'], s.files], ['changed', 'changed', 'changed'], r.stdout);
+    assert.match(r.stdout, /connectivity confirmed \(default gateway 192\.168\.0\.1 answers\); guard disarmed/);
+    assert.doesNotMatch(sh('ip -o link show'), /rosbridge/);
+    assert.match(sh('ip -o -4 addr show dev eno1'), /inet 192\.168\.0\.10\/24/);
+    assert.match(sh('ip -4 route show default'), /default via 192\.168\.0\.1 dev eno1/);
+    const log = fs.readFileSync(path.join(sandbox, 'systemctl', 'log'), 'utf8');
+    assert.match(log, /systemd-run --quiet --unit=rosvpn-unprovision-guard --on-active=90 \/usr\/local\/lib\/rosvpn\/desktop-net-up\.sh/);
+    assert.match(log.slice(log.indexOf('rosvpn-unprovision-guard')), /stop rosvpn-unprovision-guard\.timer/);
+    assert.equal(inDesk('test -e /etc/rosvpn || test -e /usr/local/lib/rosvpn').status, 1, 'files left');
+  });
+
+  it('a second run changes nothing', () => {
+    const r = inDesk(unprovision);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /status=changed|::warn/, r.stdout);
+    assert.match(r.stdout, /changed=0 ok=6 skipped=0 failed=0/);
+  });
+
+  it('when the LAN does not answer after the move, the bridge is restored and the step fails', () => {
+    const again = inDesk(provisionNetwork);
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    must('ip', ['-n', lab.name('lan'), 'addr', 'del', '192.168.0.1/24', 'dev', 'lan0']);
+    try {
+      const r = inDesk(unprovision);
+      assert.notEqual(r.status, 0);
+      assert.match(
+        r.stdout,
+        /::step name=lan-restore status=failed msg="connectivity lost after taking eno1 out of rosbridge; the bridge is restored/,
+      );
+      assert.match(sh('ip -o link show eno1'), /master rosbridge/);
+      assert.match(sh('ip -o -4 addr show dev rosbridge'), /inet 192\.168\.0\.10\/24/);
+    } finally {
+      must('ip', ['-n', lab.name('lan'), 'addr', 'add', '192.168.0.1/24', 'dev', 'lan0']);
+    }
   });
 });

@@ -348,10 +348,11 @@ lan_connected() {
     return 1
   fi
 }
-# A DHCP client or network manager may take some seconds to configure the NIC: retried for up to 40 s.
+# A DHCP client or network manager may take some seconds to configure the NIC: retried for up to 40 s,
+# well within the guard's time.
 confirm_lan() {
   local _
-  for _ in $(seq 1 20); do
+  for _ in $(seq 1 10); do
     lan_connected && return 0
     sleep 2
   done
