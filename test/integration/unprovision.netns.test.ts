@@ -123,7 +123,7 @@ describe('unprovision scripts in network namespaces (cloud hosts of a VXLAN mesh
     const raise = `${STEP_LIB}${FILE_LIB}step_begin t\nensure_sysctl_min /etc/sysctl.d/60-rosvpn.conf 4194304 net.core.rmem_max net.core.wmem_max\n`;
     for (const h of ['second', 'gateway']) {
       assert.equal(run(h, raise).status, 0);
-      fs.writeFileSync(path.join(box(h), 'sysctl', 'net.core.rmem_max'), '300000\n'); // lowered by someone else
+      fs.writeFileSync(path.join(box(h), 'sysctl', 'net.core.rmem_max'), '300000\n'); // then raised again
       const again = run(h, raise);
       assert.equal(again.status, 0, again.stdout + again.stderr);
       assert.equal(run(h, 'cat /etc/rosvpn/state/sysctl.before').stdout, 'net.core.rmem_max = 212992\nnet.core.wmem_max = 212992\n');
@@ -134,6 +134,7 @@ describe('unprovision scripts in network namespaces (cloud hosts of a VXLAN mesh
   it('a second: units, bridge, tunnel, files and raised limits are gone; the limits are back at their old values', () => {
     assert.match(links('second'), /rosbridge/);
     assert.deepEqual(units('second', 'enabled'), ['rosvpn-net.service']);
+    fs.writeFileSync(path.join(box('second'), 'sysctl', 'net.core.rmem_max'), '300000\n'); // lowered by someone else since
     const r = unprovision('second');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const s = steps(r.stdout);

@@ -363,7 +363,7 @@ give_back() {
   case "$1" in
     NetworkManager)
       nmcli device set "$LAN_IF" managed yes 2>/dev/null || true
-      nmcli device connect "$LAN_IF" >/dev/null || warn "NetworkManager did not activate a connection on $LAN_IF: see nmcli device status"
+      nmcli -w 30 device connect "$LAN_IF" >/dev/null || warn "NetworkManager did not activate a connection on $LAN_IF: see nmcli device status"
       changed "NetworkManager manages $LAN_IF again" ;;
     systemd-networkd)
       networkctl reconfigure "$LAN_IF" 2>/dev/null || networkctl renew "$LAN_IF" || warn "systemd-networkd did not reconfigure $LAN_IF: see networkctl status $LAN_IF"
