@@ -66,7 +66,7 @@ exec bash -s`;
 
 /** Runs a script in `host`'s namespace and sandbox (created on first use). */
 function inBox(lab: NetnsSet, ns: string, sandbox: string, script: string): RunResult {
-  if (!fs.existsSync(sandbox)) {
+  if (!fs.existsSync(path.join(sandbox, 'bin'))) {
     fs.mkdirSync(path.join(sandbox, 'bin'), { recursive: true });
     fs.mkdirSync(path.join(sandbox, 'sysctl'));
     fs.writeFileSync(path.join(sandbox, 'bin', 'systemctl'), SYSTEMCTL, { mode: 0o755 });

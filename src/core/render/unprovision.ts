@@ -108,7 +108,7 @@ function pkiStep(): string {
 PKI_PATHS=${qArray(paths)}
 # The profiles' copies in the login user's home (profiles_sync), and in root's.
 for u in "\${SUDO_USER:-root}" root; do
-  h=$(getent passwd "$u" | cut -d: -f6) || continue
+  h=$(getent passwd "$u" | cut -d: -f6 || true)
   if [ -n "$h" ]; then PKI_PATHS+=("$h/${CLIENT_PROFILE_NAME}.ovpn" "$h/${CLIENT_PROFILES_DIR}"); fi
 done
 backup_pki "\${PKI_PATHS[@]}"

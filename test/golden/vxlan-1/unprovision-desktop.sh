@@ -222,6 +222,8 @@ daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
 
 
 # ---- removal helpers ----------------------------------------------------------
+# Every command substitution here ends in `|| true` where its command may fail: with errtrace the ERR trap
+# runs inside $(…) too, and would record a failed step in the tally and its message in the captured words.
 RELOAD=0
 # remove_unit UNIT: stopped, disabled, its ROS VPN unit file (or drop-in) removed. Packaged templates
 # (openvpn-server@.service) stay: only the instance is disabled and ROS VPN's drop-in removed.
@@ -229,7 +231,7 @@ remove_unit() {
   local unit=$1
   if systemctl is-active --quiet "$unit" 2>/dev/null; then systemctl stop "$unit"; changed "stopped $unit"; fi
   # Only what an [Install] section enabled: static and transient units (systemd-run) cannot be disabled.
-  case "$(systemctl is-enabled "$unit" 2>/dev/null)" in enabled | enabled-runtime | linked) systemctl disable --quiet "$unit"; changed "disabled $unit" ;; esac
+  case "$(systemctl is-enabled "$unit" 2>/dev/null || true)" in enabled | enabled-runtime | linked) systemctl disable --quiet "$unit"; changed "disabled $unit" ;; esac
   if [ -f "/etc/systemd/system/$unit" ]; then rm -f "/etc/systemd/system/$unit"; RELOAD=1; changed "removed /etc/systemd/system/$unit"; fi
   if [ -f "/etc/systemd/system/$unit.d/rosvpn.conf" ]; then
     rm -f "/etc/systemd/system/$unit.d/rosvpn.conf"
@@ -252,7 +254,7 @@ rosvpn_links() {
   for dev in $(ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
     case "$dev" in rosgre[0-9]* | "$VXLAN_DEV" | "$CLIENT_TAP" | "$BRIDGE") echo "$dev" ;; esac
   done
-  ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '$2 ~ /^tap/ { sub(/@.*/, "", $2); print $2 }'
+  ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '$2 ~ /^tap/ { sub(/@.*/, "", $2); print $2 }' || true
 }
 remove_path() { # remove_path PATH...: files or directories, gone
   local p
@@ -275,8 +277,9 @@ restore_sysctl() {
   if [ -f "$SYSCTL_BEFORE" ]; then
     while read -r key eq old; do
       [ "$eq" = '=' ] || continue
-      cur=$(sysctl -n "$key" 2>/dev/null) || { warn "cannot read $key: left as it is"; continue; }
-      set=$(awk -v k="$key" '$1 == k && $2 == "=" { print $3 }' "$SYSCTL_FILE" 2>/dev/null)
+      cur=$(sysctl -n "$key" 2>/dev/null || true)
+      if [ -z "$cur" ]; then warn "cannot read $key: left as it is"; continue; fi
+      set=$(awk -v k="$key" '$1 == k && $2 == "=" { print $3 }' "$SYSCTL_FILE" 2>/dev/null || true)
       if [ "$cur" = "$old" ]; then continue; fi
       if [ -n "$set" ] && [ "$cur" != "$set" ]; then
         warn "$key is $cur, not the $set ROS VPN set: changed since by someone else, so left as it is (it was $old before)"
@@ -339,7 +342,7 @@ guard() { :; }
 # lan_connected: every address an sshd connection uses is still on this host, and the old default gateway answers.
 lan_connected() {
   local a
-  for a in $(ss -Htnp state established 2>/dev/null | awk '/sshd/ { print $3 }'); do
+  for a in $(ss -Htnp state established 2>/dev/null | awk '/sshd/ { print $3 }' || true); do
     a=${a%:*}; a=${a#[}; a=${a%]}; a=${a#::ffff:}
     ip -o addr show to "$a" | grep -q . || { info "address $a of an SSH session is not on this host (yet)"; return 1; }
   done
@@ -386,8 +389,8 @@ give_back() {
 }
 
 step_begin lan-restore
-if [ "$(link_field "$LAN_IF" master)" = "$BRIDGE" ]; then
-  PING_TARGET=$(ip -4 route show default dev "$BRIDGE" | awk '{ print $3; exit }')
+if ip link show dev "$LAN_IF" >/dev/null 2>&1 && [ "$(link_field "$LAN_IF" master)" = "$BRIDGE" ]; then
+  PING_TARGET=$(ip -4 route show default dev "$BRIDGE" 2>/dev/null | awk '{ print $3; exit }' || true)
   MANAGER=$(sed -n 's/^LAN_MANAGER=//p' "$LAN_MANAGER_FILE" 2>/dev/null || true)
   NM_CONF=0
   if [ -e /etc/NetworkManager/conf.d/90-rosvpn.conf ] || [ -e /etc/systemd/network/05-rosvpn-unmanaged.network ]; then NM_CONF=1; fi
@@ -416,7 +419,7 @@ if [ "$(link_field "$LAN_IF" master)" = "$BRIDGE" ]; then
     /bin/sh "$ROLLBACK_SCRIPT" >/dev/null 2>&1 || true
     changed "$LAN_IF out of $BRIDGE with the addressing of the rollback script $ROLLBACK_SCRIPT"
   else
-    addrs=$(ip -o -4 addr show dev "$BRIDGE" scope global | awk '{ print $4 }')
+    addrs=$(ip -o -4 addr show dev "$BRIDGE" scope global | awk '{ print $4 }' || true)
     warn "no record of $LAN_IF's addressing before provisioning (an older rosvpn): it takes the bridge's ${addrs:-(none)}"
     {
       for a in $addrs; do echo "addr replace $a dev $LAN_IF"; done

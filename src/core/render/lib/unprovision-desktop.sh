@@ -15,7 +15,7 @@ guard() { :; }
 # lan_connected: every address an sshd connection uses is still on this host, and the old default gateway answers.
 lan_connected() {
   local a
-  for a in $(ss -Htnp state established 2>/dev/null | awk '/sshd/ { print $3 }'); do
+  for a in $(ss -Htnp state established 2>/dev/null | awk '/sshd/ { print $3 }' || true); do
     a=${a%:*}; a=${a#[}; a=${a%]}; a=${a#::ffff:}
     ip -o addr show to "$a" | grep -q . || { info "address $a of an SSH session is not on this host (yet)"; return 1; }
   done
@@ -62,8 +62,8 @@ give_back() {
 }
 
 step_begin lan-restore
-if [ "$(link_field "$LAN_IF" master)" = "$BRIDGE" ]; then
-  PING_TARGET=$(ip -4 route show default dev "$BRIDGE" | awk '{ print $3; exit }')
+if ip link show dev "$LAN_IF" >/dev/null 2>&1 && [ "$(link_field "$LAN_IF" master)" = "$BRIDGE" ]; then
+  PING_TARGET=$(ip -4 route show default dev "$BRIDGE" 2>/dev/null | awk '{ print $3; exit }' || true)
   MANAGER=$(sed -n 's/^LAN_MANAGER=//p' "$LAN_MANAGER_FILE" 2>/dev/null || true)
   NM_CONF=0
   if [ -e /etc/NetworkManager/conf.d/90-rosvpn.conf ] || [ -e /etc/systemd/network/05-rosvpn-unmanaged.network ]; then NM_CONF=1; fi
@@ -92,7 +92,7 @@ if [ "$(link_field "$LAN_IF" master)" = "$BRIDGE" ]; then
     /bin/sh "$ROLLBACK_SCRIPT" >/dev/null 2>&1 || true
     changed "$LAN_IF out of $BRIDGE with the addressing of the rollback script $ROLLBACK_SCRIPT"
   else
-    addrs=$(ip -o -4 addr show dev "$BRIDGE" scope global | awk '{ print $4 }')
+    addrs=$(ip -o -4 addr show dev "$BRIDGE" scope global | awk '{ print $4 }' || true)
     warn "no record of $LAN_IF's addressing before provisioning (an older rosvpn): it takes the bridge's ${addrs:-(none)}"
     {
       for a in $addrs; do echo "addr replace $a dev $LAN_IF"; done
