@@ -220,12 +220,19 @@ systemctl enable openvpn-server@rosvpn.service rosvpn-net.service; systemctl sta
     assert.equal(run('gateway', 'ls /var/backups').stdout, before, 'no new backup');
   });
 
-  it('a host never provisioned: every step ok, nothing changed', () => {
+  it('a host never provisioned, of every role: every step ok, nothing changed', () => {
     bare.add('h');
-    const r = inBox(bare, 'h', path.join(root, 'bare'), renderUnprovision(t, 'second', { purge: false }).content);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.doesNotMatch(r.stdout, /status=changed|::warn/, r.stdout);
-    assert.match(r.stdout, /changed=0 ok=5 skipped=0 failed=0/);
+    const withClient = loadFixture('clients-2');
+    const cases = [
+      ...['gateway', 'second', 'desktop'].map((label) => renderUnprovision(t, label, { purge: false })),
+      renderUnprovision(withClient, withClient.clients.find((c) => c.host)!.name, { purge: false }),
+    ];
+    for (const u of cases) {
+      const r = inBox(bare, 'h', path.join(root, 'bare'), u.content);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /status=changed|::warn/, `${u.fileName}:\n${r.stdout}`);
+      assert.match(r.stdout, /changed=0 ok=\d+ skipped=0 failed=0/, u.fileName);
+    }
   });
 
   it('a host provisioned by an older rosvpn (no record): the running limits stay, with a warning', () => {
