@@ -63,6 +63,7 @@ dpkg-deb          dpkg                test  reads that package's version
 dpkg-query        dpkg                test  the tools test asks which package owns each declared program
 readlink          coreutils           test  reads a namespace's identity and a bridge port's master
 setsid            util-linux          test  the SSH tests' sudo askpass runs without a terminal
+unshare           util-linux          test  the unprovision test runs each host in a mount namespace with overlays on /etc, /usr, /var, /run and /root
 npm               nodejs              test  builds the extension for the bench and packs the .vsix (comes with Node.js)
 npx               nodejs              test  runs vsce to pack the .vsix (comes with Node.js)
 chromium          chromium            ui    the setup form's webview test and the browser tests (scripts/install-ui-tools.sh)

@@ -40,7 +40,13 @@ describe('ensure_sysctl_min (socket buffer limits for OpenVPN)', () => {
     const script = `set -Eeuo pipefail\n${STEP_LIB}${FILE_LIB}step_begin t\nensure_sysctl_min ${file} 4194304 net.core.rmem_max net.core.wmem_max\necho "raised=$SYSCTL_RAISED changed=$STEP_CHANGED"\n`;
     const r = spawnSync('bash', ['-c', script], {
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSCTL_STATE: state, ROSVPN_TALLY: path.join(dir, 'tally') },
+      env: {
+        ...process.env,
+        PATH: `${dir}/bin:${process.env.PATH}`,
+        SYSCTL_STATE: state,
+        ROSVPN_TALLY: path.join(dir, 'tally'),
+        ROSVPN_STATE_DIR: path.join(dir, 'rosvpn-state'),
+      },
     });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     return r.stdout;
@@ -66,6 +72,16 @@ describe('ensure_sysctl_min (socket buffer limits for OpenVPN)', () => {
     assert.equal(fs.readFileSync(file, 'utf8').match(/= 4194304/g)?.length, 2);
   });
 
+  it('records the values before the first raise for unprovisioning, and never overwrites the record', () => {
+    const before = path.join(dir, 'rosvpn-state', 'sysctl.before');
+    limits(212992, 4194304);
+    runHelper();
+    assert.equal(fs.readFileSync(before, 'utf8'), 'net.core.rmem_max = 212992\n');
+    limits(300000, 100000);
+    runHelper();
+    assert.equal(fs.readFileSync(before, 'utf8'), 'net.core.rmem_max = 212992\nnet.core.wmem_max = 100000\n');
+  });
+
   it('never lowers a higher limit and writes no file when none needed raising', () => {
     limits(16777216, 4194304);
     assert.match(runHelper(), /raised=0 changed=0/);
@@ -89,5 +105,6 @@ describe('ensure_sysctl_min (socket buffer limits for OpenVPN)', () => {
     assert.match(out, /raised=0 changed=0/);
     assert.equal(value('net.core.rmem_max'), 212992);
     assert.equal(fs.existsSync(file), false);
+    assert.equal(fs.existsSync(path.join(dir, 'rosvpn-state')), false, 'nothing raised, nothing recorded');
   });
 });

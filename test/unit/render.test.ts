@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderClientStatus, renderGatewayPki, renderTopology, type RenderedScript } from '../../src/core/render';
+import { renderClientStatus, renderGatewayPki, renderTopology, renderUnprovision, type RenderedScript } from '../../src/core/render';
 import { q, UnsafeValueError } from '../../src/core/render/bash';
 import { PROFILE_BLOCKS, PROFILE_DIRECTIVES, renderClientOptions, renderProfileCheck } from '../../src/core/render/openvpn';
 import { netmask } from '../../src/core/render/pki';
@@ -20,7 +20,7 @@ function renderFixture(name: string): RenderedScript[] {
   return r.scripts;
 }
 
-/** Every script of a fixture: renderTopology's, plus the gateway's pki.sh and its client status script. */
+/** Every script of a fixture: renderTopology's, the gateway's pki.sh and client status script, and each host's unprovision script. */
 function renderAll(name: string): RenderedScript[] {
   const t = loadFixture(name);
   const status = {
@@ -30,7 +30,9 @@ function renderAll(name: string): RenderedScript[] {
     content: renderClientStatus(t),
     embedded: [],
   };
-  return [...renderFixture(name), renderGatewayPki(t), status];
+  const hosts = renderFixture(name);
+  const unprovision = hosts.map((s) => renderUnprovision(t, s.hostName, { purge: false }));
+  return [...hosts, renderGatewayPki(t), status, ...unprovision];
 }
 
 function script(scripts: RenderedScript[], file: string): string {
@@ -323,5 +325,59 @@ describe('render: identities (clients, pki.sh, the profile allow-list)', () => {
       assert.match(verdict(good.slice(0, good.indexOf('<key>'))), /^DIE: \/dev\/stdin: it has no <key>: not a ROS VPN profile/);
       assert.match(verdict(good.filter((l) => !l.startsWith('remote '))), /it has no 'remote'/);
     });
+  });
+});
+
+describe('render: unprovision scripts', () => {
+  const t = loadFixture('clients-2');
+  const names = (s: string) => [...s.matchAll(/^step_begin (\S+)/gm)].map((m) => m[1]);
+
+  it('one per host, named unprovision-<label>.sh, with the role of the label; an unknown label throws', () => {
+    const labels = renderFixture('clients-2').map((s) => s.hostName);
+    for (const label of labels) {
+      const s = renderUnprovision(t, label, { purge: false });
+      assert.equal(s.fileName, `unprovision-${label}.sh`);
+      assert.equal(s.hostName, label);
+    }
+    assert.deepEqual(
+      labels.map((l) => renderUnprovision(t, l, { purge: false }).role),
+      renderFixture('clients-2').map((s) => s.role),
+    );
+    assert.throws(() => renderUnprovision(t, 'nobody', { purge: false }), /no host 'nobody'/);
+  });
+
+  it('steps per role: cloud hosts guard their SSH session first; the desktop moves its NIC back before anything is deleted', () => {
+    const gw = renderUnprovision(t, 'gateway', { purge: false }).content;
+    assert.deepEqual(names(gw), ['preflight', 'services', 'links', 'sysctl', 'pki', 'files']);
+    assert.match(gw, /for dev in \$\(rosvpn_links\); do guard "\$dev"; done/);
+    assert.match(gw, /remove_unit "\$unit"; done/);
+    assert.match(gw, /openvpn-server@rosvpn\.service rosvpn-net\.service rosvpn-rollback\.timer/);
+    assert.deepEqual(names(renderUnprovision(t, 'second', { purge: false }).content), [
+      'preflight',
+      'services',
+      'links',
+      'sysctl',
+      'files',
+    ]);
+    const desk = renderUnprovision(t, 'desktop', { purge: false }).content;
+    assert.deepEqual(names(desk), ['preflight', 'services', 'lan-restore', 'links', 'sysctl', 'files']);
+    assert.doesNotMatch(desk, /SSH_IFACES/);
+    assert.match(desk, /systemd-run --quiet --unit=rosvpn-unprovision-guard --on-active="\$GUARD_SECONDS" "\$DESKTOP_NET_UP"/);
+    assert.match(desk, /^LAN_BEFORE='\/etc\/rosvpn\/state\/lan-rollback\.sh'$/m);
+    const client = renderUnprovision(t, t.clients.find((c) => c.host)!.name, { purge: false }).content;
+    assert.match(client, /openvpn-client@rosvpn\.service rosvpn-rollback\.timer/);
+    assert.match(client, /'\/etc\/openvpn\/client\/rosvpn\.ovpn'/);
+  });
+
+  it('the PKI is kept in a backup unless purge', () => {
+    assert.match(renderUnprovision(t, 'gateway', { purge: false }).content, /^PURGE='0'$/m);
+    assert.match(renderUnprovision(t, 'gateway', { purge: true }).content, /^PURGE='1'$/m);
+  });
+
+  it("provisioning keeps what unprovisioning needs: sysctl.before, the desktop's rollback copy and its NIC's manager", () => {
+    const desktop = script(renderFixture('clients-2'), 'desktop.sh');
+    assert.match(desktop, /write_file \/etc\/rosvpn\/state\/lan-rollback\.sh 700 <\/etc\/rosvpn\/lan-rollback\.sh/);
+    assert.match(desktop, /echo "LAN_MANAGER=\$LAN_MANAGER" \| write_file \/etc\/rosvpn\/state\/lan\.env 644/);
+    assert.match(script(renderFixture('clients-2'), 'gateway.sh'), /record_sysctl_before "\$key" "\$cur"/);
   });
 });

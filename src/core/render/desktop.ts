@@ -6,6 +6,7 @@ import { bash, heredoc, libBody, NET_LIB, q, v, FILE_LIB, STEP_LIB } from './bas
 import desktopNetUpSteps from './lib/desktop-net-up-steps.sh';
 import { type EmbeddedFile, PREFLIGHT, scriptHeader, type ScriptParts } from './script';
 import { cycloneDdsStep } from './cyclonedds';
+import { recordLanState } from './state';
 import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderProfileCheck, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
 
 export const DESKTOP_NET_UP = '/usr/local/lib/rosvpn/desktop-net-up.sh';
@@ -45,6 +46,9 @@ esac
 step_end
 `;
 
+/** Unprovisioning's record of the NIC before the move (state.ts), indented into NETWORK_GUARD's `if`. */
+const RECORD_LAN_STATE = recordLanState(ROLLBACK_SCRIPT).split('\n').join('\n  ');
+
 /** The NIC's move into the bridge, guarded by a rollback timer that only confirmed connectivity disarms. */
 const NETWORK_GUARD = bash`# Commit-confirm: before the NIC moves, arm a timer that restores the NIC's addressing in ${ROLLBACK_SECONDS} s.
 # If this SSH session or the LAN is lost, the timer fires; once connectivity is confirmed it is disarmed.
@@ -64,6 +68,7 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
     echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network"
     echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null; true"
   } | write_file ${ROLLBACK_SCRIPT} 700
+  ${RECORD_LAN_STATE}
   PING_TARGET=$(ip -4 route show default dev "$LAN_IF" | awk '{ print $3; exit }')
   systemctl stop rosvpn-rollback.timer 2>/dev/null || true
   systemctl reset-failed rosvpn-rollback.service rosvpn-rollback.timer 2>/dev/null || true

@@ -40,3 +40,4 @@ export function renderTopology(t: ValidTopology): RenderResult {
 export { TUNNEL_OVERHEAD, bridgeMac } from './network';
 export { renderClient, renderClientConf } from './client';
 export { renderClientStatus, renderGatewayPki } from './pki';
+export { renderUnprovision, UNPROVISION_GUARD_SECONDS } from './unprovision';
