@@ -564,6 +564,13 @@ if [ "$TUNNEL" = vxlan ]; then
       *) bridge fdb del 00:00:00:00:00:00 dev "$VXLAN_DEV" dst "$old"; changed "removed peer $old" ;;
     esac
   done
+  # MACs learned behind a removed peer would age out in 5 minutes; forget them now, so that no trace is left.
+  while read -r mac old; do
+    case " ${PEERS[*]} " in
+      *" $old "*) ;;
+      *) bridge fdb del "$mac" dev "$VXLAN_DEV" dst "$old" 2>/dev/null || true; changed "forgot $mac behind removed peer $old" ;;
+    esac
+  done < <(bridge fdb show dev "$VXLAN_DEV" | awk '$1 != "00:00:00:00:00:00" { for (i = 2; i < NF; i++) if ($i == "dst") print $1, $(i + 1) }')
   step_end
 else
   step_skip tunnel-peers "gretap tunnels are point-to-point"
