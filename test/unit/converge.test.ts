@@ -185,10 +185,7 @@ describe('desktop re-run guard: which changes of rosvpn.json arm the rollback', 
       return i;
     };
     assert.ok(at('PREV_NET=$(cat /etc/rosvpn/state/desktop.env)') < at(`write_file ${DESKTOP_NET_UP} 755`));
-    assert.ok(
-      at('NET_CHANGES=$(net_changes "$PREV_NET" "$NET_WANT")') <
-        at('bridge_rollback "$PREV_DIR" | write_file /etc/rosvpn/lan-rollback.sh 700'),
-    );
+    assert.ok(at('NET_CHANGES=$(net_changes "$PREV_NET" "$NET_WANT")') < at('bridge_rollback "$PREV_DIR" >"$ROLLBACK_NOW"'));
     assert.ok(at('bridge_rollback "$PREV_DIR"') < at(`\n${DESKTOP_NET_UP}\n`));
     assert.ok(at('write_file /etc/rosvpn/state/desktop.env 644') > at('step_begin network-confirm'));
   });

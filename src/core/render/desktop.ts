@@ -136,13 +136,15 @@ if [ "$NEEDS_MOVE" = 0 ] && { [ -n "$NET_CHANGES" ] || [ "$(link_field "$LAN_IF"
   RERUN_GUARDED=1
   NET_CHANGES=\${NET_CHANGES:-$LAN_IF joins $BRIDGE}
   LOST_WHAT="changing $BRIDGE ($NET_CHANGES)"
-  bridge_rollback "$PREV_DIR" | write_file ${ROLLBACK_SCRIPT} 700
+  # Next to the copies it restores, in /run: ${ROLLBACK_SCRIPT} keeps undoing the first run (unprovision uses it).
+  ROLLBACK_NOW="$PREV_DIR/rollback.sh"
+  bridge_rollback "$PREV_DIR" >"$ROLLBACK_NOW"
   # The gateway that answers after the change: the static one from rosvpn.json, else the current one.
   PING_TARGET=$(net_setting DEFAULT_GW "$NET_WANT")
   PING_TARGET=\${PING_TARGET:-$(ip -4 route show default | awk '{ print $3; exit }')}
   systemctl stop rosvpn-rollback.timer 2>/dev/null || true
   systemctl reset-failed rosvpn-rollback.service rosvpn-rollback.timer 2>/dev/null || true
-  systemd-run --quiet --unit=rosvpn-rollback --on-active=${ROLLBACK_SECONDS} /bin/sh ${ROLLBACK_SCRIPT}
+  systemd-run --quiet --unit=rosvpn-rollback --on-active=${ROLLBACK_SECONDS} /bin/sh "$ROLLBACK_NOW"
   changed "rollback armed ($NET_CHANGES): $BRIDGE returns to its addressing, default route and ports from before this run in ${ROLLBACK_SECONDS} s unless confirmed"
 fi`;
 
@@ -166,6 +168,7 @@ const NETWORK_GUARD = bash`# Commit-confirm: before the NIC moves, arm a timer t
 step_begin network-guard
 NEEDS_MOVE=0
 LOST_WHAT="bridging $LAN_IF"
+ROLLBACK_NOW=${ROLLBACK_SCRIPT}
 if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRIDGE" >/dev/null 2>&1; then
   NEEDS_MOVE=1
   {
@@ -209,7 +212,7 @@ if [ "$NEEDS_MOVE" = 1 ]; then
     changed "connectivity confirmed; rollback disarmed"
   else
     systemctl stop rosvpn-rollback.timer 2>/dev/null || true
-    /bin/sh ${ROLLBACK_SCRIPT}
+    /bin/sh "$ROLLBACK_NOW"
     die "connectivity lost after $LOST_WHAT; rolled back to the previous addressing. Check desktop.lanInterface and desktop.addressing"
   fi
 fi

@@ -576,6 +576,7 @@ step_end
 step_begin network-guard
 NEEDS_MOVE=0
 LOST_WHAT="bridging $LAN_IF"
+ROLLBACK_NOW=/etc/rosvpn/lan-rollback.sh
 if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRIDGE" >/dev/null 2>&1; then
   NEEDS_MOVE=1
   {
@@ -603,13 +604,15 @@ if [ "$NEEDS_MOVE" = 0 ] && { [ -n "$NET_CHANGES" ] || [ "$(link_field "$LAN_IF"
   RERUN_GUARDED=1
   NET_CHANGES=${NET_CHANGES:-$LAN_IF joins $BRIDGE}
   LOST_WHAT="changing $BRIDGE ($NET_CHANGES)"
-  bridge_rollback "$PREV_DIR" | write_file /etc/rosvpn/lan-rollback.sh 700
+  # Next to the copies it restores, in /run: /etc/rosvpn/lan-rollback.sh keeps undoing the first run (unprovision uses it).
+  ROLLBACK_NOW="$PREV_DIR/rollback.sh"
+  bridge_rollback "$PREV_DIR" >"$ROLLBACK_NOW"
   # The gateway that answers after the change: the static one from rosvpn.json, else the current one.
   PING_TARGET=$(net_setting DEFAULT_GW "$NET_WANT")
   PING_TARGET=${PING_TARGET:-$(ip -4 route show default | awk '{ print $3; exit }')}
   systemctl stop rosvpn-rollback.timer 2>/dev/null || true
   systemctl reset-failed rosvpn-rollback.service rosvpn-rollback.timer 2>/dev/null || true
-  systemd-run --quiet --unit=rosvpn-rollback --on-active=90 /bin/sh /etc/rosvpn/lan-rollback.sh
+  systemd-run --quiet --unit=rosvpn-rollback --on-active=90 /bin/sh "$ROLLBACK_NOW"
   changed "rollback armed ($NET_CHANGES): $BRIDGE returns to its addressing, default route and ports from before this run in 90 s unless confirmed"
 fi
 step_end
@@ -640,7 +643,7 @@ if [ "$NEEDS_MOVE" = 1 ]; then
     changed "connectivity confirmed; rollback disarmed"
   else
     systemctl stop rosvpn-rollback.timer 2>/dev/null || true
-    /bin/sh /etc/rosvpn/lan-rollback.sh
+    /bin/sh "$ROLLBACK_NOW"
     die "connectivity lost after $LOST_WHAT; rolled back to the previous addressing. Check desktop.lanInterface and desktop.addressing"
   fi
 fi
