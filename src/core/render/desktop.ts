@@ -27,10 +27,7 @@ export LC_ALL=C
 ROLE='desktop'
 HOST_NAME='desktop'
 BRIDGE=${q(BRIDGE_NAME)}
-LAN_IF=${q(d.lanInterface)}
-ADDRESSING=${q(d.addressing)}
-ADDRESS=${q(d.address ?? '')}
-DEFAULT_GW=${q(d.defaultGateway ?? '')}
+${netSettings(d)}
 `;
   return [header, STEP_LIB, NET_LIB, DESKTOP_NET_BODY].join('\n');
 }
@@ -49,12 +46,134 @@ step_end
 /** Unprovisioning's record of the NIC before the move (state.ts), indented into NETWORK_GUARD's `if`. */
 const RECORD_LAN_STATE = recordLanState(ROLLBACK_SCRIPT).split('\n').join('\n  ');
 
+// ---- re-runs: a run that changes the existing bridge is guarded too ---------------------------------
+
+/** Where the last confirmed run records the bridge's settings (the lines of desktop-net-up.sh's header). */
+export const DESKTOP_STATE = '/etc/rosvpn/state/desktop.env';
+
+/** The settings that decide the bridge's addressing, default route and LAN port, as KEY='VALUE' lines. */
+export function netSettings(d: DesktopConfig): string {
+  return [
+    `LAN_IF=${q(d.lanInterface)}`,
+    `ADDRESSING=${q(d.addressing)}`,
+    `ADDRESS=${q(d.address ?? '')}`,
+    `DEFAULT_GW=${q(d.defaultGateway ?? '')}`,
+  ].join('\n');
+}
+
+/**
+ * Fixed bash for the re-run guard: the comparison of two sets of settings, and the rollback that puts the
+ * bridge back as it is before this run (ports, MAC, addresses, default route, DHCP client, replaced files).
+ * Exported for the unit test of the decision.
+ */
+export const RERUN_GUARD_LIB = bash`net_setting() { sed -n "s/^$1='\(.*\)'\$/\1/p" <<<"$2" | head -n 1; }
+net_changes() { # net_changes OLD NEW: the desktop settings that differ ('' if none), as rosvpn.json names them
+  local k name old new out=''
+  for k in LAN_IF ADDRESSING ADDRESS DEFAULT_GW; do
+    case $k in LAN_IF) name=lanInterface ;; ADDRESSING) name=addressing ;; ADDRESS) name=address ;; *) name=defaultGateway ;; esac
+    old=$(net_setting "$k" "$1")
+    new=$(net_setting "$k" "$2")
+    if [ "$old" != "$new" ]; then out="$out\${out:+, }$name \${old:-none} -> \${new:-none}"; fi
+  done
+  printf '%s' "$out"
+}
+bridge_rollback() { # bridge_rollback PREV_DIR: a script that restores the bridge as it is now
+  local p f
+  echo '#!/bin/sh'
+  echo "# ROS VPN rollback (written $(date -u +%FT%TZ)): gives $BRIDGE back its ports, addresses and default route from before a re-run."
+  if [ -f "$1/desktop-net-up.sh" ]; then echo "cp -p $1/desktop-net-up.sh ${DESKTOP_NET_UP}"; fi
+  for f in /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network; do
+    if [ -f "$1/\${f##*/}" ]; then echo "cp -p $1/\${f##*/} $f"; else echo "rm -f $f"; fi
+  done
+  echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
+  if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
+    echo "ip link set dev $LAN_IF nomaster"
+    ip -o -4 addr show dev "$LAN_IF" scope global | awk -v dev="$LAN_IF" '{ print "ip addr replace " $4 " dev " dev }'
+  fi
+  for p in $(ip -o link show master "$BRIDGE" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+    case "$p" in tap*) ;; *) echo "ip link set dev $p master $BRIDGE" ;; esac
+  done
+  echo "ip link set dev $BRIDGE address $(link_field "$BRIDGE" link/ether)"
+  echo "ip -4 addr flush dev $BRIDGE"
+  ip -o -4 addr show dev "$BRIDGE" scope global | awk -v dev="$BRIDGE" '{ print "ip addr add " $4 " dev " dev }'
+  echo "ip -4 route flush exact 0.0.0.0/0"
+  ip -4 route show default | awk '$2 == "via" { print "ip route replace default via " $3 " dev " $5; exit }'
+  if pgrep -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; then
+    echo "pgrep -f 'dhclient.* $BRIDGE\$' >/dev/null || dhclient -nw -pf /run/rosvpn-dhclient.pid -lf /var/lib/dhcp/dhclient.$BRIDGE.leases $BRIDGE"
+  else
+    echo "pkill -f 'dhclient.* $BRIDGE\$'"
+  fi
+  echo "true"
+}
+`;
+
+/**
+ * At the start of network-config, before desktop-net-up.sh is replaced: what the bridge runs with now (the
+ * settings the last confirmed run recorded, else those of the installed script from a version before the
+ * record), and a copy of the files this run replaces, for the rollback of a re-run.
+ */
+function capturePreviousNetwork(d: DesktopConfig): string {
+  return bash`${RERUN_GUARD_LIB}NET_WANT=$(cat <<'ROSVPN_NET'
+${netSettings(d)}
+ROSVPN_NET
+)
+PREV_NET=''
+if [ -s ${DESKTOP_STATE} ]; then
+  PREV_NET=$(cat ${DESKTOP_STATE})
+elif [ -s ${DESKTOP_NET_UP} ]; then
+  PREV_NET=$(grep -E "^(LAN_IF|ADDRESSING|ADDRESS|DEFAULT_GW)=" ${DESKTOP_NET_UP} || true)
+fi
+PREV_DIR=$(mktemp -d /run/rosvpn-prev.XXXXXX)
+for f in ${DESKTOP_NET_UP} /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network; do
+  if [ -f "$f" ]; then cp -p "$f" "$PREV_DIR/\${f##*/}"; fi
+done`;
+}
+
+/**
+ * In network-guard, after the first-run guard: an existing bridge whose settings change (static <-> dhcp,
+ * another address, default gateway or lanInterface) is guarded by a rollback to its state before this run.
+ */
+const RERUN_GUARD = bash`NET_CHANGES=$(net_changes "$PREV_NET" "$NET_WANT")
+RERUN_GUARDED=0
+if [ "$NEEDS_MOVE" = 0 ] && { [ -n "$NET_CHANGES" ] || [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; }; then
+  NEEDS_MOVE=1
+  RERUN_GUARDED=1
+  NET_CHANGES=\${NET_CHANGES:-$LAN_IF joins $BRIDGE}
+  LOST_WHAT="changing $BRIDGE ($NET_CHANGES)"
+  # Next to the copies it restores, in /run: ${ROLLBACK_SCRIPT} keeps undoing the first run (unprovision uses it).
+  ROLLBACK_NOW="$PREV_DIR/rollback.sh"
+  bridge_rollback "$PREV_DIR" >"$ROLLBACK_NOW"
+  # The gateway that answers after the change: the static one from rosvpn.json, else the current one.
+  PING_TARGET=$(net_setting DEFAULT_GW "$NET_WANT")
+  PING_TARGET=\${PING_TARGET:-$(ip -4 route show default | awk '{ print $3; exit }')}
+  systemctl stop rosvpn-rollback.timer 2>/dev/null || true
+  systemctl reset-failed rosvpn-rollback.service rosvpn-rollback.timer 2>/dev/null || true
+  systemd-run --quiet --unit=rosvpn-rollback --on-active=${ROLLBACK_SECONDS} /bin/sh "$ROLLBACK_NOW"
+  changed "rollback armed ($NET_CHANGES): $BRIDGE returns to its addressing, default route and ports from before this run in ${ROLLBACK_SECONDS} s unless confirmed"
+fi`;
+
+/** In network-confirm: with DHCP the address and default route come a few seconds after the change. */
+const RERUN_CONFIRM_TARGET = bash`if [ "$RERUN_GUARDED" = 1 ]; then
+    for _ in $(seq 1 20); do
+      if [ -n "$PING_TARGET" ]; then break; fi
+      sleep 0.5
+      PING_TARGET=$(ip -4 route show default | awk '{ print $3; exit }')
+    done
+  fi`;
+
+/** At the end of network-confirm: the settings now in force, which the next run compares against. */
+const RECORD_NETWORK = bash`rm -rf "$PREV_DIR"
+ensure_dir /etc/rosvpn/state 755
+printf '%s\n' "$NET_WANT" | write_file ${DESKTOP_STATE} 644`;
+
 /** The NIC's move into the bridge, guarded by a rollback timer that only confirmed connectivity disarms. */
 const NETWORK_GUARD = bash`# Commit-confirm: before the NIC moves, arm a timer that restores the NIC's addressing in ${ROLLBACK_SECONDS} s.
 # If this SSH session or the LAN is lost, the timer fires; once connectivity is confirmed it is disarmed.
 step_begin network-guard
 NEEDS_MOVE=0
-if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
+LOST_WHAT="bridging $LAN_IF"
+ROLLBACK_NOW=${ROLLBACK_SCRIPT}
+if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRIDGE" >/dev/null 2>&1; then
   NEEDS_MOVE=1
   {
     echo '#!/bin/sh'
@@ -75,6 +194,7 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
   systemd-run --quiet --unit=rosvpn-rollback --on-active=${ROLLBACK_SECONDS} /bin/sh ${ROLLBACK_SCRIPT}
   changed "rollback armed: $LAN_IF returns to its old addressing in ${ROLLBACK_SECONDS} s unless confirmed"
 fi
+${RERUN_GUARD}
 step_end
 
 ${DESKTOP_NET_UP}
@@ -82,6 +202,7 @@ ${DESKTOP_NET_UP}
 step_begin network-confirm
 if [ "$NEEDS_MOVE" = 1 ]; then
   ok=1
+  ${RERUN_CONFIRM_TARGET}
   # Every address an sshd connection uses must still be on this host, and the old default gateway must answer.
   for a in $(ss -Htnp state established 2>/dev/null | awk '/sshd/ { print $3 }'); do
     a=\${a%:*}; a=\${a#[}; a=\${a%]}; a=\${a#::ffff:}
@@ -96,10 +217,11 @@ if [ "$NEEDS_MOVE" = 1 ]; then
     changed "connectivity confirmed; rollback disarmed"
   else
     systemctl stop rosvpn-rollback.timer 2>/dev/null || true
-    /bin/sh ${ROLLBACK_SCRIPT}
-    die "connectivity lost after bridging $LAN_IF; rolled back to the previous addressing. Check desktop.lanInterface and desktop.addressing"
+    /bin/sh "$ROLLBACK_NOW"
+    die "connectivity lost after $LOST_WHAT; rolled back to the previous addressing. Check desktop.lanInterface and desktop.addressing"
   fi
 fi
+${RECORD_NETWORK}
 step_end
 `;
 
@@ -190,6 +312,7 @@ step_end`,
       'step_begin network-config',
       'ensure_dir /usr/local/lib/rosvpn 755',
       'ensure_dir /etc/rosvpn 755',
+      capturePreviousNetwork(d),
       heredoc(`write_file ${DESKTOP_NET_UP} 755`, netUp),
       heredoc(`write_file /etc/systemd/system/${DESKTOP_NET_UNIT} 644`, netUnit),
       'daemon_reload_if "$WROTE"',

@@ -80,10 +80,20 @@ if [ "$master" != "$BRIDGE" ]; then
   changed "moved $LAN_IF into $BRIDGE (addresses: ${old_addrs:-none}, default route: ${old_gw:-none})"
 fi
 ensure_no_address "$LAN_IF"
+# The bridge's LAN ports are a declared set: desktop.lanInterface and the OpenVPN taps. A NIC that was the
+# lanInterface before (rosvpn.json changed) leaves the bridge, or both NICs would bridge the LAN to itself.
+for port in $(ip -o link show master "$BRIDGE" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+  case "$port" in
+    "$LAN_IF" | tap*) ;;
+    *) guard "$port"; ip link set dev "$port" nomaster; changed "released $port from $BRIDGE (no longer desktop.lanInterface)" ;;
+  esac
+done
 step_end
 
 step_begin lan-addressing
 if [ "$ADDRESSING" = static ]; then
+  # A DHCP client left from dhcp addressing would put its lease back next to the static address.
+  if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
   ensure_only_address "$BRIDGE" "$ADDRESS"
   if [ -n "$DEFAULT_GW" ] && ! ip -4 route show default | grep -q "via $DEFAULT_GW dev $BRIDGE"; then
     ip route replace default via "$DEFAULT_GW" dev "$BRIDGE"

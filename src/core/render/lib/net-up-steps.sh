@@ -37,10 +37,52 @@ remove_vxlan() {
 }
 remove_gretaps_from() { # remove_gretaps_from INDEX: delete rosgreN devices with N >= INDEX
   local dev n
-  for dev in $(ip -o link show type gretap 2>/dev/null | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
+  for dev in $(gretap_devices); do
     n=${dev#rosgre}
-    if [ "$n" != "$dev" ] && [ "$n" -ge "$1" ] 2>/dev/null; then guard "$dev"; ip link del dev "$dev"; changed "removed $dev"; fi
+    if [ "$n" -ge "$1" ] 2>/dev/null; then guard "$dev"; ip link del dev "$dev"; changed "removed $dev"; fi
   done
+}
+gretap_devices() { ip -o link show type gretap 2>/dev/null | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep '^rosgre[0-9]' || true; }
+gretap_remote() { link_field "$1" remote; }
+# The gretap devices are a declared set, one per peer, numbered in PEERS order (rosgre0..N-1, which the
+# health check counts). A device to an address that is no longer a peer (a second removed from rosvpn.json)
+# is deleted; a peer whose device has another number (a second before it was removed) moves to its own,
+# first deleting the old one: the kernel refuses two gretap devices with the same endpoints.
+converge_gretaps() {
+  local dev peer remote other i=0
+  for dev in $(gretap_devices); do
+    remote=$(gretap_remote "$dev")
+    case " ${PEERS[*]} " in
+      *" $remote "*) ;;
+      *) guard "$dev"; ip link del dev "$dev"; changed "removed peer ${remote:-unknown} ($dev)" ;;
+    esac
+  done
+  for peer in "${PEERS[@]}"; do
+    dev="rosgre$i"
+    for other in $(gretap_devices); do
+      if [ "$other" != "$dev" ] && [ "$(gretap_remote "$other")" = "$peer" ]; then
+        guard "$other"; ip link del dev "$other"; changed "removed $other (peer $peer moves to $dev)"
+      fi
+    done
+    if link_exists "$dev"; then
+      case "$(ip -d -o link show dev "$dev")" in
+        *"gretap remote $peer local $LOCAL_IP "*) ;;
+        *) guard "$dev"; ip link del dev "$dev"; changed "removed $dev (endpoints changed)" ;;
+      esac
+    fi
+    if ! link_exists "$dev"; then
+      guard "$dev"
+      ip link add "$dev" type gretap local "$LOCAL_IP" remote "$peer" ttl 64 dev "$UNDERLAY_IF" ||
+        die "cannot create gretap device $dev: this kernel lacks GRE (ip_gre) support or it is blocked; use \"tunnel\": \"vxlan\" in rosvpn.json"
+      changed "created $dev to $peer"
+    fi
+    ensure_mtu "$dev" "$TUNNEL_MTU"
+    ensure_no_address "$dev"
+    ensure_master "$dev" "$BRIDGE"
+    ensure_up "$dev"
+    i=$((i + 1))
+  done
+  remove_gretaps_from "$i"
 }
 
 step_begin tunnel
@@ -64,28 +106,7 @@ if [ "$TUNNEL" = vxlan ]; then
   ensure_up "$VXLAN_DEV"
 else
   remove_vxlan
-  i=0
-  for peer in "${PEERS[@]}"; do
-    dev="rosgre$i"
-    if link_exists "$dev"; then
-      case "$(ip -d -o link show dev "$dev")" in
-        *"gretap remote $peer local $LOCAL_IP "*) ;;
-        *) guard "$dev"; ip link del dev "$dev"; changed "removed $dev (endpoints changed)" ;;
-      esac
-    fi
-    if ! link_exists "$dev"; then
-      guard "$dev"
-      ip link add "$dev" type gretap local "$LOCAL_IP" remote "$peer" ttl 64 dev "$UNDERLAY_IF" ||
-        die "cannot create gretap device $dev: this kernel lacks GRE (ip_gre) support or it is blocked; use \"tunnel\": \"vxlan\" in rosvpn.json"
-      changed "created $dev to $peer"
-    fi
-    ensure_mtu "$dev" "$TUNNEL_MTU"
-    ensure_no_address "$dev"
-    ensure_master "$dev" "$BRIDGE"
-    ensure_up "$dev"
-    i=$((i + 1))
-  done
-  remove_gretaps_from "$i"
+  converge_gretaps
 fi
 step_end
 
@@ -101,9 +122,16 @@ if [ "$TUNNEL" = vxlan ]; then
   for old in $current; do
     case " ${PEERS[*]} " in
       *" $old "*) ;;
-      *) bridge fdb del 00:00:00:00:00:00 dev "$VXLAN_DEV" dst "$old"; changed "removed stale peer $old" ;;
+      *) bridge fdb del 00:00:00:00:00:00 dev "$VXLAN_DEV" dst "$old"; changed "removed peer $old" ;;
     esac
   done
+  # MACs learned behind a removed peer would age out in 5 minutes; forget them now, so that no trace is left.
+  while read -r mac old; do
+    case " ${PEERS[*]} " in
+      *" $old "*) ;;
+      *) bridge fdb del "$mac" dev "$VXLAN_DEV" dst "$old" 2>/dev/null || true; changed "forgot $mac behind removed peer $old" ;;
+    esac
+  done < <(bridge fdb show dev "$VXLAN_DEV" | awk '$1 != "00:00:00:00:00:00" { for (i = 2; i < NF; i++) if ($i == "dst") print $1, $(i + 1) }')
   step_end
 else
   step_skip tunnel-peers "gretap tunnels are point-to-point"
