@@ -26,9 +26,14 @@ export interface ProvisionDeps {
   onProvisioned?(report: ProvisionReport): void;
 }
 
-export function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vscode.Progress<{ message?: string }>): void {
+export function logEvent(
+  log: vscode.LogOutputChannel,
+  e: ProvisionEvent,
+  progress: vscode.Progress<{ message?: string }>,
+  verb = 'provisioning',
+): void {
   if (e.type === 'host-start') {
-    log.info(`[${e.host}] provisioning`);
+    log.info(`[${e.host}] ${verb}`);
     progress.report({ message: `${e.host}: connecting` });
   } else if (e.type === 'line') {
     const l = e.line;
