@@ -142,11 +142,15 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
       sub?.dispose();
     }
   };
-  // The periodic check looks only at hosts the user has reached before; the others stay "unknown".
+  // The periodic check looks only at hosts the user has reached before; the others stay "unknown". It runs
+  // as the login user, never as root (bridge, tunnel, units and pings need no root; the certificates are
+  // left to the checks the user starts), so no sudo password is ever used in the background.
   const background = async (): Promise<CheckReport> => {
     const pool = await ssh.getBackgroundPool();
     const known = [...statuses.all.keys()];
-    const parts = await Promise.all(known.map((host) => checkTopology(t, pool, { host }).catch(() => undefined)));
+    const parts = await Promise.all(
+      known.map((host) => checkTopology(t, pool, { host }, undefined, { root: false }).catch(() => undefined)),
+    );
     const hosts = parts.flatMap((p) => p?.hosts ?? []);
     return { hosts, ok: hosts.every((h) => h.ok) };
   };
