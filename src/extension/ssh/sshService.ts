@@ -66,11 +66,15 @@ export class SshService implements vscode.Disposable {
     const pools = [this.pool, this.backgroundPool];
     this.pool = this.backgroundPool = undefined;
     for (const p of pools) await p?.then((x) => x.dispose()).catch(() => undefined);
-    const keys = new Set([...this.state.get<string[]>(KNOWN_SECRETS, []), ...this.session.keys()]);
+    // Counted: the secrets there were (a failed login may have forgotten a listed one already).
+    let n = this.session.size;
+    for (const k of this.state.get<string[]>(KNOWN_SECRETS, [])) {
+      if (!this.session.has(k) && (await this.secrets.get(k)) !== undefined) n++;
+      await this.secrets.delete(k);
+    }
     this.session.clear();
-    for (const k of keys) await this.secrets.delete(k);
     await this.state.update(KNOWN_SECRETS, []);
-    return keys.size;
+    return n;
   }
 
   private async remember(key: string, value: string): Promise<void> {
