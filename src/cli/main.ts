@@ -55,14 +55,15 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       clients with a host after the gateway, each with its profile copied from the gateway through this
       machine (checked first: only the directives the gateway writes). Exit 1 on any failure.
   unprovision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--purge] [--yes]
-      Remove ROS VPN from the hosts (default: all) and return each to its state before provisioning: units stopped,
-      disabled and removed; bridge, tunnels and taps deleted; its files removed; sysctl values restored;
-      the desktop's LAN NIC handed back to its network manager with its addressing (guarded by the same
-      commit-confirm rollback as provisioning). The gateway's PKI is kept in a dated backup unless
-      --purge. Says what will change per host first and asks on a terminal (without one: needs --yes).
-      Order: clients and the desktop, then the seconds, the gateway last. Exit 1 on any failure; a
-      second run changes nothing. To drop a second from FILE, unprovision it first, while FILE still
-      holds its SSH details: rosvpn unprovision --host NAME, then edit FILE and provision again.
+      Remove ROS VPN from the hosts (default: all) and return each to its state before provisioning:
+      units stopped, disabled and removed; bridge, tunnels and taps deleted; its files removed; sysctl
+      values restored; the desktop's LAN NIC handed back to its network manager with its addressing
+      (guarded by the same commit-confirm rollback as provisioning). The gateway's PKI is kept in a
+      dated backup (/var/backups) unless --purge. Says what will change per host first and asks on a
+      terminal (without one: needs --yes). Order: clients and the desktop, then the seconds, the
+      gateway last. Exit 1 on any failure; a second run changes nothing. To drop a second from FILE,
+      unprovision it first, while FILE still holds its SSH details: rosvpn unprovision --host NAME,
+      then edit FILE and provision again.
   fetch-ovpn [FILE] [--client NAME] [--out PATH] [--force]
       Download ${CLIENT_PROFILE_NAME}.ovpn (the desktop's) or, with --client, NAME.ovpn from the gateway
       (default ./${CLIENT_PROFILE_NAME}.ovpn or ./NAME.ovpn), mode 0600, after checking that it holds only

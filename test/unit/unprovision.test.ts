@@ -131,7 +131,7 @@ describe('unprovision', () => {
       Object.assign(d.desktop, { addressing: 'static', address: '192.168.0.10/24', defaultGateway: '192.168.0.1' }),
     );
     const [gw, second, desktop, client] = ['gateway', 'second', 'desktop', 'field-pc'].map((h) => selectHosts(t, { host: h })[0]);
-    assert.match(describeUnprovision(t, gw, false).join('\n'), /PKI .* kept in a dated backup/);
+    assert.match(describeUnprovision(t, gw, false).join('\n'), /PKI .* moved to a dated backup in \/var\/backups/);
     assert.match(describeUnprovision(t, gw, true).join('\n'), /PKI .* DELETED \(--purge\)/);
     assert.match(describeUnprovision(t, second, false).join('\n'), /rosvpn-net\.service stopped, disabled and removed/);
     const d = describeUnprovision(t, desktop, false).join('\n');

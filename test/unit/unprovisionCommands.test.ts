@@ -115,7 +115,7 @@ describe('Remove ROS VPN from Host / Remove Second Instance: the questions', () 
     ]);
     const m = stub.state.modals[0];
     assert.deepEqual(m.buttons, ['Remove ROS VPN from gateway', 'Remove and Delete the PKI']);
-    assert.match(m.detail!, /PKI in \/etc\/openvpn\/pki .* kept in a dated backup/);
+    assert.match(m.detail!, /PKI in \/etc\/openvpn\/pki .* moved to a dated backup in \/var\/backups/);
     assert.match(m.detail!, /Remove and Delete the PKI: the PKI .* DELETED/);
     // Picking nothing cancels before any modal.
     stub.state.modals = [];

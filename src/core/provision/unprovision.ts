@@ -72,8 +72,8 @@ export function describeUnprovision(t: ValidTopology, host: TopologyHost, purge:
         `bridge ${BRIDGE_NAME}, the tunnels to the seconds and the OpenVPN tap deleted`,
         common,
         purge
-          ? `the PKI in ${PKI_DIR} DELETED (--purge): the CA and every certificate; existing profiles stop working for good`
-          : `the PKI in ${PKI_DIR} (the CA and every certificate) kept in a dated backup under /root`,
+          ? `the PKI in ${PKI_DIR} and the profiles DELETED (--purge): the CA and every certificate; existing profiles stop working for good`
+          : `the PKI in ${PKI_DIR} and the profiles (the CA and every certificate) moved to a dated backup in /var/backups`,
         `every connected client and the desktop gateway lose their VPN connection`,
       ];
     case 'second':
