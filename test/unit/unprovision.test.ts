@@ -180,7 +180,7 @@ describe('rosvpn unprovision (CLI)', () => {
     assert.equal(await run(['unprovision', '--help'], o), 0);
     const help = o.lines.join('\n');
     assert.match(help, /unprovision \[FILE\] \[--host NAME \| --role gateway\|second\|desktop\|client\|all\] \[--purge\] \[--yes\]/);
-    assert.match(help, /rosvpn unprovision --host NAME, then edit FILE/);
+    assert.match(help, /rosvpn unprovision --host NAME,\s+then edit FILE/);
   });
 
   const t = () => topology();
