@@ -2,11 +2,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
+import { selectHosts } from '../core/provision/endpoints';
 import { renderTopology } from '../core/render';
 import { loadTopology, serializeTopology } from '../core/topology/file';
 import { starterTopology, topologyFromEnv } from '../core/topology/init';
 import { CLIENT_PROFILE_NAME, type Diagnostic, type Role, TOPOLOGY_FILE, type ValidTopology } from '../core/topology/types';
-import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, type SshFlags } from './remote';
+import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, type SshFlags, unprovisionCommand } from './remote';
 import { CA_PASSPHRASE_ENV, PassphraseFileError, cliCaPassphrase, passphraseFileOption } from './caPassphrase';
 import { clientAdd, clientList, clientRevoke, clientRotate, type ClientCommandIo } from './clients';
 import { askYesNo, canPrompt } from './prompt';
@@ -53,6 +54,16 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       (changed / ok / failed). The gateway and all seconds run at once; the desktop gateway and the
       clients with a host after the gateway, each with its profile copied from the gateway through this
       machine (checked first: only the directives the gateway writes). Exit 1 on any failure.
+  unprovision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--purge] [--yes]
+      Remove ROS VPN from the hosts (default: all) and return each to its state before provisioning:
+      units stopped, disabled and removed; bridge, tunnels and taps deleted; its files removed; sysctl
+      values restored; the desktop's LAN NIC handed back to its network manager with its addressing
+      (guarded by the same commit-confirm rollback as provisioning). The gateway's PKI is kept in a
+      dated backup (/var/backups) unless --purge. Says what will change per host first and asks on a
+      terminal (without one: needs --yes). Order: clients and the desktop, then the seconds, the
+      gateway last. Exit 1 on any failure; a second run changes nothing. To drop a second from FILE,
+      unprovision it first, while FILE still holds its SSH details: rosvpn unprovision --host NAME,
+      then edit FILE and provision again.
   fetch-ovpn [FILE] [--client NAME] [--out PATH] [--force]
       Download ${CLIENT_PROFILE_NAME}.ovpn (the desktop's) or, with --client, NAME.ovpn from the gateway
       (default ./${CLIENT_PROFILE_NAME}.ovpn or ./NAME.ovpn), mode 0600, after checking that it holds only
@@ -278,6 +289,30 @@ async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
   return provisionCommand(io, t, sel, sshFlags(io, values), withGateway ? caSource(io, values) : undefined);
 }
 
+async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...SSH_OPTIONS,
+    host: { type: 'string' },
+    role: { type: 'string' },
+    purge: { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+  });
+  if (values.help) return help(io);
+  if (values.host && values.role) throw new UsageError('use either --host or --role, not both');
+  if (values.role && !ROLES.includes(String(values.role))) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  const t = await loadValid(io, topologyPath(io, positionals));
+  if (!t) return EXIT_FAIL;
+  const sel = { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined };
+  if (!selectHosts(t, sel).length) {
+    io.err(`unprovision: no ${sel.role} host in the topology; nothing to do`);
+    return EXIT_FAIL;
+  }
+  const purge = !!values.purge;
+  if (purge && !selectHosts(t, sel).some((h) => h.role === 'gateway'))
+    throw new UsageError("--purge deletes the gateway's PKI: it needs the gateway in the run");
+  return unprovisionCommand({ ...io, confirm: askYesNo, canPrompt }, t, sel, { purge, yes: !!values.yes }, sshFlags(io, values));
+}
+
 const CLIENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 async function cmdFetchOvpn(io: CliIo, args: string[]): Promise<number> {
@@ -439,6 +474,7 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   validate: cmdValidate,
   render: cmdRender,
   provision: cmdProvision,
+  unprovision: cmdUnprovision,
   'fetch-ovpn': cmdFetchOvpn,
   logs: cmdLogs,
   check: cmdCheck,

@@ -1,4 +1,4 @@
-// CLI commands that reach hosts over SSH: provision, fetch-ovpn, logs, check (client: clients.ts).
+// CLI commands that reach hosts over SSH: provision, unprovision, fetch-ovpn, logs, check (client: clients.ts).
 // The SSH layer loads on first use so that `rosvpn validate` and `render` stay fast.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -8,6 +8,9 @@ import type { CaPassphraseSource, HostReport, ProvisionEvent } from '../core/pro
 import type { SshCallbacks, SshPool } from '../core/ssh/types';
 import { CLIENT_PROFILE_NAME, type Role, type ValidTopology } from '../core/topology/types';
 import { askHidden, askYesNo, canPrompt } from './prompt';
+// Static: light (no SSH layer), and what the confirmation prints comes before any connection.
+import { selectHosts } from '../core/provision/endpoints';
+import { describeUnprovision, unprovision } from '../core/provision/unprovision';
 
 export interface RemoteIo {
   out(line: string): void;
@@ -46,10 +49,10 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** Streams a provisioning event as a line prefixed with its host. */
-export function printEvent(io: RemoteIo, e: ProvisionEvent, width: number): void {
+/** Streams a provisioning event as a line prefixed with its host; `verb` names the run (unprovisioning). */
+export function printEvent(io: RemoteIo, e: ProvisionEvent, width: number, verb = 'provisioning'): void {
   const tag = `[${pad(e.host, width)}]`;
-  if (e.type === 'host-start') io.out(`${tag} provisioning`);
+  if (e.type === 'host-start') io.out(`${tag} ${verb}`);
   else if (e.type === 'line') {
     const l = e.line;
     if (l.kind === 'step') io.out(`${tag} ${pad(l.name, 18)} ${l.status}${l.msg ? `: ${l.msg}` : ''}`);
@@ -80,7 +83,6 @@ export async function provisionCommand(
   caPassphrase?: CaPassphraseSource,
 ): Promise<number> {
   const { provision } = await import('../core/provision/orchestrator');
-  const { selectHosts } = await import('../core/provision/endpoints');
   const width = Math.max(...selectHosts(t, sel).map((h) => h.label.length));
   const pool = await openPool(io, flags);
   const abort = new AbortController();
@@ -99,6 +101,66 @@ export async function provisionCommand(
     const failed = report.hosts.filter((h) => h.status === 'failed').length;
     io.out(failed ? `provision: FAILED on ${failed} host(s)` : 'provision: done');
     return failed ? 1 : 0;
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    await pool.dispose();
+  }
+}
+
+/** How `rosvpn unprovision` asks; tests pass their own. */
+export interface ConfirmIo extends RemoteIo {
+  confirm(question: string): Promise<boolean>;
+  canPrompt(): boolean;
+}
+
+// long: the whole unprovision command: what will change per host, the confirmation (or --yes), the run with
+// its streamed steps and Ctrl-C, and the summary table with its verdict.
+export async function unprovisionCommand(
+  io: ConfirmIo,
+  t: ValidTopology,
+  sel: { host?: string; role?: Role | 'all' },
+  opts: { purge: boolean; yes: boolean },
+  flags: SshFlags,
+  poolFor: (io: RemoteIo, flags: SshFlags) => Promise<SshPool> = openPool,
+): Promise<number> {
+  const hosts = selectHosts(t, sel);
+  // Said before anything runs, per host, so that the answer below is an informed one.
+  io.out(`rosvpn unprovision will remove ROS VPN from ${hosts.length} host(s)${opts.purge ? ' and DELETE the PKI (--purge)' : ''}:`);
+  for (const h of hosts) {
+    io.out(`  ${h.label} (${h.role}, ${h.endpoint.host}):`);
+    for (const line of describeUnprovision(t, h, opts.purge)) io.out(`    - ${line}`);
+  }
+  if (!opts.yes) {
+    if (!io.canPrompt()) {
+      io.err('unprovision: refusing without confirmation (no terminal to ask on); rerun with --yes');
+      return 2;
+    }
+    if (!(await io.confirm(`Remove ROS VPN from ${hosts.map((h) => h.label).join(', ')}?`))) {
+      io.err('unprovision: cancelled; nothing changed');
+      return 1;
+    }
+  }
+  const width = Math.max(...hosts.map((h) => h.label.length));
+  const pool = await poolFor(io, flags);
+  const abort = new AbortController();
+  const onInt = () => abort.abort();
+  process.once('SIGINT', onInt);
+  try {
+    const report = await unprovision(t, {
+      pool,
+      select: sel,
+      purge: opts.purge,
+      signal: abort.signal,
+      onEvent: (e) => printEvent(io, e, width, 'unprovisioning'),
+    });
+    io.out('');
+    for (const line of summaryTable(report.hosts)) io.out(line);
+    const failed = report.hosts.filter((h) => h.status === 'failed').length;
+    const skippedHosts = report.hosts.filter((h) => h.status === 'skipped').length;
+    if (failed) io.out(`unprovision: FAILED on ${failed} host(s)`);
+    else if (skippedHosts) io.out(`unprovision: ${skippedHosts} host(s) skipped`);
+    else io.out(`unprovision: ${report.hosts.length} host(s) without ROS VPN`);
+    return failed || skippedHosts ? 1 : 0;
   } finally {
     process.removeListener('SIGINT', onInt);
     await pool.dispose();
@@ -126,7 +188,6 @@ export async function fetchOvpnCommand(
     return 1;
   }
   const { fetchClientProfile } = await import('../core/provision/profile');
-  const { selectHosts } = await import('../core/provision/endpoints');
   const pool = await openPool(io, flags);
   try {
     // Downloaded and checked against the allow-list before anything is written here.
@@ -161,7 +222,6 @@ export async function logsCommand(
   lines: number,
   flags: SshFlags,
 ): Promise<number> {
-  const { selectHosts } = await import('../core/provision/endpoints');
   const { defaultUnit, journalctlCommand } = await import('../core/provision/logs');
   const h = selectHosts(t, { host })[0];
   const command = journalctlCommand(unit ?? defaultUnit(h.role), follow, lines);

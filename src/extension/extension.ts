@@ -10,6 +10,7 @@ import { CloudStateStore } from './cloud/cloudState';
 import { registerCommands } from './commands/registry';
 import { downloadProfileCommand } from './profile/downloadProfile';
 import { provisionCommands, runCheck } from './provision/commands';
+import { runUnprovision, unprovisionCommands } from './provision/unprovisionCommand';
 import { setupFormCommands } from './setupForm/panel';
 import { sshCommands } from './ssh/sshCommands';
 import { SshService } from './ssh/sshService';
@@ -69,12 +70,21 @@ export function activate(context: vscode.ExtensionContext): RosVpnApi {
   registerCommands(context, log, [
     validateTopologyCommand(log),
     ...provisionCommands(deps),
+    ...unprovisionCommands(deps),
     ...setupFormCommands(deps),
     ...registerLogTasks(context, deps),
     downloadProfileCommand(deps),
     ...clientCommands(deps),
     ...sshCommands(deps),
-    ...topologyCommands({ ...deps, refreshClients: () => (clients.tried ? readClientStatus(deps, true) : Promise.resolve()) }),
+    ...topologyCommands({
+      ...deps,
+      refreshClients: () => (clients.tried ? readClientStatus(deps, true) : Promise.resolve()),
+      // Succeeded only when the host ran to the end: a cancelled (skipped) run keeps the entry too.
+      unprovision: async (host) =>
+        (await runUnprovision(deps, { host }, false, `Remove ROS VPN from ${host}`)).hosts.every(
+          (h) => h.status === 'changed' || h.status === 'ok',
+        ),
+    }),
     ...cloudCommands({ context, log, store, cloud }),
   ]);
   registerStatusBar(context, { store, statuses, view, check: () => runCheck(deps, undefined, true) });

@@ -1,6 +1,7 @@
 // Trust and secrets in a real VS Code, against Debian's real sshd on loopback: an encrypted key and a user
-// whose sudo needs a password. The passphrase and the password are asked once, survive an extension-host
-// restart through SecretStorage, never appear in settings or logs, and are asked again after "Forget".
+// whose sudo needs a password. The passphrase and the password are asked once, with where to keep them
+// (this session only by default; here "Remember"), survive an extension-host restart through SecretStorage,
+// never appear in settings or logs, and are asked again after "Forget".
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -33,6 +34,14 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
       async () => {
         const widget = vs.page.locator('.quick-input-widget').first();
         const text = (await widget.isVisible().catch(() => false)) ? await widget.innerText().catch(() => '') : '';
+        // Where to keep what was just typed: this session only is the default; Remember stores it in
+        // SecretStorage, which the reload below proves.
+        if (/Keep the .* where\?/.test(text)) {
+          asked.push(`keep ${/sudo password/.test(text) ? 'sudo' : 'passphrase'}`);
+          assert.deepEqual(await vs.wb.quickPickItems(), ['This session only', 'Remember on this machine (SecretStorage)']);
+          await vs.wb.pickQuickItem('Remember on this machine (SecretStorage)');
+          return undefined;
+        }
         if (/Passphrase for the SSH key/.test(text)) {
           asked.push('passphrase');
           await vs.shot(`passphrase-${asked.length}`);
@@ -98,7 +107,7 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
     );
     await vs.shot('01-host-key');
     await vs.wb.answerDialog('Trust and Connect');
-    assert.deepEqual(await answerUntilChecked(), ['passphrase', 'sudo']);
+    assert.deepEqual(await answerUntilChecked(), ['passphrase', 'keep passphrase', 'sudo', 'keep sudo']);
   });
 
   it('after a window reload (a new extension host) nothing is asked again: both come from SecretStorage', async () => {
@@ -143,6 +152,6 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
     await vs.wb.waitForNotification(/forgot 2 stored/);
     await vs.wb.clearNotifications();
     await vs.wb.openViewContainer('ROS VPN');
-    assert.deepEqual(await checkGateway(), ['passphrase', 'sudo']);
+    assert.deepEqual(await checkGateway(), ['passphrase', 'keep passphrase', 'sudo', 'keep sudo']);
   });
 });

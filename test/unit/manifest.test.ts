@@ -191,6 +191,7 @@ describe('manifest and packaging', function () {
       'addClient',
       'revokeClient',
       'rotateClient',
+      'unprovisionHost',
     ];
     assert.deepEqual([...enabled].sort(), expected.map((c) => `rosvpn.${c}`).sort());
     // Menus hide what is disabled, and the tree is read-only (no Add/Remove Second) in Restricted Mode.

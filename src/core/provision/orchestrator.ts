@@ -94,10 +94,11 @@ interface Prepared {
 
 // long: one host's run from start to report: the session, what runs before the script, the streamed lines
 // and every way it can end (exit status, missing summary, a thrown error), with the cleanup in between.
-async function runScript(
+// Exported for unprovision.ts (the same run and report for the undoing scripts).
+export async function runScript(
   host: TopologyHost,
   script: RenderedScript,
-  opts: ProvisionOptions,
+  opts: Pick<ProvisionOptions, 'pool' | 'onEvent' | 'signal'>,
   prepare?: (session: SshSession) => Promise<Prepared>,
 ): Promise<HostReport> {
   const started = Date.now();
@@ -161,7 +162,7 @@ async function runScript(
   return report;
 }
 
-function skipped(host: TopologyHost, why: string, opts: ProvisionOptions): HostReport {
+export function skipped(host: TopologyHost, why: string, opts: Pick<ProvisionOptions, 'onEvent'>): HostReport {
   const report: HostReport = {
     label: host.label,
     role: host.role,

@@ -32,5 +32,6 @@ export async function runUploadedScript(
   const remote = await homePath(session, fileName);
   await session.upload(remote, content, 0o700);
   for (const a of args) if (!SAFE_PATH.test(a) && !SCRIPT_OPTIONS.has(a)) throw new Error(`unsafe script argument ${JSON.stringify(a)}`);
-  return session.exec(['bash', remote, ...args].map((a) => `'${a}'`).join(' '), { ...options, sudo: true });
+  // With sudo unless the caller says otherwise (the background check runs as the login user).
+  return session.exec(['bash', remote, ...args].map((a) => `'${a}'`).join(' '), { ...options, sudo: options.sudo ?? true });
 }

@@ -26,9 +26,14 @@ export interface ProvisionDeps {
   onProvisioned?(report: ProvisionReport): void;
 }
 
-export function logEvent(log: vscode.LogOutputChannel, e: ProvisionEvent, progress: vscode.Progress<{ message?: string }>): void {
+export function logEvent(
+  log: vscode.LogOutputChannel,
+  e: ProvisionEvent,
+  progress: vscode.Progress<{ message?: string }>,
+  verb = 'provisioning',
+): void {
   if (e.type === 'host-start') {
-    log.info(`[${e.host}] provisioning`);
+    log.info(`[${e.host}] ${verb}`);
     progress.report({ message: `${e.host}: connecting` });
   } else if (e.type === 'line') {
     const l = e.line;
@@ -137,11 +142,15 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
       sub?.dispose();
     }
   };
-  // The periodic check looks only at hosts the user has reached before; the others stay "unknown".
+  // The periodic check looks only at hosts the user has reached before; the others stay "unknown". It runs
+  // as the login user, never as root (bridge, tunnel, units and pings need no root; the certificates are
+  // left to the checks the user starts), so no sudo password is ever used in the background.
   const background = async (): Promise<CheckReport> => {
     const pool = await ssh.getBackgroundPool();
     const known = [...statuses.all.keys()];
-    const parts = await Promise.all(known.map((host) => checkTopology(t, pool, { host }).catch(() => undefined)));
+    const parts = await Promise.all(
+      known.map((host) => checkTopology(t, pool, { host }, undefined, { root: false }).catch(() => undefined)),
+    );
     const hosts = parts.flatMap((p) => p?.hosts ?? []);
     return { hosts, ok: hosts.every((h) => h.ok) };
   };

@@ -15,6 +15,8 @@ type Deps = {
   log: vscode.LogOutputChannel;
   /** Refresh Topology View also reads the clients' status again (once the Clients node was read). */
   refreshClients?: () => Promise<void>;
+  /** Removes ROS VPN from a host (Remove Second Instance offers it first); true when it succeeded. */
+  unprovision?: (host: string) => Promise<boolean>;
 };
 
 /** The message of the first error the validator reports for `field` of the candidate, if any. */
@@ -68,17 +70,27 @@ async function removeSecond(deps: Deps, arg: unknown): Promise<void> {
     )?.label;
     if (!name) return;
   }
-  const remove = 'Remove';
+  // While the entry is still in the file its SSH details are known: the last chance to take ROS VPN off it.
+  const first = `Remove ROS VPN from ${name} first`;
+  const only = `Only remove from ${TOPOLOGY_FILE}`;
+  const canReach = !!deps.unprovision && vscode.workspace.isTrusted;
   const choice = await vscode.window.showWarningMessage(
     `Remove ${name} from ${TOPOLOGY_FILE}?`,
     {
       modal: true,
-      detail:
-        'Only the entry in the topology file is removed; the instance itself is not touched. Re-provision the gateway and the other seconds afterwards so their tunnels drop it.',
+      detail: canReach
+        ? `${first}: its units, bridge, tunnel and files are removed over SSH while ${TOPOLOGY_FILE} still says how to reach it; then its entry. ${only}: the instance keeps ROS VPN (and its tunnel to the gateway) until you remove it yourself. Either way, re-provision the gateway and the other seconds afterwards so their tunnels drop it.`
+        : 'Only the entry in the topology file is removed; the instance itself is not touched (removing ROS VPN from it over SSH needs a trusted folder). Re-provision the gateway and the other seconds afterwards so their tunnels drop it.',
     },
-    remove,
+    ...(canReach ? [first, only] : [only]),
   );
-  if (choice !== remove) return;
+  if (choice !== first && choice !== only) return;
+  if (choice === first && !(await deps.unprovision!(name))) {
+    deps.log.warn(`Remove Second Instance: ${name} kept in ${TOPOLOGY_FILE}, because removing ROS VPN from it did not succeed`);
+    throw new UserError(
+      `${name} is still in ${TOPOLOGY_FILE}: removing ROS VPN from it did not succeed (see the log). Fix it and try again, or choose "${only}".`,
+    );
+  }
   await deps.store.edit({ seconds: t.seconds.filter((s) => s.name !== name) });
   deps.log.info(`removed second instance ${name} from ${TOPOLOGY_FILE}`);
 }
