@@ -12,7 +12,7 @@ import type { CaPassphrases } from '../clients/caPassphrase';
 import type { CaPassphraseSource } from '../clients/coreApi';
 import type { SshService } from '../ssh/sshService';
 import type { HostHealthStore } from '../status/hostHealth';
-import { statusesFromCheck, statusesFromProvision } from '../tree/model';
+import { failedPairsFromCheck, statusesFromCheck, statusesFromProvision } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 
 export interface ProvisionDeps {
@@ -153,6 +153,9 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
       );
   statuses.lastCheck = new Date();
   statuses.set(statusesFromCheck(report));
+  // Only a check that probed pairs (more than one host at once) replaces what the last one found.
+  const probed = report.hosts.filter((h) => h.pairs?.some((p) => p.kind === 'mcast')).map((h) => h.label);
+  statuses.setFailedPairs(probed, failedPairsFromCheck(report));
   statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
   for (const h of report.hosts) {
     log.info(`check ${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
