@@ -11,6 +11,8 @@ import checkSh from '../../src/core/render/lib/check.sh';
 import checkMcastSh from '../../src/core/render/lib/check-mcast.sh';
 import { pairsOf, parseCheckLines, type CheckReport } from '../../src/core/provision/check';
 import { buildTopologyTree, failedPairsFromCheck } from '../../src/extension/tree/model';
+import { flowResult, parseDdsLine } from '../../src/core/provision/ddsTest';
+import { renderDdsTestScript } from '../../src/core/render/ddsTest';
 import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
@@ -111,5 +113,50 @@ describe('check: DDS multicast and MTU pairs', () => {
     assert.match(node.tooltip, /\nFailing: DDS multicast gateway → second; MTU-size don't-fragment second → gateway$/);
     const gw = buildTopologyTree(t, new Map(), new Map(), { failedPairs: failed }).find((n) => n.host === 'gateway')!;
     assert.doesNotMatch(gw.tooltip, /Failing/);
+  });
+});
+
+describe('DDS test (ddsperf or ROS 2 talker/listener)', () => {
+  it('scripts: pinned to the installed CycloneDDS config, lint clean; a bad duration is refused', () => {
+    requireTool('shellcheck');
+    for (const mode of ['pub', 'sub'] as const) {
+      const s = renderDdsTestScript('second', mode, 3);
+      assert.match(s, new RegExp(`^MODE='${mode}'$`, 'm'));
+      assert.match(s, /^CYCLONEDDS_URI='file:\/\/\/etc\/rosvpn\/cyclonedds\.xml'$/m);
+      assert.equal(run('shellcheck', ['-s', 'bash', '-f', 'gcc', '-'], { input: s }).stdout, '');
+    }
+    assert.throws(() => renderDdsTestScript('second', 'sub', 0), /1\.\.60/);
+  });
+
+  it('without ddsperf or ros2, the script says none (and the flow what to install)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-dds-'));
+    try {
+      // Only bash's builtins and no /opt/ros: PATH holds nothing.
+      const script = renderDdsTestScript('desktop', 'sub', 1).replace('/opt/ros/*/setup.bash', `${dir}/*/setup.bash`);
+      const r = run('bash', ['-c', `PATH='${dir}'\n${script}`]);
+      const side = parseDdsLine(r.stdout);
+      assert.deepEqual(side, { tool: 'none', rc: 127, samples: 0, lost: 0 });
+      const f = flowResult('second', 'desktop', { tool: 'ddsperf', rc: 0, samples: 0, lost: 0 }, side);
+      assert.equal(f.ok, false);
+      assert.match(f.msg, /no ddsperf or ros2 on desktop: install ddsperf \(sudo apt-get install -y cyclonedds-tools\) or ROS 2/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('verdicts: samples without loss pass; loss, silence or a failed side fail, saying which', () => {
+    const pub = { tool: 'ddsperf' as const, rc: 0, samples: 0, lost: 0 };
+    assert.deepEqual(flowResult('second', 'desktop', pub, parseDdsLine('x\n::dds tool=ddsperf rc=0 samples=300 lost=0\n')), {
+      from: 'second',
+      to: 'desktop',
+      ok: true,
+      samples: 300,
+      lost: 0,
+      msg: '300 sample(s), 0 lost (ddsperf → ddsperf)',
+    });
+    assert.equal(flowResult('second', 'desktop', pub, { ...pub, samples: 290, lost: 10 }).ok, false);
+    assert.match(flowResult('second', 'desktop', pub, { ...pub }).msg, /desktop received nothing from second: DDS discovery fails/);
+    assert.match(flowResult('second', 'desktop', { ...pub, rc: 2 }, { ...pub, samples: 5 }).msg, /second's ddsperf talker exited 2/);
+    assert.match(flowResult('second', 'desktop', undefined, { ...pub, samples: 5 }).msg, /did not run on second/);
   });
 });

@@ -12,6 +12,7 @@ import type { CaPassphrases } from '../clients/caPassphrase';
 import type { CaPassphraseSource } from '../clients/coreApi';
 import type { SshService } from '../ssh/sshService';
 import type { HostHealthStore } from '../status/hostHealth';
+import type { DdsTestReport } from '../../core/provision/ddsTest';
 import { failedPairsFromCheck, statusesFromCheck, statusesFromProvision } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 
@@ -210,5 +211,33 @@ export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
         await runCheck(deps, select, false);
       },
     },
+    { id: 'rosvpn.runDdsTest', needsTrust: true, run: () => runDdsTest(deps) },
   ];
+}
+
+/** Run DDS Test: a talker on each second in turn, a listener on the desktop; samples and loss per second. */
+async function runDdsTest(deps: ProvisionDeps): Promise<DdsTestReport> {
+  const t = await deps.store.require();
+  const { ddsTest } = await import('../../core/provision/ddsTest');
+  const report = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: 'ROS VPN: DDS test (a talker on each second, a listener on the desktop)',
+      cancellable: true,
+    },
+    async (_p, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      try {
+        return await ddsTest(t, await deps.ssh.getPool(), { signal: abort.signal });
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  for (const f of report.flows) (f.ok ? deps.log.info : deps.log.error).call(deps.log, `DDS test ${f.from} → ${f.to}: ${f.msg}`);
+  const lines = report.flows.map((f) => `${f.from}: ${f.msg}`).join('; ');
+  if (report.ok) void vscode.window.showInformationMessage(`ROS VPN: DDS test passed — ${lines}.`);
+  else if ((await vscode.window.showErrorMessage(`ROS VPN: DDS test failed — ${lines}`, SHOW_LOG)) === SHOW_LOG) deps.log.show(true);
+  return report;
 }
