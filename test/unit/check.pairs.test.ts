@@ -9,7 +9,8 @@ import { libBody } from '../../src/core/render/bash';
 import { DDS_DISCOVERY_GROUP, MCAST_PROBE_PORT, renderCheckScript } from '../../src/core/render/check';
 import checkSh from '../../src/core/render/lib/check.sh';
 import checkMcastSh from '../../src/core/render/lib/check-mcast.sh';
-import { pairsOf, parseCheckLines, type CheckReport } from '../../src/core/provision/check';
+import { checkTopology, pairsOf, parseCheckLines, type CheckReport } from '../../src/core/provision/check';
+import type { SshPool } from '../../src/core/ssh/types';
 import { buildTopologyTree, failedPairsFromCheck } from '../../src/extension/tree/model';
 import { flowResult, parseDdsLine } from '../../src/core/provision/ddsTest';
 import { renderDdsTestScript } from '../../src/core/render/ddsTest';
@@ -158,5 +159,35 @@ describe('DDS test (ddsperf or ROS 2 talker/listener)', () => {
     assert.match(flowResult('second', 'desktop', pub, { ...pub }).msg, /desktop received nothing from second: DDS discovery fails/);
     assert.match(flowResult('second', 'desktop', { ...pub, rc: 2 }, { ...pub, samples: 5 }).msg, /second's ddsperf talker exited 2/);
     assert.match(flowResult('second', 'desktop', undefined, { ...pub, samples: 5 }).msg, /did not run on second/);
+  });
+});
+
+describe('checkTopology: every session before any script, so the multicast probes overlap', () => {
+  it('scripts start only after the last session opened; each expects the other reached hosts; unreachable ones are left out', async () => {
+    const events: string[] = [];
+    const scripts = new Map<string, string>();
+    const delays: Record<string, number> = { gateway: 10, second: 120, 'second-2': 40 };
+    const pool = {
+      session: async (ep: { label: string }) => {
+        await new Promise((r) => setTimeout(r, delays[ep.label] ?? 0));
+        if (ep.label === 'second-3') throw new Error('connect ETIMEDOUT');
+        events.push(`open ${ep.label}`);
+        return {
+          endpoint: { ...ep, user: 'ubuntu' },
+          upload: async (_p: string, content: string) => {
+            events.push(`run ${ep.label}`);
+            scripts.set(ep.label, content);
+          },
+          exec: async (cmd: string) =>
+            cmd.startsWith('printf') ? { code: 0, stdout: '/home/ubuntu', stderr: '' } : { code: 0, stdout: '', stderr: '' },
+        };
+      },
+    } as unknown as SshPool;
+    const rep = await checkTopology({ ...t, desktop: undefined }, pool, { role: 'second' });
+    const firstRun = events.findIndex((e) => e.startsWith('run'));
+    assert.ok(firstRun >= 0 && events.slice(firstRun).every((e) => e.startsWith('run')), events.join(', '));
+    assert.match(scripts.get('second-2')!, /^MCAST_FROM=\('second'\)$/m);
+    assert.match(scripts.get('second')!, /^MCAST_FROM=\('second-2'\)$/m);
+    assert.equal(rep.hosts.find((h) => h.label === 'second-3')?.checks[0].msg, 'connect ETIMEDOUT');
   });
 });
