@@ -1,0 +1,99 @@
+// The check's DDS-level probes on a real kernel: the gateway and a second, each a network namespace running
+// its own net-up.sh (bridge + VXLAN), run their check scripts at once, as the orchestrator does. Proves that
+// DDS discovery multicast (239.255.0.1, TTL 1) crosses the bridge both ways, without root, and that
+// 1500-byte don't-fragment frames pass; and, as the negative control, that a tunnel port which stops
+// flooding multicast fails exactly that pair's mcast check while pings (reach, mtu) still pass.
+import { strict as assert } from 'assert';
+import { renderCheckScript } from '../../src/core/render/check';
+import { parseCheckLines, type CheckItem } from '../../src/core/provision/check';
+import { requireTool, start } from '../../lab/sh';
+import { VpcMesh } from '../../lab/vpcMesh';
+import { loadFixture } from '../support/fixtures';
+
+describe('check: DDS multicast and MTU probes in network namespaces', function () {
+  this.timeout(60000);
+  const t = loadFixture('vxlan-1');
+  const mesh = new VpcMesh(t, 'k');
+  const labels = mesh.hosts.map((h) => h.name);
+
+  /** Every host's check script at once; `nobody` runs it as an unprivileged user (uid/gid 65534). */
+  async function checkAll(nobody = false): Promise<Map<string, Record<string, CheckItem>>> {
+    const runs = mesh.hosts.map((h) => {
+      const script = renderCheckScript(t, h.name, { mcastFrom: labels });
+      const user = nobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+      return start(['ip', 'netns', 'exec', mesh.lab.name(h.name), ...user, 'bash', '-c', script]).done;
+    });
+    const out = new Map<string, Record<string, CheckItem>>();
+    (await Promise.all(runs)).forEach((r, i) =>
+      out.set(mesh.hosts[i].name, Object.fromEntries(parseCheckLines(r.out).map((c) => [c.name, c]))),
+    );
+    return out;
+  }
+
+  before(() => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root (ip netns); CI runs as root');
+    for (const tool of ['ip', 'bridge', 'python3', 'setpriv']) requireTool(tool);
+    mesh.build();
+    for (const h of mesh.hosts) assert.equal(mesh.netUp(h.name).status, 0, `${h.name} net-up failed`);
+  });
+
+  after(() => {
+    assert.deepEqual(mesh.teardown(), [], 'namespaces left behind');
+  });
+
+  it('each host hears the other on 239.255.0.1, and 1500-byte DF frames pass both ways', async () => {
+    const r = await checkAll();
+    const [a, b] = labels;
+    for (const [me, other] of [
+      [a, b],
+      [b, a],
+    ]) {
+      const c = r.get(me)!;
+      assert.equal(c['mcast-send']?.status, 'pass', `${me}: ${JSON.stringify(c)}`);
+      assert.equal(c[`mcast:${other}`]?.status, 'pass', `${me} did not hear ${other}: ${JSON.stringify(c)}`);
+      assert.match(c[`mcast:${other}`].msg, /^\d+ multicast datagram\(s\) from \S+ to 239\.255\.0\.1:7399 arrived on rosbridge$/);
+      assert.equal(c[`mtu:${other}`]?.status, 'pass', `${me} -> ${other}: ${JSON.stringify(c[`mtu:${other}`])}`);
+      assert.equal(c[`mcast:${me}`], undefined, `${me} reports a pair with itself`);
+    }
+  });
+
+  it('the multicast probe needs no root: run as nobody, both pairs still pass', async () => {
+    const r = await checkAll(true);
+    const [a, b] = labels;
+    assert.equal(r.get(a)![`mcast:${b}`]?.status, 'pass', JSON.stringify(r.get(a)));
+    assert.equal(r.get(b)![`mcast:${a}`]?.status, 'pass', JSON.stringify(r.get(b)));
+  });
+
+  it('negative control: the second’s tunnel port stops flooding multicast — only the gateway’s mcast:<second> fails, pings pass', async () => {
+    const [gw, second] = labels;
+    mesh.lab.exec(second, 'bridge', ['link', 'set', 'dev', 'rosvx0', 'mcast_flood', 'off']);
+    try {
+      const r = await checkAll();
+      const g = r.get(gw)!;
+      assert.equal(g[`mcast:${second}`]?.status, 'fail', JSON.stringify(g));
+      assert.match(
+        g[`mcast:${second}`].msg,
+        /^no multicast from \S+ to 239\.255\.0\.1:7399 on rosbridge, so DDS discovery between them fails/,
+      );
+      assert.equal(r.get(second)![`mcast:${gw}`]?.status, 'pass', 'the other direction still works');
+      assert.equal(g[`reach:${second}`]?.status, 'pass', 'unicast unaffected');
+      assert.equal(g[`mtu:${second}`]?.status, 'pass', 'unicast unaffected');
+    } finally {
+      mesh.lab.exec(second, 'bridge', ['link', 'set', 'dev', 'rosvx0', 'mcast_flood', 'on']);
+    }
+  });
+
+  it('negative control: an MTU below 1500 on the way fails mtu:<peer> while small pings pass', async () => {
+    const [gw, second] = labels;
+    mesh.lab.exec(second, 'ip', ['link', 'set', 'dev', 'rosbridge', 'mtu', '1400']);
+    try {
+      const r = await checkAll();
+      const s = r.get(second)!;
+      assert.equal(s[`mtu:${gw}`]?.status, 'fail', JSON.stringify(s));
+      assert.match(s[`mtu:${gw}`].msg, /^1500-byte frames with don't-fragment do not reach/);
+      assert.equal(s[`reach:${gw}`]?.status, 'pass');
+    } finally {
+      mesh.lab.exec(second, 'ip', ['link', 'set', 'dev', 'rosbridge', 'mtu', '1500']);
+    }
+  });
+});
