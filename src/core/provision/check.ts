@@ -88,6 +88,8 @@ export function certificateCheck(t: ValidTopology, pki: PkiStatus, now: Date = n
   return { item, warnings };
 }
 
+const isLabels = (s: HostSelector | readonly string[] | undefined): s is readonly string[] => Array.isArray(s);
+
 /** The pair checks among a host's check items. */
 export function pairsOf(label: string, checks: readonly CheckItem[]): PairCheck[] {
   const pairs: PairCheck[] = [];
@@ -100,9 +102,15 @@ export function pairsOf(label: string, checks: readonly CheckItem[]): PairCheck[
   return pairs;
 }
 
+/** `select`: a selector, or the labels of the hosts to check (the extension's periodic check: the hosts reached before). */
 // long: the per-host check, with the session barrier that lets the hosts' multicast probes overlap
-export async function checkTopology(t: ValidTopology, pool: SshPool, select?: HostSelector, signal?: AbortSignal): Promise<CheckReport> {
-  const selected = selectHosts(t, select);
+export async function checkTopology(
+  t: ValidTopology,
+  pool: SshPool,
+  select?: HostSelector | readonly string[],
+  signal?: AbortSignal,
+): Promise<CheckReport> {
+  const selected = isLabels(select) ? selectHosts(t).filter((h) => select.includes(h.label)) : selectHosts(t, select);
   // Every session first, then every script at once: each host's multicast receiver must be listening while
   // the others send, and connecting (a jump host, a slow key exchange) would skew the starts by seconds.
   const sessions = await Promise.all(

@@ -141,10 +141,8 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
   // The periodic check looks only at hosts the user has reached before; the others stay "unknown".
   const background = async (): Promise<CheckReport> => {
     const pool = await ssh.getBackgroundPool();
-    const known = [...statuses.all.keys()];
-    const parts = await Promise.all(known.map((host) => checkTopology(t, pool, { host }).catch(() => undefined)));
-    const hosts = parts.flatMap((p) => p?.hosts ?? []);
-    return { hosts, ok: hosts.every((h) => h.ok) };
+    // One run for them all, so their multicast probes hear each other.
+    return checkTopology(t, pool, [...statuses.all.keys()]);
   };
   const report = quiet
     ? await background()
