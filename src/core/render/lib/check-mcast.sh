@@ -66,7 +66,8 @@ mcast_report() {
     rm -f "$mcast_out"
     return 0
   fi
-  wait "$mcast_pid"
+  # Already reaped when check-reach.sh's wait (for every job) ran first: then bash no longer knows it.
+  wait "$mcast_pid" 2>/dev/null || true
   err=$(awk '$1 == "error" { $1 = ""; print substr($0, 2) }' "$mcast_out")
   read -r _ sent senderr < <(grep '^sent ' "$mcast_out" || echo "sent 0")
   if [ -n "$err" ] || [ -n "${senderr:-}" ]; then
