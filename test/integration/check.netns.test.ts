@@ -3,10 +3,12 @@
 // DDS discovery multicast (239.255.0.1, TTL 1) crosses the bridge both ways, without root, and that
 // 1500-byte don't-fragment frames pass; and, as negative controls, that a tunnel which drops one host's
 // multicast fails exactly that pair's mcast check while pings (reach, mtu) still pass, and that a smaller
-// MTU fails the mtu check while small pings pass.
+// MTU fails the mtu check while small pings pass. Last, the DDS test's scripts with the real ddsperf.
 import { strict as assert } from 'assert';
 import { renderCheckScript } from '../../src/core/render/check';
 import { parseCheckLines, type CheckItem } from '../../src/core/provision/check';
+import { flowResult, parseDdsLine } from '../../src/core/provision/ddsTest';
+import { renderDdsTestScript } from '../../src/core/render/ddsTest';
 import { requireTool, start } from '../../lab/sh';
 import { VpcMesh } from '../../lab/vpcMesh';
 import { loadFixture } from '../support/fixtures';
@@ -100,6 +102,40 @@ describe('check: DDS multicast and MTU probes in network namespaces', function (
       assert.equal(s[`reach:${gw}`]?.status, 'pass');
     } finally {
       mesh.lab.exec(second, 'ip', ['link', 'set', 'dev', 'rosbridge', 'mtu', '1500']);
+    }
+  });
+
+  // The DDS test's scripts with the real ddsperf: a talker on the second, a listener on the gateway (standing
+  // in for the desktop), CycloneDDS pinned to rosbridge as provisioning's config does (given inline here:
+  // this machine has no /etc/rosvpn/cyclonedds.xml).
+  it('DDS test: ddsperf samples from the second arrive on the other host, none lost; without multicast, none', async () => {
+    requireTool('ddsperf');
+    const [gw, second] = labels;
+    const uri =
+      '<CycloneDDS><Domain><General><Interfaces><NetworkInterface name="rosbridge"/></Interfaces></General></Domain></CycloneDDS>';
+    const script = (label: string, mode: 'pub' | 'sub') =>
+      renderDdsTestScript(label, mode, 2).replace(/^CYCLONEDDS_URI=.*$/m, `CYCLONEDDS_URI='${uri}'`);
+    const flow = async () => {
+      const sub = start(['ip', 'netns', 'exec', mesh.lab.name(gw), 'bash', '-c', script(gw, 'sub')]).done;
+      await new Promise((r) => setTimeout(r, 1000));
+      const pub = await start(['ip', 'netns', 'exec', mesh.lab.name(second), 'bash', '-c', script(second, 'pub')]).done;
+      return flowResult(second, gw, parseDdsLine(pub.out), parseDdsLine((await sub).out));
+    };
+    const f = await flow();
+    assert.ok(f.ok && f.samples > 50, JSON.stringify(f));
+    assert.match(f.msg, /^\d+ sample\(s\), 0 lost \(ddsperf → ddsperf\)$/);
+    // Negative control: no multicast either way (both flood entries gone), so no discovery, no samples.
+    const floods = [
+      [second, t.gateway.cloudIp],
+      [gw, t.seconds[0].cloudIp],
+    ];
+    for (const [h, dst] of floods) mesh.lab.exec(h, 'bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', 'rosvx0', 'dst', dst]);
+    try {
+      const broken = await flow();
+      assert.equal(broken.ok, false, JSON.stringify(broken));
+      assert.match(broken.msg, /received nothing from \S+: DDS discovery fails across the VPN/);
+    } finally {
+      for (const [h, dst] of floods) mesh.lab.exec(h, 'bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', 'rosvx0', 'dst', dst]);
     }
   });
 });
