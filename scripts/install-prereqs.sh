@@ -28,6 +28,7 @@ ping              iputils-ping        demo  the robot's 1500-byte don't-fragment
 ddsperf           cyclonedds-tools    demo  the robot's DDS endpoint (the lab hosts have their own in the base image)
 env               coreutils           demo  sets the robot's CycloneDDS config and the CLI's HOME in a namespace
 nsenter           util-linux          demo  runs DDS endpoints and probes inside a booted lab host
+setpriv           util-linux          test  the check test runs the multicast probe as nobody (it needs no root)
 mount             mount               demo  the lab hosts' overlay roots
 umount            mount               demo  lab teardown
 systemd-nspawn    systemd-container   demo  boots each lab host with systemd as PID 1
@@ -54,7 +55,7 @@ getent            libc-bin            test  finds users left over by an earlier 
 id                coreutils           test  user ids for the SSH tests
 cat               coreutils           test  reads a namespace's sysfs in the network tests
 git               git                 test  the .gitignore handling of the profile download
-python3           python3-minimal     test  lists the files inside the packed .vsix; the generated gateway scripts talk to OpenVPN's management socket with it
+python3           python3-minimal     test  lists the files inside the packed .vsix; the generated gateway scripts talk to OpenVPN's management socket with it; the check's multicast probe
 openvpn           openvpn             test  the identities test runs a real OpenVPN server and clients in network namespaces
 openssl           openssl             test  the identities test reads the PKI the generated pki.sh makes (and pki.sh runs it)
 make-cadir        easy-rsa            test  never run: stands for easy-rsa, whose /usr/share/easy-rsa/easyrsa the generated pki.sh (and the identities test) runs

@@ -7,7 +7,7 @@ import { renderTopology } from '../core/render';
 import { loadTopology, serializeTopology } from '../core/topology/file';
 import { starterTopology, topologyFromEnv } from '../core/topology/init';
 import { CLIENT_PROFILE_NAME, type Diagnostic, type Role, TOPOLOGY_FILE, type ValidTopology } from '../core/topology/types';
-import { checkCommand, fetchOvpnCommand, logsCommand, provisionCommand, type SshFlags, unprovisionCommand } from './remote';
+import { checkCommand, ddsTestCommand, fetchOvpnCommand, logsCommand, provisionCommand, type SshFlags, unprovisionCommand } from './remote';
 import { CA_PASSPHRASE_ENV, PassphraseFileError, cliCaPassphrase, passphraseFileOption } from './caPassphrase';
 import { clientAdd, clientList, clientRevoke, clientRotate, type ClientCommandIo } from './clients';
 import { askYesNo, canPrompt } from './prompt';
@@ -93,8 +93,13 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       resumes after the last line shown; Ctrl-C ends it, remote process included.
   check [FILE] [--host NAME] [--json]
       Per host: reachable, bridge up, tunnel up, OpenVPN connected, and every other host's robot-subnet
-      address reachable across the bridge; on the gateway every certificate (CA, server, desktop, clients),
-      with a warning 30 days before one expires. Exit 0 only when every host is healthy.
+      address reachable across the bridge, also with MTU-size don't-fragment frames; between every pair of
+      hosts checked together, DDS discovery multicast (239.255.0.1, TTL 1; needs python3 on the hosts);
+      on the gateway every certificate (CA, server, desktop, clients), with a warning 30 days before one
+      expires. --json has the pairs (mcast, mtu) per host. Exit 0 only when every host is healthy.
+  dds-test [FILE] [--seconds N] [--json]
+      The guide's last test: a DDS talker on each second in turn, a listener on the desktop (ddsperf, or
+      ROS 2's demo talker/listener), pinned to rosbridge; samples and loss per second. Exit 0 when none lost.
 
 In EC2 (AWS SDK; credentials and region from the standard AWS chain, SSO profiles included):
   cloud plan|up|status|start|stop|down [FILE] [--region R] [--profile P] [--instance-type T]
@@ -420,6 +425,17 @@ async function cmdCheck(io: CliIo, args: string[]): Promise<number> {
   return checkCommand(io, t, values.host as string | undefined, !!values.json, sshFlags(io, values));
 }
 
+async function cmdDdsTest(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...SSH_OPTIONS, seconds: { type: 'string' }, json: { type: 'boolean' } });
+  if (values.help) return help(io);
+  const seconds = values.seconds === undefined ? 3 : Number(values.seconds);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) throw new UsageError('--seconds takes a whole number from 1 to 60');
+  const file = topologyPath(io, positionals);
+  const t = values.json ? await loadQuiet(io, file) : await loadValid(io, file);
+  if (!t) return EXIT_FAIL;
+  return ddsTestCommand(io, t, seconds, !!values.json, sshFlags(io, values));
+}
+
 /** loadValid for machine-readable output: diagnostics go to stderr only. */
 async function loadQuiet(io: CliIo, file: string): Promise<ValidTopology | undefined> {
   return loadValid({ ...io, out: io.err }, file);
@@ -478,6 +494,7 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   'fetch-ovpn': cmdFetchOvpn,
   logs: cmdLogs,
   check: cmdCheck,
+  'dds-test': cmdDdsTest,
   schema: async (io) => {
     io.out(JSON.stringify(schema, null, 2));
     return EXIT_OK;

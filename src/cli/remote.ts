@@ -291,3 +291,20 @@ export async function checkCommand(
     await pool.dispose();
   }
 }
+
+/** `rosvpn dds-test`: a talker on each second, a listener on the desktop; samples and loss per second. */
+export async function ddsTestCommand(io: RemoteIo, t: ValidTopology, seconds: number, json: boolean, flags: SshFlags): Promise<number> {
+  const { ddsTest } = await import('../core/provision/ddsTest');
+  const pool = await openPool(json ? { out: () => undefined, err: io.err } : io, flags);
+  try {
+    const report = await ddsTest(t, pool, { seconds });
+    if (json) io.out(JSON.stringify(report, null, 2));
+    else {
+      for (const f of report.flows) io.out(`  ${f.ok ? 'pass' : 'FAIL'}  ${pad(`${f.from} → ${f.to}`, 24)} ${f.msg}`);
+      io.out(report.ok ? 'dds-test: every second reaches the desktop over DDS' : 'dds-test: FAILED');
+    }
+    return report.ok ? 0 : 1;
+  } finally {
+    await pool.dispose();
+  }
+}

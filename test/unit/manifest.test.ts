@@ -179,6 +179,7 @@ describe('manifest and packaging', function () {
       'provisionClient',
       'provisionAll',
       'checkConnectivity',
+      'runDdsTest',
       'streamLogs',
       'openSshTerminal',
       'downloadClientProfile',

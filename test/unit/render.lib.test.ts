@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { renderClientStatus, renderGatewayPki, renderTopology } from '../../src/core/render';
 import { libBody } from '../../src/core/render/bash';
+import { renderDdsTestScript } from '../../src/core/render/ddsTest';
 import { renderCheckScript } from '../../src/core/render/check';
 import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
@@ -20,10 +21,12 @@ const libFiles = () =>
 describe('render: helper libraries as bash files', () => {
   it('lib/ holds the expected libraries', () => {
     assert.deepEqual(libFiles(), [
+      'check-mcast.sh',
       'check-reach.sh',
       'check-tunnel.sh',
       'check.sh',
       'client-status.sh',
+      'dds-test.sh',
       'desktop-net-up-steps.sh',
       'feature.sh',
       'file.sh',
@@ -71,6 +74,7 @@ describe('render: helper libraries as bash files', () => {
       ...['gateway', 'second', 'desktop'].map((label) => renderCheckScript(t, label)),
       renderClientStatus(t),
       renderGatewayPki(t).content,
+      renderDdsTestScript('second', 'pub', 3),
     ];
     const everything = [...scripts.flatMap((s) => [s.content, ...s.embedded.map((e) => e.content)]), ...checks].join('\n');
     for (const f of libFiles()) {

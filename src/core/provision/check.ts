@@ -1,6 +1,7 @@
 // `rosvpn check`: per host — reachable over SSH, bridge, tunnel, OpenVPN, and every other host's
-// robot-subnet address reachable across the bridge; on the gateway also every certificate (CA, server, the
-// desktop's, each client's), with a warning 30 days before one expires. Read-only; all hosts at once.
+// robot-subnet address reachable across the bridge, with MTU-sized don't-fragment frames; DDS discovery
+// multicast between every pair of hosts checked together; on the gateway also every certificate (CA, server,
+// the desktop's, each client's), with a warning 30 days before one expires. Read-only; all hosts at once.
 import { expiryWarnings, readPkiStatus, type PkiStatus } from '../clients/status';
 import { errorMessage } from '../errors';
 import { renderCheckScript } from '../render/check';
@@ -15,11 +16,22 @@ export interface CheckItem {
   msg: string;
 }
 
+/** One directed pair's result: `mcast` is reported by the receiver (`to`), `mtu` by the sender (`from`). */
+export interface PairCheck {
+  kind: 'mcast' | 'mtu';
+  from: string;
+  to: string;
+  status: 'pass' | 'fail';
+  msg: string;
+}
+
 export interface HostCheck {
   label: string;
   role: string;
   ok: boolean;
   checks: CheckItem[];
+  /** The `mcast:<from>` and `mtu:<to>` checks of this host as pairs (for --json and the extension). */
+  pairs?: PairCheck[];
   /** What needs attention soon without being a failure now (a certificate expiring within 30 days). */
   warnings?: string[];
 }
@@ -96,22 +108,52 @@ export function withoutRoot(role: string, items: CheckItem[]): CheckItem[] {
   );
 }
 
+const isLabels = (s: HostSelector | readonly string[] | undefined): s is readonly string[] => Array.isArray(s);
+
+/** The pair checks among a host's check items. */
+export function pairsOf(label: string, checks: readonly CheckItem[]): PairCheck[] {
+  const pairs: PairCheck[] = [];
+  for (const c of checks) {
+    const m = /^(mcast|mtu):(.+)$/.exec(c.name);
+    if (!m) continue;
+    const kind = m[1] as PairCheck['kind'];
+    pairs.push({ kind, from: kind === 'mcast' ? m[2] : label, to: kind === 'mcast' ? label : m[2], status: c.status, msg: c.msg });
+  }
+  return pairs;
+}
+
+/** `select`: a selector, or the labels of the hosts to check (the extension's periodic check: the hosts reached before). */
+// long: the per-host check, with the session barrier that lets the hosts' multicast probes overlap
 export async function checkTopology(
   t: ValidTopology,
   pool: SshPool,
-  select?: HostSelector,
+  select?: HostSelector | readonly string[],
   signal?: AbortSignal,
   options: CheckOptions = {},
 ): Promise<CheckReport> {
   const root = options.root ?? true;
+  const selected = isLabels(select) ? selectHosts(t).filter((h) => select.includes(h.label)) : selectHosts(t, select);
+  // Every session first, then every script at once: each host's multicast receiver must be listening while
+  // the others send, and connecting (a jump host, a slow key exchange) would skew the starts by seconds.
+  const sessions = await Promise.all(
+    selected.map((h) =>
+      pool.session(h.endpoint).then(
+        (s) => ({ s }),
+        (e: unknown) => ({ e }),
+      ),
+    ),
+  );
+  const reached = selected.filter((_h, i) => 's' in sessions[i]).map((h) => h.label);
   const hosts = await Promise.all(
-    selectHosts(t, select).map(async (h): Promise<HostCheck> => {
+    selected.map(async (h, i): Promise<HostCheck> => {
       const checks: CheckItem[] = [];
       const warnings: string[] = [];
       try {
-        const session = await pool.session(h.endpoint);
+        const opened = sessions[i];
+        if ('e' in opened) throw opened.e;
+        const session = opened.s;
         checks.push({ name: 'ssh', status: 'pass', msg: `reachable as ${session.endpoint.user ?? 'default user'}` });
-        const script = renderCheckScript(t, h.label);
+        const script = renderCheckScript(t, h.label, { mcastFrom: reached });
         const r = await runUploadedScript(session, 'rosvpn-check.sh', script, [], { signal, timeoutMs: 60000, sudo: root });
         const items = root ? parseCheckLines(r.stdout) : withoutRoot(h.role, parseCheckLines(r.stdout));
         if (!items.length)
@@ -135,6 +177,7 @@ export async function checkTopology(
         role: h.role,
         ok: checks.every((c) => c.status === 'pass'),
         checks,
+        pairs: pairsOf(h.label, checks),
         ...(warnings.length ? { warnings } : {}),
       };
     }),

@@ -3,6 +3,7 @@
 import { BRIDGE_NAME, CLIENT_TAP, OPENVPN_INSTANCE, type ValidTopology, VXLAN_DEVICE } from '../topology/types';
 import { bash, libBody, q, qArray } from './bash';
 import checkSh from './lib/check.sh';
+import checkMcastSh from './lib/check-mcast.sh';
 import checkReachSh from './lib/check-reach.sh';
 import checkTunnelSh from './lib/check-tunnel.sh';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from './openvpn';
@@ -20,6 +21,21 @@ export function checkTargets(t: ValidTopology): CheckTarget[] {
 }
 
 const CHECK_LIB = libBody('check.sh', checkSh);
+
+const MCAST_LIB = libBody('check-mcast.sh', checkMcastSh);
+
+/** CycloneDDS's SPDP discovery group; the probe uses it so that IGMP snooping treats it as DDS traffic. */
+export const DDS_DISCOVERY_GROUP = '239.255.0.1';
+/** Below DDS's port range (7400 + 250 × domain …), so running ROS 2 nodes neither see nor disturb the probe. */
+export const MCAST_PROBE_PORT = 7399;
+/** How long each host's receiver listens, in seconds (it sends every 0.5 s until 1 s before the end). */
+export const MCAST_WINDOW_SECONDS = 5;
+
+export interface CheckScriptOptions {
+  /** The other hosts whose check scripts run at the same time: the multicast senders this host should hear.
+   *  Empty (a single-host check): no multicast probe, since nobody would send. */
+  mcastFrom?: readonly string[];
+}
 
 const TUNNEL_CHECK = libBody('check-tunnel.sh', checkTunnelSh);
 
@@ -44,7 +60,7 @@ function tunnelPeers(t: ValidTopology, isGateway: boolean, second: Second | unde
 }
 
 // long: one table of what each role checks, in the order the script runs it
-export function renderCheckScript(t: ValidTopology, label: string): string {
+export function renderCheckScript(t: ValidTopology, label: string, opts: CheckScriptOptions = {}): string {
   const isGateway = label === 'gateway';
   const second = t.seconds.find((s) => s.name === label);
   const isDesktop = label === 'desktop';
@@ -63,7 +79,15 @@ export function renderCheckScript(t: ValidTopology, label: string): string {
     ...(noTunnel ? [] : [`TUNNEL=${q(t.tunnel)}`, `VXLAN_DEV=${q(VXLAN_DEVICE)}`, `PEERS=${qArray(peers)}`]),
     `TARGETS=${qArray(targets.map((x) => x.ip))}`,
     `TARGET_NAMES=${qArray(targets.map((x) => x.label))}`,
+    `MTU=${q(t.mtu)}`,
+    `MCAST_GROUP=${q(DDS_DISCOVERY_GROUP)}`,
+    `MCAST_PORT=${q(MCAST_PROBE_PORT)}`,
+    `MCAST_WINDOW=${q(MCAST_WINDOW_SECONDS)}`,
+    `MCAST_FROM=${qArray((opts.mcastFrom ?? []).filter((x) => x !== label))}`,
     CHECK_LIB,
+    MCAST_LIB,
+    // Started first and reported last: the probe's window overlaps the other checks.
+    'mcast_start',
   ];
   if (!noTunnel) parts.push(TUNNEL_CHECK);
   if (isGateway) {
@@ -92,6 +116,6 @@ else
 fi
 `);
   }
-  parts.push(REACH_CHECK);
+  parts.push(REACH_CHECK, 'mcast_report', '');
   return parts.join('\n');
 }

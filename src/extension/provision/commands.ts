@@ -12,7 +12,8 @@ import type { CaPassphrases } from '../clients/caPassphrase';
 import type { CaPassphraseSource } from '../clients/coreApi';
 import type { SshService } from '../ssh/sshService';
 import type { HostHealthStore } from '../status/hostHealth';
-import { statusesFromCheck, statusesFromProvision } from '../tree/model';
+import type { DdsTestReport } from '../../core/provision/ddsTest';
+import { failedPairsFromCheck, statusesFromCheck, statusesFromProvision } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 
 export interface ProvisionDeps {
@@ -147,12 +148,8 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
   // left to the checks the user starts), so no sudo password is ever used in the background.
   const background = async (): Promise<CheckReport> => {
     const pool = await ssh.getBackgroundPool();
-    const known = [...statuses.all.keys()];
-    const parts = await Promise.all(
-      known.map((host) => checkTopology(t, pool, { host }, undefined, { root: false }).catch(() => undefined)),
-    );
-    const hosts = parts.flatMap((p) => p?.hosts ?? []);
-    return { hosts, ok: hosts.every((h) => h.ok) };
+    // One run for them all, so their multicast probes hear each other.
+    return checkTopology(t, pool, [...statuses.all.keys()], undefined, { root: false });
   };
   const report = quiet
     ? await background()
@@ -162,6 +159,9 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
       );
   statuses.lastCheck = new Date();
   statuses.set(statusesFromCheck(report));
+  // Only a check that probed pairs (more than one host at once) replaces what the last one found.
+  const probed = report.hosts.filter((h) => h.pairs?.some((p) => p.kind === 'mcast')).map((h) => h.label);
+  statuses.setFailedPairs(probed, failedPairsFromCheck(report));
   statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
   for (const h of report.hosts) {
     log.info(`check ${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
@@ -216,5 +216,33 @@ export function provisionCommands(deps: ProvisionDeps): CommandSpec[] {
         await runCheck(deps, select, false);
       },
     },
+    { id: 'rosvpn.runDdsTest', needsTrust: true, run: () => runDdsTest(deps) },
   ];
+}
+
+/** Run DDS Test: a talker on each second in turn, a listener on the desktop; samples and loss per second. */
+async function runDdsTest(deps: ProvisionDeps): Promise<DdsTestReport> {
+  const t = await deps.store.require();
+  const { ddsTest } = await import('../../core/provision/ddsTest');
+  const report = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: 'ROS VPN: DDS test (a talker on each second, a listener on the desktop)',
+      cancellable: true,
+    },
+    async (_p, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      try {
+        return await ddsTest(t, await deps.ssh.getPool(), { signal: abort.signal });
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  for (const f of report.flows) (f.ok ? deps.log.info : deps.log.error).call(deps.log, `DDS test ${f.from} → ${f.to}: ${f.msg}`);
+  const lines = report.flows.map((f) => `${f.from}: ${f.msg}`).join('; ');
+  if (report.ok) void vscode.window.showInformationMessage(`ROS VPN: DDS test passed — ${lines}.`);
+  else if ((await vscode.window.showErrorMessage(`ROS VPN: DDS test failed — ${lines}`, SHOW_LOG)) === SHOW_LOG) deps.log.show(true);
+  return report;
 }

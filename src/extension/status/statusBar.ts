@@ -32,10 +32,12 @@ export function registerStatusBar(
       : !known
         ? 'VPN state unknown'
         : `${healthy} of ${hosts.length} host(s) healthy${bad ? `, ${bad} failed or unreachable` : ''}${unchecked ? `, ${unchecked} not checked yet` : ''}`;
+    const pairs = hosts.flatMap((h) => (deps.statuses.failedPairs.get(h) ?? []).map((p) => `\n  ${p}`));
+    const pairText = pairs.length ? `\nFailing pairs:${pairs.join('')}` : '';
     // Screen readers (and the browser tests) get the summary, not just the icon and count.
     item.accessibilityInformation = { label: `ROS VPN: ${summary}` };
     item.tooltip = vscode.workspace.isTrusted
-      ? `${summary}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}. Click to check connectivity.`
+      ? `${summary}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}.${pairText}\nClick to check connectivity.`
       : `${summary}. Restricted Mode: checking connectivity needs a trusted folder.`;
     item.backgroundColor = bad ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     item.show();

@@ -1,7 +1,7 @@
 // The topology tree as plain data: nodes, stable ids, labels, descriptions, tooltips, context values and
 // a status per host from the last provision or check. No `vscode` import, so it is tested under mocha;
 // the TreeDataProvider (provider.ts) only maps these nodes to TreeItems.
-import type { CheckReport } from '../../core/provision/check';
+import type { CheckReport, PairCheck } from '../../core/provision/check';
 import type { ProvisionReport } from '../../core/provision/orchestrator';
 import type { SshErrorCode } from '../../core/ssh/types';
 import { BRIDGE_NAME, type ClientConfig, type ValidTopology } from '../../core/topology/types';
@@ -71,7 +71,7 @@ export function buildTopologyTree(
   t: ValidTopology,
   statuses: ReadonlyMap<string, HostHealth> = new Map(),
   cloud: ReadonlyMap<string, CloudHostState> = new Map(),
-  opts: { trusted?: boolean; clients?: ClientsView } = {},
+  opts: { trusted?: boolean; clients?: ClientsView; failedPairs?: ReadonlyMap<string, readonly string[]> } = {},
 ): TreeNode[] {
   const status = (host: string) => statuses.get(host) ?? 'unknown';
   // The EC2 side, once known: in the description, the tooltip and (for Start/Stop menus) the context value.
@@ -140,7 +140,38 @@ export function buildTopologyTree(
     })),
   });
   nodes.push(clientsNode(t, opts.clients ?? {}, status));
-  return nodes;
+  return withFailedPairs(nodes, opts.failedPairs ?? new Map());
+}
+
+/** Each host's failing pairs from the last check, in its description (a count) and tooltip (the list). */
+function withFailedPairs(nodes: TreeNode[], failed: ReadonlyMap<string, readonly string[]>): TreeNode[] {
+  const mark = (n: TreeNode): TreeNode => {
+    const pairs = n.host ? failed.get(n.host) : undefined;
+    const children = n.children?.map(mark);
+    const base = children ? { ...n, children } : n;
+    if (!pairs?.length) return base;
+    return {
+      ...base,
+      description: `${base.description ?? ''} · ${pairs.length} pair(s) failing`.replace(/^ · /, ''),
+      tooltip: `${base.tooltip}\nFailing: ${pairs.join('; ')}`,
+    };
+  };
+  return nodes.map(mark);
+}
+
+/** `mcast from second1`, `1500-byte DF to gateway`: what a failed pair check means, for the tree and the status bar. */
+export function describePair(p: PairCheck): string {
+  return p.kind === 'mcast' ? `DDS multicast ${p.from} → ${p.to}` : `MTU-size don't-fragment ${p.from} → ${p.to}`;
+}
+
+/** Per host, its failed pairs after `check` (mcast as received, mtu as sent); hosts with none are absent. */
+export function failedPairsFromCheck(report: CheckReport): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const h of report.hosts) {
+    const bad = (h.pairs ?? []).filter((p) => p.status === 'fail').map(describePair);
+    if (bad.length) m.set(h.label, bad);
+  }
+  return m;
 }
 
 const day = (iso: string | undefined): string | undefined => (iso && /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : undefined);
