@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { renderClientStatus, renderGatewayPki, renderTopology } from '../../src/core/render';
+import { renderClientStatus, renderGatewayPki, renderTopology, renderUnprovision } from '../../src/core/render';
 import { libBody } from '../../src/core/render/bash';
 import { renderDdsTestScript } from '../../src/core/render/ddsTest';
 import { renderCheckScript } from '../../src/core/render/check';
@@ -37,6 +37,8 @@ describe('render: helper libraries as bash files', () => {
       'pki.sh',
       'ssh-guard.sh',
       'step.sh',
+      'unprovision-desktop.sh',
+      'unprovision.sh',
     ]);
   });
 
@@ -75,6 +77,7 @@ describe('render: helper libraries as bash files', () => {
       renderClientStatus(t),
       renderGatewayPki(t).content,
       renderDdsTestScript('second', 'pub', 3),
+      ...['gateway', 'second', 'desktop'].map((label) => renderUnprovision(t, label, { purge: false }).content),
     ];
     const everything = [...scripts.flatMap((s) => [s.content, ...s.embedded.map((e) => e.content)]), ...checks].join('\n');
     for (const f of libFiles()) {

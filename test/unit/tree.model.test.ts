@@ -345,6 +345,7 @@ describe('topology tree model: clients', () => {
       'rosvpn.provisionClient',
       'rosvpn.revokeClient',
       'rosvpn.rotateClient',
+      'rosvpn.unprovisionHost',
     ]);
     // Not the host menus (Check Connectivity, Stream Logs), and no profile to download once revoked or not issued.
     assert.ok(!shown(ctx['field-pc']).includes('rosvpn.checkConnectivity'));
