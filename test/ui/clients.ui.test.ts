@@ -14,7 +14,7 @@ import { Lab, labDown, type LabHost, type LabState } from '../../lab/lab';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from '../../src/core/render/openvpn';
 import { CLIENT_TAP, type ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
-import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, VsCode } from './harness';
+import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, untilProvisioned, VsCode } from './harness';
 
 const PKI_INDEX = '/etc/openvpn/pki/index.txt';
 const REVOKE_DETAIL = 'Its certificate is revoked, it is disconnected now and cannot reconnect; it is removed from rosvpn.json.';
@@ -117,30 +117,7 @@ describe('ROS VPN in VS Code: client identities against the lab', function () {
     await vs.wb.waitForTreeRow('Clients');
     assert.equal((await row('Clients'))?.description, '2', 'nothing read before the node is expanded');
     await vs.wb.runCommand('ROS VPN: Provision All');
-    const asked: string[] = [];
-    await poll(
-      'Provision All to finish',
-      async () => {
-        const n = await vs.wb.notifications();
-        const failed = n.find((x) => /Provision All failed/.test(x.message));
-        if (failed) throw new Error(failed.message);
-        if (n.some((x) => /Provision All done/.test(x.message))) return true;
-        if (!(await vs.page.locator('.quick-input-widget').isVisible())) return undefined;
-        const box = await vs.wb.quickInputState().catch(() => undefined);
-        if (box && /New CA passphrase \([12]\/2\)/.test(box.title) && !asked.includes(box.title)) {
-          asked.push(box.title);
-          await vs.wb.typeInQuickInput(passphrase);
-        } else if (box && /Keep the CA passphrase where/.test(box.title) && !asked.includes(box.title)) {
-          asked.push(box.title);
-          assert.deepEqual(await vs.wb.quickPickItems(), ['This session only', 'Remember on this machine (SecretStorage)']);
-          await vs.shot('01-ca-where');
-          await vs.wb.pickQuickItem('This session only');
-        }
-        return undefined;
-      },
-      600_000,
-      500,
-    );
+    const asked = await untilProvisioned(vs, /Provision All done/, /Provision All failed/, passphrase);
     assert.deepEqual(asked, [
       'ROS VPN: New CA passphrase (1/2)',
       'ROS VPN: New CA passphrase (2/2)',

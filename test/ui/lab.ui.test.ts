@@ -7,13 +7,15 @@ import * as fs from 'fs';
 import { Lab, labDown, type LabState } from '../../lab/lab';
 import { loadLabTopology } from '../../lab/demo';
 import { run } from '../../lab/sh';
-import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, VsCode } from './harness';
+import { randomBytes } from 'crypto';
+import { Artifacts, ensureVsix, poll, tempWorkspace, type TempWorkspace, untilProvisioned, VsCode } from './harness';
 
 const PROFILE = 'ros_local_gateway.ovpn';
 
 describe('ROS VPN in VS Code against the lab', function () {
   this.timeout(900_000);
   const lab = new Lab(`rvui${process.pid % 1000}`);
+  const caPassphrase = `ca-${randomBytes(12).toString('hex')}`;
   let s: LabState;
   let ws: TempWorkspace;
   let vs: VsCode;
@@ -93,7 +95,13 @@ describe('ROS VPN in VS Code against the lab', function () {
       30_000,
     );
     await vs.shot('03-provisioning');
-    await vs.wb.waitForNotification(/Provision Gateway \(gateway\) done/, 600_000);
+    // The gateway's CA is made on this first run: its new passphrase is asked (typed twice, kept for the session).
+    const asked = await untilProvisioned(vs, /Provision Gateway \(gateway\) done/, /Provision Gateway \(gateway\) failed/, caPassphrase);
+    assert.deepEqual(asked, [
+      'ROS VPN: New CA passphrase (1/2)',
+      'ROS VPN: New CA passphrase (2/2)',
+      'ROS VPN: Keep the CA passphrase where?',
+    ]);
     await poll('the gateway healthy', async () => ((await gatewayRow())?.ariaLabel.includes('healthy') ? true : undefined), 30_000);
     // Only the gateway is provisioned: the others are not reported healthy before they are checked.
     const topo = JSON.parse(fs.readFileSync(ws.file('rosvpn.json'), 'utf8'));

@@ -5,7 +5,7 @@ import type { Artifacts } from './artifacts';
 import { Browser } from './browser';
 import { CodeServer, type CodeServerOptions } from './codeServer';
 import { markedPids, describePid } from './procs';
-import { Workbench } from './workbench';
+import { poll, Workbench } from './workbench';
 
 export { Artifacts } from './artifacts';
 export { Browser, CHROMIUM_FLAGS } from './browser';
@@ -65,4 +65,42 @@ export class VsCode {
     if (left.length > 0) errors.push(new Error(`processes left after close:\n${left.map(describePid).join('\n')}`));
     if (errors.length > 0) throw errors[0];
   }
+}
+
+/**
+ * Waits for a provisioning command's notification (`done`, or throws on `failed`), answering the CA
+ * passphrase prompts on the way: a new one typed twice then kept for this session, or the existing one's.
+ * Returns the titles of the prompts answered, in order.
+ */
+export async function untilProvisioned(
+  vs: VsCode,
+  done: RegExp,
+  failed: RegExp,
+  passphrase: string,
+  timeoutMs = 600_000,
+): Promise<string[]> {
+  const asked: string[] = [];
+  await poll(
+    `a notification ${done}`,
+    async () => {
+      const n = await vs.wb.notifications();
+      const bad = n.find((x) => failed.test(x.message));
+      if (bad) throw new Error(`${bad.message} (CA prompts answered: ${asked.join(' | ') || 'none'})`);
+      if (n.some((x) => done.test(x.message))) return true;
+      if (!(await vs.page.locator('.quick-input-widget').isVisible())) return undefined;
+      const box = await vs.wb.quickInputState().catch(() => undefined);
+      if (!box || asked.at(-1) === box.title) return undefined;
+      if (/Keep the CA passphrase where/.test(box.title)) {
+        asked.push(box.title);
+        await vs.wb.pickQuickItem('This session only');
+      } else if (/CA passphrase/.test(box.title)) {
+        asked.push(box.title);
+        await vs.wb.typeInQuickInput(passphrase);
+      }
+      return undefined;
+    },
+    timeoutMs,
+    500,
+  );
+  return asked;
 }
