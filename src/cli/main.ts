@@ -280,15 +280,19 @@ function caSource(io: CliIo, values: Parsed['values']) {
   return cliCaPassphrase(io, passphraseFileOption(flag, io.env, io.cwd));
 }
 
+/** --host NAME or --role ROLE (not both, a known role), checked before the topology is read. */
+function hostSelector(values: { host?: unknown; role?: unknown }): { host?: string; role?: Role | 'all' } {
+  if (values.host && values.role) throw new UsageError('use either --host or --role, not both');
+  if (values.role && !ROLES.includes(String(values.role))) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  return { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined };
+}
+
 async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...SSH_OPTIONS, ...CA_OPTIONS, host: { type: 'string' }, role: { type: 'string' } });
   if (values.help) return help(io);
-  if (values.host && values.role) throw new UsageError('use either --host or --role, not both');
-  if (values.role && !ROLES.includes(String(values.role))) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  const sel = hostSelector(values);
   const t = await loadValid(io, topologyPath(io, positionals));
   if (!t) return EXIT_FAIL;
-  const sel = { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined };
-  const { selectHosts } = await import('../core/provision/endpoints');
   // The passphrase matters only when the gateway runs; a file named for another run is not read.
   const withGateway = selectHosts(t, sel).some((h) => h.role === 'gateway');
   return provisionCommand(io, t, sel, sshFlags(io, values), withGateway ? caSource(io, values) : undefined);
@@ -303,17 +307,16 @@ async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
     yes: { type: 'boolean', short: 'y' },
   });
   if (values.help) return help(io);
-  if (values.host && values.role) throw new UsageError('use either --host or --role, not both');
-  if (values.role && !ROLES.includes(String(values.role))) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  const sel = hostSelector(values);
   const t = await loadValid(io, topologyPath(io, positionals));
   if (!t) return EXIT_FAIL;
-  const sel = { host: values.host as string | undefined, role: values.role as Role | 'all' | undefined };
-  if (!selectHosts(t, sel).length) {
+  const hosts = selectHosts(t, sel);
+  if (!hosts.length) {
     io.err(`unprovision: no ${sel.role} host in the topology; nothing to do`);
     return EXIT_FAIL;
   }
   const purge = !!values.purge;
-  if (purge && !selectHosts(t, sel).some((h) => h.role === 'gateway'))
+  if (purge && !hosts.some((h) => h.role === 'gateway'))
     throw new UsageError("--purge deletes the gateway's PKI: it needs the gateway in the run");
   return unprovisionCommand({ ...io, confirm: askYesNo, canPrompt }, t, sel, { purge, yes: !!values.yes }, sshFlags(io, values));
 }
