@@ -86,6 +86,11 @@ export interface ProvisionOptions {
   caPassphrase?: CaPassphraseSource;
 }
 
+/** A host's report before anything counted: runScript fills it in, skipped() keeps it. */
+function emptyReport(host: TopologyHost, status: ProvisionOutcome): HostReport {
+  return { label: host.label, role: host.role, status, changed: 0, ok: 0, skipped: 0, failed: 0, warnings: [], durationMs: 0 };
+}
+
 /** What runs on a host's session before its script: the script's arguments, and what to undo afterwards. */
 interface Prepared {
   args: string[];
@@ -102,17 +107,7 @@ export async function runScript(
   prepare?: (session: SshSession) => Promise<Prepared>,
 ): Promise<HostReport> {
   const started = Date.now();
-  const report: HostReport = {
-    label: host.label,
-    role: host.role,
-    status: 'failed',
-    changed: 0,
-    ok: 0,
-    skipped: 0,
-    failed: 0,
-    warnings: [],
-    durationMs: 0,
-  };
+  const report = emptyReport(host, 'failed');
   opts.onEvent?.({ type: 'host-start', host: host.label });
   let summarySeen = false;
   const onLine = (stream: 'stdout' | 'stderr') => (text: string) => {
@@ -163,19 +158,7 @@ export async function runScript(
 }
 
 export function skipped(host: TopologyHost, why: string, opts: Pick<ProvisionOptions, 'onEvent'>): HostReport {
-  const report: HostReport = {
-    label: host.label,
-    role: host.role,
-    status: 'skipped',
-    changed: 0,
-    ok: 0,
-    skipped: 0,
-    failed: 0,
-    warnings: [],
-    durationMs: 0,
-    error: why,
-    code: 'SKIPPED',
-  };
+  const report: HostReport = { ...emptyReport(host, 'skipped'), error: why, code: 'SKIPPED' };
   opts.onEvent?.({ type: 'host-done', host: host.label, report });
   return report;
 }
