@@ -97,7 +97,7 @@ interface Prepared {
   cleanup?(): Promise<void>;
 }
 
-// long: one host's run from start to report: the session, what runs before the script, the streamed lines
+// One host's run from start to report: the session, what runs before the script, the streamed lines
 // and every way it can end (exit status, missing summary, a thrown error), with the cleanup in between.
 // Exported for unprovision.ts (the same run and report for the undoing scripts).
 export async function runScript(
