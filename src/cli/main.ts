@@ -12,6 +12,9 @@ import { CA_PASSPHRASE_ENV, PassphraseFileError, cliCaPassphrase, passphraseFile
 import { clientAdd, clientList, clientRevoke, clientRotate, type ClientCommandIo } from './clients';
 import { askYesNo, canPrompt } from './prompt';
 import { cloudCommand } from './cloud';
+import { offerRemovedSeconds, trackReport } from './removed';
+import { trackedSecond, withRemovedSecond } from '../core/provision/tracked';
+import type { ProvisionReport } from '../core/provision/orchestrator';
 import { formatDiagnostic, hasErrors, validateTopology } from '../core/topology/validate';
 import schema from '../../schemas/rosvpn.schema.json';
 import { version } from '../../package.json';
@@ -54,6 +57,9 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       (changed / ok / failed). The gateway and all seconds run at once; the desktop gateway and the
       clients with a host after the gateway, each with its profile copied from the gateway through this
       machine (checked first: only the directives the gateway writes). Exit 1 on any failure.
+      A second provisioned from FILE before and no longer in it (deleted or renamed) still runs ROS VPN:
+      provision first offers to unprovision it (on a terminal; without one it prints the command), with
+      the SSH details this machine recorded in $XDG_STATE_HOME/rosvpn/provisioned (no secrets).
   unprovision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--purge] [--yes]
       Remove ROS VPN from the hosts (default: all) and return each to its state before provisioning:
       units stopped, disabled and removed; bridge, tunnels and taps deleted; its files removed; sysctl
@@ -61,9 +67,8 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       (guarded by the same commit-confirm rollback as provisioning). The gateway's PKI is kept in a
       dated backup (/var/backups) unless --purge. Says what will change per host first and asks on a
       terminal (without one: needs --yes). Order: clients and the desktop, then the seconds, the
-      gateway last. Exit 1 on any failure; a second run changes nothing. To drop a second from FILE,
-      unprovision it first, while FILE still holds its SSH details: rosvpn unprovision --host NAME,
-      then edit FILE and provision again.
+      gateway last. Exit 1 on any failure; a second run changes nothing. --host NAME also reaches a
+      second already deleted from FILE, if this machine provisioned it (see provision).
   fetch-ovpn [FILE] [--client NAME] [--out PATH] [--force]
       Download ${CLIENT_PROFILE_NAME}.ovpn (the desktop's) or, with --client, NAME.ovpn from the gateway
       (default ./${CLIENT_PROFILE_NAME}.ovpn or ./NAME.ovpn), mode 0600, after checking that it holds only
@@ -291,11 +296,17 @@ async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...SSH_OPTIONS, ...CA_OPTIONS, host: { type: 'string' }, role: { type: 'string' } });
   if (values.help) return help(io);
   const sel = hostSelector(values);
-  const t = await loadValid(io, topologyPath(io, positionals));
+  const file = topologyPath(io, positionals);
+  const t = await loadValid(io, file);
   if (!t) return EXIT_FAIL;
+  const flags = sshFlags(io, values);
+  // Seconds gone from the file: offered for removal first, while this machine still knows how to reach them.
+  const allSeconds = !sel.host && (!sel.role || sel.role === 'all' || sel.role === 'second');
+  if (allSeconds && !(await offerRemovedSeconds({ ...io, confirm: askYesNo, canPrompt }, file, t, flags))) return EXIT_FAIL;
   // The passphrase matters only when the gateway runs; a file named for another run is not read.
   const withGateway = selectHosts(t, sel).some((h) => h.role === 'gateway');
-  return provisionCommand(io, t, sel, sshFlags(io, values), withGateway ? caSource(io, values) : undefined);
+  const ca = withGateway ? caSource(io, values) : undefined;
+  return provisionCommand(io, t, sel, flags, ca, (report) => trackReport(file, t, report, io.env, 'provision'));
 }
 
 async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
@@ -308,8 +319,15 @@ async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
   });
   if (values.help) return help(io);
   const sel = hostSelector(values);
-  const t = await loadValid(io, topologyPath(io, positionals));
+  const file = topologyPath(io, positionals);
+  let t = await loadValid(io, file);
   if (!t) return EXIT_FAIL;
+  // A second deleted from the file is still reachable through what this machine recorded when it provisioned it.
+  const removed = sel.host ? trackedSecond(file, t, sel.host, io.env) : undefined;
+  if (removed) {
+    io.out(`'${sel.host}' is no longer in ${path.basename(file)}; its SSH details are the ones recorded when it was provisioned.`);
+    t = withRemovedSecond(t, removed);
+  }
   const hosts = selectHosts(t, sel);
   if (!hosts.length) {
     io.err(`unprovision: no ${sel.role} host in the topology; nothing to do`);
@@ -318,7 +336,9 @@ async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
   const purge = !!values.purge;
   if (purge && !hosts.some((h) => h.role === 'gateway'))
     throw new UsageError("--purge deletes the gateway's PKI: it needs the gateway in the run");
-  return unprovisionCommand({ ...io, confirm: askYesNo, canPrompt }, t, sel, { purge, yes: !!values.yes }, sshFlags(io, values));
+  const current = t;
+  const onReport = (report: ProvisionReport) => trackReport(file, current, report, io.env, 'unprovision');
+  return unprovisionCommand({ ...io, confirm: askYesNo, canPrompt }, t, sel, { purge, yes: !!values.yes, onReport }, sshFlags(io, values));
 }
 
 const CLIENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;

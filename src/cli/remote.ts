@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import type { CheckReport } from '../core/provision/check';
-import type { CaPassphraseSource, HostReport, ProvisionEvent } from '../core/provision/orchestrator';
+import type { CaPassphraseSource, HostReport, ProvisionEvent, ProvisionReport } from '../core/provision/orchestrator';
 import type { SshCallbacks, SshPool } from '../core/ssh/types';
 import { CLIENT_PROFILE_NAME, type Role, type ValidTopology } from '../core/topology/types';
 import { askHidden, askYesNo, canPrompt } from './prompt';
@@ -81,6 +81,7 @@ export async function provisionCommand(
   sel: { host?: string; role?: Role | 'all' },
   flags: SshFlags,
   caPassphrase?: CaPassphraseSource,
+  onReport?: (report: ProvisionReport) => void,
 ): Promise<number> {
   const { provision } = await import('../core/provision/orchestrator');
   const width = Math.max(...selectHosts(t, sel).map((h) => h.label.length));
@@ -96,6 +97,7 @@ export async function provisionCommand(
       onEvent: (e) => printEvent(io, e, width),
       ...(caPassphrase ? { caPassphrase } : {}),
     });
+    onReport?.(report);
     io.out('');
     for (const line of summaryTable(report.hosts)) io.out(line);
     const failed = report.hosts.filter((h) => h.status === 'failed').length;
@@ -119,7 +121,7 @@ export async function unprovisionCommand(
   io: ConfirmIo,
   t: ValidTopology,
   sel: { host?: string; role?: Role | 'all' },
-  opts: { purge: boolean; yes: boolean },
+  opts: { purge: boolean; yes: boolean; onReport?: (report: ProvisionReport) => void },
   flags: SshFlags,
   poolFor: (io: RemoteIo, flags: SshFlags) => Promise<SshPool> = openPool,
 ): Promise<number> {
@@ -153,6 +155,7 @@ export async function unprovisionCommand(
       signal: abort.signal,
       onEvent: (e) => printEvent(io, e, width, 'unprovisioning'),
     });
+    opts.onReport?.(report);
     io.out('');
     for (const line of summaryTable(report.hosts)) io.out(line);
     const failed = report.hosts.filter((h) => h.status === 'failed').length;

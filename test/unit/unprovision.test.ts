@@ -175,12 +175,13 @@ describe('rosvpn unprovision (CLI)', () => {
     assert.match(o.errors.join('\n'), /no host named 'nobody' in the topology; hosts: gateway, second, desktop, field-pc/);
   });
 
-  it('--help documents unprovision, --purge, --yes and unprovisioning a second before removing it from the file', async () => {
+  it('--help documents unprovision, --purge, --yes and unprovisioning a second already removed from the file', async () => {
     const o = io();
     assert.equal(await run(['unprovision', '--help'], o), 0);
     const help = o.lines.join('\n');
     assert.match(help, /unprovision \[FILE\] \[--host NAME \| --role gateway\|second\|desktop\|client\|all\] \[--purge\] \[--yes\]/);
-    assert.match(help, /rosvpn unprovision --host NAME,\s+then edit FILE/);
+    assert.match(help, /--host NAME also reaches a\s+second already deleted from FILE, if this machine provisioned it/);
+    assert.match(help, /provision first offers to unprovision it/);
   });
 
   const t = () => topology();
