@@ -14,19 +14,13 @@ import { forgetTracked, recordProvisioned, removedSeconds, trackedPath, trackedS
 import type { ExecOptions, SshEndpoint, SshPool, SshSession } from '../../src/core/ssh/types';
 import type { ValidTopology } from '../../src/core/topology/types';
 import { run as sh } from '../../lab/sh';
-import { validateTopology } from '../../src/core/topology/validate';
+import { loadFixture } from '../support/fixtures';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'topologies', 'vxlan-3.json');
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the fixture as JSON, edited per test
-function topology(edit: (d: Record<string, any>) => void = () => undefined): ValidTopology {
-  const d = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
-  edit(d);
-  const r = validateTopology(d);
-  assert.ok(r.topology, JSON.stringify(r.diagnostics));
-  return r.topology;
-}
+const topology = (edit?: (d: Record<string, any>) => void): ValidTopology => loadFixture('vxlan-3', edit);
 
 /** The fixture without its last second, as a user who deleted it from the file has it. */
 const withoutLast = () => topology((d) => d.seconds.pop());

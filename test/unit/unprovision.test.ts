@@ -13,18 +13,12 @@ import { describeUnprovision, unprovision } from '../../src/core/provision/unpro
 import type { RenderedScript } from '../../src/core/render';
 import type { ExecOptions, SshEndpoint, SshPool, SshSession } from '../../src/core/ssh/types';
 import type { ValidTopology } from '../../src/core/topology/types';
-import { validateTopology } from '../../src/core/topology/validate';
+import { loadFixture } from '../support/fixtures';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'topologies', 'clients-2.json');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the fixture as JSON, edited per test
-function topology(edit: (d: Record<string, any>) => void = () => undefined): ValidTopology {
-  const d = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
-  edit(d);
-  const r = validateTopology(d);
-  assert.ok(r.topology, JSON.stringify(r.diagnostics));
-  return r.topology;
-}
+const topology = (edit?: (d: Record<string, any>) => void): ValidTopology => loadFixture('clients-2', edit);
 
 /** A harmless "script" per host: the protocol lines it prints; `fail` makes one step fail and exit 1. */
 function scripts(t: ValidTopology, fail: string[] = []): RenderedScript[] {
