@@ -2,14 +2,14 @@
 // orchestrator in cancellable progress, every step line in the "ROS VPN" log, host status into the tree.
 import * as vscode from 'vscode';
 import type { CheckReport } from '../../core/provision/check';
-import type { HostSelector } from '../../core/provision/endpoints';
-import type { ProvisionEvent, ProvisionOptions, ProvisionReport } from '../../core/provision/orchestrator';
+import type { HostSelector, TopologyHost } from '../../core/provision/endpoints';
+import type { SshPool } from '../../core/ssh/types';
+import type { ProvisionEvent, ProvisionReport } from '../../core/provision/orchestrator';
 import type { Role } from '../../core/topology/types';
 import { describeError } from '../../core/errors';
 import { SHOW_LOG, type CommandSpec } from '../commands/registry';
 import { pickHost } from '../commands/ui';
 import type { CaPassphrases } from '../clients/caPassphrase';
-import type { CaPassphraseSource } from '../clients/coreApi';
 import type { SshService } from '../ssh/sshService';
 import type { HostHealthStore } from '../status/hostHealth';
 import type { DdsTestReport } from '../../core/provision/ddsTest';
@@ -56,15 +56,24 @@ export function logEvent(
 /** The failures after which the stored passphrase or sudo password may be the wrong one: forget them. */
 export const FORGET_SECRETS_ON: ReadonlySet<string> = new Set(['AUTH_FAILED', 'SUDO_FAILED']);
 
-/** Runs provisioning in a cancellable progress; errors propagate to the command registry, which reports them. */
-export async function runProvision(deps: ProvisionDeps, select: HostSelector, title: string): Promise<ProvisionReport> {
-  const { log, store, ssh, statuses } = deps;
-  const t = await store.require();
-  const { provision } = await import('../../core/provision/orchestrator');
-  const { selectHosts } = await import('../../core/provision/endpoints');
-  const hosts = selectHosts(t, select);
+/** What a run on hosts does inside the progress: the core's provision or unprovision. */
+type HostsWork = (opts: { pool: SshPool; signal: AbortSignal; onEvent: (e: ProvisionEvent) => void }) => Promise<ProvisionReport>;
+
+/**
+ * A run on `hosts` in a cancellable progress: the hosts show "provisioning" meanwhile, every event goes to
+ * the log, Cancel aborts the run, and no report (an error) leaves them "failed", never "provisioning". After
+ * the run, the stored secrets of hosts whose login or sudo failed are forgotten. Errors propagate to the
+ * command registry, which reports them.
+ */
+export async function runOnHosts(
+  deps: ProvisionDeps,
+  hosts: readonly TopologyHost[],
+  title: string,
+  verb: 'provisioning' | 'unprovisioning',
+  work: HostsWork,
+): Promise<ProvisionReport> {
+  const { log, ssh, statuses } = deps;
   statuses.set(hosts.map((h) => [h.label, 'provisioning']));
-  log.info(`${title}: ${hosts.map((h) => h.label).join(', ')}`);
   let report: ProvisionReport;
   try {
     report = await vscode.window.withProgress(
@@ -75,31 +84,38 @@ export async function runProvision(deps: ProvisionDeps, select: HostSelector, ti
           log.warn(`${title}: cancelled by the user`);
           abort.abort();
         });
-        // The gateway's run may issue or renew certificates, which needs the CA key's passphrase.
-        const options: ProvisionOptions & { caPassphrase?: CaPassphraseSource } = {
-          pool: await ssh.getPool(),
-          select,
-          signal: abort.signal,
-          onEvent: (e) => logEvent(log, e, progress),
-          caPassphrase: deps.ca.sourceFor(t),
-        };
         try {
-          return await provision(t, options);
+          return await work({ pool: await ssh.getPool(), signal: abort.signal, onEvent: (e) => logEvent(log, e, progress, verb) });
         } finally {
           sub.dispose();
         }
       },
     );
   } catch (e) {
-    // No report: the hosts must not stay "provisioning" in the tree and the status bar.
     statuses.set(hosts.map((h) => [h.label, 'failed']));
     throw e;
   }
+  for (const h of report.hosts) {
+    if (h.status === 'failed' && FORGET_SECRETS_ON.has(h.code ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
+  }
+  return report;
+}
+
+/** Runs provisioning in a cancellable progress; errors propagate to the command registry, which reports them. */
+export async function runProvision(deps: ProvisionDeps, select: HostSelector, title: string): Promise<ProvisionReport> {
+  const { log, store, statuses } = deps;
+  const t = await store.require();
+  const { provision } = await import('../../core/provision/orchestrator');
+  const { selectHosts } = await import('../../core/provision/endpoints');
+  const hosts = selectHosts(t, select);
+  log.info(`${title}: ${hosts.map((h) => h.label).join(', ')}`);
+  // The gateway's run may issue or renew certificates, which needs the CA key's passphrase.
+  const caPassphrase = deps.ca.sourceFor(t);
+  const report = await runOnHosts(deps, hosts, title, 'provisioning', (o) => provision(t, { ...o, select, caPassphrase }));
   statuses.set(statusesFromProvision(report));
   deps.onProvisioned?.(report);
   statuses.connectedOnce ||= report.hosts.some((h) => h.status !== 'failed');
   const failed = report.hosts.filter((h) => h.status === 'failed');
-  for (const h of failed) if (FORGET_SECRETS_ON.has(h.code ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
   if (failed.length) {
     // A partial result, not a thrown error: the hosts that worked are reported too (in the log and the tree).
     const choice = await vscode.window.showErrorMessage(

@@ -10,7 +10,7 @@ import type { ProvisionReport } from '../../core/provision/orchestrator';
 import { SHOW_LOG, type CommandSpec } from '../commands/registry';
 import { pickHost } from '../commands/ui';
 import type { HostHealth } from '../tree/model';
-import { FORGET_SECRETS_ON, logEvent, type ProvisionDeps } from './commands';
+import { type ProvisionDeps, runOnHosts } from './commands';
 
 /** The button that removes ROS VPN; on the gateway a second one that deletes its PKI as well. */
 export const removeButton = (label: string) => `Remove ROS VPN from ${label}`;
@@ -35,46 +35,16 @@ export async function confirmUnprovision(deps: Pick<ProvisionDeps, 'store'>, hos
   return { purge: choice === PURGE_BUTTON };
 }
 
-// long: like runProvision: progress, cancellation, the log, host statuses, forgotten secrets after a failed
-// login, and one message that names every failed host.
 /** Runs unprovision in a cancellable progress; the report, or an error for the registry to show. */
 export async function runUnprovision(deps: ProvisionDeps, select: HostSelector, purge: boolean, title: string): Promise<ProvisionReport> {
-  const { log, store, ssh, statuses } = deps;
+  const { log, store, statuses } = deps;
   const t = await store.require();
   const hosts = selectHosts(t, select);
-  statuses.set(hosts.map((h) => [h.label, 'provisioning']));
   log.info(`${title}: ${hosts.map((h) => h.label).join(', ')}${purge ? ' (deleting the PKI)' : ''}`);
-  let report: ProvisionReport;
-  try {
-    report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `ROS VPN: ${title}`, cancellable: true },
-      async (progress, token) => {
-        const abort = new AbortController();
-        const sub = token.onCancellationRequested(() => {
-          log.warn(`${title}: cancelled by the user`);
-          abort.abort();
-        });
-        try {
-          return await unprovision(t, {
-            pool: await ssh.getPool(),
-            select,
-            purge,
-            signal: abort.signal,
-            onEvent: (e) => logEvent(log, e, progress, 'unprovisioning'),
-          });
-        } finally {
-          sub.dispose();
-        }
-      },
-    );
-  } catch (e) {
-    statuses.set(hosts.map((h) => [h.label, 'failed']));
-    throw e;
-  }
+  const report = await runOnHosts(deps, hosts, title, 'unprovisioning', (o) => unprovision(t, { ...o, select, purge }));
   // A host without ROS VPN is neither healthy nor failed: unknown, until it is provisioned again.
   statuses.set(report.hosts.map((h): [string, HostHealth] => [h.label, h.status === 'failed' ? 'failed' : 'unknown']));
   const failed = report.hosts.filter((h) => h.status === 'failed');
-  for (const h of failed) if (FORGET_SECRETS_ON.has(h.code ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
   const notRun = report.hosts.filter((h) => h.status === 'skipped');
   if (failed.length || notRun.length) {
     const why = [...failed, ...notRun].map((h) => `${h.label} (${h.error ?? 'see the log'})`).join('; ');
