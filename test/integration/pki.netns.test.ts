@@ -140,6 +140,7 @@ class Gateway {
       [/^client-config-dir \S+$/m, `client-config-dir ${P.CCD_DIR}`],
       [/^management \S+ unix$/m, `management ${P.MGMT_SOCK} unix`],
       [/^up \S+$/m, `up ${this.p('srv/tap-up.sh')}`],
+      [/^status \S+ 5$/m, `status ${this.p('srv/status.log')} 5`],
     ];
     for (const [from, to] of swaps) c = replaceOnce(c, from, to, 'server config');
     return c;

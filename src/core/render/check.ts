@@ -1,12 +1,12 @@
 // Read-only health check scripts, one per host: bridge, tunnel, OpenVPN, and reachability of every other
 // host's robot-subnet address across the bridge. Output: `::check name=N status=pass|fail msg="..."`.
-import { BRIDGE_NAME, CLIENT_TAP, OPENVPN_INSTANCE, type ValidTopology, VXLAN_DEVICE } from '../topology/types';
+import { BRIDGE_NAME, CLIENT_TAP, type ValidTopology, VXLAN_DEVICE } from '../topology/types';
 import { bash, libBody, q, qArray } from './bash';
 import checkSh from './lib/check.sh';
 import checkMcastSh from './lib/check-mcast.sh';
 import checkReachSh from './lib/check-reach.sh';
 import checkTunnelSh from './lib/check-tunnel.sh';
-import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from './openvpn';
+import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT, OPENVPN_STATUS_FILE } from './openvpn';
 
 export interface CheckTarget {
   label: string;
@@ -92,7 +92,7 @@ export function renderCheckScript(t: ValidTopology, label: string, opts: CheckSc
   if (!noTunnel) parts.push(TUNNEL_CHECK);
   if (isGateway) {
     parts.push(bash`if systemctl is-active --quiet ${OPENVPN_SERVER_UNIT}; then
-  clients=$(grep -c '^CLIENT_LIST,' /run/openvpn-server/status-${OPENVPN_INSTANCE}.log 2>/dev/null || true)
+  clients=$(grep -c '^CLIENT_LIST,' ${OPENVPN_STATUS_FILE} 2>/dev/null || true)
   if [ "\${clients:-0}" -gt 0 ]; then pass openvpn "server running, $clients client(s) connected"; else fail openvpn "server running, no client connected (is the desktop gateway provisioned and online?)"; fi
 else
   fail openvpn "${OPENVPN_SERVER_UNIT} is not active; see: rosvpn logs gateway"

@@ -6,6 +6,8 @@ import { bash, heredoc, v } from './bash';
 
 export const OPENVPN_SERVER_CONF = `/etc/openvpn/server/${OPENVPN_INSTANCE}.conf`;
 export const OPENVPN_CLIENT_CONF = `/etc/openvpn/client/${OPENVPN_INSTANCE}.conf`;
+/** Where Debian's openvpn-server@ unit keeps the server's status file (who is connected), rewritten every 5 s. */
+export const OPENVPN_STATUS_FILE = `/run/openvpn-server/status-${OPENVPN_INSTANCE}.log`;
 export const OPENVPN_SERVER_UNIT = `openvpn-server@${OPENVPN_INSTANCE}.service`;
 export const OPENVPN_CLIENT_UNIT = `openvpn-client@${OPENVPN_INSTANCE}.service`;
 /** A client host's profile, as installed (the desktop's keeps its name, ros_local_gateway.ovpn). */
@@ -156,6 +158,9 @@ up ${TAP_UP_HOOK}
 # rosvpn disconnects a revoked client at once (client-kill) and lists the connected ones (status) here; root only.
 management ${MGMT_SOCK} unix
 management-client-user root
+# The status file (where Debian's unit puts it) every 5 s, not every 60: rosvpn check reads who is connected
+# there without root, and a client that just connected must not read as "no client connected" for a minute.
+status ${OPENVPN_STATUS_FILE} 5
 verb 3
 `;
 }

@@ -1161,6 +1161,9 @@ up /usr/local/lib/rosvpn/tap-up.sh
 # rosvpn disconnects a revoked client at once (client-kill) and lists the connected ones (status) here; root only.
 management /run/rosvpn-mgmt/mgmt.sock unix
 management-client-user root
+# The status file (where Debian's unit puts it) every 5 s, not every 60: rosvpn check reads who is connected
+# there without root, and a client that just connected must not read as "no client connected" for a minute.
+status /run/openvpn-server/status-rosvpn.log 5
 verb 3
 ROSVPN_EOF
 if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi
