@@ -71,8 +71,13 @@ export async function runUnprovision(deps: ProvisionDeps, select: HostSelector, 
     statuses.set(hosts.map((h) => [h.label, 'failed']));
     throw e;
   }
-  // A host without ROS VPN is neither healthy nor failed: unknown, until it is provisioned again.
-  statuses.set(report.hosts.map((h): [string, HostHealth] => [h.label, h.status === 'failed' ? 'failed' : 'unknown']));
+  // A host without ROS VPN is neither healthy nor failed: not provisioned, until it is provisioned again; the
+  // pairs its last check probed are gone with it.
+  statuses.set(report.hosts.map((h): [string, HostHealth] => [h.label, h.status === 'failed' ? 'failed' : 'not provisioned']));
+  statuses.setPairs(
+    report.hosts.filter((h) => h.status !== 'failed').map((h) => h.label),
+    new Map(),
+  );
   const failed = report.hosts.filter((h) => h.status === 'failed');
   for (const h of failed) if (FORGET_SECRETS_ON.has(h.code ?? '')) await ssh.forgetFor(hosts.find((x) => x.label === h.label)!.endpoint);
   const notRun = report.hosts.filter((h) => h.status === 'skipped');
