@@ -1,6 +1,6 @@
 // The DDS-level health probes: the multicast probe and MTU lines in the rendered check scripts, their
 // parsing into pairs, the bash report of the probe's results (without the network: its output is faked),
-// and how failed pairs show in the tree. The probe itself on a real kernel: test/integration/check.netns.test.ts.
+// and how pairs (passed and failed) show in the tree. The probe itself on a real kernel: test/integration/check.netns.test.ts.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -11,7 +11,7 @@ import checkSh from '../../src/core/render/lib/check.sh';
 import checkMcastSh from '../../src/core/render/lib/check-mcast.sh';
 import { checkTopology, pairsOf, parseCheckLines, type CheckReport } from '../../src/core/provision/check';
 import type { SshPool } from '../../src/core/ssh/types';
-import { buildTopologyTree, failedPairsFromCheck } from '../../src/extension/tree/model';
+import { buildTopologyTree, pairResultsFromCheck } from '../../src/extension/tree/model';
 import { flowResult, parseDdsLine } from '../../src/core/provision/ddsTest';
 import { renderDdsTestScript } from '../../src/core/render/ddsTest';
 import { requireTool, run } from '../../lab/sh';
@@ -99,21 +99,50 @@ describe('check: DDS multicast and MTU pairs', () => {
     ]);
   });
 
-  it('the tree lists a host’s failed pairs in its tooltip and counts them in its description', () => {
-    const checks = parseCheckLines('::check name=mcast:gateway status=fail msg="x"\n::check name=mtu:gateway status=fail msg="y"\n');
+  it('the tree shows every pair of a host with its result in the tooltip, and counts them in its description', () => {
+    const checks = parseCheckLines(
+      [
+        '::check name=mcast:gateway status=fail msg="x"',
+        '::check name=mtu:gateway status=fail msg="y"',
+        '::check name=mcast:second-2 status=pass msg="z"',
+      ].join('\n'),
+    );
+    const gwChecks = parseCheckLines('::check name=mcast:second status=pass msg="a"\n::check name=mtu:second status=pass msg="b"\n');
     const rep: CheckReport = {
       ok: false,
-      hosts: [{ label: 'second', role: 'second', ok: false, checks, pairs: pairsOf('second', checks) }],
+      hosts: [
+        { label: 'second', role: 'second', ok: false, checks, pairs: pairsOf('second', checks) },
+        { label: 'gateway', role: 'gateway', ok: true, checks: gwChecks, pairs: pairsOf('gateway', gwChecks) },
+        { label: 'second-2', role: 'second', ok: true, checks: [], pairs: [] },
+      ],
     };
-    const failed = failedPairsFromCheck(rep);
-    assert.deepEqual(failed.get('second'), ['DDS multicast gateway → second', "MTU-size don't-fragment second → gateway"]);
-    const node = buildTopologyTree(t, new Map(), new Map(), { failedPairs: failed })
-      .flatMap((n) => [n, ...(n.children ?? [])])
-      .find((n) => n.host === 'second')!;
-    assert.match(node.description!, / · 2 pair\(s\) failing$/);
-    assert.match(node.tooltip, /\nFailing: DDS multicast gateway → second; MTU-size don't-fragment second → gateway$/);
-    const gw = buildTopologyTree(t, new Map(), new Map(), { failedPairs: failed }).find((n) => n.host === 'gateway')!;
-    assert.doesNotMatch(gw.tooltip, /Failing/);
+    const pairs = pairResultsFromCheck(rep, 1400);
+    assert.deepEqual(pairs.get('second'), [
+      { text: `DDS multicast ${DDS_DISCOVERY_GROUP} gateway → second`, ok: false },
+      { text: "1400-byte don't-fragment ping second → gateway", ok: false },
+      { text: `DDS multicast ${DDS_DISCOVERY_GROUP} second-2 → second`, ok: true },
+    ]);
+    assert.equal(pairs.has('second-2'), false, 'a host without pairs has no entry');
+    const nodes = buildTopologyTree(t, new Map(), new Map(), { pairs }).flatMap((n) => [n, ...(n.children ?? [])]);
+    const second = nodes.find((n) => n.host === 'second')!;
+    assert.match(second.description!, / · 2 of 3 pairs failing$/);
+    assert.match(
+      second.tooltip,
+      /\nPairs \(last check\):\n✗ DDS multicast 239\.255\.0\.1 gateway → second\n✗ 1400-byte don't-fragment ping second → gateway\n✓ DDS multicast 239\.255\.0\.1 second-2 → second$/,
+    );
+    const gw = nodes.find((n) => n.host === 'gateway')!;
+    assert.match(gw.description!, / · 2 pairs ok$/);
+    assert.match(gw.tooltip, /\n✓ 1400-byte don't-fragment ping gateway → second$/);
+    const other = nodes.find((n) => n.host === 'second-2')!;
+    assert.doesNotMatch(other.description!, /pairs/);
+    assert.doesNotMatch(other.tooltip, /Pairs/);
+  });
+
+  it('a host ROS VPN was removed from shows as not provisioned', () => {
+    const nodes = buildTopologyTree(t, new Map([['second', 'not provisioned']])).flatMap((n) => [n, ...(n.children ?? [])]);
+    const second = nodes.find((n) => n.host === 'second')!;
+    assert.equal(second.status, 'not provisioned');
+    assert.match(second.tooltip, /· not provisioned$/m);
   });
 });
 

@@ -13,7 +13,7 @@ import type { CaPassphrases } from '../clients/caPassphrase';
 import type { SshService } from '../ssh/sshService';
 import type { HostHealthStore } from '../status/hostHealth';
 import type { DdsTestReport } from '../../core/provision/ddsTest';
-import { failedPairsFromCheck, statusesFromCheck, statusesFromProvision } from '../tree/model';
+import { pairResultsFromCheck, statusesFromCheck, statusesFromProvision } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 
 export interface ProvisionDeps {
@@ -165,7 +165,9 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
   const background = async (): Promise<CheckReport> => {
     const pool = await ssh.getBackgroundPool();
     // One run for them all, so their multicast probes hear each other.
-    return checkTopology(t, pool, [...statuses.all.keys()], undefined, { root: false });
+    // Not the hosts ROS VPN was removed from: their check would only fail.
+    const hosts = [...statuses.all].filter(([, v]) => v !== 'not provisioned').map(([h]) => h);
+    return checkTopology(t, pool, hosts, undefined, { root: false });
   };
   const report = quiet
     ? await background()
@@ -177,7 +179,7 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
   statuses.set(statusesFromCheck(report));
   // Only a check that probed pairs (more than one host at once) replaces what the last one found.
   const probed = report.hosts.filter((h) => h.pairs?.some((p) => p.kind === 'mcast')).map((h) => h.label);
-  statuses.setFailedPairs(probed, failedPairsFromCheck(report));
+  statuses.setPairs(probed, pairResultsFromCheck(report, t.mtu));
   statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
   for (const h of report.hosts) {
     log.info(`check ${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);

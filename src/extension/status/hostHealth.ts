@@ -1,11 +1,11 @@
 // Host health from the last provision or check (tree/model.ts HostHealth), shared by the tree, the status bar and the commands.
 import * as vscode from 'vscode';
-import type { HostHealth } from '../tree/model';
+import type { HostHealth, PairResult } from '../tree/model';
 
 export class HostHealthStore implements vscode.Disposable {
   private readonly statuses = new Map<string, HostHealth>();
-  /** Per host, the pairs (DDS multicast, MTU) that failed in the last check that probed them. */
-  readonly failedPairs = new Map<string, string[]>();
+  /** Per host, its pairs (DDS multicast, MTU-size ping) and their results from the last check that probed them. */
+  readonly pairs = new Map<string, PairResult[]>();
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   /** When the last check finished; periodic checks start only after the user has connected once. */
@@ -21,12 +21,12 @@ export class HostHealthStore implements vscode.Disposable {
     this.emitter.fire();
   }
 
-  /** The failed pairs of the checked hosts (a checked host absent from `failed` has none now). */
-  setFailedPairs(checked: readonly string[], failed: ReadonlyMap<string, string[]>): void {
+  /** The pairs of the checked hosts (a checked host absent from `results` has none now). */
+  setPairs(checked: readonly string[], results: ReadonlyMap<string, PairResult[]>): void {
     for (const h of checked) {
-      const f = failed.get(h);
-      if (f) this.failedPairs.set(h, f);
-      else this.failedPairs.delete(h);
+      const r = results.get(h);
+      if (r) this.pairs.set(h, r);
+      else this.pairs.delete(h);
     }
     this.emitter.fire();
   }
@@ -35,8 +35,9 @@ export class HostHealthStore implements vscode.Disposable {
   retain(hosts: readonly string[]): void {
     let changed = false;
     for (const h of [...this.statuses.keys()]) {
-      if (!hosts.includes(h)) changed = this.statuses.delete(h) || changed;
-      this.failedPairs.delete(h);
+      if (hosts.includes(h)) continue;
+      changed = this.statuses.delete(h) || changed;
+      this.pairs.delete(h);
     }
     if (changed) this.emitter.fire();
   }

@@ -32,7 +32,7 @@ export function registerStatusBar(
       : !known
         ? 'VPN state unknown'
         : `${healthy} of ${hosts.length} host(s) healthy${bad ? `, ${bad} failed or unreachable` : ''}${unchecked ? `, ${unchecked} not checked yet` : ''}`;
-    const pairs = hosts.flatMap((h) => (deps.statuses.failedPairs.get(h) ?? []).map((p) => `\n  ${p}`));
+    const pairs = hosts.flatMap((h) => (deps.statuses.pairs.get(h) ?? []).filter((p) => !p.ok).map((p) => `\n  ${p.text}`));
     const pairText = pairs.length ? `\nFailing pairs:${pairs.join('')}` : '';
     // Screen readers (and the browser tests) get the summary, not just the icon and count.
     item.accessibilityInformation = { label: `ROS VPN: ${summary}` };

@@ -3,13 +3,14 @@
 // the TreeDataProvider (provider.ts) only maps these nodes to TreeItems.
 import type { CheckReport, PairCheck } from '../../core/provision/check';
 import type { ProvisionReport } from '../../core/provision/orchestrator';
+import { DDS_DISCOVERY_GROUP } from '../../core/render/check';
 import type { SshErrorCode } from '../../core/ssh/types';
 import { BRIDGE_NAME, type ClientConfig, type ValidTopology } from '../../core/topology/types';
 import type { ClientStatus } from '../clients/coreApi';
 
 /** What the extension knows of a host now, from the last provision or check (the core's ProvisionOutcome
- *  is what one provisioning run did). */
-export type HostHealth = 'unknown' | 'provisioning' | 'healthy' | 'failed' | 'unreachable';
+ *  is what one provisioning run did); `not provisioned` after Remove ROS VPN from Host removed it. */
+export type HostHealth = 'unknown' | 'provisioning' | 'healthy' | 'failed' | 'unreachable' | 'not provisioned';
 
 /** A cloud host's EC2 instance from the last cloud status: EC2's state name, or `not launched`. */
 export interface CloudHostState {
@@ -71,7 +72,7 @@ export function buildTopologyTree(
   t: ValidTopology,
   statuses: ReadonlyMap<string, HostHealth> = new Map(),
   cloud: ReadonlyMap<string, CloudHostState> = new Map(),
-  opts: { trusted?: boolean; clients?: ClientsView; failedPairs?: ReadonlyMap<string, readonly string[]> } = {},
+  opts: { trusted?: boolean; clients?: ClientsView; pairs?: ReadonlyMap<string, readonly PairResult[]> } = {},
 ): TreeNode[] {
   const status = (host: string) => statuses.get(host) ?? 'unknown';
   // The EC2 side, once known: in the description, the tooltip and (for Start/Stop menus) the context value.
@@ -140,36 +141,49 @@ export function buildTopologyTree(
     })),
   });
   nodes.push(clientsNode(t, opts.clients ?? {}, status));
-  return withFailedPairs(nodes, opts.failedPairs ?? new Map());
+  return withPairs(nodes, opts.pairs ?? new Map());
 }
 
-/** Each host's failing pairs from the last check, in its description (a count) and tooltip (the list). */
-function withFailedPairs(nodes: TreeNode[], failed: ReadonlyMap<string, readonly string[]>): TreeNode[] {
+/** One pair of the last check that probed pairs, as the tree and the status bar show it. */
+export interface PairResult {
+  text: string;
+  ok: boolean;
+}
+
+/**
+ * Each host's pairs from the last check: in its description how many passed or failed, in its tooltip every
+ * pair with its result (✓ / ✗), so a passing DDS multicast is seen as well as a failing one.
+ */
+function withPairs(nodes: TreeNode[], pairs: ReadonlyMap<string, readonly PairResult[]>): TreeNode[] {
   const mark = (n: TreeNode): TreeNode => {
-    const pairs = n.host ? failed.get(n.host) : undefined;
+    const mine = n.host ? pairs.get(n.host) : undefined;
     const children = n.children?.map(mark);
     const base = children ? { ...n, children } : n;
-    if (!pairs?.length) return base;
+    if (!mine?.length) return base;
+    const failing = mine.filter((p) => !p.ok).length;
+    const count = failing ? `${failing} of ${mine.length} pairs failing` : `${mine.length} pairs ok`;
     return {
       ...base,
-      description: `${base.description ?? ''} · ${pairs.length} pair(s) failing`.replace(/^ · /, ''),
-      tooltip: `${base.tooltip}\nFailing: ${pairs.join('; ')}`,
+      description: `${base.description ?? ''} · ${count}`.replace(/^ · /, ''),
+      tooltip: `${base.tooltip}\nPairs (last check):\n${mine.map((p) => `${p.ok ? '✓' : '✗'} ${p.text}`).join('\n')}`,
     };
   };
   return nodes.map(mark);
 }
 
-/** `mcast from second1`, `1500-byte DF to gateway`: what a failed pair check means, for the tree and the status bar. */
-export function describePair(p: PairCheck): string {
-  return p.kind === 'mcast' ? `DDS multicast ${p.from} → ${p.to}` : `MTU-size don't-fragment ${p.from} → ${p.to}`;
+/** `DDS multicast 239.255.0.1 gateway → second`, `1500-byte don't-fragment ping second → gateway`: what a pair check probed. */
+export function describePair(p: PairCheck, mtu: number): string {
+  return p.kind === 'mcast'
+    ? `DDS multicast ${DDS_DISCOVERY_GROUP} ${p.from} → ${p.to}`
+    : `${mtu}-byte don't-fragment ping ${p.from} → ${p.to}`;
 }
 
-/** Per host, its failed pairs after `check` (mcast as received, mtu as sent); hosts with none are absent. */
-export function failedPairsFromCheck(report: CheckReport): Map<string, string[]> {
-  const m = new Map<string, string[]>();
+/** Per host, its pairs after `check` (mcast as received, mtu as sent), failed ones first; hosts without pairs are absent. */
+export function pairResultsFromCheck(report: CheckReport, mtu: number): Map<string, PairResult[]> {
+  const m = new Map<string, PairResult[]>();
   for (const h of report.hosts) {
-    const bad = (h.pairs ?? []).filter((p) => p.status === 'fail').map(describePair);
-    if (bad.length) m.set(h.label, bad);
+    const pairs = (h.pairs ?? []).map((p) => ({ text: describePair(p, mtu), ok: p.status === 'pass' }));
+    if (pairs.length) m.set(h.label, [...pairs.filter((p) => !p.ok), ...pairs.filter((p) => p.ok)]);
   }
   return m;
 }

@@ -84,7 +84,7 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         ? buildTopologyTree(s.topology, this.statuses.all, this.cloud?.all, {
             trusted: vscode.workspace.isTrusted,
             clients: this.clients?.view,
-            failedPairs: this.statuses.failedPairs,
+            pairs: this.statuses.pairs,
           })
         : [];
     this.parents.clear();
