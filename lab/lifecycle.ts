@@ -222,7 +222,16 @@ export async function runLifecycle(s: LabState, print: (l: string) => void, hook
     const gwIp = (JSON.parse(fs.readFileSync(s.topologyFile, 'utf8')) as { gateway: { vpnIp: string } }).gateway.vpnIp.split('/')[0];
     if (waitFor(() => robotMtuPing(s, gwIp), 90000))
       print(`${OPENVPN_CLIENT_UNIT} started again: the robot reaches the gateway   (${took()})`);
-    else fail(`the desktop's tunnel did not come back within 90 s of starting ${OPENVPN_CLIENT_UNIT}`);
+    else {
+      // What was seen, to tell a slow reconnect from a tunnel that is up but does not carry the robot's frames.
+      const why = Lab.inHost(desktop, [
+        'sh',
+        '-c',
+        `systemctl is-active ${OPENVPN_CLIENT_UNIT}; journalctl -u ${OPENVPN_CLIENT_UNIT} -n 8 --no-pager -o cat; bridge link; ip -br addr`,
+      ]);
+      for (const l of why.stdout.trim().split('\n')) print(`  desktop: ${l}`);
+      fail(`the desktop's tunnel did not come back within 90 s of starting ${OPENVPN_CLIENT_UNIT}`);
+    }
   }
 
   // 5. Unprovision every host: each one (the removed second included) equals its snapshot again.

@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   });
   if (!t) return 1;
   if (values.lifecycle && t.seconds.length < 2) {
-    const src = values.topology ? `the topology ${values.topology}` : values['from-env'] ? 'the environment' : '--seconds';
+    const src = values.seconds ? `--seconds ${values.seconds}` : values.topology ? `the topology ${values.topology}` : 'the environment';
     console.error(
       `demo: --lifecycle removes a second midway and needs at least 2; ${src} gives ${t.seconds.length}. Pass --seconds 2 (or more)${values.topology ? `, or add a second to ${values.topology}` : ''}`,
     );
