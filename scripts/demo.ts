@@ -1,9 +1,15 @@
-// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N] [--keep]`: the local lab demo.
+// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N | --lifecycle] [--keep] [--prefix NAME]`:
+// the local lab demo (--prefix: the lab's namespace prefix, rvlab by default).
 // Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
 // with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
 // With clients (--clients N adds N to the topology): DDS both ways robot <-> each client and each client <->
 // each second, then one client is revoked with the core API and must be refused while the rest keep flowing.
+// With --lifecycle (lab/lifecycle.ts; >= 2 seconds, 2 when neither a topology nor --seconds is given): every
+// host snapshotted before provisioning (links, addresses, routes, FDB, units, net.* sysctls, ROS VPN's files);
+// provision; DDS robot <-> every second; the last second unprovisioned, cut out of rosvpn.json, the rest
+// provisioned again with no trace of it left; `rosvpn check --json` passes every pair and fails the pairs across
+// the desktop's stopped tunnel; `rosvpn unprovision --yes` gives every host back its snapshot.
 // Prints a summary per pair, tears down unless --keep, and exits 0 only when every check passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
