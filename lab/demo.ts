@@ -232,3 +232,61 @@ export async function ddsRoundTrip(from: DdsSide, to: DdsSide, seconds = 4): Pro
 export function robotMtuPing(s: LabState, ip: string): boolean {
   return run('ip', ['netns', 'exec', s.robotNs, 'ping', '-c', '2', '-W', '2', '-M', 'do', '-s', '1472', ip]).status === 0;
 }
+
+/** `rosvpn provision` from the controller namespace, printed without the per-step detail lines; true when it exited 0. */
+export function provisionAll(s: LabState, print: (l: string) => void): boolean {
+  print(`\n$ rosvpn provision   (from ${s.controllerNs}, no default route)`);
+  const prov = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+  print(
+    prov.stdout
+      .split('\n')
+      .filter((l) => !/^\[.*\] {3}/.test(l))
+      .join('\n'),
+  );
+  if (prov.status !== 0) print(prov.stderr);
+  return prov.status === 0;
+}
+
+/** The seconds of the lab's rosvpn.json as it is now: name and robot-subnet address (no prefix). */
+export function labSeconds(s: LabState): { name: string; vpnIp: string }[] {
+  const doc = JSON.parse(fs.readFileSync(s.topologyFile, 'utf8').replace(/^\ufeff/, '')) as { seconds?: { name: string; vpnIp: string }[] };
+  return (doc.seconds ?? []).map((x) => ({ name: x.name, vpnIp: x.vpnIp.split('/')[0] }));
+}
+
+/**
+ * DDS both ways between the robot and every second of the lab's rosvpn.json; `full` adds 64 KB samples, the
+ * DDS round trip and 1500-byte don't-fragment frames, and flows between neighbouring seconds. One row per pair.
+ */
+export async function proveSeconds(
+  s: LabState,
+  opts: { full?: boolean; seconds?: number } = {},
+): Promise<{ rows: string[]; failures: number }> {
+  const robot = robotSide(s);
+  const seconds = labSeconds(s).map((x) => ({ ...x, host: s.hosts.find((h) => h.name === x.name)! }));
+  const rows: string[] = [];
+  let failures = 0;
+  for (const { name, vpnIp, host } of seconds) {
+    const second = hostSide(host);
+    const up = await ddsFlow(second, robot, { seconds: opts.seconds });
+    const down = await ddsFlow(robot, second, { seconds: opts.seconds });
+    let ok = up.ok && down.ok;
+    let extra = '';
+    if (opts.full) {
+      const big = await ddsFlow(second, robot, { size: 65536, rate: '20Hz' });
+      const rtt = await ddsRoundTrip(robot, second);
+      const mtu = robotMtuPing(s, vpnIp);
+      ok = ok && big.ok && rtt !== undefined && mtu;
+      extra = `   64KB ${big.samples}/${big.lost} lost   rtt ${rtt ? `${(rtt / 1000).toFixed(2)} ms` : 'none'}   1500-byte frames ${mtu ? 'ok' : 'DROPPED'}`;
+    }
+    if (!ok) failures++;
+    rows.push(
+      `  robot <-> ${name.padEnd(10)} ${ok ? 'PASS' : 'FAIL'}  ${name}->robot ${up.samples}/${up.lost} lost   robot->${name} ${down.samples}/${down.lost} lost${extra}`,
+    );
+  }
+  for (let i = 0; opts.full && i + 1 < seconds.length; i++) {
+    const f = await ddsFlow(hostSide(seconds[i].host), hostSide(seconds[i + 1].host));
+    if (!f.ok) failures++;
+    rows.push(`  ${f.from} -> ${f.to}  ${f.ok ? 'PASS' : 'FAIL'}  ${f.samples} samples, ${f.lost} lost`);
+  }
+  return { rows, failures };
+}

@@ -1,27 +1,24 @@
-// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N] [--keep]`: the local lab demo.
+// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N | --lifecycle] [--keep] [--prefix NAME]`:
+// the local lab demo (--prefix: the lab's namespace prefix, rvlab by default).
 // Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
 // with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
 // With clients (--clients N adds N to the topology): DDS both ways robot <-> each client and each client <->
 // each second, then one client is revoked with the core API and must be refused while the rest keep flowing.
+// With --lifecycle (lab/lifecycle.ts; >= 2 seconds, 2 when neither a topology nor --seconds is given): every
+// host snapshotted before provisioning (links, addresses, routes, FDB, units, net.* sysctls, ROS VPN's files);
+// provision; DDS robot <-> every second; the last second unprovisioned, cut out of rosvpn.json, the rest
+// provisioned again with no trace of it left; `rosvpn check --json` passes every pair and fails the pairs across
+// the desktop's stopped tunnel; `rosvpn unprovision --yes` gives every host back its snapshot.
 // Prints a summary per pair, tears down unless --keep, and exits 0 only when every check passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { clientHosts, proveClient, revokeAndProve } from '../lab/clients';
-import { Lab, labDown } from '../lab/lab';
+import { Lab, labDown, type LabState } from '../lab/lab';
 import { missingTools } from '../lab/tools';
-import { CLIENT_TAP } from '../src/core/topology/types';
-import {
-  controllerCli,
-  ddsFlow,
-  ddsRoundTrip,
-  type FlowResult,
-  hostSide,
-  loadLabTopology,
-  robotMtuPing,
-  robotSide,
-  sshArgs,
-} from '../lab/demo';
+import { CLIENT_TAP, type ValidTopology } from '../src/core/topology/types';
+import { controllerCli, loadLabTopology, proveSeconds, provisionAll, sshArgs } from '../lab/demo';
+import { runLifecycle } from '../lab/lifecycle';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -31,8 +28,21 @@ async function main(): Promise<number> {
       seconds: { type: 'string' },
       clients: { type: 'string' },
       keep: { type: 'boolean' },
+      lifecycle: { type: 'boolean' },
+      prefix: { type: 'string' },
     },
   });
+  const prefix = values.prefix ?? 'rvlab';
+  if (!/^[a-z][a-z0-9]{1,7}$/.test(prefix)) {
+    console.error(`demo: --prefix ${prefix}: give 2 to 8 lower-case letters and digits, starting with a letter`);
+    return 2;
+  }
+  if (values.lifecycle && values.clients !== undefined) {
+    console.error('demo: --lifecycle does not take --clients (it provisions, removes and unprovisions the gateway, seconds and desktop)');
+    return 2;
+  }
+  // The lifecycle removes a second midway, so it needs two; with neither a topology nor --seconds it takes 2.
+  const secondsArg = values.seconds ?? (values.lifecycle && !values.topology && !values['from-env'] ? '2' : undefined);
   const clients = values.clients === undefined ? 0 : Number(values.clients);
   if (!Number.isInteger(clients) || clients < 0 || clients > 50) {
     console.error(`demo: --clients ${values.clients}: give a whole number from 0 to 50`);
@@ -42,11 +52,18 @@ async function main(): Promise<number> {
     console.error("demo: give --topology FILE or --from-env (the guide's ROSVPN_* variables), not both");
     return 2;
   }
-  const t = loadLabTopology(values.topology, values.seconds ? Number(values.seconds) : undefined, console.log, {
+  const t = loadLabTopology(values.topology, secondsArg ? Number(secondsArg) : undefined, console.log, {
     clients,
     env: values['from-env'] ? process.env : undefined,
   });
   if (!t) return 1;
+  if (values.lifecycle && t.seconds.length < 2) {
+    const src = values.seconds ? `--seconds ${values.seconds}` : values.topology ? `the topology ${values.topology}` : 'the environment';
+    console.error(
+      `demo: --lifecycle removes a second midway and needs at least 2; ${src} gives ${t.seconds.length}. Pass --seconds 2 (or more)${values.topology ? `, or add a second to ${values.topology}` : ''}`,
+    );
+    return 2;
+  }
   // Before booting anything: every program the demo runs on this machine must be there.
   const missing = missingTools('demo');
   for (const m of missing) console.error(`demo: ${m.message}`);
@@ -54,74 +71,15 @@ async function main(): Promise<number> {
     console.log('DEMO FAILED (missing tools; npm run demo installs them when run as root)');
     return 1;
   }
-  const lab = new Lab('rvlab', (l) => console.log(l));
+  const lab = new Lab(prefix, (l) => console.log(l));
   let failures = 0;
+  let lifecycle: Awaited<ReturnType<typeof runLifecycle>> | undefined;
   try {
     const s = lab.up(t);
-    console.log(`\n$ rosvpn provision   (from ${s.controllerNs}, no default route)`);
-    const prov = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
-    console.log(
-      prov.stdout
-        .split('\n')
-        .filter((l) => !/^\[.*\] {3}/.test(l))
-        .join('\n'),
-    );
-    if (prov.status !== 0) {
-      console.log(prov.stderr);
-      return 1;
-    }
-    const fetched = controllerCli(s, [
-      'fetch-ovpn',
-      s.topologyFile,
-      '--out',
-      path.join(s.stateDir, 'ros_local_gateway.ovpn'),
-      ...sshArgs(s),
-    ]);
-    console.log(`$ rosvpn fetch-ovpn\n${fetched.stdout.trim()}`);
-    if (fetched.status !== 0) failures++;
-
-    const robot = robotSide(s);
-    const seconds = s.hosts.filter((h) => h.role === 'second');
-    const flows: FlowResult[] = [];
-    const rows: string[] = [];
-    for (const h of seconds) {
-      const second = hostSide(h);
-      const ip = t.seconds.find((x) => x.name === h.name)!.vpnIp.split('/')[0];
-      const up = await ddsFlow(second, robot);
-      const down = await ddsFlow(robot, second);
-      const big = await ddsFlow(second, robot, { size: 65536, rate: '20Hz' });
-      const rtt = await ddsRoundTrip(robot, second);
-      const mtu = robotMtuPing(s, ip);
-      flows.push(up, down, big);
-      const ok = up.ok && down.ok && big.ok && rtt !== undefined && mtu;
-      if (!ok) failures++;
-      rows.push(
-        `  robot <-> ${h.name.padEnd(10)} ${ok ? 'PASS' : 'FAIL'}  ${h.name}->robot ${up.samples}/${up.lost} lost   robot->${h.name} ${down.samples}/${down.lost} lost   64KB ${big.samples}/${big.lost} lost   rtt ${rtt ? `${(rtt / 1000).toFixed(2)} ms` : 'none'}   1500-byte frames ${mtu ? 'ok' : 'DROPPED'}`,
-      );
-    }
-    for (let i = 0; i + 1 < seconds.length; i++) {
-      const f = await ddsFlow(hostSide(seconds[i]), hostSide(seconds[i + 1]));
-      if (!f.ok) failures++;
-      rows.push(`  ${f.from} -> ${f.to}  ${f.ok ? 'PASS' : 'FAIL'}  ${f.samples} samples, ${f.lost} lost`);
-    }
-    console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
-    for (const r of rows) console.log(r);
-
-    if (t.clients.length) {
-      console.log(`\nClients (own certificate, own tap ${CLIENT_TAP}, CycloneDDS pinned to it) — samples received / lost:`);
-      for (const h of clientHosts(s)) {
-        const row = await proveClient(s, h, seconds);
-        if (!row.ok) failures++;
-        console.log(row.line);
-      }
-      // The last client is revoked; with one client the desktop alone must keep flowing.
-      const victim = t.clients[t.clients.length - 1].name;
-      console.log(`\n$ revokeClient(${victim})   (core API, from ${s.controllerNs}; known() gives the lab's CA passphrase)`);
-      const proof = await revokeAndProve(s, t, victim, (l) => console.log(`  ${l}`));
-      for (const c of proof.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
-      console.log(proof.line);
-      if (!proof.ok) failures++;
-    }
+    if (values.lifecycle) {
+      lifecycle = await runLifecycle(s, (l) => console.log(l));
+      failures += lifecycle.failures.length;
+    } else failures += await provisionDemo(s, t);
   } catch (e) {
     console.error(`demo: ${(e as Error).message}`);
     failures++;
@@ -129,17 +87,53 @@ async function main(): Promise<number> {
     if (values.keep) {
       console.log(`\n--keep: the lab stays up (npm run lab -- status | down)`);
     } else {
-      const left = labDown('rvlab');
+      const left = labDown(prefix);
       console.log(left.length ? `teardown left: ${left.join(', ')}` : '\nteardown: no namespace, mount or process left');
       if (left.length) failures++;
     }
   }
   console.log(
-    failures === 0
-      ? `DEMO PASSED: the robot hears every second, and every second hears the robot${t.clients.length ? '; every client joined, and the revoked one was refused' : ''}`
-      : `DEMO FAILED (${failures} problem(s))`,
+    failures === 0 && lifecycle
+      ? `DEMO PASSED: provisioned, removed ${lifecycle.removed} without a trace, check passed (and failed across the stopped tunnel), every host back to its state before`
+      : failures === 0
+        ? `DEMO PASSED: the robot hears every second, and every second hears the robot${t.clients.length ? '; every client joined, and the revoked one was refused' : ''}`
+        : `DEMO FAILED (${failures} problem(s))`,
   );
   return failures === 0 ? 0 : 1;
+}
+
+/** The provisioning demo: provision, fetch the profile, DDS robot <-> every second, clients; the number of failures. */
+// long: the demo's steps in order, each printing its rows
+async function provisionDemo(s: LabState, t: ValidTopology): Promise<number> {
+  let failures = 0;
+  if (!provisionAll(s, console.log)) throw new Error('rosvpn provision failed');
+  const fetched = controllerCli(s, ['fetch-ovpn', s.topologyFile, '--out', path.join(s.stateDir, 'ros_local_gateway.ovpn'), ...sshArgs(s)]);
+  console.log(`$ rosvpn fetch-ovpn\n${fetched.stdout.trim()}`);
+  if (fetched.status !== 0) failures++;
+
+  const seconds = s.hosts.filter((h) => h.role === 'second');
+  const dds = await proveSeconds(s, { full: true });
+  failures += dds.failures;
+  const rows = dds.rows;
+  console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
+  for (const r of rows) console.log(r);
+
+  if (t.clients.length) {
+    console.log(`\nClients (own certificate, own tap ${CLIENT_TAP}, CycloneDDS pinned to it) — samples received / lost:`);
+    for (const h of clientHosts(s)) {
+      const row = await proveClient(s, h, seconds);
+      if (!row.ok) failures++;
+      console.log(row.line);
+    }
+    // The last client is revoked; with one client the desktop alone must keep flowing.
+    const victim = t.clients[t.clients.length - 1].name;
+    console.log(`\n$ revokeClient(${victim})   (core API, from ${s.controllerNs}; known() gives the lab's CA passphrase)`);
+    const proof = await revokeAndProve(s, t, victim, (l) => console.log(`  ${l}`));
+    for (const c of proof.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
+    console.log(proof.line);
+    if (!proof.ok) failures++;
+  }
+  return failures;
 }
 
 // A rejection is an unhandled one: Node prints it and exits 1.

@@ -112,7 +112,10 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
     }
   });
 
-  it("a second removed from the topology is removed from the gateway's flood list", () => {
+  it("a second removed from the topology is removed from the gateway's flood list and neighbour cache", () => {
+    const neigh = () => mesh.lab.exec('gateway', 'ip', ['neigh', 'show', '172.31.1.14', 'dev', 'eth0']).stdout.trim();
+    mesh.lab.exec('gateway', 'ping', ['-c', '1', '-W', '2', '172.31.1.14']);
+    assert.match(neigh(), /lladdr/, 'the gateway has no neighbour entry for the second before (the check below could not fail)');
     const r = mesh.netUp('gateway', { ...t, seconds: t.seconds.slice(0, 2) } as ValidTopology);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /removed peer 172\.31\.1\.14$/m);
@@ -124,6 +127,7 @@ describe('net-up.sh in network namespaces (real bridge + VXLAN)', function () {
       .join('\n');
     assert.doesNotMatch(fdb, /172\.31\.1\.14/);
     assert.match(fdb, /dst 172\.31\.1\.13/);
+    assert.equal(neigh(), '', "the removed peer is still in the gateway's neighbour cache");
   });
 
   it('a cloudIp that is not on the host fails the underlay step with the fix', () => {

@@ -332,4 +332,29 @@ describe('unprovision-desktop.sh in network namespaces (the LAN NIC back out of 
       must('ip', ['-n', lab.name('lan'), 'addr', 'add', '192.168.0.1/24', 'dev', 'lan0']);
     }
   });
+
+  it('a NIC without a default route before: the static defaultGateway that only rosvpn.json names is not pinged, and none is left', () => {
+    // From the bridge the last test left: unprovisioned as it should be, then provisioned again from a NIC without a default route.
+    assert.equal(inDesk(unprovision).status, 0);
+    must('ip', ['-n', lab.name('desk'), 'route', 'del', 'default']);
+    must('ip', ['-n', lab.name('lan'), 'addr', 'del', '192.168.0.1/24', 'dev', 'lan0']);
+    try {
+      const again = inDesk(provisionNetwork);
+      assert.equal(again.status, 0, again.stdout + again.stderr);
+      assert.match(
+        sh('ip -4 route show default'),
+        /default via 192\.168\.0\.1 dev rosbridge/,
+        'the bridge has no default route (nothing to prove)',
+      );
+      const r = inDesk(unprovision);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /connectivity confirmed; guard disarmed/);
+      assert.doesNotMatch(sh('ip -o link show'), /rosbridge/);
+      assert.match(sh('ip -o -4 addr show dev eno1'), /inet 192\.168\.0\.10\/24/);
+      assert.equal(sh('ip -4 route show default'), '');
+    } finally {
+      must('ip', ['-n', lab.name('lan'), 'addr', 'add', '192.168.0.1/24', 'dev', 'lan0']);
+      lab.exec('desk', 'ip', ['route', 'replace', 'default', 'via', '192.168.0.1']);
+    }
+  });
 });

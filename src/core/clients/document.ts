@@ -4,6 +4,7 @@
 // names the field and the fix.
 
 import { jsonLayout, layoutValue, lineIndent, type JsonNode } from '../topology/jsonLayout';
+import { removeNamedEntry } from '../topology/document';
 import { lastFreeAddress, parseCidr } from '../topology/ipv4';
 import { parseTopologyText } from '../topology/file';
 import type { ClientConfig, ValidTopology } from '../topology/types';
@@ -142,28 +143,14 @@ export function addClientToDocument(text: string, name: string, vpnIp?: string, 
  */
 export function removeClientFromDocument(text: string, name: string): string {
   const what = `remove client ${name}`;
-  const { body, bom, root, topology } = parseValid(text, what);
-  const list = root.children.find((c) => c.key === 'clients')?.node;
-  const entries = list?.kind === 'array' ? list.children.map((c) => c.node) : [];
-  const index = entries.findIndex((e) => {
-    const n = e.children.find((c) => c.key === 'name')?.node;
-    return n?.kind === 'string' && JSON.parse(body.slice(n.start, n.end)) === name;
-  });
-  if (!list || index < 0) {
+  const { body, bom, topology } = parseValid(text, what);
+  const out = removeNamedEntry(body, 'clients', name);
+  if (out === undefined) {
     const names = topology.clients.map((c) => c.name);
     throw new ClientError(
       `no client named ${name} in rosvpn.json; ${names.length ? `clients: ${names.join(', ')}` : 'it has no clients'}`,
       'CLIENT_UNKNOWN',
     );
   }
-  const entry = entries[index] as JsonNode;
-  const prev = entries[index - 1];
-  const next = entries[index + 1];
-  let out: string;
-  if (prev)
-    out = body.slice(0, prev.end) + body.slice(entry.end); // ", <entry>" after the previous one
-  else if (next)
-    out = body.slice(0, entry.start) + body.slice(next.start); // "<entry>, " before the next one
-  else out = body.slice(0, list.start) + '[]' + body.slice(list.end);
   return bom + checked(out, what);
 }

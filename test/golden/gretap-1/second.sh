@@ -526,7 +526,12 @@ if [ "$TUNNEL" = vxlan ]; then
   for old in $current; do
     case " ${PEERS[*]} " in
       *" $old "*) ;;
-      *) bridge fdb del 00:00:00:00:00:00 dev "$VXLAN_DEV" dst "$old"; changed "removed peer $old" ;;
+      *)
+        bridge fdb del 00:00:00:00:00:00 dev "$VXLAN_DEV" dst "$old"
+        # Its entry in the underlay's neighbour cache (from VXLAN, or SSH jumps through this host) would linger.
+        ip neigh del "$old" dev "$UNDERLAY_IF" 2>/dev/null || true
+        changed "removed peer $old"
+        ;;
     esac
   done
   # MACs learned behind a removed peer would age out in 5 minutes; forget them now, so that no trace is left.

@@ -351,6 +351,10 @@ lan_connected() {
     return 1
   fi
 }
+# restored_gateway FILE: the default gateway that a rollback script gives back ('' when it restores none). The
+# gateway to ping after the move is the NIC's own from before provisioning, not the bridge's: a static desktop's
+# defaultGateway from rosvpn.json may be one the NIC never had.
+restored_gateway() { sed -n 's/^ip route replace default via \([^ ]*\) dev .*/\1/p' "$1" 2>/dev/null | head -n 1; }
 # A DHCP client or network manager may take some seconds to configure the NIC: retried for up to 40 s,
 # well within the guard's time.
 confirm_lan() {
@@ -414,9 +418,11 @@ if ip link show dev "$LAN_IF" >/dev/null 2>&1 && [ "$(link_field "$LAN_IF" maste
   pkill -f "dhclient.* $BRIDGE\$" 2>/dev/null || true
   if [ -f "$LAN_BEFORE" ]; then
     /bin/sh "$LAN_BEFORE" >/dev/null 2>&1 || true
+    PING_TARGET=$(restored_gateway "$LAN_BEFORE")
     changed "$LAN_IF out of $BRIDGE with its addressing before provisioning ($LAN_BEFORE)"
   elif [ -f "$ROLLBACK_SCRIPT" ]; then
     /bin/sh "$ROLLBACK_SCRIPT" >/dev/null 2>&1 || true
+    PING_TARGET=$(restored_gateway "$ROLLBACK_SCRIPT")
     changed "$LAN_IF out of $BRIDGE with the addressing of the rollback script $ROLLBACK_SCRIPT"
   else
     addrs=$(ip -o -4 addr show dev "$BRIDGE" scope global | awk '{ print $4 }' || true)
