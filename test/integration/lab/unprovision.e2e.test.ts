@@ -11,6 +11,8 @@ import { Lab, type LabHost, labDown, type LabState } from '../../../lab/lab';
 import { controllerCli, labSeconds, loadLabTopology, robotMtuPing, sshArgs } from '../../../lab/demo';
 import { type LifecycleResult, runLifecycle } from '../../../lab/lifecycle';
 import { run } from '../../../lab/sh';
+import { removeSecondFromDocument } from '../../../src/core/topology/document';
+import * as fs from 'fs';
 
 function stepStatuses(out: string): string[] {
   return [...out.matchAll(/^\[([^\]]+)\] (\S+)\s+(ok|changed|skipped|failed)/gm)].map((m) => `${m[1]} ${m[2]}=${m[3]}`);
@@ -88,5 +90,31 @@ describe('lab e2e: unprovision (the lifecycle on 2 seconds)', function () {
       [],
       out,
     );
+  });
+
+  it('a second deleted from rosvpn.json while provisioned: provision warns with the command, which removes ROS VPN from it', () => {
+    const name = labSeconds(s)[0].name;
+    const again = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    assert.equal(Lab.inHost(second(), ['ip', 'link', 'show', 'dev', 'rosbridge']).status, 0, 'not provisioned again');
+    const host = second();
+    fs.writeFileSync(s.topologyFile, removeSecondFromDocument(fs.readFileSync(s.topologyFile, 'utf8'), name));
+    const warned = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+    const out = warned.stdout + warned.stderr;
+    assert.equal(warned.status, 0, out);
+    const hint = new RegExp(
+      `warning: second '${name}' \\(\\S+\\) was provisioned from rosvpn\\.json on \\S+ and is no longer in it; its host still runs ROS VPN\\. Remove it: (rosvpn unprovision .*--host ${name} --yes)$`,
+      'm',
+    ).exec(out);
+    assert.ok(hint, out);
+    assert.equal(Lab.inHost(host, ['ip', 'link', 'show', 'dev', 'rosbridge']).status, 0, 'provisioning touched the removed second');
+    // The command exactly as printed (it runs where the CLI ran: the lab's state directory, next to rosvpn.json).
+    const r = controllerCli(s, [...hint[1].split(' ').slice(1), ...sshArgs(s)]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`'${name}' is no longer in rosvpn\\.json; its SSH details are the ones recorded`));
+    assert.notEqual(Lab.inHost(host, ['ip', 'link', 'show', 'dev', 'rosbridge']).status, 0, 'the removed second keeps its bridge');
+    const quiet = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+    assert.equal(quiet.status, 0, quiet.stdout + quiet.stderr);
+    assert.doesNotMatch(quiet.stdout + quiet.stderr, /is no longer in it/);
   });
 });
