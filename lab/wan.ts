@@ -179,23 +179,35 @@ export async function startWan(ns: string, opts: WanOptions): Promise<Wan> {
   const ipn = (...args: string[]) => must('ip', ['-n', ns, ...args]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-wan-'));
   const statsFile = path.join(dir, 'stats.json');
-  for (const [side, link] of [
+  const sides: [string, string][] = [
     ['a', opts.a],
     ['b', opts.b],
-  ]) {
-    // No link-local IPv6 on the WAN's own devices: it must add no frames of its own to the path.
-    ipn('link', 'add', dev(`br${side}`), 'type', 'bridge');
+  ];
+  for (const [side, link] of sides) {
+    ipn('link', 'add', dev(`br${side}`), 'type', 'bridge', 'mcast_snooping', '0');
     ipn('tuntap', 'add', 'dev', dev(`tap${side}`), 'mode', 'tap');
-    for (const d of [dev(`br${side}`), dev(`tap${side}`), link]) ipn('link', 'set', 'dev', d, 'addrgenmode', 'none');
-    ipn('link', 'set', 'dev', dev(`tap${side}`), 'mtu', '9216', 'master', dev(`br${side}`), 'up');
-    ipn('-6', 'addr', 'flush', 'dev', link);
-    ipn('link', 'set', 'dev', link, 'master', dev(`br${side}`), 'up');
-    ipn('link', 'set', 'dev', dev(`br${side}`), 'up');
+    ipn('link', 'set', 'dev', dev(`tap${side}`), 'mtu', '9216', 'master', dev(`br${side}`));
+    ipn('link', 'set', 'dev', link, 'master', dev(`br${side}`));
   }
+  // The WAN must add no frames of its own to the path: wan.py turns IPv6 off on these before they come up, and
+  // the bridges do no multicast snooping (a snooping bridge joins 224.0.0.106 and reports it through its ports).
+  const quiet = sides.flatMap(([side, link]) => [dev(`br${side}`), dev(`tap${side}`), link]);
   const removeDevices = () => {
     for (const d of ['bra', 'brb', 'tapa', 'tapb']) run('ip', ['-n', ns, 'link', 'del', dev(d)]);
   };
-  const argv = ['--tap-a', dev('tapa'), '--tap-b', dev('tapb'), '--netns', ns, '--stats', statsFile, ...wanArgs(spec)];
+  const argv = [
+    '--tap-a',
+    dev('tapa'),
+    '--tap-b',
+    dev('tapb'),
+    '--netns',
+    ns,
+    '--stats',
+    statsFile,
+    '--no-ipv6',
+    quiet.join(','),
+    ...wanArgs(spec),
+  ];
   let p: Started;
   try {
     p = start(['ip', 'netns', 'exec', ns, 'python3', WAN_PY, ...argv]);
@@ -215,6 +227,7 @@ export async function startWan(ns: string, opts: WanOptions): Promise<Wan> {
       throw new Error(`the WAN emulator in ${ns} did not start: ${early ? `exited ${early.status}: ${early.out}` : 'no "ready" in 10 s'}`);
     }
   }
+  for (const d of quiet) ipn('link', 'set', 'dev', d, 'up');
   const stats = async (): Promise<WanStats> => {
     const before = fs.statSync(statsFile).mtimeMs;
     p.proc.kill('SIGUSR1');

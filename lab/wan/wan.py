@@ -24,6 +24,7 @@ The ICMP errors are sent with the reverse direction's base delay (rtt/2) and are
 nothing from the reverse direction's RNG.
 
 Counters per direction are written as JSON to --stats every second, on SIGUSR1 and at exit (SIGTERM/SIGINT).
+IPv6 is turned off on the --no-ipv6 devices (the bridges, taps and links) so the WAN adds no frames of its own.
 The process exits by itself when its parent dies or its network namespace is deleted (--netns NAME).
 
 Modes:  wan.py --tap-a T --tap-b T --netns NS --stats FILE [--rtt S --jitter S --loss F --reorder F --mtu N
@@ -264,6 +265,9 @@ class Wan:
         return False
 
     def run(self):
+        for dev in filter(None, self.a.no_ipv6.split(",")):
+            with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % dev, "w") as f:
+                f.write("1")
         self.fds = {"a": self.open_tap(self.a.tap_a), "b": self.open_tap(self.a.tap_b)}
         src = {self.fds["a"]: "ab", self.fds["b"]: "ba"}
         stop = []
@@ -346,6 +350,7 @@ def main():
     p.add_argument("--tap-b")
     p.add_argument("--netns")
     p.add_argument("--stats")
+    p.add_argument("--no-ipv6", default="", help="comma-separated devices to turn IPv6 off on (no frames of our own)")
     p.add_argument("--rtt", type=float, default=0.0, help="seconds")
     p.add_argument("--jitter", type=float, default=0.0, help="seconds")
     p.add_argument("--loss", type=float, default=0.0, help="fraction 0..1")
