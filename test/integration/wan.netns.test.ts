@@ -28,7 +28,7 @@ print("listening", flush=True)
 got = []
 try:
     while True:
-        got.append(int(s.recv(64)))
+        got.append(int(s.recv(2048)))
 except socket.timeout:
     pass
 print("got", " ".join(map(str, got)))
@@ -37,7 +37,7 @@ const SENDER = `
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(int(sys.argv[2])):
-    s.sendto(str(i).encode(), (sys.argv[1], 5555))
+    s.sendto(str(i).encode().ljust(int(sys.argv[3]), b" "), (sys.argv[1], 5555))
     time.sleep(0.002)
 `;
 
@@ -54,10 +54,10 @@ describe('WAN emulator between two namespaces (real taps)', function () {
   }
 
   /** Sends n numbered UDP datagrams left -> right; returns the numbers in the order they arrived. */
-  async function udpOrder(n: number): Promise<number[]> {
+  async function udpOrder(n: number, size = 8): Promise<number[]> {
     const rx = start(['ip', 'netns', 'exec', lab.name('r'), 'python3', '-c', RECEIVER]);
     for (let i = 0; i < 200 && !rx.out().includes('listening'); i++) await sleep(10);
-    must('ip', ['netns', 'exec', lab.name('l'), 'python3', '-c', SENDER, RIGHT, String(n)]);
+    must('ip', ['netns', 'exec', lab.name('l'), 'python3', '-c', SENDER, RIGHT, String(n), String(size)]);
     const r = await rx.done;
     const m = /^got ?(.*)$/m.exec(r.out);
     assert.ok(m, r.out);
@@ -194,6 +194,24 @@ describe('WAN emulator between two namespaces (real taps)', function () {
     assert.equal(mixed.length, 300);
     assert.ok(inversions(mixed) > 10, `reorder=20%: only ${inversions(mixed)} out of order`);
     assert.ok(s.ab.reordered > 30 && s.ab.reordered < 90, `${s.ab.reordered} reordered`);
+  });
+
+  it('rate=2mbit: 1000-byte datagrams offered at about twice the rate are queued, then tail-dropped; no rate: all arrive', async () => {
+    const w = await withWan('rate=2mbit');
+    const t0 = Date.now();
+    const got = await udpOrder(300, 1000);
+    const s = await w.stats();
+    console.log(`      rate=2mbit: ${got.length}/300 arrived, ${s.ab.queue_dropped} dropped by the queue (${Date.now() - t0} ms)`);
+    assert.equal(got.length + s.ab.queue_dropped, 300);
+    assert.ok(s.ab.queue_dropped > 30 && got.length > 100, `${got.length} arrived, ${s.ab.queue_dropped} dropped`);
+    assert.deepEqual(
+      got,
+      [...got].sort((x, y) => x - y),
+      'the rate limit reordered',
+    );
+    await w.stop();
+    await withWan('rtt=0ms');
+    assert.equal((await udpOrder(300, 1000)).length, 300, 'negative control: without a rate, datagrams were lost');
   });
 
   it('the process ends with stop() (devices removed) and by itself when its namespace is deleted', async () => {
