@@ -131,6 +131,8 @@ export interface WanCounters {
   reordered: number;
   queue_dropped: number;
   write_dropped: number;
+  /** Frames the kernel dropped because wan.py fell behind reading its tap (not a decision of the emulator). */
+  tap_dropped: number;
 }
 
 /** Counters per direction: ab = from link a to link b, ba = back. */
@@ -166,6 +168,50 @@ function readStats(file: string): WanStats {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as WanStats;
 }
 
+/** Makes the bridges and taps of a WAN in `ns` (down: wan.py turns their IPv6 off first); returns what to bring up and how to undo. */
+function wanDevices(ns: string, a: string, b: string, tag: string): { quiet: string[]; remove(): void } {
+  const dev = (s: string) => `${tag}-${s}`;
+  const remove = () => {
+    for (const d of ['bra', 'brb', 'tapa', 'tapb']) run('ip', ['-n', ns, 'link', 'del', dev(d)]);
+  };
+  const ipn = (...args: string[]) => must('ip', ['-n', ns, ...args]);
+  try {
+    for (const [side, link] of [
+      ['a', a],
+      ['b', b],
+    ]) {
+      ipn('link', 'add', dev(`br${side}`), 'type', 'bridge', 'mcast_snooping', '0');
+      ipn('tuntap', 'add', 'dev', dev(`tap${side}`), 'mode', 'tap');
+      // a deep tap queue absorbs a burst (a 1 MB sample is ~700 frames) while wan.py catches up
+      ipn('link', 'set', 'dev', dev(`tap${side}`), 'mtu', '9216', 'txqueuelen', '10000', 'master', dev(`br${side}`));
+      ipn('link', 'set', 'dev', link, 'master', dev(`br${side}`));
+    }
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  // The WAN must add no frames of its own to the path: wan.py turns IPv6 off on these before they come up, and
+  // the bridges do no multicast snooping (a snooping bridge joins 224.0.0.106 and reports it through its ports).
+  return { quiet: [dev('bra'), dev('tapa'), a, dev('brb'), dev('tapb'), b], remove };
+}
+
+/** Starts wan.py and waits for its "ready" (both taps open); kills it and rejects when it exits or hangs first. */
+async function startEmulator(ns: string, argv: string[]): Promise<{ p: Started; exited: Promise<{ status: number; out: string }> }> {
+  const p = start(['ip', 'netns', 'exec', ns, 'python3', WAN_PY, ...argv]);
+  const exited = p.done.then(
+    (r) => r,
+    (e: Error) => ({ status: -1, out: e.message }),
+  );
+  for (let waited = 0; !/^ready$/m.test(p.out()); waited += 20) {
+    const early = await Promise.race([exited, sleep(20).then(() => undefined)]);
+    if (early || waited > 10_000) {
+      p.proc.kill('SIGKILL');
+      throw new Error(`the WAN emulator in ${ns} did not start: ${early ? `exited ${early.status}: ${early.out}` : 'no "ready" in 10 s'}`);
+    }
+  }
+  return { p, exited };
+}
+
 /**
  * Puts `a` and `b` of namespace `ns` on either side of an emulated WAN; resolves once the emulator has both taps
  * open. (A veth whose carrier has just come up drops what it is given until the kernel activates its queue, up to
@@ -175,59 +221,31 @@ export async function startWan(ns: string, opts: WanOptions): Promise<Wan> {
   const spec = typeof opts.spec === 'string' ? parseWanSpec(opts.spec) : opts.spec;
   const tag = opts.tag ?? 'wan';
   if (!/^[a-z0-9]{1,6}$/.test(tag)) throw new Error(`WAN tag "${tag}": 1 to 6 lower-case letters or digits`);
-  const dev = (s: string) => `${tag}-${s}`;
-  const ipn = (...args: string[]) => must('ip', ['-n', ns, ...args]);
+  const devices = wanDevices(ns, opts.a, opts.b, tag);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-wan-'));
   const statsFile = path.join(dir, 'stats.json');
-  const sides: [string, string][] = [
-    ['a', opts.a],
-    ['b', opts.b],
-  ];
-  for (const [side, link] of sides) {
-    ipn('link', 'add', dev(`br${side}`), 'type', 'bridge', 'mcast_snooping', '0');
-    ipn('tuntap', 'add', 'dev', dev(`tap${side}`), 'mode', 'tap');
-    ipn('link', 'set', 'dev', dev(`tap${side}`), 'mtu', '9216', 'master', dev(`br${side}`));
-    ipn('link', 'set', 'dev', link, 'master', dev(`br${side}`));
-  }
-  // The WAN must add no frames of its own to the path: wan.py turns IPv6 off on these before they come up, and
-  // the bridges do no multicast snooping (a snooping bridge joins 224.0.0.106 and reports it through its ports).
-  const quiet = sides.flatMap(([side, link]) => [dev(`br${side}`), dev(`tap${side}`), link]);
-  const removeDevices = () => {
-    for (const d of ['bra', 'brb', 'tapa', 'tapb']) run('ip', ['-n', ns, 'link', 'del', dev(d)]);
-  };
   const argv = [
     '--tap-a',
-    dev('tapa'),
+    `${tag}-tapa`,
     '--tap-b',
-    dev('tapb'),
+    `${tag}-tapb`,
     '--netns',
     ns,
     '--stats',
     statsFile,
     '--no-ipv6',
-    quiet.join(','),
-    ...wanArgs(spec),
+    devices.quiet.join(','),
   ];
-  let p: Started;
+  let started: Awaited<ReturnType<typeof startEmulator>>;
   try {
-    p = start(['ip', 'netns', 'exec', ns, 'python3', WAN_PY, ...argv]);
+    started = await startEmulator(ns, [...argv, ...wanArgs(spec)]);
+    for (const d of devices.quiet) must('ip', ['-n', ns, 'link', 'set', 'dev', d, 'up']);
   } catch (e) {
-    removeDevices();
+    devices.remove();
+    fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-  const exited = p.done.then(
-    (r) => r,
-    (e: Error) => ({ status: -1, out: e.message }),
-  );
-  for (let waited = 0; !/^ready$/m.test(p.out()); waited += 20) {
-    const early = await Promise.race([exited, sleep(20).then(() => undefined)]);
-    if (early || waited > 10_000) {
-      p.proc.kill('SIGKILL');
-      removeDevices();
-      throw new Error(`the WAN emulator in ${ns} did not start: ${early ? `exited ${early.status}: ${early.out}` : 'no "ready" in 10 s'}`);
-    }
-  }
-  for (const d of quiet) ipn('link', 'set', 'dev', d, 'up');
+  const { p, exited } = started;
   const stats = async (): Promise<WanStats> => {
     const before = fs.statSync(statsFile).mtimeMs;
     p.proc.kill('SIGUSR1');
@@ -242,7 +260,7 @@ export async function startWan(ns: string, opts: WanOptions): Promise<Wan> {
         p.proc.kill('SIGKILL');
         await exited;
       }
-      removeDevices();
+      devices.remove();
       const final = readStats(statsFile);
       fs.rmSync(dir, { recursive: true, force: true });
       return final;

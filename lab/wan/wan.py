@@ -23,7 +23,8 @@ Per direction ("ab": read from tap A, written to tap B; "ba": the reverse), for 
 The ICMP errors are sent with the reverse direction's base delay (rtt/2) and are never lost, so they draw
 nothing from the reverse direction's RNG.
 
-Counters per direction are written as JSON to --stats every second, on SIGUSR1 and at exit (SIGTERM/SIGINT).
+Counters per direction (tap_dropped: frames the kernel dropped because this process fell behind reading its
+tap, whose queue holds 10000) are written as JSON to --stats every second, on SIGUSR1 and at exit (SIGTERM/SIGINT).
 IPv6 is turned off on the --no-ipv6 devices (the bridges, taps and links) so the WAN adds no frames of its own.
 The process exits by itself when its parent dies or its network namespace is deleted (--netns NAME).
 
@@ -54,7 +55,7 @@ IP_DF = 0x4000
 IP_MF = 0x2000
 QUEUE_LIMIT_S = 0.1
 COUNTERS = ("frames_in", "bytes_in", "frames_out", "bytes_out", "lost", "over_mtu", "fragmented", "fragments",
-            "icmp_sent", "reordered", "queue_dropped", "write_dropped")
+            "icmp_sent", "reordered", "queue_dropped", "write_dropped", "tap_dropped")
 
 
 def checksum(data):
@@ -197,6 +198,7 @@ class Wan:
         self.fds = {}
         self.heap = []
         self.seq = 0
+        self.tap_base = {}
 
     def open_tap(self, name):
         fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
@@ -240,7 +242,17 @@ class Wan:
             except (BlockingIOError, OSError):
                 d.count["write_dropped"] += 1
 
+    def tap_dropped(self):
+        """Frames the kernel dropped because this process did not read its tap in time (tap queue full)."""
+        for dname, tap in (("ab", self.a.tap_a), ("ba", self.a.tap_b)):
+            try:
+                with open("/sys/class/net/%s/statistics/tx_dropped" % tap) as f:
+                    self.dirs[dname].count["tap_dropped"] = int(f.read()) - self.tap_base.get(dname, 0)
+            except (OSError, ValueError):
+                pass
+
     def stats_json(self):
+        self.tap_dropped()
         parts = []
         for n, d in self.dirs.items():
             parts.append('"%s":{%s}' % (n, ",".join('"%s":%d' % (k, v) for k, v in d.count.items())))
@@ -275,6 +287,8 @@ class Wan:
         signal.signal(signal.SIGINT, lambda *_: stop.append(1))
         signal.signal(signal.SIGUSR1, lambda *_: self.write_stats())
         ppid, ns_ino = os.getppid(), os.stat("/proc/self/ns/net").st_ino
+        self.tap_dropped()
+        self.tap_base = {n: d.count["tap_dropped"] for n, d in self.dirs.items()}
         self.write_stats()
         print("ready", flush=True)
         next_tick = time.monotonic() + 1
