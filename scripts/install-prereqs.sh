@@ -55,7 +55,7 @@ getent            libc-bin            test  finds users left over by an earlier 
 id                coreutils           test  user ids for the SSH tests
 cat               coreutils           test  reads a namespace's sysfs in the network tests
 git               git                 test  the .gitignore handling of the profile download
-python3           python3-minimal     test  lists the files inside the packed .vsix; the generated gateway scripts talk to OpenVPN's management socket with it; the check's multicast probe
+python3           python3-minimal     demo  the lab's user-space WAN emulator (lab/wan/wan.py: taps, delay, loss, path MTU); lists the files inside the packed .vsix; the generated gateway scripts talk to OpenVPN's management socket with it; the check's multicast probe
 openvpn           openvpn             test  the identities test runs a real OpenVPN server and clients in network namespaces
 openssl           openssl             test  the identities test reads the PKI the generated pki.sh makes (and pki.sh runs it)
 make-cadir        easy-rsa            test  never run: stands for easy-rsa, whose /usr/share/easy-rsa/easyrsa the generated pki.sh (and the identities test) runs
