@@ -28,6 +28,14 @@ export const BASE_PACKAGES = [
   'ca-certificates',
   // The gateway talks to OpenVPN's management socket (disconnecting a revoked client) with python3.
   'python3',
+  // The desktop flavours (`--desktop`): NetworkManager (Ubuntu Desktop), netplan + systemd-networkd (Ubuntu
+  // Server; networkd is part of systemd), ifupdown (plain Debian: `iface LAN inet dhcp`). All are off in the
+  // base image; the lab switches one on in the desktop's own overlay (lab/desktopFlavour.ts).
+  'network-manager',
+  // NetworkManager needs polkitd, which needs a logind; debootstrap does not pick a provider by itself.
+  'libpam-systemd',
+  'netplan.io',
+  'ifupdown',
 ];
 
 /** Commands run in the chroot after debootstrap (part of the recipe hash). */
@@ -41,6 +49,10 @@ const SETUP = [
   // Nothing in the hosts may reach for the outside: no apt timers, no time sync.
   'systemctl mask apt-daily.timer apt-daily-upgrade.timer systemd-timesyncd.service 2>/dev/null || true',
   'echo "PrintMotd no" > /etc/ssh/sshd_config.d/rosvpn-lab.conf',
+  // No network manager on any host unless its flavour asks for one: the gateway and the seconds keep the
+  // addresses the lab gives them. (A desktop flavour enables its manager in that host's overlay.)
+  'systemctl disable NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service networking.service 2>/dev/null; true',
+  'rm -f /etc/netplan/*.yaml',
 ];
 
 export function recipeHash(): string {
