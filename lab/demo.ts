@@ -233,12 +233,15 @@ export function robotMtuPing(s: LabState, ip: string): boolean {
   return run('ip', ['netns', 'exec', s.robotNs, 'ping', '-c', '2', '-W', '2', '-M', 'do', '-s', '1472', ip]).status === 0;
 }
 
-/** The real addresses (ip:port) the gateway's OpenVPN server sees its clients connect from, by common name (its status file). */
+/**
+ * The real addresses (ip:port) the gateway's OpenVPN server saw its clients connect from, by common name: the
+ * last "Peer Connection Initiated" line of each in its journal (the status file is written only once a minute).
+ */
 export function gatewayClientAddresses(s: LabState): Map<string, string> {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
   const out = new Map<string, string>();
-  const r = Lab.inHost(gw, ['sh', '-c', 'cat /run/openvpn-server/status-*.log']);
-  for (const m of r.stdout.matchAll(/^CLIENT_LIST,([^,]+),([^,]+),/gm)) out.set(m[1], m[2]);
+  const r = Lab.inHost(gw, ['journalctl', '-q', '-o', 'cat', '-u', 'openvpn-server@*']);
+  for (const m of r.stdout.matchAll(/^(\d+\.\d+\.\d+\.\d+:\d+) \[([^\]]+)\] Peer Connection Initiated/gm)) out.set(m[2], m[1]);
   return out;
 }
 

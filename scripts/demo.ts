@@ -83,7 +83,16 @@ async function main(): Promise<number> {
         .join('\n'),
     );
     if (prov.status !== 0) {
+      // What the failed host's steps said (hidden above when it passes).
+      console.log(
+        prov.stdout
+          .split('\n')
+          .filter((l) => /^\[.*\] {3}/.test(l))
+          .slice(-15)
+          .join('\n'),
+      );
       console.log(prov.stderr);
+      console.log(`desktop after the failed provisioning: ${desktopNetState(s)}`);
       return 1;
     }
     const fetched = controllerCli(s, [
