@@ -71,9 +71,12 @@ export function ensureBaseImage(log: (line: string) => void = () => undefined): 
   const dir = baseDir();
   if (fs.existsSync(path.join(dir, '.rosvpn-complete'))) return dir;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
-  // Stale images of older recipes go; a half-built one of this recipe is rebuilt.
+  // Stale images of older recipes go, except one a running lab still has mounted (another checkout's lab on
+  // this machine: deleting its lower directory would break its hosts); a half-built one of this recipe is rebuilt.
+  const mounts = fs.readFileSync('/proc/mounts', 'utf8');
   for (const e of fs.readdirSync(CACHE_DIR))
-    if (e.startsWith('base-')) fs.rmSync(path.join(CACHE_DIR, e), { recursive: true, force: true });
+    if (e.startsWith('base-') && !mounts.includes(`lowerdir=${path.join(CACHE_DIR, e)},`))
+      fs.rmSync(path.join(CACHE_DIR, e), { recursive: true, force: true });
   const tmp = `${dir}.building`;
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`building the lab base image (debootstrap ${SUITE}, ${BASE_PACKAGES.length} packages; cached afterwards)`);
