@@ -28,14 +28,15 @@ describe('lab e2e: desktop with NetworkManager and DHCP, behind NAT', function (
   let provisionOut = '';
   let provisionStatus = -1;
   /**
-   * Today's desktop script and NetworkManager race (issue K item 2, not this test's subject): marking the NIC
-   * unmanaged makes NM drop its DHCP address, sometimes before the script reads it to carry it to the bridge;
-   * the bridge's own dhclient gets the same lease a second later, but the confirm step has already rolled back.
-   * When that happened, the checks that need a provisioned desktop are pending with this reason, not failed.
+   * Today's desktop script and NetworkManager (issue K item 2, not this test's subject): marking the NIC unmanaged
+   * makes NM drop its DHCP address, so the script carries no address to the bridge; the bridge's own dhclient gets
+   * the same lease about a second later, and the confirm step (which on a first run does not wait for DHCP) races
+   * it: often it finds the SSH session's address gone and rolls back. When that happened, the checks that need a
+   * provisioned desktop are pending with this reason, not failed.
    */
   const raced = () => provisionStatus !== 0 && /moved \S+ into rosbridge \(addresses: none/.test(provisionOut);
   const RACE =
-    "pending: today's desktop.sh raced NetworkManager (the NIC's address was gone when lan-port read it; confirm rolled back) — issue K item 2";
+    "pending: today's desktop.sh lost the race with its own dhclient after NetworkManager dropped the NIC's address (confirm rolled back) — issue K item 2";
   function needsProvisioned(ctx: Mocha.Context): void {
     if (raced()) {
       console.log(`      ${RACE}`);
