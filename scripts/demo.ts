@@ -1,5 +1,5 @@
-// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N | --lifecycle] [--keep] [--prefix NAME]`:
-// the local lab demo (--prefix: the lab's namespace prefix, rvlab by default).
+// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N | --lifecycle] [--desktop plain|networkmanager|networkd]
+// [--nat] [--keep] [--prefix NAME]`: the local lab demo (--prefix: the lab's namespace prefix, default $ROSVPN_LAB_PREFIX or rvlab).
 // Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
 // with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
@@ -10,14 +10,18 @@
 // provision; DDS robot <-> every second; the last second unprovisioned, cut out of rosvpn.json, the rest
 // provisioned again with no trace of it left; `rosvpn check --json` passes every pair and fails the pairs across
 // the desktop's stopped tunnel; `rosvpn unprovision --yes` gives every host back its snapshot.
+// --desktop picks the desktop's network management (default plain); --nat puts it behind the LAN router's NAT,
+// and the demo then checks that the gateway sees the desktop's tunnel from the router's public address.
 // Prints a summary per pair, tears down unless --keep, and exits 0 only when every check passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { clientHosts, proveClient, revokeAndProve } from '../lab/clients';
-import { Lab, labDown, type LabState } from '../lab/lab';
+import { isFlavour } from '../lab/desktopFlavour';
+import { INET_PREFIX, Lab, labDown, type LabState } from '../lab/lab';
+import { masqueradedPackets } from '../lab/lanRouter';
 import { missingTools } from '../lab/tools';
 import { CLIENT_TAP, type ValidTopology } from '../src/core/topology/types';
-import { controllerCli, loadLabTopology, proveSeconds, provisionAll, sshArgs } from '../lab/demo';
+import { controllerCli, desktopNetState, gatewayClientAddresses, loadLabTopology, proveSeconds, provisionAll, sshArgs } from '../lab/demo';
 import { runLifecycle } from '../lab/lifecycle';
 
 async function main(): Promise<number> {
@@ -27,14 +31,21 @@ async function main(): Promise<number> {
       'from-env': { type: 'boolean' },
       seconds: { type: 'string' },
       clients: { type: 'string' },
+      desktop: { type: 'string' },
+      nat: { type: 'boolean' },
       keep: { type: 'boolean' },
       lifecycle: { type: 'boolean' },
       prefix: { type: 'string' },
     },
   });
-  const prefix = values.prefix ?? 'rvlab';
+  const prefix = values.prefix ?? process.env.ROSVPN_LAB_PREFIX ?? 'rvlab';
   if (!/^[a-z][a-z0-9]{1,7}$/.test(prefix)) {
     console.error(`demo: --prefix ${prefix}: give 2 to 8 lower-case letters and digits, starting with a letter`);
+    return 2;
+  }
+  const desktop = values.desktop ?? 'plain';
+  if (!isFlavour(desktop)) {
+    console.error(`demo: --desktop ${desktop}: give plain, networkmanager or networkd`);
     return 2;
   }
   if (values.lifecycle && values.clients !== undefined) {
@@ -75,7 +86,8 @@ async function main(): Promise<number> {
   let failures = 0;
   let lifecycle: Awaited<ReturnType<typeof runLifecycle>> | undefined;
   try {
-    const s = lab.up(t);
+    const s = lab.up(t, { desktop, nat: values.nat });
+    console.log(`desktop before provisioning: ${desktopNetState(s)}`);
     if (values.lifecycle) {
       lifecycle = await runLifecycle(s, (l) => console.log(l));
       failures += lifecycle.failures.length;
@@ -106,7 +118,10 @@ async function main(): Promise<number> {
 // long: the demo's steps in order, each printing its rows
 async function provisionDemo(s: LabState, t: ValidTopology): Promise<number> {
   let failures = 0;
-  if (!provisionAll(s, console.log)) throw new Error('rosvpn provision failed');
+  if (!provisionAll(s, console.log)) {
+    console.log(`desktop after the failed provisioning: ${desktopNetState(s)}`);
+    throw new Error('rosvpn provision failed');
+  }
   const fetched = controllerCli(s, ['fetch-ovpn', s.topologyFile, '--out', path.join(s.stateDir, 'ros_local_gateway.ovpn'), ...sshArgs(s)]);
   console.log(`$ rosvpn fetch-ovpn\n${fetched.stdout.trim()}`);
   if (fetched.status !== 0) failures++;
@@ -115,6 +130,15 @@ async function provisionDemo(s: LabState, t: ValidTopology): Promise<number> {
   const dds = await proveSeconds(s, { full: true });
   failures += dds.failures;
   const rows = dds.rows;
+  console.log(`\ndesktop after provisioning: ${desktopNetState(s)}`);
+  // Who the gateway sees: with NAT the router's public address, else the desktop's own internet address.
+  const seen = gatewayClientAddresses(s).get('ros_local_gateway');
+  const want = s.nat ? s.router.publicIp! : `${INET_PREFIX}.2`;
+  const natOk = seen?.split(':')[0] === want;
+  if (!natOk) failures++;
+  console.log(
+    `gateway sees the desktop's tunnel from ${seen ?? 'nowhere'}: ${natOk ? 'ok' : 'FAIL'} (want ${want}${s.nat ? `, the router's public address; router masqueraded ${masqueradedPackets(s.router.ns) ?? 0} packets` : ", the desktop's own"})`,
+  );
   console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
   for (const r of rows) console.log(r);
 

@@ -13,13 +13,11 @@ guard() { :; }
 # Stop other network managers from fighting over the NIC and the bridge.
 release_from_managers() {
   if systemctl is-active --quiet NetworkManager 2>/dev/null; then
-    printf '[keyfile]\nunmanaged-devices=interface-name:%s;interface-name:%s;interface-name:tap*\n' "$LAN_IF" "$BRIDGE" |
-      write_conf /etc/NetworkManager/conf.d/90-rosvpn.conf
+    write_conf /etc/NetworkManager/conf.d/90-rosvpn.conf < <(printf '[keyfile]\nunmanaged-devices=interface-name:%s;interface-name:%s;interface-name:tap*\n' "$LAN_IF" "$BRIDGE")
     if [ "$WROTE" = 1 ]; then nmcli general reload conf || true; fi
   fi
   if systemctl is-active --quiet systemd-networkd 2>/dev/null; then
-    printf '# ROS VPN: these links are configured by %s\n[Match]\nName=%s %s tap*\n\n[Link]\nUnmanaged=yes\n' "$0" "$LAN_IF" "$BRIDGE" |
-      write_conf /etc/systemd/network/05-rosvpn-unmanaged.network
+    write_conf /etc/systemd/network/05-rosvpn-unmanaged.network < <(printf '# ROS VPN: these links are configured by %s\n[Match]\nName=%s %s tap*\n\n[Link]\nUnmanaged=yes\n' "$0" "$LAN_IF" "$BRIDGE")
     if [ "$WROTE" = 1 ]; then networkctl reload || true; fi
   fi
   # ifupdown's DHCP client for the NIC would put the address back on it.
