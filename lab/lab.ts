@@ -21,6 +21,7 @@ import { applyDesktopFlavour, type DesktopFlavour, type DesktopNet, labSetsAddre
 import { ensureBaseImage, LAB_USER } from './image';
 import { dhcpRange, freeAddress, inSubnet, type RouterPlan, startDhcp, startNat, subnetHosts } from './lanRouter';
 import { must, run } from './sh';
+import { formatWanSpec, startWan, type Wan, type WanSpec } from './wan';
 
 export const INET_PREFIX = '203.0.113';
 export const CONTROLLER_INET = `${INET_PREFIX}.250`;
@@ -34,6 +35,8 @@ export interface LabOptions {
   desktop?: DesktopFlavour;
   /** The desktop behind the LAN router's NAT, with no internet leg of its own. */
   nat?: boolean;
+  /** An emulated WAN (lab/wan.ts, parsed beforehand) at the uplink: between the desktop or its NAT router and the internet switch. */
+  wan?: WanSpec;
 }
 
 export interface LabHost {
@@ -62,6 +65,11 @@ export interface LabState {
   nat: boolean;
   /** The LAN router: its namespace, LAN address, public-like address (NAT only) and DHCP pool. */
   router: { ns: string; lanIp: string; publicIp?: string; range: [string, string] };
+  /**
+   * With a WAN: its namespace, the spec (canonical form), the links there towards the uplink's host (`a`) and
+   * the internet switch (`b`), and the emulator's pid once Lab.startWan() started it.
+   */
+  wan?: { ns: string; spec: string; rttMs: number; a: string; b: string; pid?: number };
   /** The desktop's LAN address once it had one (from dnsmasq with DHCP addressing), and the controller's (NAT only). */
   desktopLanIp?: string;
   controllerLanIp?: string;
@@ -113,6 +121,7 @@ export class Lab {
   readonly prefix: string;
   readonly stateDir: string;
   private state?: LabState;
+  private wanSpec?: WanSpec;
 
   constructor(
     prefix = 'rvlab',
@@ -163,6 +172,7 @@ export class Lab {
     if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, overlayfs, systemd-nspawn)');
     if (fs.existsSync(this.stateDir)) throw new Error(`a lab is already up in ${this.stateDir}; run: npm run lab -- down`);
     const base = ensureBaseImage(this.log);
+    this.wanSpec = opts.wan;
     const state = this.newState(opts);
     must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rosvpn-lab', '-f', state.key]);
 
@@ -228,6 +238,22 @@ export class Lab {
     return state;
   }
 
+  /**
+   * Starts the emulated WAN of a lab made with `wan` (after up(), which is synchronous): the emulator runs as a
+   * child of this process, ends with it, and is killed by labDown with the rest of the WAN namespace.
+   */
+  async startWan(): Promise<Wan> {
+    const state = this.info;
+    if (!state.wan || !this.wanSpec) throw new Error('this lab has no WAN (give wan to up())');
+    const wan = await startWan(state.wan.ns, { a: state.wan.a, b: state.wan.b, spec: this.wanSpec });
+    state.wan.pid = wan.pid;
+    this.save();
+    this.log(
+      `lab WAN: ${state.wan.spec} in ${state.wan.ns} (emulator pid ${wan.pid}), between ${state.nat ? 'the NAT router' : 'the desktop'} and the internet`,
+    );
+    return wan;
+  }
+
   /** The state directory and the state before any host, saved so that `down` can clean up a half-made lab. */
   private newState(opts: LabOptions): LabState {
     fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
@@ -283,8 +309,24 @@ export class Lab {
    * The one place where a host's uplink is plugged into the internet switch (the desktop's own leg, or with
    * NAT the LAN router's WAN leg): an emulated WAN goes in here, between `ns` and the switch.
    */
-  private uplink(ns: string, ifname: string, inet: string, address: string, extraPub: string | undefined): void {
-    this.plug(ns, ifname, inet, 1500);
+  private uplink(ns: string, ifname: string, inet: string, address: string | undefined, extraPub: string | undefined): void {
+    const state = this.info;
+    if (!this.wanSpec) this.plug(ns, ifname, inet, 1500);
+    else {
+      if (state.wan) throw new Error('the lab has one uplink for its WAN, and it is taken');
+      // host ns:ifname <-> wan ns:up0 | emulator | wan ns:inet0 <-> internet switch; startWan() brings up0 and inet0 up.
+      const wanNs = this.addNs('wan');
+      const tmp = `${this.prefix}w${Math.floor(Math.random() * 1000)}`;
+      must('ip', ['link', 'add', tmp, 'mtu', '1500', 'netns', ns, 'type', 'veth', 'peer', 'name', 'up0', 'netns', wanNs]);
+      must('ip', ['-n', ns, 'link', 'set', tmp, 'name', ifname]);
+      must('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
+      const port = `p-wan-${this.prefix}`.slice(0, 15);
+      must('ip', ['link', 'add', 'wtmp0', 'mtu', '1500', 'netns', wanNs, 'type', 'veth', 'peer', 'name', port, 'netns', inet]);
+      must('ip', ['-n', wanNs, 'link', 'set', 'wtmp0', 'name', 'inet0']);
+      must('ip', ['-n', inet, 'link', 'set', port, 'master', 'sw', 'mtu', '1500', 'up']);
+      state.wan = { ns: wanNs, spec: formatWanSpec(this.wanSpec), rttMs: this.wanSpec.rttMs, a: 'up0', b: 'inet0' };
+    }
+    if (address === undefined) return; // its manager sets the address and route
     must('ip', ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', ifname]);
     if (extraPub) must('ip', ['-n', ns, 'route', 'add', `${extraPub}/32`, 'dev', ifname]);
   }
@@ -347,7 +389,7 @@ export class Lab {
     }
     if (net.inet) {
       if (bySelf.inet) this.uplink(d.ns, 'inet0', inet, deskInet, extraPub);
-      else this.plug(d.ns, 'inet0', inet, 1500); // its manager sets the address and route (same uplink: a WAN goes in plug's place)
+      else this.uplink(d.ns, 'inet0', inet, undefined, extraPub);
     }
     state.hosts.push(d);
     return net;
@@ -563,8 +605,15 @@ export function labDown(prefix = 'rvlab', log: (l: string) => void = () => undef
     run('ip', ['netns', 'del', ns]);
   }
   if (!mounts().length) fs.rmSync(stateDir, { recursive: true, force: true });
+  const wanPid = state?.wan?.pid;
+  if (wanPid && alive(wanPid)) run('kill', ['-KILL', String(wanPid)]);
   const left = [
     ...(dnsmasqPid && alive(dnsmasqPid) ? [`dnsmasq ${dnsmasqPid}`] : []),
+    ...(wanPid && alive(wanPid) ? [`WAN emulator ${wanPid}`] : []),
+    ...run('pgrep', ['-f', `wan\\.py .*--netns ${prefix}-wan`])
+      .stdout.split(/\s+/)
+      .filter(Boolean)
+      .map((p) => `WAN emulator process ${p}`),
     ...nsList().map((n) => `namespace ${n}`),
     ...mounts().map((m) => `mount ${m}`),
     ...run('pgrep', ['-f', `--machine=${prefix}-`])

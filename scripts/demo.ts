@@ -1,5 +1,5 @@
 // `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N | --lifecycle] [--desktop plain|networkmanager|networkd]
-// [--nat] [--keep] [--prefix NAME]`: the local lab demo (--prefix: the lab's namespace prefix, default $ROSVPN_LAB_PREFIX or rvlab).
+// [--nat] [--wan SPEC] [--keep] [--prefix NAME]`: the local lab demo (--prefix: the lab's namespace prefix, default $ROSVPN_LAB_PREFIX or rvlab).
 // Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
 // with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
@@ -11,7 +11,11 @@
 // provisioned again with no trace of it left; `rosvpn check --json` passes every pair and fails the pairs across
 // the desktop's stopped tunnel; `rosvpn unprovision --yes` gives every host back its snapshot.
 // --desktop picks the desktop's network management (default plain); --nat puts it behind the LAN router's NAT,
-// and the demo then checks that the gateway sees the desktop's tunnel from the router's public address.
+// and the demo then checks that the gateway sees the desktop's tunnel from the router's public address, and
+// measures how long the tunnel takes to come back when the router's mapping changes (lab/rebind.ts).
+// --wan SPEC (lab/wan.ts, e.g. rtt=80ms,jitter=5ms,loss=1%,mtu=1492) puts the emulated WAN between the desktop
+// (or its NAT router) and the internet; every DDS round trip must then be at least its RTT, and the emulator's
+// counters are printed at the end.
 // Prints a summary per pair, tears down unless --keep, and exits 0 only when every check passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
@@ -19,9 +23,21 @@ import { clientHosts, proveClient, revokeAndProve } from '../lab/clients';
 import { isFlavour } from '../lab/desktopFlavour';
 import { INET_PREFIX, Lab, labDown, type LabState } from '../lab/lab';
 import { masqueradedPackets } from '../lab/lanRouter';
+import { measureRebinding } from '../lab/rebind';
+import { run } from '../lab/sh';
 import { missingTools } from '../lab/tools';
+import { formatWanSpec, parseWanSpec, type Wan, type WanSpec } from '../lab/wan';
 import { CLIENT_TAP, type ValidTopology } from '../src/core/topology/types';
-import { controllerCli, desktopNetState, gatewayClientAddresses, loadLabTopology, proveSeconds, provisionAll, sshArgs } from '../lab/demo';
+import {
+  controllerCli,
+  desktopNetState,
+  gatewayClientAddresses,
+  loadLabTopology,
+  proveSeconds,
+  provisionAll,
+  sshArgs,
+  wanCounterLine,
+} from '../lab/demo';
 import { runLifecycle } from '../lab/lifecycle';
 
 async function main(): Promise<number> {
@@ -33,6 +49,7 @@ async function main(): Promise<number> {
       clients: { type: 'string' },
       desktop: { type: 'string' },
       nat: { type: 'boolean' },
+      wan: { type: 'string' },
       keep: { type: 'boolean' },
       lifecycle: { type: 'boolean' },
       prefix: { type: 'string' },
@@ -46,6 +63,14 @@ async function main(): Promise<number> {
   const desktop = values.desktop ?? 'plain';
   if (!isFlavour(desktop)) {
     console.error(`demo: --desktop ${desktop}: give plain, networkmanager or networkd`);
+    return 2;
+  }
+  // The WAN spec is checked before anything boots; the error names the field and the fix.
+  let wanSpec: WanSpec | undefined;
+  try {
+    wanSpec = values.wan === undefined ? undefined : parseWanSpec(values.wan);
+  } catch (e) {
+    console.error(`demo: --wan ${values.wan}: ${(e as Error).message}`);
     return 2;
   }
   if (values.lifecycle && values.clients !== undefined) {
@@ -85,17 +110,30 @@ async function main(): Promise<number> {
   const lab = new Lab(prefix, (l) => console.log(l));
   let failures = 0;
   let lifecycle: Awaited<ReturnType<typeof runLifecycle>> | undefined;
+  let wan: Wan | undefined;
   try {
-    const s = lab.up(t, { desktop, nat: values.nat });
+    const s = lab.up(t, { desktop, nat: values.nat, wan: wanSpec });
+    if (wanSpec) {
+      wan = await lab.startWan();
+      console.log(`WAN: ${formatWanSpec(wanSpec)} between ${s.nat ? "the desktop's NAT router" : 'the desktop'} and the internet`);
+    }
     console.log(`desktop before provisioning: ${desktopNetState(s)}`);
     if (values.lifecycle) {
       lifecycle = await runLifecycle(s, (l) => console.log(l));
       failures += lifecycle.failures.length;
-    } else failures += await provisionDemo(s, t);
+    } else failures += await provisionDemo(s, t, wanSpec);
   } catch (e) {
     console.error(`demo: ${(e as Error).message}`);
     failures++;
   } finally {
+    if (wan) {
+      // The emulator is this process's child: it stops here, even with --keep (the lab's WAN then forwards nothing).
+      const final = await wan.stop();
+      console.log(`\nWAN emulator (${formatWanSpec(wan.spec)}), stopped: ${wanCounterLine(final)}`);
+      const still = run('pgrep', ['-f', `wan\\.py .*--netns ${prefix}-wan`]).stdout.trim();
+      console.log(still ? `WAN emulator still running: ${still}` : 'WAN emulator: no process left');
+      if (still) failures++;
+    }
     if (values.keep) {
       console.log(`\n--keep: the lab stays up (npm run lab -- status | down)`);
     } else {
@@ -116,7 +154,7 @@ async function main(): Promise<number> {
 
 /** The provisioning demo: provision, fetch the profile, DDS robot <-> every second, clients; the number of failures. */
 // long: the demo's steps in order, each printing its rows
-async function provisionDemo(s: LabState, t: ValidTopology): Promise<number> {
+async function provisionDemo(s: LabState, t: ValidTopology, wanSpec?: WanSpec): Promise<number> {
   let failures = 0;
   if (!provisionAll(s, console.log)) {
     console.log(`desktop after the failed provisioning: ${desktopNetState(s)}`);
@@ -127,7 +165,7 @@ async function provisionDemo(s: LabState, t: ValidTopology): Promise<number> {
   if (fetched.status !== 0) failures++;
 
   const seconds = s.hosts.filter((h) => h.role === 'second');
-  const dds = await proveSeconds(s, { full: true });
+  const dds = await proveSeconds(s, { full: true, minRttMs: wanSpec?.rttMs });
   failures += dds.failures;
   const rows = dds.rows;
   console.log(`\ndesktop after provisioning: ${desktopNetState(s)}`);
@@ -141,6 +179,10 @@ async function provisionDemo(s: LabState, t: ValidTopology): Promise<number> {
   );
   console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
   for (const r of rows) console.log(r);
+  if (s.nat && dds.failures === 0) {
+    console.log(`\nNAT rebinding: the router's mapping changes mid-run; ping every 0.5 s until the tunnel answers again`);
+    for (const r of await measureRebinding(s, console.log)) if (r.seconds === undefined || !r.ddsOk) failures++;
+  }
 
   if (t.clients.length) {
     console.log(`\nClients (own certificate, own tap ${CLIENT_TAP}, CycloneDDS pinned to it) — samples received / lost:`);

@@ -41,6 +41,7 @@ kill              procps              demo  powers lab hosts off
 sysctl            procps              demo  the lab's LAN router forwards (NAT); the namespace tests run the generated network scripts on this machine
 dnsmasq           dnsmasq-base        demo  the lab's LAN router: the robot LAN's DHCP server (DHCP only, no DNS; no system service)
 nft               nftables            demo  the lab's LAN router: NAT (masquerade) with --nat
+conntrack         conntrack           demo  the NAT-rebinding measurement flushes the lab LAN router's connection-tracking table (--nat)
 bash              bash                demo  runs generated scripts in the namespace lab (lab/vpcMesh.ts) and the tests
 sh                dash                test  syntax check of the generated POSIX scripts
 shellcheck        shellcheck          test  lints every generated script

@@ -1,12 +1,15 @@
 // `npm run lab -- up|down|status [--topology FILE] [--seconds N] [--clients N] [--desktop plain|networkmanager|networkd]
-// [--nat]`: the local lab of real hosts, kept up for exploring (provision it yourself with the printed commands).
+// [--nat] [--wan SPEC]`: the local lab of real hosts, kept up for exploring (provision it yourself with the printed
+// commands). With --wan, `up` stays in the foreground: the WAN emulator is its child and forwards as long as it
+// runs; `npm run lab -- down` (from another shell) ends both, and so does Ctrl-C (the lab then stays, WAN-less).
 // `npm run demo` uses the same lab. The lab's prefix is $ROSVPN_LAB_PREFIX (default rvlab).
 import { parseArgs } from 'util';
 import { isFlavour } from '../lab/desktopFlavour';
 import { Lab, labDown } from '../lab/lab';
-import { labCaPassphrase, loadLabTopology } from '../lab/demo';
+import { labCaPassphrase, loadLabTopology, wanCounterLine } from '../lab/demo';
+import { parseWanSpec, type WanSpec } from '../lab/wan';
 
-function main(): number {
+async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -15,6 +18,7 @@ function main(): number {
       clients: { type: 'string' },
       desktop: { type: 'string' },
       nat: { type: 'boolean' },
+      wan: { type: 'string' },
     },
   });
   const cmd = positionals[0];
@@ -24,6 +28,13 @@ function main(): number {
     console.error(`lab: --desktop ${desktop}: give plain, networkmanager or networkd`);
     return 2;
   }
+  let wanSpec: WanSpec | undefined;
+  try {
+    wanSpec = values.wan === undefined ? undefined : parseWanSpec(values.wan);
+  } catch (e) {
+    console.error(`lab: --wan ${values.wan}: ${(e as Error).message}`);
+    return 2;
+  }
   if (cmd === 'up') {
     const t = loadLabTopology(values.topology, values.seconds ? Number(values.seconds) : undefined, console.log, {
       clients: values.clients ? Number(values.clients) : undefined,
@@ -31,12 +42,18 @@ function main(): number {
     if (!t) return 1;
     const lab = new Lab(prefix, console.log);
     try {
-      const s = lab.up(t, { desktop, nat: values.nat });
+      const s = lab.up(t, { desktop, nat: values.nat, wan: wanSpec });
+      const wan = wanSpec ? await lab.startWan() : undefined;
       console.log(`\nprovision it from the controller namespace (no default route), as a user would:`);
       console.log(
         `  ip netns exec ${s.controllerNs} env HOME=${s.stateDir} node dist/cli.js provision ${s.topologyFile} --accept-new --known-hosts ${s.knownHosts} --ca-passphrase-file ${labCaPassphrase(s).file}`,
       );
       console.log(`then: npm run lab -- status; npm run lab -- down`);
+      if (wan) {
+        console.log(`the WAN emulator (pid ${wan.pid}) runs while this command does; npm run lab -- down ends it`);
+        const status = await wan.exited;
+        console.log(`WAN emulator exited (${status}): ${wanCounterLine(await wan.stop())}`);
+      }
       return 0;
     } catch (e) {
       console.error(`lab up failed: ${(e as Error).message}`);
@@ -60,15 +77,16 @@ function main(): number {
     console.log(
       `robot        ns ${s.robotNs} ${s.robotIp}\ncontroller   ns ${s.controllerNs} ${s.controllerLanIp ?? ''}\ntopology     ${s.topologyFile}`,
     );
+    if (s.wan) console.log(`wan          ns ${s.wan.ns} ${s.wan.spec} (emulator pid ${s.wan.pid ?? 'not started'})`);
     console.log(
       `router       ns ${s.router.ns} ${s.router.lanIp}${s.router.publicIp ? ` NAT ${s.router.publicIp}` : ''} DHCP ${s.router.range.join('-')}\ndesktop      ${s.desktopFlavour}${s.nat ? ' behind NAT' : ''} LAN ${s.desktopLanIp ?? '-'}`,
     );
     return 0;
   }
   console.error(
-    'usage: npm run lab -- up|down|status [--topology FILE] [--seconds N] [--clients N] [--desktop plain|networkmanager|networkd] [--nat]',
+    'usage: npm run lab -- up|down|status [--topology FILE] [--seconds N] [--clients N] [--desktop plain|networkmanager|networkd] [--nat] [--wan SPEC]',
   );
   return 2;
 }
 
-process.exitCode = main();
+void main().then((code) => (process.exitCode = code));

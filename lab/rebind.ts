@@ -1,0 +1,81 @@
+// NAT rebinding (issue K item 3), on a lab made with `nat`: the LAN router's mapping of the desktop's OpenVPN
+// socket changes mid-run, as when a home router gets a new public address from its ISP or reboots, and the
+// tunnel must come back by itself. Two cases:
+//   new public address   the router's WAN leg loses its address for another; masquerade drops the conntrack
+//                        entries of the old one, so the desktop's next packet leaves from the new address
+//   conntrack flushed    `conntrack -F` in the router: the next packet gets a new mapping (often the same port;
+//                        another when a packet from the gateway came in first and holds the old one)
+// Each is measured twice, once per direction of the probe, because who speaks first decides the recovery: a
+// ping from the robot makes the desktop's OpenVPN client send at once (the gateway then floats to its new
+// address: peer-id), while a ping from a second reaches only the gateway, which sends it to the old mapping,
+// so nothing moves until the desktop's client sends something of its own: its keepalive ping.
+import { labSeconds, ddsFlow, hostSide, robotSide } from './demo';
+import { INET_PREFIX, Lab, type LabHost, type LabState } from './lab';
+import { must, run } from './sh';
+
+export interface RebindResult {
+  what: 'new public address' | 'conntrack flushed';
+  /** Who probed: the robot (desktop side speaks first) or the second (gateway side speaks first). */
+  from: 'robot' | 'second';
+  /** Seconds from the change until the first ping reply (undefined: none within the limit). */
+  seconds?: number;
+  /** DDS second -> robot after the recovery. */
+  ddsOk: boolean;
+}
+
+/** The router's public addresses it alternates between (.3 is ROUTER_INET; .4 is free in the lab's plan). */
+const PUBLIC = [`${INET_PREFIX}.3`, `${INET_PREFIX}.4`];
+
+/** Pings every 0.5 s until the first reply or `limit` s; the seconds from `t0` to that reply. */
+function pingUntilReply(argv: string[], ip: string, t0: number, limit: number): number | undefined {
+  const r = run(argv[0], [...argv.slice(1), 'ping', '-n', '-q', '-i', '0.5', '-W', '1', '-c', '1', '-w', String(limit), ip]);
+  return r.status === 0 ? (Date.now() - t0) / 1000 : undefined;
+}
+
+/** Moves the router's WAN leg to the other public address (old one removed) and returns the new one. */
+function newPublicAddress(s: LabState): string {
+  const ns = s.router.ns;
+  const old = s.router.publicIp!;
+  const next = PUBLIC.find((a) => a !== old)!;
+  must('ip', ['-n', ns, 'addr', 'del', `${old}/24`, 'dev', 'wan0']);
+  must('ip', ['-n', ns, 'addr', 'add', `${next}/24`, 'dev', 'wan0']);
+  // The /32 route to the gateway's public address (when the topology has one) is a device route: it stays.
+  s.router.publicIp = next;
+  return next;
+}
+
+function flushConntrack(s: LabState): void {
+  must('ip', ['netns', 'exec', s.router.ns, 'conntrack', '-F']);
+}
+
+/**
+ * Both cases, each probed from the robot and from a second (4 events); `limit` s per event. Prints one line per
+ * event. The tunnel must be up (DDS passed) before.
+ */
+export async function measureRebinding(s: LabState, print: (l: string) => void, limit = 90): Promise<RebindResult[]> {
+  if (!s.nat) throw new Error('NAT rebinding needs a lab with --nat');
+  const first = labSeconds(s)[0];
+  const host: LabHost = s.hosts.find((h) => h.name === first.name)!;
+  const robotPing = ['ip', 'netns', 'exec', s.robotNs];
+  const secondPing = ['nsenter', '-t', String(Lab.initPid(host)), '-n', '--'];
+  const out: RebindResult[] = [];
+  for (const what of ['new public address', 'conntrack flushed'] as const) {
+    for (const from of ['second', 'robot'] as const) {
+      // Steady state first: a reply both ways, so that the change alone is measured.
+      if (pingUntilReply(robotPing, first.vpnIp, Date.now(), 30) === undefined)
+        throw new Error('no ping robot -> second before the change');
+      const detail = what === 'new public address' ? `router now ${newPublicAddress(s)}` : (flushConntrack(s), 'router conntrack flushed');
+      const t0 = Date.now();
+      const seconds =
+        from === 'robot' ? pingUntilReply(robotPing, first.vpnIp, t0, limit) : pingUntilReply(secondPing, s.robotIp, t0, limit);
+      const dds = await ddsFlow(hostSide(host), robotSide(s), { seconds: 2 });
+      out.push({ what, from, seconds, ddsOk: dds.ok });
+      print(
+        `NAT rebinding (${what}): tunnel back after ${seconds === undefined ? `NEVER (> ${limit})` : seconds.toFixed(1)} s   ` +
+          `(probe: ping from the ${from === 'robot' ? 'robot, the desktop side speaks first' : `${first.name}, the gateway side speaks first`}; ${detail}; ` +
+          `then DDS ${first.name}->robot ${dds.ok ? 'ok' : 'FAIL'} ${dds.samples}/${dds.lost} lost)`,
+      );
+    }
+  }
+  return out;
+}
