@@ -321,8 +321,9 @@ export class Lab {
       must('ip', ['-n', ns, 'link', 'set', tmp, 'name', ifname]);
       must('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
       const port = `p-wan-${this.prefix}`.slice(0, 15);
-      must('ip', ['link', 'add', 'wtmp0', 'mtu', '1500', 'netns', wanNs, 'type', 'veth', 'peer', 'name', port, 'netns', inet]);
-      must('ip', ['-n', wanNs, 'link', 'set', 'wtmp0', 'name', 'inet0']);
+      const tmp2 = `${this.prefix}v${Math.floor(Math.random() * 1000)}`;
+      must('ip', ['link', 'add', tmp2, 'mtu', '1500', 'netns', wanNs, 'type', 'veth', 'peer', 'name', port, 'netns', inet]);
+      must('ip', ['-n', wanNs, 'link', 'set', tmp2, 'name', 'inet0']);
       must('ip', ['-n', inet, 'link', 'set', port, 'master', 'sw', 'mtu', '1500', 'up']);
       state.wan = { ns: wanNs, spec: formatWanSpec(this.wanSpec), rttMs: this.wanSpec.rttMs, a: 'up0', b: 'inet0' };
     }
