@@ -218,7 +218,11 @@ export async function ddsFlow(
   return { from: from.label, to: to.label, size, samples, lost, ok: samples > 0 && lost === 0 };
 }
 
-/** ddsperf ping from `from` against pong on `to`: the mean DDS round trip in microseconds. */
+/**
+ * ddsperf ping from `from` against pong on `to`: the mean DDS round trip in microseconds. ddsperf's ping reports
+ * half the round trip (its one-way latency estimate: over the lab WAN at rtt=40ms it says 20.6 ms), so its mean
+ * is doubled here.
+ */
 export async function ddsRoundTrip(from: DdsSide, to: DdsSide, seconds = 4): Promise<number | undefined> {
   const pong = ddsperf(to, ['-D', String(seconds + 2), 'pong']);
   pong.catch(() => undefined);
@@ -226,7 +230,7 @@ export async function ddsRoundTrip(from: DdsSide, to: DdsSide, seconds = 4): Pro
   const out = await ddsperf(from, ['-D', String(seconds), 'ping', '50Hz']);
   await pong;
   const means = [...out.matchAll(/ mean ([\d.]+)us /g)].map((m) => Number(m[1]));
-  return means.length ? means[means.length - 1] : undefined;
+  return means.length ? 2 * means[means.length - 1] : undefined;
 }
 
 /** A don't-fragment ping with a 1472-byte payload (a full 1500-byte frame) from the robot. */
