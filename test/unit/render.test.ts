@@ -141,7 +141,7 @@ describe('render: what each role gets', () => {
       'data-ciphers AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305',
       'allow-compression no',
       'dh none',
-      'keepalive 10 60',
+      'keepalive 5 30',
       'up /usr/local/lib/rosvpn/tap-up.sh',
       'remote 44.232.53.80 1194',
     ]) {
