@@ -1,4 +1,5 @@
-// Fault scenarios in the lab (vxlan, 1 second). Scenario 1, the no-op rerun, is in lab.e2e.test.ts.
+// Fault scenarios in the lab (vxlan, 1 second). Scenario 1, the no-op rerun, is in lab.e2e.test.ts. Every role
+// reboots (2, 2b, 2c): DDS must come back without reprovisioning, from what each host's units bring up at boot.
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
 import { createHash } from 'crypto';
@@ -22,13 +23,15 @@ async function ddsWithin(s: LabState, ms: number): Promise<number> {
 }
 
 /** What provisioning leaves, without what differs between any two clean runs (MACs and the link-local
- * addresses made from them, key material, certificate serials). */
+ * addresses made from them, key material, certificate serials, and the DHCP desktop's lease: the robot LAN's
+ * DHCP server gives each lab's desktop its own address). */
 function structure(h: LabHost): string {
+  const lease = h.role === 'desktop' ? '; s/^(rosbridge +inet) [0-9.]+\\/[0-9]+ scope global (dynamic )?/\\1 LEASE scope global /' : '';
   return Lab.inHost(h, [
     'sh',
     '-c',
     'ip -d -o link show | sed -E "s/link\\/ether [0-9a-f:]+//; s/ qlen.*//; s/<[^>]*>//; s/^[0-9]+: //" | sort; ' +
-      'ip -o addr show | grep -v " fe80::" | sed -E "s/^[0-9]+: //; s/valid_lft.*//" | sort; bridge fdb show | grep "^00:00:00:00:00:00" | sort; ' +
+      `ip -o addr show | grep -v " fe80::" | sed -E "s/^[0-9]+: //; s/valid_lft.*//${lease}" | sort; bridge fdb show | grep "^00:00:00:00:00:00" | sort; ` +
       'find /etc/rosvpn /usr/local/lib/rosvpn /etc/openvpn /etc/systemd/system -type f | sed -E "s#certs_by_serial/[0-9A-F]+\\.pem#certs_by_serial/SERIAL.pem#" | sort; ' +
       'md5sum /usr/local/lib/rosvpn/* /etc/rosvpn/cyclonedds.xml /etc/openvpn/server/rosvpn.conf /etc/openvpn/client/rosvpn.conf /etc/systemd/system/rosvpn-*.service 2>/dev/null | sort',
   ]).stdout;
@@ -57,6 +60,21 @@ describe('lab faults', function () {
     Lab.reboot(s, 'gateway');
     const took = await ddsWithin(s, 60000);
     console.log(`      DDS back ${(took / 1000).toFixed(1)} s after the gateway's sshd answered again`);
+  });
+
+  it('2b. the desktop gateway reboots: its bridge, lease and tunnel come back, and DDS with them, within 60 s', async () => {
+    await ddsWithin(s, 10000);
+    Lab.reboot(s, 'desktop');
+    const took = await ddsWithin(s, 60000);
+    console.log(`      DDS back ${(took / 1000).toFixed(1)} s after the desktop's sshd answered again`);
+  });
+
+  it('2c. a second reboots: its bridge and VXLAN tunnel come back, and DDS with them, within 60 s', async () => {
+    const second = s.hosts.find((h) => h.role === 'second')!;
+    await ddsWithin(s, 10000);
+    Lab.reboot(s, second.name);
+    const took = await ddsWithin(s, 60000);
+    console.log(`      DDS back ${(took / 1000).toFixed(1)} s after ${second.name}'s sshd answered again`);
   });
 
   it('3. the OpenVPN server restarts: the desktop reconnects and DDS flows again within 30 s', async () => {
