@@ -4,6 +4,7 @@ import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { selectHosts } from '../core/provision/endpoints';
 import { renderTopology } from '../core/render';
+import { renderRobotCycloneDdsXml } from '../core/render/cyclonedds';
 import { loadTopology, serializeTopology } from '../core/topology/file';
 import { starterTopology, topologyFromEnv } from '../core/topology/init';
 import { CLIENT_PROFILE_NAME, type Diagnostic, type Role, TOPOLOGY_FILE, type ValidTopology } from '../core/topology/types';
@@ -50,6 +51,10 @@ Commands:
       (sudo bash gateway.sh). Nothing is written when the topology has errors.
   schema
       Print the JSON Schema of ${TOPOLOGY_FILE} (for editors other than VS Code).
+  robot-config --interface NIC
+      Print the CycloneDDS config recommended for the robot when large samples cross a WAN: its LAN NIC,
+      1344-byte messages (no IP fragmentation through the VPN) and a 4 MB writer history from the start.
+      rosvpn never changes the robot; copy it there and point CYCLONEDDS_URI at it. See README, "DDS over a WAN".
 
 Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFile):
   provision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--ca-passphrase-file F]
@@ -506,8 +511,27 @@ async function cmdCloud(io: CliIo, args: string[]): Promise<number> {
   });
 }
 
+/** `robot-config --interface NIC`: the robot's recommended CycloneDDS XML on stdout. */
+async function cmdRobotConfig(io: CliIo, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { interface: { type: 'string' } });
+  if (values.help) return help(io);
+  if (positionals.length) throw new UsageError(`robot-config takes no FILE, got: ${positionals.join(' ')}`);
+  const nic = values.interface;
+  if (typeof nic !== 'string')
+    throw new UsageError("--interface NIC is needed: the robot's LAN interface (e.g. eth0; see `ip link` on the robot)");
+  // The topology's rule for a Linux interface name (schema: ifname).
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(nic) || nic === '.' || nic === '..') {
+    throw new UsageError(
+      `--interface ${JSON.stringify(nic)} is not a Linux interface name: up to 15 letters, digits, '_', '.', '-' (e.g. eth0)`,
+    );
+  }
+  io.out(renderRobotCycloneDdsXml(nic).trimEnd());
+  return EXIT_OK;
+}
+
 const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> = {
   client: cmdClient,
+  'robot-config': cmdRobotConfig,
   cloud: cmdCloud,
   init: cmdInit,
   validate: cmdValidate,

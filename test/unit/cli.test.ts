@@ -129,4 +129,22 @@ describe('rosvpn CLI (dist/cli.js)', function () {
     assert.equal(r.status, 0);
     assert.equal(JSON.parse(r.stdout).title, 'ROS VPN topology (rosvpn.json)');
   });
+
+  it("robot-config prints the robot's CycloneDDS XML for its NIC (the WAN tuning); a bad or missing --interface exits 2 naming it", () => {
+    const r = cli(dir, ['robot-config', '--interface', 'enp3s0']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /<NetworkInterface name="enp3s0"\/>/);
+    assert.match(r.stdout, /<MaxMessageSize>1344B<\/MaxMessageSize>/);
+    assert.match(r.stdout, /<WhcHighInit>4MB<\/WhcHighInit>/);
+    for (const [args, msg] of [
+      [['--interface', 'eth0"/><x'], /--interface "eth0\\"\/><x" is not a Linux interface name/],
+      [['--interface', 'a-very-long-nic-name'], /is not a Linux interface name: up to 15/],
+      [[], /--interface NIC is needed/],
+    ] as [string[], RegExp][]) {
+      const bad = cli(dir, ['robot-config', ...args]);
+      assert.equal(bad.status, 2, args.join(' '));
+      assert.match(bad.stderr, msg);
+      assert.equal(bad.stdout, '', 'nothing printed for a bad --interface');
+    }
+  });
 });
