@@ -59,24 +59,14 @@ describe('lab e2e: desktop behind NAT and an emulated WAN (rtt 40 ms)', function
     assert.equal(after.ab.lost + after.ba.lost, 0, 'loss=0% lost frames');
   });
 
-  it("64 KB at 20 Hz both ways at rate (>= 64 of 80 in 4 s, none lost) with rosvpn's CycloneDDS settings; a robot on defaults falls behind", async () => {
+  // Over 40 ms without loss a robot on CycloneDDS's defaults keeps this rate too (79 of 80): the tuning shows
+  // with loss and longer round trips (README, "DDS over a WAN": 22 -> 77 of 80 at 80 ms, 1 %, 1492).
+  it("64 KB at 20 Hz both ways at rate (>= 64 of 80 in 4 s, none lost) with rosvpn's CycloneDDS settings", async () => {
     const up = await ddsFlow(hostSide(second), robotSide(s), { size: 65536, rate: '20Hz' });
     const down = await ddsFlow(robotSide(s), hostSide(second), { size: 65536, rate: '20Hz' });
     assert.ok(up.ok && up.samples >= 64, `second -> robot: ${JSON.stringify(up)}`);
     assert.ok(down.ok && down.samples >= 64, `robot -> second: ${JSON.stringify(down)}`);
-    // Negative control: the robot as CycloneDDS's defaults leave it (a 30 kB adaptive writer history, 14720-byte
-    // messages) sends 64 KB samples slower than 20 Hz across the WAN's 40 ms.
-    const plain = `<CycloneDDS><Domain><General><Interfaces><NetworkInterface name="${s.robotIf}"/></Interfaces></General></Domain></CycloneDDS>`;
-    const robotDefaults = {
-      label: 'robot (CycloneDDS defaults)',
-      argv: ['ip', 'netns', 'exec', s.robotNs, 'env', `CYCLONEDDS_URI=${plain}`, 'ddsperf'],
-    };
-    const slow = await ddsFlow(robotDefaults, hostSide(second), { size: 65536, rate: '20Hz' });
-    assert.ok(slow.samples > 0, `the untuned robot sent nothing: ${JSON.stringify(slow)}`);
-    assert.ok(slow.samples < 64, `a robot on defaults kept the rate too (${slow.samples} of 80): the check cannot tell`);
-    console.log(
-      `      64 KB at 20 Hz in 4 s: second->robot ${up.samples}, robot->second ${down.samples}; robot on defaults ${slow.samples}`,
-    );
+    console.log(`      64 KB at 20 Hz in 4 s: second->robot ${up.samples}, robot->second ${down.samples}`);
   });
 
   it(`NAT rebinding: new public address and conntrack flushed, each back within ${REBIND_BOUND_S} s, DDS flowing again`, async () => {
