@@ -232,3 +232,33 @@ export async function ddsRoundTrip(from: DdsSide, to: DdsSide, seconds = 4): Pro
 export function robotMtuPing(s: LabState, ip: string): boolean {
   return run('ip', ['netns', 'exec', s.robotNs, 'ping', '-c', '2', '-W', '2', '-M', 'do', '-s', '1472', ip]).status === 0;
 }
+
+/**
+ * The real addresses (ip:port) the gateway's OpenVPN server saw its clients connect from, by common name: the
+ * last "Peer Connection Initiated" line of each in its journal (the status file is written only once a minute).
+ */
+export function gatewayClientAddresses(s: LabState): Map<string, string> {
+  const gw = s.hosts.find((h) => h.role === 'gateway')!;
+  const out = new Map<string, string>();
+  const r = Lab.inHost(gw, ['journalctl', '-q', '-o', 'cat', '-u', 'openvpn-server@*']);
+  for (const m of r.stdout.matchAll(/^(\d+\.\d+\.\d+\.\d+:\d+) \[([^\]]+)\] Peer Connection Initiated/gm)) out.set(m[2], m[1]);
+  return out;
+}
+
+/**
+ * How the desktop's network is managed right now, one line: the manager's own view of its links (nmcli,
+ * networkctl) or the DHCP clients running (plain), and every link with its IPv4 addresses.
+ */
+export function desktopNetState(s: LabState): string {
+  const d = s.hosts.find((h) => h.role === 'desktop');
+  if (!d) return 'no desktop';
+  const cmd =
+    s.desktopFlavour === 'networkmanager'
+      ? 'nmcli -t -f DEVICE,STATE,CONNECTION device 2>&1 | grep -v "^lo:" | tr "\\n" " "'
+      : s.desktopFlavour === 'networkd'
+        ? 'networkctl list --no-legend 2>&1 | awk "{ printf \\"%s:%s/%s \\", \\$2, \\$4, \\$5 }"'
+        : 'pgrep -a dhclient | sed "s/^[0-9]* //" | tr "\\n" ";"';
+  const mgr = Lab.inHost(d, ['sh', '-c', cmd]).stdout.trim();
+  const addrs = Lab.inHost(d, ['sh', '-c', 'ip -4 -o addr show scope global | awk "{ printf \\"%s=%s \\", \\$2, \\$4 }"']).stdout.trim();
+  return `${s.desktopFlavour}: ${mgr || '(nothing)'} | addresses: ${addrs || 'none'}`;
+}

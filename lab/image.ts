@@ -28,6 +28,14 @@ export const BASE_PACKAGES = [
   'ca-certificates',
   // The gateway talks to OpenVPN's management socket (disconnecting a revoked client) with python3.
   'python3',
+  // The desktop flavours (`--desktop`): NetworkManager (Ubuntu Desktop), netplan + systemd-networkd (Ubuntu
+  // Server; networkd is part of systemd), ifupdown (plain Debian: `iface LAN inet dhcp`). All are off in the
+  // base image; the lab switches one on in the desktop's own overlay (lab/desktopFlavour.ts).
+  'network-manager',
+  // NetworkManager needs polkitd, which needs a logind; debootstrap does not pick a provider by itself.
+  'libpam-systemd',
+  'netplan.io',
+  'ifupdown',
 ];
 
 /** Commands run in the chroot after debootstrap (part of the recipe hash). */
@@ -41,6 +49,10 @@ const SETUP = [
   // Nothing in the hosts may reach for the outside: no apt timers, no time sync.
   'systemctl mask apt-daily.timer apt-daily-upgrade.timer systemd-timesyncd.service 2>/dev/null || true',
   'echo "PrintMotd no" > /etc/ssh/sshd_config.d/rosvpn-lab.conf',
+  // No network manager on any host unless its flavour asks for one: the gateway and the seconds keep the
+  // addresses the lab gives them. (A desktop flavour enables its manager in that host's overlay.)
+  'systemctl disable NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service networking.service 2>/dev/null; true',
+  'rm -f /etc/netplan/*.yaml',
 ];
 
 export function recipeHash(): string {
@@ -59,9 +71,12 @@ export function ensureBaseImage(log: (line: string) => void = () => undefined): 
   const dir = baseDir();
   if (fs.existsSync(path.join(dir, '.rosvpn-complete'))) return dir;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
-  // Stale images of older recipes go; a half-built one of this recipe is rebuilt.
+  // Stale images of older recipes go, except one a running lab still has mounted (another checkout's lab on
+  // this machine: deleting its lower directory would break its hosts); a half-built one of this recipe is rebuilt.
+  const mounts = fs.readFileSync('/proc/mounts', 'utf8');
   for (const e of fs.readdirSync(CACHE_DIR))
-    if (e.startsWith('base-')) fs.rmSync(path.join(CACHE_DIR, e), { recursive: true, force: true });
+    if (e.startsWith('base-') && !mounts.includes(`lowerdir=${path.join(CACHE_DIR, e)},`))
+      fs.rmSync(path.join(CACHE_DIR, e), { recursive: true, force: true });
   const tmp = `${dir}.building`;
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`building the lab base image (debootstrap ${SUITE}, ${BASE_PACKAGES.length} packages; cached afterwards)`);

@@ -1,10 +1,14 @@
 // The local lab: the desktop gateway, the cloud gateway, every second and every client are real systemd
 // hosts (systemd-nspawn, booted from the shared base image through overlayfs), each with sshd and its own
 // network namespace; the robot is a plain namespace. Networks, all inside namespaces made here:
-//   robot LAN   robot <-> desktop (the topology's robot subnet)
+//   robot LAN   a switch (the topology's robot subnet) with the robot (static address), the desktop's LAN NIC
+//               and the LAN router, which serves DHCP with dnsmasq (lab/lanRouter.ts)
 //   internet    desktop, gateway, clients, controller on a switch (203.0.113.0/24, documentation range;
 //               the gateway also holds the topology's publicAddress). A client, like a laptop at home,
-//               reaches the robot LAN only through its own OpenVPN tunnel to the gateway.
+//               reaches the robot LAN only through its own OpenVPN tunnel to the gateway. With NAT
+//               (`nat`), the desktop has no leg here: the LAN router has one and masquerades, and the
+//               controller gets a leg on the robot LAN to reach the desktop (like a laptop in the office).
+// The desktop runs one flavour of network management (lab/desktopFlavour.ts: plain, networkmanager, networkd).
 //   VPC         gateway and seconds on a switch with MTU 9001, as in AWS (the topology's cloud IPs)
 // The controller namespace, from which provisioning runs, has no default route, so nothing it sends
 // can leave the machine. Only the SSH endpoints of the topology are rewritten to reach the lab hosts.
@@ -13,13 +17,24 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { serializeTopology } from '../src/core/topology/file';
 import type { ValidTopology } from '../src/core/topology/types';
+import { applyDesktopFlavour, type DesktopFlavour, type DesktopNet, labSetsAddresses } from './desktopFlavour';
 import { ensureBaseImage, LAB_USER } from './image';
+import { dhcpRange, freeAddress, inSubnet, type RouterPlan, startDhcp, startNat, subnetHosts } from './lanRouter';
 import { must, run } from './sh';
 
 export const INET_PREFIX = '203.0.113';
 export const CONTROLLER_INET = `${INET_PREFIX}.250`;
-/** Clients get internet addresses from here up (.1 is the gateway, .2 the desktop, .250 the controller). */
+/** The LAN router's public-like address with NAT (the desktop's .2 is then unused). */
+export const ROUTER_INET = `${INET_PREFIX}.3`;
+/** Clients get internet addresses from here up (.1 is the gateway, .2 the desktop, .3 the LAN router, .250 the controller). */
 const CLIENT_INET_FIRST = 20;
+
+export interface LabOptions {
+  /** The desktop's network management (default plain: no manager, as the lab always had). */
+  desktop?: DesktopFlavour;
+  /** The desktop behind the LAN router's NAT, with no internet leg of its own. */
+  nat?: boolean;
+}
 
 export interface LabHost {
   name: string;
@@ -43,6 +58,13 @@ export interface LabState {
   controllerNs: string;
   hosts: LabHost[];
   namespaces: string[];
+  desktopFlavour: DesktopFlavour;
+  nat: boolean;
+  /** The LAN router: its namespace, LAN address, public-like address (NAT only) and DHCP pool. */
+  router: { ns: string; lanIp: string; publicIp?: string; range: [string, string] };
+  /** The desktop's LAN address once it had one (from dnsmasq with DHCP addressing), and the controller's (NAT only). */
+  desktopLanIp?: string;
+  controllerLanIp?: string;
 }
 
 function sh(ns: string, cmd: string, args: string[], input?: string) {
@@ -70,6 +92,21 @@ function robotAddress(robotSubnet: string, used: ReadonlySet<string>): string {
     if (!used.has(ip)) robotIp = ip;
   }
   return robotIp;
+}
+
+/** The subnet's first and last host addresses (the router prefers the first, the controller the last). */
+function subnetHosts1(subnet: string): string {
+  return subnetHosts(subnet)[0];
+}
+function subnetTop(subnet: string): string {
+  const h = subnetHosts(subnet);
+  return h[h.length - 1];
+}
+
+/** The first global IPv4 address on `ifname` in namespace `ns`, if any. */
+export function lanAddress(ns: string, ifname: string): string | undefined {
+  const m = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(run('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'global']).stdout);
+  return m?.[1];
 }
 
 export class Lab {
@@ -121,11 +158,12 @@ export class Lab {
   }
 
   /** Builds networks, boots every host, and writes the lab's rosvpn.json (SSH endpoints rewritten). */
-  up(t: ValidTopology): LabState {
+  // long: the lab's whole wiring in order (switches, hosts, router, boot, waits); each part is a method of its own
+  up(t: ValidTopology, opts: LabOptions = {}): LabState {
     if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, overlayfs, systemd-nspawn)');
     if (fs.existsSync(this.stateDir)) throw new Error(`a lab is already up in ${this.stateDir}; run: npm run lab -- down`);
     const base = ensureBaseImage(this.log);
-    const state = this.newState();
+    const state = this.newState(opts);
     must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rosvpn-lab', '-f', state.key]);
 
     const inet = this.addSwitch('inet', 1500);
@@ -146,24 +184,52 @@ export class Lab {
     );
     const robotIp = robotAddress(t.robotSubnet, used);
     state.robotIp = robotIp;
-    if (t.desktop) this.desktopHost(t, t.desktop, inet, used, extraPub);
+    used.add(robotIp);
+    const lan = this.addSwitch('lan', 1500);
+    this.plug(state.robotNs, state.robotIf, lan, 1500);
+    const router = this.lanRouter(t, lan, inet, used, extraPub);
+    let desktopNet: DesktopNet | undefined;
+    if (t.desktop) desktopNet = this.desktopHost(t.desktop, lan, inet, extraPub);
     this.clientHosts(t, inet, extraPub);
     must('ip', ['-n', state.robotNs, 'addr', 'add', `${robotIp}/${t.robotSubnet.split('/')[1]}`, 'dev', state.robotIf]);
     if (extraPub) must('ip', ['-n', state.controllerNs, 'route', 'add', `${extraPub}/32`, 'dev', 'ctl0']);
+    if (state.nat) {
+      // Like a laptop on the office LAN: the controller reaches the NATed desktop on its LAN address.
+      state.controllerLanIp = freeAddress(t.robotSubnet, used, [subnetTop(t.robotSubnet)]);
+      used.add(state.controllerLanIp);
+      this.plug(state.controllerNs, 'lan0', lan, 1500);
+      must('ip', ['-n', state.controllerNs, 'addr', 'add', `${state.controllerLanIp}/${router.prefixLen}`, 'dev', 'lan0']);
+    }
+    router.range = dhcpRange(t.robotSubnet, used);
+    state.router.range = router.range;
     this.save();
+    startDhcp(router);
+    startNat(router);
 
-    for (const h of state.hosts) this.boot(h, base);
+    for (const h of state.hosts) this.boot(h, base, h.role === 'desktop' ? desktopNet : undefined);
     this.save();
     for (const h of state.hosts) {
       waitUntil(`sshd on ${h.name}`, () => /:22\b/.test(sh(h.ns, 'ss', ['-Hltn']).stdout), 60000);
     }
+    if (t.desktop) {
+      const d = state.hosts.find((h) => h.role === 'desktop')!;
+      waitUntil(
+        `the desktop's LAN address (${state.desktopFlavour})`,
+        () => !!(state.desktopLanIp = lanAddress(d.ns, t.desktop!.lanInterface)),
+        90000,
+      );
+      this.save();
+    }
     fs.writeFileSync(state.topologyFile, serializeTopology(this.labTopology(t, state)));
     this.log(`lab up: ${state.hosts.map((h) => h.name).join(', ')}, robot ${robotIp}; topology ${state.topologyFile}`);
+    this.log(
+      `lab LAN: router ${state.router.lanIp} (dnsmasq ${router.range.join('-')}${state.nat ? `; NAT to ${state.router.publicIp}` : ''}), desktop ${state.desktopFlavour} ${state.desktopLanIp ?? '-'}${state.nat ? `, controller ${state.controllerLanIp}` : ''}`,
+    );
     return state;
   }
 
   /** The state directory and the state before any host, saved so that `down` can clean up a half-made lab. */
-  private newState(): LabState {
+  private newState(opts: LabOptions): LabState {
     fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     const state: LabState = {
       prefix: this.prefix,
@@ -177,6 +243,9 @@ export class Lab {
       controllerNs: '',
       hosts: [],
       namespaces: [],
+      desktopFlavour: opts.desktop ?? 'plain',
+      nat: !!opts.nat,
+      router: { ns: '', lanIp: '', range: ['', ''] },
     };
     this.state = state;
     this.save();
@@ -210,35 +279,78 @@ export class Lab {
     });
   }
 
-  /** The desktop: on the internet switch, and linked directly to the robot by the topology's LAN interface. */
-  private desktopHost(
-    t: ValidTopology,
-    desktop: NonNullable<ValidTopology['desktop']>,
-    inet: string,
-    used: Set<string>,
-    extraPub: string | undefined,
-  ): void {
+  /**
+   * The one place where a host's uplink is plugged into the internet switch (the desktop's own leg, or with
+   * NAT the LAN router's WAN leg): an emulated WAN goes in here, between `ns` and the switch.
+   */
+  private uplink(ns: string, ifname: string, inet: string, address: string, extraPub: string | undefined): void {
+    this.plug(ns, ifname, inet, 1500);
+    must('ip', ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', ifname]);
+    if (extraPub) must('ip', ['-n', ns, 'route', 'add', `${extraPub}/32`, 'dev', ifname]);
+  }
+
+  /**
+   * The LAN router on the robot LAN switch: the topology's static desktop gateway address when it is free, else
+   * .1, else the lowest free address; with NAT also a leg on the internet switch. dnsmasq and nft start later,
+   * once every LAN address is known (the pool must avoid them all).
+   */
+  private lanRouter(t: ValidTopology, lan: string, inet: string, used: Set<string>, extraPub: string | undefined): RouterPlan {
+    const state = this.info;
+    const ns = this.addNs('router');
+    const [, prefixLen] = t.robotSubnet.split('/');
+    const staticGw = t.desktop?.addressing === 'static' ? t.desktop.defaultGateway : undefined;
+    const lanIp = freeAddress(t.robotSubnet, used, [
+      staticGw && inSubnet(staticGw, t.robotSubnet) ? staticGw : undefined,
+      subnetHosts1(t.robotSubnet),
+    ]);
+    used.add(lanIp);
+    this.plug(ns, 'lan0', lan, 1500);
+    must('ip', ['-n', ns, 'addr', 'add', `${lanIp}/${prefixLen}`, 'dev', 'lan0']);
+    state.router = { ns, lanIp, range: ['', ''] };
+    const plan: RouterPlan = { ns, lanIf: 'lan0', lanIp, prefixLen, range: ['', ''], stateDir: state.stateDir };
+    if (state.nat) {
+      this.uplink(ns, 'wan0', inet, ROUTER_INET, extraPub);
+      state.router.publicIp = ROUTER_INET;
+      plan.wan = { ifname: 'wan0', ip: ROUTER_INET, routes: extraPub ? [`${extraPub}/32`] : [] };
+    }
+    return plan;
+  }
+
+  /**
+   * The desktop: its LAN NIC (named as the topology's LAN interface) on the robot LAN switch, and its own leg on
+   * the internet switch unless it is behind NAT. Returns what its flavour configures at boot.
+   */
+  private desktopHost(desktop: NonNullable<ValidTopology['desktop']>, lan: string, inet: string, extraPub: string | undefined): DesktopNet {
     const state = this.info;
     const deskInet = `${INET_PREFIX}.2`;
     const d: LabHost = {
       name: 'desktop',
       role: 'desktop',
       ns: this.addNs('desktop'),
-      inetIp: deskInet,
+      inetIp: state.nat ? undefined : deskInet,
       dir: path.join(this.stateDir, 'desktop'),
     };
-    this.plug(d.ns, 'inet0', inet, 1500);
-    must('ip', ['-n', d.ns, 'addr', 'add', `${deskInet}/24`, 'dev', 'inet0']);
-    if (extraPub) must('ip', ['-n', d.ns, 'route', 'add', `${extraPub}/32`, 'dev', 'inet0']);
-    // The robot LAN: a direct link, named as the topology's LAN interface on the desktop.
-    const tmp = `${this.prefix}lan`;
-    must('ip', ['link', 'add', tmp, 'netns', d.ns, 'type', 'veth', 'peer', 'name', state.robotIf, 'netns', state.robotNs]);
-    must('ip', ['-n', d.ns, 'link', 'set', tmp, 'name', desktop.lanInterface]);
-    must('ip', ['-n', d.ns, 'link', 'set', desktop.lanInterface, 'up']);
-    must('ip', ['-n', state.robotNs, 'link', 'set', state.robotIf, 'up']);
-    const deskLan = desktop.addressing === 'static' && desktop.address ? desktop.address : this.dhcpDesktop(t, used);
-    must('ip', ['-n', d.ns, 'addr', 'add', deskLan, 'dev', desktop.lanInterface]);
+    const isStatic = desktop.addressing === 'static' && !!desktop.address;
+    // Behind NAT a static desktop without a gateway of its own routes through the LAN router.
+    const gateway = desktop.defaultGateway ?? (state.nat ? state.router.lanIp : undefined);
+    const net: DesktopNet = {
+      flavour: state.desktopFlavour,
+      lanIf: desktop.lanInterface,
+      lanStatic: isStatic ? { address: desktop.address!, gateway } : undefined,
+      inet: state.nat ? undefined : { ifname: 'inet0', address: `${deskInet}/24`, routes: extraPub ? [`${extraPub}/32`] : [] },
+    };
+    const bySelf = labSetsAddresses(net);
+    this.plug(d.ns, desktop.lanInterface, lan, 1500);
+    if (bySelf.lan) {
+      must('ip', ['-n', d.ns, 'addr', 'add', desktop.address!, 'dev', desktop.lanInterface]);
+      if (state.nat) must('ip', ['-n', d.ns, 'route', 'add', 'default', 'via', gateway!, 'dev', desktop.lanInterface]);
+    }
+    if (net.inet) {
+      if (bySelf.inet) this.uplink(d.ns, 'inet0', inet, deskInet, extraPub);
+      else this.plug(d.ns, 'inet0', inet, 1500); // its manager sets the address and route (same uplink: a WAN goes in plug's place)
+    }
     state.hosts.push(d);
+    return net;
   }
 
   /**
@@ -247,7 +359,7 @@ export class Lab {
    */
   private clientHosts(t: ValidTopology, inet: string, extraPub: string | undefined): void {
     const state = this.info;
-    const taken = new Set([`${INET_PREFIX}.1`, `${INET_PREFIX}.2`, CONTROLLER_INET, extraPub ?? '']);
+    const taken = new Set([`${INET_PREFIX}.1`, `${INET_PREFIX}.2`, ROUTER_INET, CONTROLLER_INET, extraPub ?? '']);
     let n = CLIENT_INET_FIRST;
     t.clients.forEach((c, i) => {
       while (taken.has(`${INET_PREFIX}.${n}`)) n++;
@@ -267,21 +379,8 @@ export class Lab {
     });
   }
 
-  /** With DHCP addressing the desktop starts with the address a DHCP server on the robot LAN gives it. */
-  private dhcpDesktop(t: ValidTopology, used: Set<string>): string {
-    const [net, bits] = t.robotSubnet.split('/');
-    const o = net.split('.').map(Number);
-    let ip = '';
-    for (let n = 10; n < 250 && !ip; n++) {
-      const cand = `${o[0]}.${o[1]}.${o[2]}.${o[3] + n}`;
-      if (!used.has(cand)) ip = cand;
-    }
-    used.add(ip);
-    return `${ip}/${bits}`;
-  }
-
   /** Overlay root, identity, host keys, the lab key, then systemd-nspawn --boot in the host's namespace. */
-  private boot(h: LabHost, base: string): void {
+  private boot(h: LabHost, base: string, desktopNet?: DesktopNet): void {
     for (const d of ['upper', 'work', 'root']) fs.mkdirSync(path.join(h.dir, d), { recursive: true });
     const root = path.join(h.dir, 'root');
     must('mount', [
@@ -306,6 +405,7 @@ export class Lab {
         .split(':')[2],
     );
     for (const p of [ssh, path.join(ssh, 'authorized_keys')]) fs.chownSync(p, uid, uid);
+    if (desktopNet) applyDesktopFlavour(root, desktopNet);
     Lab.spawnHost(this.prefix, h);
   }
 
@@ -361,7 +461,14 @@ export class Lab {
       })),
       ...(t.desktop
         ? {
-            desktop: { ...t.desktop, host: `${INET_PREFIX}.2`, user: undefined, port: undefined, identityFile: undefined, jump: undefined },
+            desktop: {
+              ...t.desktop,
+              host: state.nat ? state.desktopLanIp : `${INET_PREFIX}.2`,
+              user: undefined,
+              port: undefined,
+              identityFile: undefined,
+              jump: undefined,
+            },
           }
         : {}),
       // Every client is a provisionable host here, reached on its internet address (none: no key at all).
@@ -430,6 +537,14 @@ export function powerOff(h: LabHost, log: (l: string) => void = () => undefined)
 export function labDown(prefix = 'rvlab', log: (l: string) => void = () => undefined): string[] {
   const state = Lab.load(prefix);
   const stateDir = path.join('/run/rosvpn-lab', prefix);
+  // dnsmasq runs in the LAN router's namespace: killed with the namespace's processes below, checked at the end.
+  const dnsmasqPid = (() => {
+    try {
+      return Number(fs.readFileSync(path.join(stateDir, 'dnsmasq.pid'), 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  })();
   for (const h of state?.hosts ?? []) powerOff(h, log);
   const mounts = () =>
     fs
@@ -449,6 +564,7 @@ export function labDown(prefix = 'rvlab', log: (l: string) => void = () => undef
   }
   if (!mounts().length) fs.rmSync(stateDir, { recursive: true, force: true });
   const left = [
+    ...(dnsmasqPid && alive(dnsmasqPid) ? [`dnsmasq ${dnsmasqPid}`] : []),
     ...nsList().map((n) => `namespace ${n}`),
     ...mounts().map((m) => `mount ${m}`),
     ...run('pgrep', ['-f', `--machine=${prefix}-`])

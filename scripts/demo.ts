@@ -1,21 +1,28 @@
-// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N] [--keep]`: the local lab demo.
+// `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N] [--desktop plain|networkmanager|networkd]
+// [--nat] [--keep]`: the local lab demo (lab prefix: $ROSVPN_LAB_PREFIX, default rvlab).
 // Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
 // with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
 // With clients (--clients N adds N to the topology): DDS both ways robot <-> each client and each client <->
 // each second, then one client is revoked with the core API and must be refused while the rest keep flowing.
+// --desktop picks the desktop's network management (default plain); --nat puts it behind the LAN router's NAT,
+// and the demo then checks that the gateway sees the desktop's tunnel from the router's public address.
 // Prints a summary per pair, tears down unless --keep, and exits 0 only when every check passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { clientHosts, proveClient, revokeAndProve } from '../lab/clients';
-import { Lab, labDown } from '../lab/lab';
+import { isFlavour } from '../lab/desktopFlavour';
+import { INET_PREFIX, Lab, labDown } from '../lab/lab';
+import { masqueradedPackets } from '../lab/lanRouter';
 import { missingTools } from '../lab/tools';
 import { CLIENT_TAP } from '../src/core/topology/types';
 import {
   controllerCli,
   ddsFlow,
   ddsRoundTrip,
+  desktopNetState,
   type FlowResult,
+  gatewayClientAddresses,
   hostSide,
   loadLabTopology,
   robotMtuPing,
@@ -30,9 +37,17 @@ async function main(): Promise<number> {
       'from-env': { type: 'boolean' },
       seconds: { type: 'string' },
       clients: { type: 'string' },
+      desktop: { type: 'string' },
+      nat: { type: 'boolean' },
       keep: { type: 'boolean' },
     },
   });
+  const desktop = values.desktop ?? 'plain';
+  if (!isFlavour(desktop)) {
+    console.error(`demo: --desktop ${desktop}: give plain, networkmanager or networkd`);
+    return 2;
+  }
+  const prefix = process.env.ROSVPN_LAB_PREFIX ?? 'rvlab';
   const clients = values.clients === undefined ? 0 : Number(values.clients);
   if (!Number.isInteger(clients) || clients < 0 || clients > 50) {
     console.error(`demo: --clients ${values.clients}: give a whole number from 0 to 50`);
@@ -54,10 +69,11 @@ async function main(): Promise<number> {
     console.log('DEMO FAILED (missing tools; npm run demo installs them when run as root)');
     return 1;
   }
-  const lab = new Lab('rvlab', (l) => console.log(l));
+  const lab = new Lab(prefix, (l) => console.log(l));
   let failures = 0;
   try {
-    const s = lab.up(t);
+    const s = lab.up(t, { desktop, nat: values.nat });
+    console.log(`desktop before provisioning: ${desktopNetState(s)}`);
     console.log(`\n$ rosvpn provision   (from ${s.controllerNs}, no default route)`);
     const prov = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
     console.log(
@@ -67,7 +83,16 @@ async function main(): Promise<number> {
         .join('\n'),
     );
     if (prov.status !== 0) {
+      // What the failed host's steps said (hidden above when it passes).
+      console.log(
+        prov.stdout
+          .split('\n')
+          .filter((l) => /^\[.*\] {3}/.test(l))
+          .slice(-15)
+          .join('\n'),
+      );
       console.log(prov.stderr);
+      console.log(`desktop after the failed provisioning: ${desktopNetState(s)}`);
       return 1;
     }
     const fetched = controllerCli(s, [
@@ -104,6 +129,15 @@ async function main(): Promise<number> {
       if (!f.ok) failures++;
       rows.push(`  ${f.from} -> ${f.to}  ${f.ok ? 'PASS' : 'FAIL'}  ${f.samples} samples, ${f.lost} lost`);
     }
+    console.log(`\ndesktop after provisioning: ${desktopNetState(s)}`);
+    // Who the gateway sees: with NAT the router's public address, else the desktop's own internet address.
+    const seen = gatewayClientAddresses(s).get('ros_local_gateway');
+    const want = s.nat ? s.router.publicIp! : `${INET_PREFIX}.2`;
+    const natOk = seen?.split(':')[0] === want;
+    if (!natOk) failures++;
+    console.log(
+      `gateway sees the desktop's tunnel from ${seen ?? 'nowhere'}: ${natOk ? 'ok' : 'FAIL'} (want ${want}${s.nat ? `, the router's public address; router masqueraded ${masqueradedPackets(s.router.ns) ?? 0} packets` : ", the desktop's own"})`,
+    );
     console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
     for (const r of rows) console.log(r);
 
@@ -129,7 +163,7 @@ async function main(): Promise<number> {
     if (values.keep) {
       console.log(`\n--keep: the lab stays up (npm run lab -- status | down)`);
     } else {
-      const left = labDown('rvlab');
+      const left = labDown(prefix);
       console.log(left.length ? `teardown left: ${left.join(', ')}` : '\nteardown: no namespace, mount or process left');
       if (left.length) failures++;
     }

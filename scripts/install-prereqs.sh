@@ -38,7 +38,9 @@ ssh-keygen        openssh-client      demo  the lab's SSH key and each host's ho
 ps                procps              demo  finds each lab host's init for nsenter
 pgrep             procps              demo  teardown checks that no lab process is left
 kill              procps              demo  powers lab hosts off
-sysctl            procps              test  the namespace tests run the generated network scripts on this machine
+sysctl            procps              demo  the lab's LAN router forwards (NAT); the namespace tests run the generated network scripts on this machine
+dnsmasq           dnsmasq-base        demo  the lab's LAN router: the robot LAN's DHCP server (DHCP only, no DNS; no system service)
+nft               nftables            demo  the lab's LAN router: NAT (masquerade) with --nat
 bash              bash                demo  runs generated scripts in the namespace lab (lab/vpcMesh.ts) and the tests
 sh                dash                test  syntax check of the generated POSIX scripts
 shellcheck        shellcheck          test  lints every generated script
