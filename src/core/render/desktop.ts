@@ -102,12 +102,14 @@ bridge_rollback() { # bridge_rollback PREV_DIR: a script that restores the bridg
   # A bridge that a manager owns: its files put back, and re-applied by it.
   if [ -f "$1/${NM_BRIDGE_FILE.replace(/\//g, '_')}" ]; then
     echo "nmcli connection load ${NM_BRIDGE_FILE}; nmcli connection load ${NM_LAN_FILE}"
-    echo "nmcli -w 45 connection up uuid ${NM_BRIDGE_UUID}; nmcli -w 45 connection up uuid ${NM_LAN_UUID}; true"
+    echo "nmcli -w 45 connection up uuid ${NM_BRIDGE_UUID}; nmcli -w 45 connection up uuid ${NM_LAN_UUID}"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
     return 0
   fi
   if [ -f "$1/${NETPLAN_FILE.replace(/\//g, '_')}" ] || [ -f "$1/${ND_NETDEV.replace(/\//g, '_')}" ]; then
     if [ -f "$1/${NETPLAN_FILE.replace(/\//g, '_')}" ]; then echo "netplan generate"; fi
-    echo "networkctl reload; networkctl reconfigure $LAN_IF $BRIDGE; true"
+    echo "networkctl reload; networkctl reconfigure $LAN_IF $BRIDGE"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
     return 0
   fi
   echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"

@@ -305,12 +305,14 @@ bridge_rollback() { # bridge_rollback PREV_DIR: a script that restores the bridg
   # A bridge that a manager owns: its files put back, and re-applied by it.
   if [ -f "$1/_etc_NetworkManager_system-connections_rosvpn-bridge.nmconnection" ]; then
     echo "nmcli connection load /etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection; nmcli connection load /etc/NetworkManager/system-connections/rosvpn-lan.nmconnection"
-    echo "nmcli -w 45 connection up uuid 5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001; nmcli -w 45 connection up uuid 5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e002; true"
+    echo "nmcli -w 45 connection up uuid 5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001; nmcli -w 45 connection up uuid 5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e002"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
     return 0
   fi
   if [ -f "$1/_etc_netplan_90-rosvpn.yaml" ] || [ -f "$1/_etc_systemd_network_05-rosvpn-bridge.netdev" ]; then
     if [ -f "$1/_etc_netplan_90-rosvpn.yaml" ]; then echo "netplan generate"; fi
-    echo "networkctl reload; networkctl reconfigure $LAN_IF $BRIDGE; true"
+    echo "networkctl reload; networkctl reconfigure $LAN_IF $BRIDGE"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
     return 0
   fi
   echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
@@ -534,6 +536,14 @@ wait_ipv4() {
   done
   warn "$BRIDGE has no IPv4 address after 30 s ($ADDRESSING addressing by $LAN_MANAGER)"
 }
+# A manager that made the bridge link anew (re-activated, reconfigured) dropped its ports: OpenVPN's tap,
+# which OpenVPN's up hook put there, joins again.
+rejoin_taps() {
+  local t
+  for t in $(ip -o link show | awk -F': ' '$2 ~ /^tap/ { sub(/@.*/, "", $2); print $2 }'); do
+    if [ "$(link_field "$t" master)" != "$BRIDGE" ]; then ip link set dev "$t" master "$BRIDGE"; changed "$t joined $BRIDGE again"; fi
+  done
+}
 bridge_joined() { # the NIC is a port of the bridge, or the step fails
   local _
   for _ in $(seq 1 20); do
@@ -617,11 +627,17 @@ nm_bridge() {
     *) nm_up "$NM_LAN_UUID" rosvpn-lan "$LAN_IF into $BRIDGE" ;;
   esac
   if [ "$bridge_wrote" = 1 ] && [ "$bridge_was" = activated ]; then
-    nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
+    # Reapplied in place where NetworkManager can (addressing): re-activating would make a new bridge link.
+    if nmcli device reapply "$BRIDGE" >/dev/null 2>&1; then
+      changed "NetworkManager reapplied rosvpn-bridge (its settings changed)"
+    else
+      nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
+    fi
   else
     case "$(nm_state "$NM_BRIDGE_UUID")" in activated | activating) ;; *) nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "not active" ;; esac
   fi
   bridge_joined
+  rejoin_taps
   step_end
 
   step_begin lan-addressing
@@ -709,6 +725,7 @@ networkd_bridge() {
     changed "systemd-networkd reconfigured $LAN_IF and $BRIDGE"
   fi
   bridge_joined
+  rejoin_taps
   step_end
 
   step_begin lan-addressing

@@ -52,6 +52,14 @@ wait_ipv4() {
   done
   warn "$BRIDGE has no IPv4 address after 30 s ($ADDRESSING addressing by $LAN_MANAGER)"
 }
+# A manager that made the bridge link anew (re-activated, reconfigured) dropped its ports: OpenVPN's tap,
+# which OpenVPN's up hook put there, joins again.
+rejoin_taps() {
+  local t
+  for t in $(ip -o link show | awk -F': ' '$2 ~ /^tap/ { sub(/@.*/, "", $2); print $2 }'); do
+    if [ "$(link_field "$t" master)" != "$BRIDGE" ]; then ip link set dev "$t" master "$BRIDGE"; changed "$t joined $BRIDGE again"; fi
+  done
+}
 bridge_joined() { # the NIC is a port of the bridge, or the step fails
   local _
   for _ in $(seq 1 20); do
@@ -135,11 +143,17 @@ nm_bridge() {
     *) nm_up "$NM_LAN_UUID" rosvpn-lan "$LAN_IF into $BRIDGE" ;;
   esac
   if [ "$bridge_wrote" = 1 ] && [ "$bridge_was" = activated ]; then
-    nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
+    # Reapplied in place where NetworkManager can (addressing): re-activating would make a new bridge link.
+    if nmcli device reapply "$BRIDGE" >/dev/null 2>&1; then
+      changed "NetworkManager reapplied rosvpn-bridge (its settings changed)"
+    else
+      nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
+    fi
   else
     case "$(nm_state "$NM_BRIDGE_UUID")" in activated | activating) ;; *) nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "not active" ;; esac
   fi
   bridge_joined
+  rejoin_taps
   step_end
 
   step_begin lan-addressing
@@ -227,6 +241,7 @@ networkd_bridge() {
     changed "systemd-networkd reconfigured $LAN_IF and $BRIDGE"
   fi
   bridge_joined
+  rejoin_taps
   step_end
 
   step_begin lan-addressing
