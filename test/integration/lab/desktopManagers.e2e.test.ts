@@ -81,6 +81,19 @@ describe(`lab e2e: the desktop's bridge under ${FLAVOUR} (DHCP, behind NAT)`, fu
     assert.equal(leases(s.stateDir).length, leaseCount, `${where}: another lease appeared: ${JSON.stringify(leases(s.stateDir))}`);
   }
 
+  /** An address of the robot subnet that nobody answers for (checked from the router). */
+  let NOBODY = '';
+  /** The lab's rosvpn.json with a static desktop: the address it has from DHCP, and NOBODY as its default gateway. */
+  function badGatewayTopology(): string {
+    const t = JSON.parse(fs.readFileSync(s.topologyFile, 'utf8')) as { desktop: Record<string, unknown>; robotSubnet: string };
+    NOBODY = `${leaseIp.split('.').slice(0, 3).join('.')}.250`;
+    assert.notEqual(run('ip', ['netns', 'exec', s.router.ns, 'ping', '-c', '1', '-W', '1', NOBODY]).status, 0, `${NOBODY} answers`);
+    t.desktop = { ...t.desktop, addressing: 'static', address: `${leaseIp}/${t.robotSubnet.split('/')[1]}`, defaultGateway: NOBODY };
+    const bad = path.join(s.stateDir, 'rosvpn-badgw.json');
+    fs.writeFileSync(bad, JSON.stringify(t, null, 2));
+    return bad;
+  }
+
   before(function () {
     if (process.getuid?.() !== 0) throw new Error('the lab needs root; CI runs as root');
     assert.ok(isFlavour(FLAVOUR), `ROSVPN_E2E_DESKTOP=${FLAVOUR}: give plain, networkmanager or networkd`);
@@ -181,6 +194,33 @@ describe(`lab e2e: the desktop's bridge under ${FLAVOUR} (DHCP, behind NAT)`, fu
     assert.ok(down.ok, `robot -> second: ${JSON.stringify(down)}`);
   });
 
+  it('a re-run to a static defaultGateway nobody holds is rolled back to the bridge before it; DDS flows again', async () => {
+    const r = controllerCli(s, ['provision', badGatewayTopology(), '--host', 'desktop', ...sshArgs(s)]);
+    const out = r.stdout + r.stderr;
+    log(`after the failed re-run: ${desktopNetState(s)}`);
+    assert.notEqual(r.status, 0, out);
+    assert.match(out, /connectivity lost after changing rosbridge \(addressing dhcp -> static[^)]*\); rolled back/, out);
+    assert.equal(
+      waitFor(
+        () => lanAddress(desktop.ns, 'rosbridge'),
+        (a) => a === leaseIp,
+        30000,
+      ),
+      leaseIp,
+    );
+    assert.equal(
+      Lab.inHost(desktop, ['ip', '-4', 'route', 'show', 'default']).stdout.includes(NOBODY),
+      false,
+      'the bad default route stayed',
+    );
+    if (FLAVOUR === 'networkmanager') assert.match(managerView(desktop, FLAVOUR, lanIf), /^rosbridge:connected:rosvpn-bridge$/m);
+    let f = await ddsFlow(second(), robotSide(s), { seconds: 3 });
+    const t0 = Date.now();
+    while (!f.ok && Date.now() - t0 < 30000) f = await ddsFlow(second(), robotSide(s), { seconds: 2 });
+    assert.ok(f.ok, `${JSON.stringify(f)} ${desktopNetState(s)}`);
+    assertSameLease('after the re-run rollback');
+  });
+
   it(`unprovisioning the desktop gives the NIC back to ${FLAVOUR} with the same lease; the host is as before`, () => {
     const r = controllerCli(s, ['unprovision', s.topologyFile, '--host', 'desktop', '--yes', ...sshArgs(s)]);
     const out = r.stdout + r.stderr;
@@ -198,20 +238,12 @@ describe(`lab e2e: the desktop's bridge under ${FLAVOUR} (DHCP, behind NAT)`, fu
   });
 
   it('negative control: a static defaultGateway nobody holds => rolled back to the manager, the run fails with the message', () => {
-    // An address of the robot subnet nobody answers for (checked from the router).
-    const t = JSON.parse(fs.readFileSync(s.topologyFile, 'utf8')) as { desktop: Record<string, unknown>; robotSubnet: string };
-    const bits = t.robotSubnet.split('/')[1];
-    const nobody = `${leaseIp.split('.').slice(0, 3).join('.')}.250`;
-    assert.notEqual(run('ip', ['netns', 'exec', s.router.ns, 'ping', '-c', '1', '-W', '1', nobody]).status, 0, `${nobody} answers`);
-    t.desktop = { ...t.desktop, addressing: 'static', address: `${leaseIp}/${bits}`, defaultGateway: nobody };
-    const bad = path.join(s.stateDir, 'rosvpn-badgw.json');
-    fs.writeFileSync(bad, JSON.stringify(t, null, 2));
-    const r = controllerCli(s, ['provision', bad, '--host', 'desktop', ...sshArgs(s)]);
+    const r = controllerCli(s, ['provision', badGatewayTopology(), '--host', 'desktop', ...sshArgs(s)]);
     const out = r.stdout + r.stderr;
     log(`after the failed run: ${desktopNetState(s)}`);
     assert.notEqual(r.status, 0, out);
     assert.match(out, /connectivity lost after bridging \S+; rolled back to the previous addressing/, out);
-    assert.match(out, new RegExp(`default gateway ${nobody.replace(/\./g, '\\.')} does not answer`), out);
+    assert.match(out, new RegExp(`default gateway ${NOBODY.replace(/\./g, '\\.')} does not answer`), out);
     const view = waitFor(
       () => managerView(desktop, FLAVOUR, lanIf),
       (v) => v === viewBefore,
