@@ -620,22 +620,27 @@ nm_bridge() {
   step_end
 
   step_begin lan-port
+  # The bridge first, then its port (autoconnect-slaves brings it, else it is activated below). The bridge
+  # first also when a rosbridge link is there already: NetworkManager, started after it was made (by a run
+  # before a restart of NetworkManager, or a host whose links outlive its reboot), shows it "connected
+  # (externally)" and cannot activate the port into it, but it takes the link over for the bridge connection.
   bridge_was=$(nm_state "$NM_BRIDGE_UUID")
-  # Activating the port activates the bridge too; NetworkManager takes the NIC from its own connection.
+  case "$bridge_was" in
+    activated | activating)
+      if [ "$bridge_wrote" = 1 ]; then
+        # Reapplied in place where NetworkManager can (addressing): re-activating would make a new bridge link.
+        if nmcli device reapply "$BRIDGE" >/dev/null 2>&1; then
+          changed "NetworkManager reapplied rosvpn-bridge (its settings changed)"
+        else
+          nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
+        fi
+      fi ;;
+    *) nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "$BRIDGE with $LAN_IF as its port" ;;
+  esac
   case "$(nm_state "$NM_LAN_UUID")" in
     activated | activating) if [ "$lan_wrote" = 1 ]; then nm_up "$NM_LAN_UUID" rosvpn-lan "its settings changed"; fi ;;
     *) nm_up "$NM_LAN_UUID" rosvpn-lan "$LAN_IF into $BRIDGE" ;;
   esac
-  if [ "$bridge_wrote" = 1 ] && [ "$bridge_was" = activated ]; then
-    # Reapplied in place where NetworkManager can (addressing): re-activating would make a new bridge link.
-    if nmcli device reapply "$BRIDGE" >/dev/null 2>&1; then
-      changed "NetworkManager reapplied rosvpn-bridge (its settings changed)"
-    else
-      nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
-    fi
-  else
-    case "$(nm_state "$NM_BRIDGE_UUID")" in activated | activating) ;; *) nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "not active" ;; esac
-  fi
   bridge_joined
   rejoin_taps
   step_end
