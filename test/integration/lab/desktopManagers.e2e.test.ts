@@ -70,6 +70,14 @@ describe(`lab e2e: the desktop's bridge under ${FLAVOUR} (DHCP, behind NAT)`, fu
   const log = (l: string) => console.log(`      ${l}`);
   const second = () => hostSide(s.hosts.find((h) => h.role === 'second')!);
   const desktopLeases = () => leases(s.stateDir).filter((l) => l.mac === mac);
+  /** The client-id of the desktop's lease in dnsmasq's file (`expiry mac ip hostname client-id`). */
+  const clientId = () =>
+    fs
+      .readFileSync(path.join(s.stateDir, 'dnsmasq.leases'), 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .find((x) => x[1] === mac)?.[4];
+  let clientIdBefore: string | undefined;
   /** Same lease: the desktop's MAC holds exactly one lease in dnsmasq's file, for the address it had; no other lease was added. */
   function assertSameLease(where: string): void {
     const mine = desktopLeases();
@@ -105,6 +113,7 @@ describe(`lab e2e: the desktop's bridge under ${FLAVOUR} (DHCP, behind NAT)`, fu
     mac = /link\/ether (\S+)/.exec(must('ip', ['-n', desktop.ns, '-o', 'link', 'show', lanIf]))![1];
     leaseIp = s.desktopLanIp!;
     leaseCount = leases(s.stateDir).length;
+    clientIdBefore = clientId();
     viewBefore = managerView(desktop, FLAVOUR, lanIf);
     stateBefore = hostState(desktop);
     log(`before: ${desktopNetState(s)}`);
@@ -149,6 +158,14 @@ describe(`lab e2e: the desktop's bridge under ${FLAVOUR} (DHCP, behind NAT)`, fu
     const env = Lab.inHost(desktop, ['cat', '/etc/rosvpn/state/lan.env']).stdout;
     const want = { networkmanager: 'NetworkManager', networkd: 'systemd-networkd', plain: 'dhclient' }[FLAVOUR];
     assert.match(env, new RegExp(`^LAN_MANAGER=${want}$`, 'm'), env);
+    if (FLAVOUR === 'networkd') {
+      // The lab's netplan file names the NIC by its name; networkd's lease had a DUID client-id (ff + IAID + DUID).
+      assert.match(env, new RegExp(`^LAN_NETPLAN_ID=${lanIf}$`, 'm'), env);
+      assert.match(env, /^LAN_DHCP_ID=iaid:\d+$/m, env);
+      assert.equal(Lab.inHost(desktop, ['test', '-s', '/etc/netplan/90-rosvpn.yaml']).status, 0);
+    }
+    // The DHCP server sees the same client: the lease's client-id did not change.
+    assert.equal(clientId(), clientIdBefore, 'the client-id of the lease changed');
   });
 
   it('DDS both ways robot <-> second', async () => {
