@@ -227,7 +227,12 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRI
         ip -o -4 addr show dev "$LAN_IF" scope global | awk -v dev="$LAN_IF" '{ print "ip addr replace " $4 " dev " dev }'
         ip -4 route show default dev "$LAN_IF" | awk -v dev="$LAN_IF" '{ print "ip route replace default via " $3 " dev " dev; exit }'
         echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network"
-        echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null" ;;
+        echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
+        # The NIC's DHCP client, which the move stopped, runs again (the bridge's stops).
+        if [ "$LAN_MANAGER" = dhclient ]; then
+          echo "pkill -f 'dhclient.* $BRIDGE\$'"
+          echo "pgrep -f 'dhclient.* $LAN_IF\$' >/dev/null || \${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
+        fi ;;
     esac
     echo "true"
   } | write_file ${ROLLBACK_SCRIPT} 700

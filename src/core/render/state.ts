@@ -81,11 +81,12 @@ export function lanManagerVars(names?: string[]): string {
  * `LAN_MANAGER=NetworkManager|systemd-networkd|dhclient|none`, with NetworkManager the uuid of the NIC's own
  * connection (LAN_CONNECTION), with networkd the netplan id (LAN_NETPLAN_ID; '' without netplan, or when netplan
  * gives the NIC static addresses or routes, which another netplan file cannot remove) and the DHCP
- * client identity of its lease (LAN_DHCP_ID=mac|iaid:N). Sets those variables.
+ * client identity of its lease (LAN_DHCP_ID=mac|iaid:N). Sets those variables, and with ifupdown's dhclient its
+ * command line (LAN_DHCLIENT, for the rollback script).
  */
 export function recordLanManager(): string {
   return bash`ensure_dir ${STATE_DIR} 755
-LAN_MANAGER=none LAN_CONNECTION='' LAN_NETPLAN_ID='' LAN_DHCP_ID=''
+LAN_MANAGER=none LAN_CONNECTION='' LAN_NETPLAN_ID='' LAN_DHCP_ID='' LAN_DHCLIENT=''
 if systemctl is-active --quiet NetworkManager 2>/dev/null && nmcli -t -f DEVICE,STATE device 2>/dev/null | grep -qx "$LAN_IF:connected"; then
   LAN_MANAGER=NetworkManager
   LAN_CONNECTION=$(nmcli -g GENERAL.CON-UUID device show "$LAN_IF" 2>/dev/null | tr -cd '0-9a-f-' || true)
@@ -104,6 +105,10 @@ elif systemctl is-active --quiet systemd-networkd 2>/dev/null && networkctl list
   esac
 elif pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
   LAN_MANAGER=dhclient
+  # Its command line (ifupdown's), for the rollback to start it again as it was; only a plain one.
+  LAN_DHCLIENT=$(pgrep -af "dhclient.* $LAN_IF\$" | head -n 1 | cut -d' ' -f2- || true)
+  case "$LAN_DHCLIENT" in dhclient\ * | /sbin/dhclient\ * | /usr/sbin/dhclient\ *) ;; *) LAN_DHCLIENT='' ;; esac
+  case "$LAN_DHCLIENT" in *[!A-Za-z0-9\ ./_:=-]*) LAN_DHCLIENT='' ;; esac
 fi
 printf '%s\n' "LAN_MANAGER=$LAN_MANAGER" "LAN_CONNECTION=$LAN_CONNECTION" "LAN_NETPLAN_ID=$LAN_NETPLAN_ID" "LAN_DHCP_ID=$LAN_DHCP_ID" |
   write_file ${LAN_MANAGER_FILE} 644`;

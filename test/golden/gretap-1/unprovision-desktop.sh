@@ -386,6 +386,8 @@ give_back() {
       changed "systemd-networkd manages $LAN_IF again" ;;
     *)
       [ "$ADDRESSING" = dhcp ] || [ "$1" = dhclient ] || return 0
+      # The rollback script (LAN_BEFORE) of a newer rosvpn has started the NIC's own dhclient again.
+      if pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then changed "DHCP client of $LAN_IF running again"; return 0; fi
       if command -v dhclient >/dev/null 2>&1; then
         dhclient -nw -pf "/run/dhclient.$LAN_IF.pid" -lf "/var/lib/dhcp/dhclient.$LAN_IF.leases" "$LAN_IF"
         changed "DHCP lease of $LAN_IF renewed by dhclient"

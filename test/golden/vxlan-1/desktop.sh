@@ -860,7 +860,7 @@ ROLLBACK_NOW=/etc/rosvpn/lan-rollback.sh
 if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRIDGE" >/dev/null 2>&1; then
   NEEDS_MOVE=1
   ensure_dir /etc/rosvpn/state 755
-  LAN_MANAGER=none LAN_CONNECTION='' LAN_NETPLAN_ID='' LAN_DHCP_ID=''
+  LAN_MANAGER=none LAN_CONNECTION='' LAN_NETPLAN_ID='' LAN_DHCP_ID='' LAN_DHCLIENT=''
   if systemctl is-active --quiet NetworkManager 2>/dev/null && nmcli -t -f DEVICE,STATE device 2>/dev/null | grep -qx "$LAN_IF:connected"; then
     LAN_MANAGER=NetworkManager
     LAN_CONNECTION=$(nmcli -g GENERAL.CON-UUID device show "$LAN_IF" 2>/dev/null | tr -cd '0-9a-f-' || true)
@@ -879,6 +879,10 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRI
     esac
   elif pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
     LAN_MANAGER=dhclient
+    # Its command line (ifupdown's), for the rollback to start it again as it was; only a plain one.
+    LAN_DHCLIENT=$(pgrep -af "dhclient.* $LAN_IF\$" | head -n 1 | cut -d' ' -f2- || true)
+    case "$LAN_DHCLIENT" in dhclient\ * | /sbin/dhclient\ * | /usr/sbin/dhclient\ *) ;; *) LAN_DHCLIENT='' ;; esac
+    case "$LAN_DHCLIENT" in *[!A-Za-z0-9\ ./_:=-]*) LAN_DHCLIENT='' ;; esac
   fi
   printf '%s\n' "LAN_MANAGER=$LAN_MANAGER" "LAN_CONNECTION=$LAN_CONNECTION" "LAN_NETPLAN_ID=$LAN_NETPLAN_ID" "LAN_DHCP_ID=$LAN_DHCP_ID" |
     write_file /etc/rosvpn/state/lan.env 644
@@ -904,7 +908,12 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRI
         ip -o -4 addr show dev "$LAN_IF" scope global | awk -v dev="$LAN_IF" '{ print "ip addr replace " $4 " dev " dev }'
         ip -4 route show default dev "$LAN_IF" | awk -v dev="$LAN_IF" '{ print "ip route replace default via " $3 " dev " dev; exit }'
         echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network"
-        echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null" ;;
+        echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
+        # The NIC's DHCP client, which the move stopped, runs again (the bridge's stops).
+        if [ "$LAN_MANAGER" = dhclient ]; then
+          echo "pkill -f 'dhclient.* $BRIDGE\$'"
+          echo "pgrep -f 'dhclient.* $LAN_IF\$' >/dev/null || ${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
+        fi ;;
     esac
     echo "true"
   } | write_file /etc/rosvpn/lan-rollback.sh 700
