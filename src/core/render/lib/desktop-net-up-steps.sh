@@ -107,17 +107,17 @@ nm_lan_keyfile() {
   printf '[connection]\nid=rosvpn-lan\nuuid=%s\ntype=ethernet\ninterface-name=%s\n' "$NM_LAN_UUID" "$LAN_IF"
   printf 'master=%s\nslave-type=bridge\nautoconnect=true\nautoconnect-priority=100\n\n[ethernet]\n' "$NM_BRIDGE_UUID"
 }
-nm_state() { # nm_state UUID: activated, activating, ... ('' when not active); waits up to 30 s while it is activating
-  local s='' _
-  for _ in $(seq 1 60); do
-    s=$(nmcli -g GENERAL.STATE connection show uuid "$1" 2>/dev/null || true)
-    [ "$s" = activating ] || break
-    sleep 0.5
-  done
-  printf '%s' "$s"
+nm_state() { # nm_state UUID: activated, activating, ... ('' when not active)
+  nmcli -g GENERAL.STATE connection show uuid "$1" 2>/dev/null || true
 }
 nm_up() { # nm_up UUID NAME WHY
-  nmcli -w 45 connection up uuid "$1" >/dev/null || die "NetworkManager could not activate $2 ($3): see nmcli connection show $2, journalctl -u NetworkManager"
+  local _
+  if ! nmcli -w 45 connection up uuid "$1" >/dev/null; then
+    # nmcli can lose track of an activation that goes on (the port's, when it activates the bridge too).
+    for _ in $(seq 1 20); do
+      case "$(nm_state "$1")" in activated) break ;; activating) sleep 0.5 ;; *) die "NetworkManager could not activate $2 ($3): see nmcli connection show $2, journalctl -u NetworkManager" ;; esac
+    done
+  fi
   changed "NetworkManager activated $2 ($3)"
 }
 nm_bridge() {
@@ -127,6 +127,8 @@ nm_bridge() {
   systemctl is-active --quiet NetworkManager || die "NetworkManager managed $LAN_IF and owns $BRIDGE, but it is not running (systemctl start NetworkManager)"
   # At boot: NetworkManager's own start-up (autoconnecting the connections below) first.
   nm-online -s -q -t 30 || true
+  # Before loading: a loaded bridge connection autoconnects at once (a software device), so it is activating.
+  bridge_was=$(nm_state "$NM_BRIDGE_UUID")
   write_conf "$NM_BRIDGE_FILE" 600 < <(nm_bridge_keyfile "$(lan_mac)")
   bridge_wrote=$WROTE
   if [ "$bridge_wrote" = 1 ]; then nmcli connection load "$NM_BRIDGE_FILE"; fi
@@ -136,11 +138,6 @@ nm_bridge() {
   step_end
 
   step_begin lan-port
-  # The bridge first, then its port (autoconnect-slaves brings it, else it is activated below). The bridge
-  # first also when a rosbridge link is there already: NetworkManager, started after it was made (by a run
-  # before a restart of NetworkManager, or a host whose links outlive its reboot), shows it "connected
-  # (externally)" and cannot activate the port into it, but it takes the link over for the bridge connection.
-  bridge_was=$(nm_state "$NM_BRIDGE_UUID")
   case "$bridge_was" in
     activated | activating)
       if [ "$bridge_wrote" = 1 ]; then
@@ -151,12 +148,21 @@ nm_bridge() {
           nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
         fi
       fi ;;
-    *) nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "$BRIDGE with $LAN_IF as its port" ;;
+    *)
+      # A rosbridge link that NetworkManager found there when it started (after a restart of NetworkManager,
+      # or a host whose links outlive its reboot) is "connected (externally)": the port cannot be activated
+      # into it, but the bridge connection takes the link over (and its port, autoconnect-slaves).
+      if link_exists "$BRIDGE" && [ -z "$(nm_state "$NM_BRIDGE_UUID")" ]; then
+        nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "taking over the $BRIDGE link that is there"
+      fi ;;
   esac
+  # Activating the port activates the bridge too; NetworkManager takes the NIC from its own connection.
+  # (Not the bridge first: autoconnect-slaves does not take a NIC that another connection holds.)
   case "$(nm_state "$NM_LAN_UUID")" in
     activated | activating) if [ "$lan_wrote" = 1 ]; then nm_up "$NM_LAN_UUID" rosvpn-lan "its settings changed"; fi ;;
     *) nm_up "$NM_LAN_UUID" rosvpn-lan "$LAN_IF into $BRIDGE" ;;
   esac
+  case "$(nm_state "$NM_BRIDGE_UUID")" in activated | activating) ;; *) nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "not active" ;; esac
   bridge_joined
   rejoin_taps
   step_end
