@@ -1,6 +1,8 @@
 // The desktop gateway: its LAN NIC moves into bridge `rosbridge` (the bridge takes over the NIC's MAC and
-// addressing), and the OpenVPN client's tap joins the bridge. The move is guarded like a router's
-// commit-confirm: a rollback timer is armed first and disarmed only when connectivity is confirmed.
+// addressing), and the OpenVPN client's tap joins the bridge. The manager that owns the NIC (NetworkManager,
+// systemd-networkd with or without netplan; none: ip) owns the bridge: desktop-net-up-steps.sh, state.ts.
+// The move is guarded like a router's commit-confirm: a rollback timer is armed first and disarmed only when
+// connectivity is confirmed.
 import { BRIDGE_NAME, CLIENT_PROFILE_NAME, type DesktopConfig, type ValidTopology } from '../topology/types';
 import { bash, heredoc, libBody, NET_LIB, q, v, FILE_LIB, STEP_LIB } from './bash';
 import desktopNetUpSteps from './lib/desktop-net-up-steps.sh';
