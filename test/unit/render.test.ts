@@ -162,7 +162,11 @@ describe('render: what each role gets', () => {
     assert.match(d, /systemd-run --quiet --unit=rosvpn-rollback --on-active=90/);
     assert.match(d, /ensure_service openvpn-client@rosvpn\.service/);
     assert.match(d, /<NetworkInterface name="rosbridge"\/>/);
-    assert.match(script(renderFixture('vxlan-1'), 'desktop.sh'), /DHCP_PACKAGE='isc-dhcp-client'/);
+    // DHCP belongs to the manager that owns the NIC; no end-of-life dhclient is installed for it.
+    const dhcp = script(renderFixture('vxlan-1'), 'desktop.sh');
+    assert.match(dhcp, /^ADDRESSING='dhcp'$/m);
+    assert.doesNotMatch(dhcp, /isc-dhcp-client|DHCP_PACKAGE/);
+    assert.match(dhcp, /^After=network-pre\.target NetworkManager\.service systemd-networkd\.service$/m);
   });
 
   it("Docker and ROS 2 only when enabled; Docker's FORWARD drop is handled where Docker is present", () => {
@@ -377,7 +381,12 @@ describe('render: unprovision scripts', () => {
   it("provisioning keeps what unprovisioning needs: sysctl.before, the desktop's rollback copy and its NIC's manager", () => {
     const desktop = script(renderFixture('clients-2'), 'desktop.sh');
     assert.match(desktop, /write_file \/etc\/rosvpn\/state\/lan-rollback\.sh 700 <\/etc\/rosvpn\/lan-rollback\.sh/);
-    assert.match(desktop, /echo "LAN_MANAGER=\$LAN_MANAGER" \| write_file \/etc\/rosvpn\/state\/lan\.env 644/);
+    assert.match(
+      desktop,
+      /"LAN_MANAGER=\$LAN_MANAGER" "LAN_CONNECTION=\$LAN_CONNECTION" "LAN_NETPLAN_ID=\$LAN_NETPLAN_ID" "LAN_DHCP_ID=\$LAN_DHCP_ID" \|\n +write_file \/etc\/rosvpn\/state\/lan\.env 644/,
+    );
+    // The manager is recorded before the rollback script is written: the rollback hands the NIC back to it.
+    assert.ok(desktop.indexOf('write_file /etc/rosvpn/state/lan.env') < desktop.indexOf('write_file /etc/rosvpn/lan-rollback.sh 700'));
     assert.match(script(renderFixture('clients-2'), 'gateway.sh'), /record_sysctl_before "\$key" "\$cur"/);
   });
 });

@@ -1,12 +1,25 @@
 // The desktop gateway: its LAN NIC moves into bridge `rosbridge` (the bridge takes over the NIC's MAC and
-// addressing), and the OpenVPN client's tap joins the bridge. The move is guarded like a router's
-// commit-confirm: a rollback timer is armed first and disarmed only when connectivity is confirmed.
+// addressing), and the OpenVPN client's tap joins the bridge. The manager that owns the NIC (NetworkManager,
+// systemd-networkd with or without netplan; none: ip) owns the bridge: desktop-net-up-steps.sh, state.ts.
+// The move is guarded like a router's commit-confirm: a rollback timer is armed first and disarmed only when
+// connectivity is confirmed.
 import { BRIDGE_NAME, CLIENT_PROFILE_NAME, type DesktopConfig, type ValidTopology } from '../topology/types';
 import { bash, heredoc, libBody, NET_LIB, q, v, FILE_LIB, STEP_LIB } from './bash';
 import desktopNetUpSteps from './lib/desktop-net-up-steps.sh';
 import { type EmbeddedFile, PREFLIGHT, scriptHeader, type ScriptParts } from './script';
 import { cycloneDdsStep } from './cyclonedds';
-import { recordLanState } from './state';
+import {
+  keepLanBefore,
+  LAN_MANAGER_FILES,
+  lanManagerVars,
+  NETPLAN_FILE,
+  ND_NETDEV,
+  NM_BRIDGE_FILE,
+  NM_BRIDGE_UUID,
+  NM_LAN_FILE,
+  NM_LAN_UUID,
+  recordLanManager,
+} from './state';
 import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderProfileCheck, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
 
 export const DESKTOP_NET_UP = '/usr/local/lib/rosvpn/desktop-net-up.sh';
@@ -28,6 +41,7 @@ ROLE='desktop'
 HOST_NAME='desktop'
 BRIDGE=${q(BRIDGE_NAME)}
 ${netSettings(d)}
+${lanManagerVars()}
 `;
   return [header, STEP_LIB, NET_LIB, DESKTOP_NET_BODY].join('\n');
 }
@@ -35,7 +49,9 @@ ${netSettings(d)}
 const DESKTOP_NET_BODY = libBody('desktop-net-up-steps.sh', desktopNetUpSteps);
 
 const DESKTOP_BODY = bash`step_begin packages
-ensure_packages iproute2 openvpn iputils-ping \${DHCP_PACKAGE:+"$DHCP_PACKAGE"}
+# No DHCP client: the manager that owns the NIC (NetworkManager, systemd-networkd) owns the bridge and its
+# DHCP; without one, the NIC's own dhclient (desktop-net-up.sh).
+ensure_packages iproute2 openvpn iputils-ping
 ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
 case "$ovpn_version" in
   2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
@@ -43,8 +59,8 @@ esac
 step_end
 `;
 
-/** Unprovisioning's record of the NIC before the move (state.ts), indented into NETWORK_GUARD's `if`. */
-const RECORD_LAN_STATE = recordLanState(ROLLBACK_SCRIPT).split('\n').join('\n  ');
+/** Unprovisioning's record of the NIC's manager before the move (state.ts), indented into NETWORK_GUARD's `if`. */
+const RECORD_LAN_MANAGER = recordLanManager().split('\n').join('\n  ');
 
 // ---- re-runs: a run that changes the existing bridge is guarded too ---------------------------------
 
@@ -82,9 +98,22 @@ bridge_rollback() { # bridge_rollback PREV_DIR: a script that restores the bridg
   echo '#!/bin/sh'
   echo "# ROS VPN rollback (written $(date -u +%FT%TZ)): gives $BRIDGE back its ports, addresses and default route from before a re-run."
   if [ -f "$1/desktop-net-up.sh" ]; then echo "cp -p $1/desktop-net-up.sh ${DESKTOP_NET_UP}"; fi
-  for f in /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network; do
-    if [ -f "$1/\${f##*/}" ]; then echo "cp -p $1/\${f##*/} $f"; else echo "rm -f $f"; fi
+  for f in ${LAN_MANAGER_FILES.join(' ')}; do
+    if [ -f "$1/\${f//\//_}" ]; then echo "mkdir -p \${f%/*}; cp -p $1/\${f//\//_} $f"; else echo "rm -f $f"; fi
   done
+  # A bridge that a manager owns: its files put back, and re-applied by it.
+  if [ -f "$1/${NM_BRIDGE_FILE.replace(/\//g, '_')}" ]; then
+    echo "nmcli connection load ${NM_BRIDGE_FILE}; nmcli connection load ${NM_LAN_FILE}"
+    echo "nmcli -w 45 connection up uuid ${NM_BRIDGE_UUID}; nmcli -w 45 connection up uuid ${NM_LAN_UUID}"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
+    return 0
+  fi
+  if [ -f "$1/${NETPLAN_FILE.replace(/\//g, '_')}" ] || [ -f "$1/${ND_NETDEV.replace(/\//g, '_')}" ]; then
+    if [ -f "$1/${NETPLAN_FILE.replace(/\//g, '_')}" ]; then echo "netplan generate"; fi
+    echo "networkctl reload; networkctl reconfigure $LAN_IF $BRIDGE"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
+    return 0
+  fi
   echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
   if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
     echo "ip link set dev $LAN_IF nomaster"
@@ -124,8 +153,10 @@ elif [ -s ${DESKTOP_NET_UP} ]; then
   PREV_NET=$(grep -E "^(LAN_IF|ADDRESSING|ADDRESS|DEFAULT_GW)=" ${DESKTOP_NET_UP} || true)
 fi
 PREV_DIR=$(mktemp -d /run/rosvpn-prev.XXXXXX)
-for f in ${DESKTOP_NET_UP} /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network; do
-  if [ -f "$f" ]; then cp -p "$f" "$PREV_DIR/\${f##*/}"; fi
+if [ -f ${DESKTOP_NET_UP} ]; then cp -p ${DESKTOP_NET_UP} "$PREV_DIR/desktop-net-up.sh"; fi
+# The managers' files under their whole path (two are named 90-rosvpn.conf).
+for f in ${LAN_MANAGER_FILES.join(' ')}; do
+  if [ -f "$f" ]; then cp -p "$f" "$PREV_DIR/\${f//\//_}"; fi
 done`;
 }
 
@@ -175,20 +206,42 @@ LOST_WHAT="bridging $LAN_IF"
 ROLLBACK_NOW=${ROLLBACK_SCRIPT}
 if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRIDGE" >/dev/null 2>&1; then
   NEEDS_MOVE=1
+  ${RECORD_LAN_MANAGER}
   {
     echo '#!/bin/sh'
-    echo "# ROS VPN rollback (written $(date -u +%FT%TZ)): gives $LAN_IF back its addressing and removes $BRIDGE."
+    echo "# ROS VPN rollback (written $(date -u +%FT%TZ)): gives $LAN_IF back to $LAN_MANAGER with its addressing and removes $BRIDGE."
     echo "systemctl disable ${DESKTOP_NET_UNIT} ${OPENVPN_CLIENT_UNIT} 2>/dev/null"
     echo "systemctl stop ${OPENVPN_CLIENT_UNIT} 2>/dev/null"
-    echo "ip link set dev $LAN_IF nomaster"
-    echo "ip link del dev $BRIDGE"
-    ip -o -4 addr show dev "$LAN_IF" scope global | awk -v dev="$LAN_IF" '{ print "ip addr replace " $4 " dev " dev }'
-    ip -4 route show default dev "$LAN_IF" | awk -v dev="$LAN_IF" '{ print "ip route replace default via " $3 " dev " dev; exit }'
-    echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network"
-    echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null; true"
+    case "$LAN_MANAGER" in
+      NetworkManager)
+        echo "nmcli connection delete uuid $NM_LAN_UUID uuid $NM_BRIDGE_UUID 2>/dev/null"
+        echo "rm -f $NM_LAN_FILE $NM_BRIDGE_FILE"
+        echo "nmcli -w 45 connection up uuid $LAN_CONNECTION || nmcli -w 45 device connect $LAN_IF" ;;
+      systemd-networkd)
+        echo "rm -f ${LAN_MANAGER_FILES.join(' ')}"
+        if [ -n "$LAN_NETPLAN_ID" ]; then echo "netplan generate"; fi
+        echo "networkctl reload"
+        echo "ip link del dev $BRIDGE 2>/dev/null"
+        echo "networkctl reconfigure $LAN_IF" ;;
+      *)
+        echo "ip link set dev $LAN_IF nomaster"
+        echo "ip link del dev $BRIDGE"
+        ip -o -4 addr show dev "$LAN_IF" scope global | awk -v dev="$LAN_IF" '{ print "ip addr replace " $4 " dev " dev }'
+        ip -4 route show default dev "$LAN_IF" | awk -v dev="$LAN_IF" '{ print "ip route replace default via " $3 " dev " dev; exit }'
+        echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network"
+        echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
+        # The NIC's DHCP client, which the move stopped, runs again (the bridge's stops).
+        if [ "$LAN_MANAGER" = dhclient ]; then
+          echo "pkill -f 'dhclient.* $BRIDGE\$'"
+          echo "pgrep -f 'dhclient.* $LAN_IF\$' >/dev/null || \${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
+        fi ;;
+    esac
+    echo "true"
   } | write_file ${ROLLBACK_SCRIPT} 700
-  ${RECORD_LAN_STATE}
-  PING_TARGET=$(ip -4 route show default dev "$LAN_IF" | awk '{ print $3; exit }')
+  ${keepLanBefore(ROLLBACK_SCRIPT)}
+  # The gateway that answers after the move: the static one from rosvpn.json, else the NIC's current one.
+  PING_TARGET=$DEFAULT_GW
+  PING_TARGET=\${PING_TARGET:-$(ip -4 route show default dev "$LAN_IF" | awk '{ print $3; exit }')}
   systemctl stop rosvpn-rollback.timer 2>/dev/null || true
   systemctl reset-failed rosvpn-rollback.service rosvpn-rollback.timer 2>/dev/null || true
   systemd-run --quiet --unit=rosvpn-rollback --on-active=${ROLLBACK_SECONDS} /bin/sh ${ROLLBACK_SCRIPT}
@@ -264,7 +317,7 @@ function desktopNetUnit(d: DesktopConfig): string {
   return `[Unit]
 Description=ROS VPN desktop gateway network (${v(d.lanInterface)} bridged into ${BRIDGE_NAME})
 Documentation=file://${DESKTOP_NET_UP}
-After=network-pre.target
+After=network-pre.target NetworkManager.service systemd-networkd.service
 Before=network.target ${OPENVPN_CLIENT_UNIT}
 Wants=network-pre.target
 
@@ -291,10 +344,11 @@ export function renderDesktop(t: ValidTopology): ScriptParts | undefined {
       `Desktop gateway: ${v(d.lanInterface)} bridged into ${BRIDGE_NAME} (${v(d.addressing)}), OpenVPN client to ${v(t.gateway.publicAddress ?? 'the-gateway')}.`,
     ) +
       `# Usage: sudo bash desktop.sh [PATH/TO/${CLIENT_PROFILE_NAME}.ovpn]  (get the profile with: rosvpn fetch-ovpn)
-LAN_IF=${q(d.lanInterface)}
 BRIDGE=${q(BRIDGE_NAME)}
 PROFILE=\${1:-}
-DHCP_PACKAGE=${q(d.addressing === 'dhcp' ? 'isc-dhcp-client' : '')}
+LAN_IF=${q(d.lanInterface)}
+DEFAULT_GW=${q(d.defaultGateway ?? '')}
+${lanManagerVars(['NM_BRIDGE_UUID', 'NM_LAN_UUID', 'NM_BRIDGE_FILE', 'NM_LAN_FILE'])}
 `,
     STEP_LIB,
     FILE_LIB,

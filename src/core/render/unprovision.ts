@@ -23,7 +23,7 @@ import {
 } from './openvpn';
 import { PROFILE_DIR } from './pki';
 import type { RenderedScript } from './script';
-import { LAN_BEFORE, LAN_MANAGER_FILE, SYSCTL_BEFORE } from './state';
+import { LAN_BEFORE, LAN_MANAGER_FILE, lanManagerVars, MANAGER_FILE_VARS, SYSCTL_BEFORE } from './state';
 import unprovisionSh from './lib/unprovision.sh';
 import unprovisionDesktopSh from './lib/unprovision-desktop.sh';
 
@@ -139,6 +139,7 @@ LAN_BEFORE=${q(LAN_BEFORE)}
 LAN_MANAGER_FILE=${q(LAN_MANAGER_FILE)}
 ROLLBACK_SCRIPT=${q(ROLLBACK_SCRIPT)}
 GUARD_SECONDS=${q(UNPROVISION_GUARD_SECONDS)}
+${lanManagerVars(MANAGER_FILE_VARS)}
 `;
     body = [
       vars,

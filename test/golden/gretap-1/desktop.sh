@@ -11,10 +11,14 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 ROLE='desktop'
 HOST_NAME='desktop'
 # Usage: sudo bash desktop.sh [PATH/TO/ros_local_gateway.ovpn]  (get the profile with: rosvpn fetch-ovpn)
-LAN_IF='eno1'
 BRIDGE='rosbridge'
 PROFILE=${1:-}
-DHCP_PACKAGE='isc-dhcp-client'
+LAN_IF='eno1'
+DEFAULT_GW=''
+NM_BRIDGE_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001'
+NM_LAN_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e002'
+NM_BRIDGE_FILE='/etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection'
+NM_LAN_FILE='/etc/NetworkManager/system-connections/rosvpn-lan.nmconnection'
 
 
 # ---- step reporting -----------------------------------------------------------
@@ -266,7 +270,9 @@ check_profile "$PROFILE"
 step_end
 
 step_begin packages
-ensure_packages iproute2 openvpn iputils-ping ${DHCP_PACKAGE:+"$DHCP_PACKAGE"}
+# No DHCP client: the manager that owns the NIC (NetworkManager, systemd-networkd) owns the bridge and its
+# DHCP; without one, the NIC's own dhclient (desktop-net-up.sh).
+ensure_packages iproute2 openvpn iputils-ping
 ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
 case "$ovpn_version" in
   2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
@@ -293,9 +299,22 @@ bridge_rollback() { # bridge_rollback PREV_DIR: a script that restores the bridg
   echo '#!/bin/sh'
   echo "# ROS VPN rollback (written $(date -u +%FT%TZ)): gives $BRIDGE back its ports, addresses and default route from before a re-run."
   if [ -f "$1/desktop-net-up.sh" ]; then echo "cp -p $1/desktop-net-up.sh /usr/local/lib/rosvpn/desktop-net-up.sh"; fi
-  for f in /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network; do
-    if [ -f "$1/${f##*/}" ]; then echo "cp -p $1/${f##*/} $f"; else echo "rm -f $f"; fi
+  for f in /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network /etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection /etc/NetworkManager/system-connections/rosvpn-lan.nmconnection /etc/netplan/90-rosvpn.yaml /etc/systemd/network/10-netplan-rosbridge.network.d/90-rosvpn.conf /etc/systemd/network/10-netplan-rosbridge.netdev.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-bridge.netdev /etc/systemd/network/05-rosvpn-bridge.network /etc/systemd/network/05-rosvpn-lan.network; do
+    if [ -f "$1/${f//\//_}" ]; then echo "mkdir -p ${f%/*}; cp -p $1/${f//\//_} $f"; else echo "rm -f $f"; fi
   done
+  # A bridge that a manager owns: its files put back, and re-applied by it.
+  if [ -f "$1/_etc_NetworkManager_system-connections_rosvpn-bridge.nmconnection" ]; then
+    echo "nmcli connection load /etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection; nmcli connection load /etc/NetworkManager/system-connections/rosvpn-lan.nmconnection"
+    echo "nmcli -w 45 connection up uuid 5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001; nmcli -w 45 connection up uuid 5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e002"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
+    return 0
+  fi
+  if [ -f "$1/_etc_netplan_90-rosvpn.yaml" ] || [ -f "$1/_etc_systemd_network_05-rosvpn-bridge.netdev" ]; then
+    if [ -f "$1/_etc_netplan_90-rosvpn.yaml" ]; then echo "netplan generate"; fi
+    echo "networkctl reload; networkctl reconfigure $LAN_IF $BRIDGE"
+    echo "for t in \$(ip -o link show | awk -F': ' '\$2 ~ /^tap/ { print \$2 }'); do ip link set dev \$t master $BRIDGE; done; true"
+    return 0
+  fi
   echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
   if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
     echo "ip link set dev $LAN_IF nomaster"
@@ -330,8 +349,10 @@ elif [ -s /usr/local/lib/rosvpn/desktop-net-up.sh ]; then
   PREV_NET=$(grep -E "^(LAN_IF|ADDRESSING|ADDRESS|DEFAULT_GW)=" /usr/local/lib/rosvpn/desktop-net-up.sh || true)
 fi
 PREV_DIR=$(mktemp -d /run/rosvpn-prev.XXXXXX)
-for f in /usr/local/lib/rosvpn/desktop-net-up.sh /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network; do
-  if [ -f "$f" ]; then cp -p "$f" "$PREV_DIR/${f##*/}"; fi
+if [ -f /usr/local/lib/rosvpn/desktop-net-up.sh ]; then cp -p /usr/local/lib/rosvpn/desktop-net-up.sh "$PREV_DIR/desktop-net-up.sh"; fi
+# The managers' files under their whole path (two are named 90-rosvpn.conf).
+for f in /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network /etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection /etc/NetworkManager/system-connections/rosvpn-lan.nmconnection /etc/netplan/90-rosvpn.yaml /etc/systemd/network/10-netplan-rosbridge.network.d/90-rosvpn.conf /etc/systemd/network/10-netplan-rosbridge.netdev.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-bridge.netdev /etc/systemd/network/05-rosvpn-bridge.network /etc/systemd/network/05-rosvpn-lan.network; do
+  if [ -f "$f" ]; then cp -p "$f" "$PREV_DIR/${f//\//_}"; fi
 done
 write_file /usr/local/lib/rosvpn/desktop-net-up.sh 755 <<'ROSVPN_EOF'
 #!/usr/bin/env bash
@@ -349,6 +370,17 @@ LAN_IF='eno1'
 ADDRESSING='dhcp'
 ADDRESS=''
 DEFAULT_GW=''
+LAN_STATE='/etc/rosvpn/state/lan.env'
+NM_BRIDGE_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001'
+NM_LAN_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e002'
+NM_BRIDGE_FILE='/etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection'
+NM_LAN_FILE='/etc/NetworkManager/system-connections/rosvpn-lan.nmconnection'
+NETPLAN_FILE='/etc/netplan/90-rosvpn.yaml'
+ND_NETPLAN_BRIDGE_DROPIN='/etc/systemd/network/10-netplan-rosbridge.network.d/90-rosvpn.conf'
+ND_NETPLAN_NETDEV_DROPIN='/etc/systemd/network/10-netplan-rosbridge.netdev.d/90-rosvpn.conf'
+ND_NETDEV='/etc/systemd/network/05-rosvpn-bridge.netdev'
+ND_BRIDGE_NETWORK='/etc/systemd/network/05-rosvpn-bridge.network'
+ND_LAN_NETWORK='/etc/systemd/network/05-rosvpn-lan.network'
 
 # ---- step reporting -----------------------------------------------------------
 STEP=preflight
@@ -466,6 +498,253 @@ ensure_no_address() {
 # script arms a rollback timer before running this and disarms it once connectivity is confirmed.
 guard() { :; }
 
+# ---- who owns the bridge: the manager recorded at the first run -------------------------------------
+lan_state() { sed -n "s/^$1=//p" "$LAN_STATE" 2>/dev/null | head -n 1 || true; }
+LAN_MANAGER=$(lan_state LAN_MANAGER)
+LAN_CONNECTION=$(lan_state LAN_CONNECTION)
+LAN_NETPLAN_ID=$(lan_state LAN_NETPLAN_ID)
+LAN_DHCP_ID=$(lan_state LAN_DHCP_ID)
+case "$LAN_MANAGER" in NetworkManager | systemd-networkd) ;; *) LAN_MANAGER=none ;; esac
+if [ "$LAN_MANAGER" != none ] && { [ -e /etc/NetworkManager/conf.d/90-rosvpn.conf ] || [ -e /etc/systemd/network/05-rosvpn-unmanaged.network ]; }; then
+  warn "$BRIDGE was made by an older rosvpn beside $LAN_MANAGER (an unmanaged drop-in): it stays so; to hand it to $LAN_MANAGER, unprovision and provision again"
+  LAN_MANAGER=none
+fi
+# The NIC's own MAC (a port keeps it; the bridge takes it over).
+lan_mac() {
+  local p
+  p=$(link_field "$LAN_IF" permaddr)
+  if [ -n "$p" ]; then printf '%s\n' "$p"; else link_field "$LAN_IF" link/ether; fi
+}
+write_conf() { # write_conf PATH [MODE] < CONTENT: a config file for a network manager (WROTE=1 when it changed)
+  local tmp
+  WROTE=0
+  install -d -m 755 "$(dirname "$1")"
+  tmp=$(mktemp)
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1" && [ "$(stat -c '%a' "$1")" = "${2:-644}" ]; then rm -f "$tmp"; return 0; fi
+  install -m "${2:-644}" "$tmp" "$1"
+  rm -f "$tmp"
+  WROTE=1
+  changed "wrote $1"
+}
+# wait_ipv4: with DHCP, the bridge's lease comes some seconds after the move; up to 30 s (a warning after).
+wait_ipv4() {
+  local _
+  for _ in $(seq 1 60); do
+    if ip -o -4 addr show dev "$BRIDGE" scope global 2>/dev/null | grep -q .; then return 0; fi
+    sleep 0.5
+  done
+  warn "$BRIDGE has no IPv4 address after 30 s ($ADDRESSING addressing by $LAN_MANAGER)"
+}
+# A manager that made the bridge link anew (re-activated, reconfigured) dropped its ports: OpenVPN's tap,
+# which OpenVPN's up hook put there, joins again.
+rejoin_taps() {
+  local t
+  for t in $(ip -o link show | awk -F': ' '$2 ~ /^tap/ { sub(/@.*/, "", $2); print $2 }'); do
+    if [ "$(link_field "$t" master)" != "$BRIDGE" ]; then ip link set dev "$t" master "$BRIDGE"; changed "$t joined $BRIDGE again"; fi
+  done
+}
+bridge_joined() { # the NIC is a port of the bridge, or the step fails
+  local _
+  for _ in $(seq 1 20); do
+    if [ "$(link_field "$LAN_IF" master)" = "$BRIDGE" ]; then return 0; fi
+    sleep 0.5
+  done
+  die "$LAN_MANAGER did not make $LAN_IF a port of $BRIDGE"
+}
+
+# ---- NetworkManager: a bridge connection with the NIC as its port; DHCP by NetworkManager ----------
+# The NIC's own connection (LAN_CONNECTION) is left as it is: unprovisioning activates it again.
+nm_get() { # nm_get PROPERTY: the NIC's own connection's value, unescaped, safe characters only
+  [ -n "$LAN_CONNECTION" ] || return 0
+  nmcli -g "$1" connection show uuid "$LAN_CONNECTION" 2>/dev/null | head -n 1 | tr -d '\134' | tr -cd 'A-Za-z0-9.:,_-' || true
+}
+nm_bridge_keyfile() { # nm_bridge_keyfile MAC: addressing from rosvpn.json; DNS, IPv6 and DHCP client-id as the NIC's connection has them
+  local ip6 dns search cid ignore
+  ip6=$(nm_get ipv6.method)
+  case "$ip6" in auto | dhcp | link-local | ignore | disabled) ;; *) ip6=auto ;; esac
+  dns=$(nm_get ipv4.dns)
+  search=$(nm_get ipv4.dns-search)
+  cid=$(nm_get ipv4.dhcp-client-id)
+  ignore=$(nm_get ipv4.ignore-auto-dns)
+  echo "# ROS VPN (generated by rosvpn's desktop-net-up.sh): bridge $BRIDGE, $LAN_IF its port (rosvpn-lan), $ADDRESSING addressing."
+  echo "# Same MAC as $LAN_IF, so the same DHCP lease. The NIC's own connection $LAN_CONNECTION is kept for unprovisioning."
+  printf '[connection]\nid=rosvpn-bridge\nuuid=%s\ntype=bridge\ninterface-name=%s\n' "$NM_BRIDGE_UUID" "$BRIDGE"
+  printf 'autoconnect=true\nautoconnect-priority=100\nautoconnect-slaves=1\n\n'
+  printf '[ethernet]\ncloned-mac-address=%s\n\n' "$1"
+  # No STP (no 30 s listening delay, no BPDUs into the tunnel); no multicast snooping (DDS discovery floods).
+  printf '[bridge]\nstp=false\nmulticast-snooping=false\n\n[ipv4]\n'
+  if [ "$ADDRESSING" = static ]; then
+    printf 'method=manual\naddress1=%s\n' "$ADDRESS${DEFAULT_GW:+,$DEFAULT_GW}"
+  else
+    echo 'method=auto'
+    if [ -n "$cid" ]; then echo "dhcp-client-id=$cid"; fi
+  fi
+  if [ -n "$dns" ]; then echo "dns=${dns//,/;};"; fi
+  if [ -n "$search" ]; then echo "dns-search=${search//,/;};"; fi
+  if [ "$ignore" = yes ]; then echo 'ignore-auto-dns=true'; fi
+  printf '\n[ipv6]\nmethod=%s\n' "$ip6"
+}
+nm_lan_keyfile() {
+  echo "# ROS VPN (generated by rosvpn's desktop-net-up.sh): $LAN_IF as a port of $BRIDGE (rosvpn-bridge), no address of its own."
+  echo "# Its priority puts it before the NIC's own connection at boot."
+  printf '[connection]\nid=rosvpn-lan\nuuid=%s\ntype=ethernet\ninterface-name=%s\n' "$NM_LAN_UUID" "$LAN_IF"
+  printf 'master=%s\nslave-type=bridge\nautoconnect=true\nautoconnect-priority=100\n\n[ethernet]\n' "$NM_BRIDGE_UUID"
+}
+nm_state() { # nm_state UUID: activated, activating, ... ('' when not active)
+  nmcli -g GENERAL.STATE connection show uuid "$1" 2>/dev/null || true
+}
+nm_up() { # nm_up UUID NAME WHY
+  local _
+  if ! nmcli -w 45 connection up uuid "$1" >/dev/null; then
+    # nmcli can lose track of an activation that goes on (the port's, when it activates the bridge too).
+    for _ in $(seq 1 20); do
+      case "$(nm_state "$1")" in activated) break ;; activating) sleep 0.5 ;; *) die "NetworkManager could not activate $2 ($3): see nmcli connection show $2, journalctl -u NetworkManager" ;; esac
+    done
+  fi
+  changed "NetworkManager activated $2 ($3)"
+}
+nm_bridge() {
+  local bridge_wrote lan_wrote bridge_was
+  step_begin bridge
+  command -v nmcli >/dev/null 2>&1 || die "NetworkManager managed $LAN_IF, but nmcli is not installed"
+  systemctl is-active --quiet NetworkManager || die "NetworkManager managed $LAN_IF and owns $BRIDGE, but it is not running (systemctl start NetworkManager)"
+  # At boot: NetworkManager's own start-up (autoconnecting the connections below) first.
+  nm-online -s -q -t 30 || true
+  # Before loading: a loaded bridge connection autoconnects at once (a software device), so it is activating.
+  bridge_was=$(nm_state "$NM_BRIDGE_UUID")
+  write_conf "$NM_BRIDGE_FILE" 600 < <(nm_bridge_keyfile "$(lan_mac)")
+  bridge_wrote=$WROTE
+  if [ "$bridge_wrote" = 1 ]; then nmcli connection load "$NM_BRIDGE_FILE"; fi
+  write_conf "$NM_LAN_FILE" 600 < <(nm_lan_keyfile)
+  lan_wrote=$WROTE
+  if [ "$lan_wrote" = 1 ]; then nmcli connection load "$NM_LAN_FILE"; fi
+  step_end
+
+  step_begin lan-port
+  case "$bridge_was" in
+    activated | activating)
+      if [ "$bridge_wrote" = 1 ]; then
+        # Reapplied in place where NetworkManager can (addressing): re-activating would make a new bridge link.
+        if nmcli device reapply "$BRIDGE" >/dev/null 2>&1; then
+          changed "NetworkManager reapplied rosvpn-bridge (its settings changed)"
+        else
+          nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "its settings changed"
+        fi
+      fi ;;
+    *)
+      # A rosbridge link that NetworkManager found there when it started (after a restart of NetworkManager,
+      # or a host whose links outlive its reboot) is "connected (externally)": the port cannot be activated
+      # into it, but the bridge connection takes the link over (and its port, autoconnect-slaves).
+      if link_exists "$BRIDGE" && [ -z "$(nm_state "$NM_BRIDGE_UUID")" ]; then
+        nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "taking over the $BRIDGE link that is there"
+      fi ;;
+  esac
+  # Activating the port activates the bridge too; NetworkManager takes the NIC from its own connection.
+  # (Not the bridge first: autoconnect-slaves does not take a NIC that another connection holds.)
+  case "$(nm_state "$NM_LAN_UUID")" in
+    activated | activating) if [ "$lan_wrote" = 1 ]; then nm_up "$NM_LAN_UUID" rosvpn-lan "its settings changed"; fi ;;
+    *) nm_up "$NM_LAN_UUID" rosvpn-lan "$LAN_IF into $BRIDGE" ;;
+  esac
+  case "$(nm_state "$NM_BRIDGE_UUID")" in activated | activating) ;; *) nm_up "$NM_BRIDGE_UUID" rosvpn-bridge "not active" ;; esac
+  bridge_joined
+  rejoin_taps
+  step_end
+
+  step_begin lan-addressing
+  wait_ipv4
+  step_end
+}
+
+# ---- systemd-networkd: the bridge in a netplan file (netplan writes networkd's units), or in networkd units --
+# networkd's DHCP client-id is DUID + IAID, and the IAID comes from the interface name: the bridge is given
+# the NIC's (LAN_DHCP_ID, read from its lease at the first run), so that it gets the NIC's lease.
+nd_dhcp_id() {
+  case "$LAN_DHCP_ID" in
+    mac) echo 'ClientIdentifier=mac' ;;
+    iaid:*) echo "IAID=${LAN_DHCP_ID#iaid:}" ;;
+  esac
+}
+netplan_yaml() { # netplan_yaml MAC
+  local ns
+  echo "# ROS VPN (generated by rosvpn's desktop-net-up.sh): bridge $BRIDGE, $LAN_IF (netplan id $LAN_NETPLAN_ID) its port."
+  echo "# Read after the other netplan files: the NIC's dhcp4/dhcp6 here override theirs. Unprovisioning removes this file."
+  printf 'network:\n  version: 2\n  ethernets:\n    %s:\n      dhcp4: false\n      dhcp6: false\n' "$LAN_NETPLAN_ID"
+  printf '  bridges:\n    %s:\n      interfaces: [%s]\n      macaddress: %s\n' "$BRIDGE" "$LAN_NETPLAN_ID" "$1"
+  printf '      parameters:\n        stp: false\n        forward-delay: 0\n'
+  if [ "$ADDRESSING" = static ]; then
+    printf '      addresses: [%s]\n' "$ADDRESS"
+    if [ -n "$DEFAULT_GW" ]; then printf '      routes:\n        - to: default\n          via: %s\n' "$DEFAULT_GW"; fi
+    ns=$(netplan get "ethernets.$LAN_NETPLAN_ID.nameservers.addresses" 2>/dev/null | sed -n 's/^- //p' | tr -cd '0-9a-fA-F.:\n' | paste -sd, - || true)
+    if [ -n "$ns" ]; then printf '      nameservers:\n        addresses: [%s]\n' "$ns"; fi
+  else
+    printf '      dhcp4: true\n'
+  fi
+}
+nd_netdev() { # nd_netdev MAC: the bridge, without netplan
+  echo "# ROS VPN (generated by rosvpn's desktop-net-up.sh): bridge $BRIDGE with $LAN_IF's MAC."
+  printf '[NetDev]\nName=%s\nKind=bridge\nMACAddress=%s\n\n[Bridge]\nSTP=no\nMulticastSnooping=no\n' "$BRIDGE" "$1"
+}
+nd_bridge_network() {
+  echo "# ROS VPN (generated by rosvpn's desktop-net-up.sh): the addressing $LAN_IF had, now on $BRIDGE."
+  printf '[Match]\nName=%s\n\n[Network]\nLinkLocalAddressing=no\n' "$BRIDGE"
+  if [ "$ADDRESSING" = static ]; then
+    echo "Address=$ADDRESS"
+    if [ -n "$DEFAULT_GW" ]; then echo "Gateway=$DEFAULT_GW"; fi
+  else
+    printf 'DHCP=ipv4\n\n[DHCPv4]\n'
+    nd_dhcp_id
+  fi
+}
+nd_lan_network() {
+  echo "# ROS VPN (generated by rosvpn's desktop-net-up.sh): $LAN_IF as a port of $BRIDGE; sorts before the NIC's own file."
+  printf '[Match]\nName=%s\n\n[Network]\nBridge=%s\nLinkLocalAddressing=no\n' "$LAN_IF" "$BRIDGE"
+}
+networkd_bridge() {
+  local dirty=0
+  step_begin bridge
+  systemctl is-active --quiet systemd-networkd || die "systemd-networkd managed $LAN_IF and owns $BRIDGE, but it is not running (systemctl start systemd-networkd)"
+  if [ -n "$LAN_NETPLAN_ID" ]; then
+    command -v netplan >/dev/null 2>&1 || die "netplan configured $LAN_IF, but netplan is not installed"
+    write_conf "$NETPLAN_FILE" 600 < <(netplan_yaml "$(lan_mac)")
+    dirty=$WROTE
+    # What netplan cannot say: the DHCP client identity and multicast snooping, as drop-ins for its units.
+    write_conf "$ND_NETPLAN_BRIDGE_DROPIN" < <(printf '# ROS VPN: the DHCP client identity of %s.\n[DHCPv4]\n' "$LAN_IF"; nd_dhcp_id)
+    if [ "$WROTE" = 1 ]; then dirty=1; fi
+    write_conf "$ND_NETPLAN_NETDEV_DROPIN" < <(printf '# ROS VPN: DDS discovery is multicast and must be flooded to every port.\n[Bridge]\nMulticastSnooping=no\n')
+    if [ "$WROTE" = 1 ]; then dirty=1; fi
+    if [ "$dirty" = 1 ]; then netplan generate; fi
+  else
+    write_conf "$ND_NETDEV" < <(nd_netdev "$(lan_mac)")
+    dirty=$WROTE
+    write_conf "$ND_BRIDGE_NETWORK" < <(nd_bridge_network)
+    if [ "$WROTE" = 1 ]; then dirty=1; fi
+    write_conf "$ND_LAN_NETWORK" < <(nd_lan_network)
+    if [ "$WROTE" = 1 ]; then dirty=1; fi
+  fi
+  if [ "$dirty" = 1 ]; then networkctl reload; changed "systemd-networkd reloaded"; fi
+  local _
+  for _ in $(seq 1 20); do link_exists "$BRIDGE" && break; sleep 0.5; done
+  link_exists "$BRIDGE" || die "systemd-networkd did not create $BRIDGE: see networkctl status $BRIDGE, journalctl -u systemd-networkd"
+  # networkd sets these when it creates the bridge; one it made before a change keeps its old ones.
+  if [ "$(link_field "$BRIDGE" mcast_snooping)" != 0 ]; then ip link set dev "$BRIDGE" type bridge mcast_snooping 0; changed "multicast snooping off on $BRIDGE"; fi
+  step_end
+
+  step_begin lan-port
+  if [ "$dirty" = 1 ] || [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ]; then
+    networkctl reconfigure "$LAN_IF" "$BRIDGE"
+    changed "systemd-networkd reconfigured $LAN_IF and $BRIDGE"
+  fi
+  bridge_joined
+  rejoin_taps
+  step_end
+
+  step_begin lan-addressing
+  wait_ipv4
+  step_end
+}
+
+# ---- no manager: the bridge made with ip, the NIC's addresses carried over ----------------------------
 # Stop other network managers from fighting over the NIC and the bridge.
 release_from_managers() {
   if systemctl is-active --quiet NetworkManager 2>/dev/null; then
@@ -482,22 +761,65 @@ release_from_managers() {
     changed "stopped the DHCP client of $LAN_IF (remove $LAN_IF from /etc/network/interfaces if it is listed there)"
   fi
 }
-write_conf() { # write_conf PATH < CONTENT: a config file for another network manager
-  local tmp
-  WROTE=0
-  install -d -m 755 "$(dirname "$1")"
-  tmp=$(mktemp)
-  cat >"$tmp"
-  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; return 0; fi
-  install -m 644 "$tmp" "$1"
-  rm -f "$tmp"
-  WROTE=1
-  changed "wrote $1"
-}
 dhcp_running() { pgrep -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; }
 start_dhcp() {
+  # ISC dhclient is what ifupdown runs for the NIC; without a manager and without it, no DHCP client is
+  # installed for the bridge (dhclient reached its end of life in 2022).
+  command -v dhclient >/dev/null 2>&1 || die "addressing is dhcp, but $LAN_IF has no network manager (NetworkManager, systemd-networkd) and dhclient is not installed: use static addressing, or let a manager own $LAN_IF"
   dhclient -nw -pf "/run/rosvpn-dhclient.pid" -lf "/var/lib/dhcp/dhclient.$BRIDGE.leases" "$BRIDGE"
   changed "DHCP client started on $BRIDGE"
+}
+ip_bridge() {
+  step_begin bridge
+  release_from_managers
+  LAN_MAC=$(link_field "$LAN_IF" link/ether)
+  LAN_MTU=$(link_field "$LAN_IF" mtu)
+  ensure_bridge "$BRIDGE"
+  # The bridge keeps the NIC's MAC, so DHCP leases and the neighbours' ARP caches stay valid.
+  ensure_mac "$BRIDGE" "$LAN_MAC"
+  ensure_mtu "$BRIDGE" "$LAN_MTU"
+  ensure_up "$BRIDGE"
+  step_end
+
+  step_begin lan-port
+  if [ "$master" != "$BRIDGE" ]; then
+    # Carry the NIC's current addresses and default route over to the bridge in one batch, so that
+    # connections (this SSH session) keep their address; a static address from rosvpn.json replaces them below.
+    old_addrs=$(ip -o -4 addr show dev "$LAN_IF" scope global | awk '{ print $4 }')
+    old_gw=$(ip -4 route show default dev "$LAN_IF" | awk '{ print $3; exit }')
+    {
+      for a in $old_addrs; do echo "addr replace $a dev $BRIDGE"; done
+      echo "link set dev $LAN_IF master $BRIDGE"
+      echo "link set dev $LAN_IF up"
+      for a in $old_addrs; do echo "addr del $a dev $LAN_IF"; done
+      if [ -n "$old_gw" ]; then echo "route replace default via $old_gw dev $BRIDGE"; fi
+    } | ip -batch -
+    changed "moved $LAN_IF into $BRIDGE (addresses: ${old_addrs:-none}, default route: ${old_gw:-none})"
+  fi
+  ensure_no_address "$LAN_IF"
+  # The bridge's LAN ports are a declared set: desktop.lanInterface and the OpenVPN taps. A NIC that was the
+  # lanInterface before (rosvpn.json changed) leaves the bridge, or both NICs would bridge the LAN to itself.
+  for port in $(ip -o link show master "$BRIDGE" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+    case "$port" in
+      "$LAN_IF" | tap*) ;;
+      *) guard "$port"; ip link set dev "$port" nomaster; changed "released $port from $BRIDGE (no longer desktop.lanInterface)" ;;
+    esac
+  done
+  step_end
+
+  step_begin lan-addressing
+  if [ "$ADDRESSING" = static ]; then
+    # A DHCP client left from dhcp addressing would put its lease back next to the static address.
+    if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
+    ensure_only_address "$BRIDGE" "$ADDRESS"
+    if [ -n "$DEFAULT_GW" ] && ! ip -4 route show default | grep -q "via $DEFAULT_GW dev $BRIDGE"; then
+      ip route replace default via "$DEFAULT_GW" dev "$BRIDGE"
+      changed "default route via $DEFAULT_GW"
+    fi
+  else
+    dhcp_running || start_dhcp
+  fi
+  step_end
 }
 
 step_begin lan-interface
@@ -507,56 +829,11 @@ master=$(link_field "$LAN_IF" master)
 case "$master" in '' | "$BRIDGE") ;; *) die "$LAN_IF is already a port of $master; free it first" ;; esac
 step_end
 
-step_begin bridge
-release_from_managers
-LAN_MAC=$(link_field "$LAN_IF" link/ether)
-LAN_MTU=$(link_field "$LAN_IF" mtu)
-ensure_bridge "$BRIDGE"
-# The bridge keeps the NIC's MAC, so DHCP leases and the neighbours' ARP caches stay valid.
-ensure_mac "$BRIDGE" "$LAN_MAC"
-ensure_mtu "$BRIDGE" "$LAN_MTU"
-ensure_up "$BRIDGE"
-step_end
-
-step_begin lan-port
-if [ "$master" != "$BRIDGE" ]; then
-  # Carry the NIC's current addresses and default route over to the bridge in one batch, so that
-  # connections (this SSH session) keep their address; a static address from rosvpn.json replaces them below.
-  old_addrs=$(ip -o -4 addr show dev "$LAN_IF" scope global | awk '{ print $4 }')
-  old_gw=$(ip -4 route show default dev "$LAN_IF" | awk '{ print $3; exit }')
-  {
-    for a in $old_addrs; do echo "addr replace $a dev $BRIDGE"; done
-    echo "link set dev $LAN_IF master $BRIDGE"
-    echo "link set dev $LAN_IF up"
-    for a in $old_addrs; do echo "addr del $a dev $LAN_IF"; done
-    if [ -n "$old_gw" ]; then echo "route replace default via $old_gw dev $BRIDGE"; fi
-  } | ip -batch -
-  changed "moved $LAN_IF into $BRIDGE (addresses: ${old_addrs:-none}, default route: ${old_gw:-none})"
-fi
-ensure_no_address "$LAN_IF"
-# The bridge's LAN ports are a declared set: desktop.lanInterface and the OpenVPN taps. A NIC that was the
-# lanInterface before (rosvpn.json changed) leaves the bridge, or both NICs would bridge the LAN to itself.
-for port in $(ip -o link show master "$BRIDGE" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
-  case "$port" in
-    "$LAN_IF" | tap*) ;;
-    *) guard "$port"; ip link set dev "$port" nomaster; changed "released $port from $BRIDGE (no longer desktop.lanInterface)" ;;
-  esac
-done
-step_end
-
-step_begin lan-addressing
-if [ "$ADDRESSING" = static ]; then
-  # A DHCP client left from dhcp addressing would put its lease back next to the static address.
-  if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
-  ensure_only_address "$BRIDGE" "$ADDRESS"
-  if [ -n "$DEFAULT_GW" ] && ! ip -4 route show default | grep -q "via $DEFAULT_GW dev $BRIDGE"; then
-    ip route replace default via "$DEFAULT_GW" dev "$BRIDGE"
-    changed "default route via $DEFAULT_GW"
-  fi
-else
-  dhcp_running || start_dhcp
-fi
-step_end
+case "$LAN_MANAGER" in
+  NetworkManager) nm_bridge ;;
+  systemd-networkd) networkd_bridge ;;
+  *) ip_bridge ;;
+esac
 
 summary 0
 ROSVPN_EOF
@@ -564,7 +841,7 @@ write_file /etc/systemd/system/rosvpn-desktop-net.service 644 <<'ROSVPN_EOF'
 [Unit]
 Description=ROS VPN desktop gateway network (eno1 bridged into rosbridge)
 Documentation=file:///usr/local/lib/rosvpn/desktop-net-up.sh
-After=network-pre.target
+After=network-pre.target NetworkManager.service systemd-networkd.service
 Before=network.target openvpn-client@rosvpn.service
 Wants=network-pre.target
 
@@ -588,30 +865,68 @@ LOST_WHAT="bridging $LAN_IF"
 ROLLBACK_NOW=/etc/rosvpn/lan-rollback.sh
 if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRIDGE" >/dev/null 2>&1; then
   NEEDS_MOVE=1
-  {
-    echo '#!/bin/sh'
-    echo "# ROS VPN rollback (written $(date -u +%FT%TZ)): gives $LAN_IF back its addressing and removes $BRIDGE."
-    echo "systemctl disable rosvpn-desktop-net.service openvpn-client@rosvpn.service 2>/dev/null"
-    echo "systemctl stop openvpn-client@rosvpn.service 2>/dev/null"
-    echo "ip link set dev $LAN_IF nomaster"
-    echo "ip link del dev $BRIDGE"
-    ip -o -4 addr show dev "$LAN_IF" scope global | awk -v dev="$LAN_IF" '{ print "ip addr replace " $4 " dev " dev }'
-    ip -4 route show default dev "$LAN_IF" | awk -v dev="$LAN_IF" '{ print "ip route replace default via " $3 " dev " dev; exit }'
-    echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network"
-    echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null; true"
-  } | write_file /etc/rosvpn/lan-rollback.sh 700
   ensure_dir /etc/rosvpn/state 755
-  write_file /etc/rosvpn/state/lan-rollback.sh 700 </etc/rosvpn/lan-rollback.sh
-  LAN_MANAGER=none
+  LAN_MANAGER=none LAN_CONNECTION='' LAN_NETPLAN_ID='' LAN_DHCP_ID='' LAN_DHCLIENT=''
   if systemctl is-active --quiet NetworkManager 2>/dev/null && nmcli -t -f DEVICE,STATE device 2>/dev/null | grep -qx "$LAN_IF:connected"; then
     LAN_MANAGER=NetworkManager
-  elif systemctl is-active --quiet systemd-networkd 2>/dev/null && networkctl list --no-legend "$LAN_IF" 2>/dev/null | grep -qw configured; then
+    LAN_CONNECTION=$(nmcli -g GENERAL.CON-UUID device show "$LAN_IF" 2>/dev/null | tr -cd '0-9a-f-' || true)
+  elif systemctl is-active --quiet systemd-networkd 2>/dev/null && networkctl list --no-legend "$LAN_IF" 2>/dev/null | grep -qwE 'configured|configuring'; then
     LAN_MANAGER=systemd-networkd
+    nd_file=$(networkctl status "$LAN_IF" 2>/dev/null | sed -n 's/^ *Network File: //p' || true)
+    case "$nd_file" in /run/systemd/network/10-netplan-*.network) LAN_NETPLAN_ID=${nd_file#/run/systemd/network/10-netplan-} ;; esac
+    LAN_NETPLAN_ID=$(printf '%s' "${LAN_NETPLAN_ID%.network}" | tr -cd 'A-Za-z0-9_.-')
+    # netplan merges lists across its files: addresses or routes of the NIC cannot be taken off it by another
+    # file, so such a NIC is bridged with networkd units that outrank netplan's (05-rosvpn-* before 10-netplan-*).
+    if [ -n "$LAN_NETPLAN_ID" ] && netplan get "ethernets.$LAN_NETPLAN_ID" 2>/dev/null | grep -qE '^(addresses|routes|gateway4):'; then LAN_NETPLAN_ID=''; fi
+    client_id=$(sed -n 's/^CLIENTID=//p' "/run/systemd/netif/leases/$(ip -o link show dev "$LAN_IF" | cut -d: -f1)" 2>/dev/null || true)
+    case "$client_id" in
+      01*) LAN_DHCP_ID=mac ;;
+      ff????????*) LAN_DHCP_ID="iaid:$((16#${client_id:2:8}))" ;;
+    esac
   elif pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
     LAN_MANAGER=dhclient
+    # Its command line (ifupdown's), for the rollback to start it again as it was; only a plain one.
+    LAN_DHCLIENT=$(pgrep -af "dhclient.* $LAN_IF\$" | head -n 1 | cut -d' ' -f2- || true)
+    case "$LAN_DHCLIENT" in dhclient\ * | /sbin/dhclient\ * | /usr/sbin/dhclient\ *) ;; *) LAN_DHCLIENT='' ;; esac
+    case "$LAN_DHCLIENT" in *[!A-Za-z0-9\ ./_:=-]*) LAN_DHCLIENT='' ;; esac
   fi
-  echo "LAN_MANAGER=$LAN_MANAGER" | write_file /etc/rosvpn/state/lan.env 644
-  PING_TARGET=$(ip -4 route show default dev "$LAN_IF" | awk '{ print $3; exit }')
+  printf '%s\n' "LAN_MANAGER=$LAN_MANAGER" "LAN_CONNECTION=$LAN_CONNECTION" "LAN_NETPLAN_ID=$LAN_NETPLAN_ID" "LAN_DHCP_ID=$LAN_DHCP_ID" |
+    write_file /etc/rosvpn/state/lan.env 644
+  {
+    echo '#!/bin/sh'
+    echo "# ROS VPN rollback (written $(date -u +%FT%TZ)): gives $LAN_IF back to $LAN_MANAGER with its addressing and removes $BRIDGE."
+    echo "systemctl disable rosvpn-desktop-net.service openvpn-client@rosvpn.service 2>/dev/null"
+    echo "systemctl stop openvpn-client@rosvpn.service 2>/dev/null"
+    case "$LAN_MANAGER" in
+      NetworkManager)
+        echo "nmcli connection delete uuid $NM_LAN_UUID uuid $NM_BRIDGE_UUID 2>/dev/null"
+        echo "rm -f $NM_LAN_FILE $NM_BRIDGE_FILE"
+        echo "nmcli -w 45 connection up uuid $LAN_CONNECTION || nmcli -w 45 device connect $LAN_IF" ;;
+      systemd-networkd)
+        echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network /etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection /etc/NetworkManager/system-connections/rosvpn-lan.nmconnection /etc/netplan/90-rosvpn.yaml /etc/systemd/network/10-netplan-rosbridge.network.d/90-rosvpn.conf /etc/systemd/network/10-netplan-rosbridge.netdev.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-bridge.netdev /etc/systemd/network/05-rosvpn-bridge.network /etc/systemd/network/05-rosvpn-lan.network"
+        if [ -n "$LAN_NETPLAN_ID" ]; then echo "netplan generate"; fi
+        echo "networkctl reload"
+        echo "ip link del dev $BRIDGE 2>/dev/null"
+        echo "networkctl reconfigure $LAN_IF" ;;
+      *)
+        echo "ip link set dev $LAN_IF nomaster"
+        echo "ip link del dev $BRIDGE"
+        ip -o -4 addr show dev "$LAN_IF" scope global | awk -v dev="$LAN_IF" '{ print "ip addr replace " $4 " dev " dev }'
+        ip -4 route show default dev "$LAN_IF" | awk -v dev="$LAN_IF" '{ print "ip route replace default via " $3 " dev " dev; exit }'
+        echo "rm -f /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network"
+        echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
+        # The NIC's DHCP client, which the move stopped, runs again (the bridge's stops).
+        if [ "$LAN_MANAGER" = dhclient ]; then
+          echo "pkill -f 'dhclient.* $BRIDGE\$'"
+          echo "pgrep -f 'dhclient.* $LAN_IF\$' >/dev/null || ${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
+        fi ;;
+    esac
+    echo "true"
+  } | write_file /etc/rosvpn/lan-rollback.sh 700
+  write_file /etc/rosvpn/state/lan-rollback.sh 700 </etc/rosvpn/lan-rollback.sh
+  # The gateway that answers after the move: the static one from rosvpn.json, else the NIC's current one.
+  PING_TARGET=$DEFAULT_GW
+  PING_TARGET=${PING_TARGET:-$(ip -4 route show default dev "$LAN_IF" | awk '{ print $3; exit }')}
   systemctl stop rosvpn-rollback.timer 2>/dev/null || true
   systemctl reset-failed rosvpn-rollback.service rosvpn-rollback.timer 2>/dev/null || true
   systemd-run --quiet --unit=rosvpn-rollback --on-active=90 /bin/sh /etc/rosvpn/lan-rollback.sh

@@ -23,6 +23,16 @@ LAN_BEFORE='/etc/rosvpn/state/lan-rollback.sh'
 LAN_MANAGER_FILE='/etc/rosvpn/state/lan.env'
 ROLLBACK_SCRIPT='/etc/rosvpn/lan-rollback.sh'
 GUARD_SECONDS='90'
+NM_BRIDGE_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001'
+NM_LAN_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e002'
+NM_BRIDGE_FILE='/etc/NetworkManager/system-connections/rosvpn-bridge.nmconnection'
+NM_LAN_FILE='/etc/NetworkManager/system-connections/rosvpn-lan.nmconnection'
+NETPLAN_FILE='/etc/netplan/90-rosvpn.yaml'
+ND_NETPLAN_BRIDGE_DROPIN='/etc/systemd/network/10-netplan-rosbridge.network.d/90-rosvpn.conf'
+ND_NETPLAN_NETDEV_DROPIN='/etc/systemd/network/10-netplan-rosbridge.netdev.d/90-rosvpn.conf'
+ND_NETDEV='/etc/systemd/network/05-rosvpn-bridge.netdev'
+ND_BRIDGE_NETWORK='/etc/systemd/network/05-rosvpn-bridge.network'
+ND_LAN_NETWORK='/etc/systemd/network/05-rosvpn-lan.network'
 
 
 # ---- step reporting -----------------------------------------------------------
@@ -369,14 +379,19 @@ confirm_lan() {
 give_back() {
   case "$1" in
     NetworkManager)
-      nmcli device set "$LAN_IF" managed yes 2>/dev/null || true
-      nmcli -w 30 device connect "$LAN_IF" >/dev/null || warn "NetworkManager did not activate a connection on $LAN_IF: see nmcli device status"
-      changed "NetworkManager manages $LAN_IF again" ;;
+      # The rollback script (LAN_BEFORE) has deleted ROS VPN's connections and activated the NIC's own.
+      if ! nmcli -t -f DEVICE,STATE device 2>/dev/null | grep -qx "$LAN_IF:connected"; then
+        nmcli device set "$LAN_IF" managed yes 2>/dev/null || true
+        nmcli -w 30 device connect "$LAN_IF" >/dev/null || warn "NetworkManager did not activate a connection on $LAN_IF: see nmcli device status"
+      fi
+      changed "NetworkManager manages $LAN_IF again ($(nmcli -g GENERAL.CONNECTION device show "$LAN_IF" 2>/dev/null || true))" ;;
     systemd-networkd)
       networkctl reconfigure "$LAN_IF" 2>/dev/null || networkctl renew "$LAN_IF" || warn "systemd-networkd did not reconfigure $LAN_IF: see networkctl status $LAN_IF"
       changed "systemd-networkd manages $LAN_IF again" ;;
     *)
       [ "$ADDRESSING" = dhcp ] || [ "$1" = dhclient ] || return 0
+      # The rollback script (LAN_BEFORE) of a newer rosvpn has started the NIC's own dhclient again.
+      if pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then changed "DHCP client of $LAN_IF running again"; return 0; fi
       if command -v dhclient >/dev/null 2>&1; then
         dhclient -nw -pf "/run/dhclient.$LAN_IF.pid" -lf "/var/lib/dhcp/dhclient.$LAN_IF.leases" "$LAN_IF"
         changed "DHCP lease of $LAN_IF renewed by dhclient"
@@ -453,15 +468,24 @@ if ip link show dev "$LAN_IF" >/dev/null 2>&1 && [ "$(link_field "$LAN_IF" maste
     die "connectivity lost after taking $LAN_IF out of $BRIDGE; the bridge is restored. Check how $LAN_IF was configured before ROS VPN ($LAN_BEFORE)"
   fi
 fi
-# Left over from an interrupted run: the drop-ins without the bridge.
-for f in /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network; do
+# Left over from an interrupted run: the drop-ins, or a manager's files, without the bridge.
+left=0
+for f in /etc/NetworkManager/conf.d/90-rosvpn.conf /etc/systemd/network/05-rosvpn-unmanaged.network "$NM_BRIDGE_FILE" "$NM_LAN_FILE" \
+  "$NETPLAN_FILE" "$ND_NETPLAN_BRIDGE_DROPIN" "$ND_NETPLAN_NETDEV_DROPIN" "$ND_NETDEV" "$ND_BRIDGE_NETWORK" "$ND_LAN_NETWORK"; do
   if [ -e "$f" ]; then
     rm -f "$f"
     changed "removed $f"
-    if systemctl is-active --quiet NetworkManager 2>/dev/null; then nmcli general reload conf || true; fi
-    if systemctl is-active --quiet systemd-networkd 2>/dev/null; then networkctl reload || true; fi
+    left=1
   fi
 done
+if [ "$left" = 1 ]; then
+  if systemctl is-active --quiet NetworkManager 2>/dev/null; then
+    nmcli connection delete uuid "$NM_LAN_UUID" uuid "$NM_BRIDGE_UUID" >/dev/null 2>&1 || true
+    nmcli general reload conf || true
+  fi
+  if command -v netplan >/dev/null 2>&1; then netplan generate || true; fi
+  if systemctl is-active --quiet systemd-networkd 2>/dev/null; then networkctl reload || true; fi
+fi
 step_end
 
 step_begin links
