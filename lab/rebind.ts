@@ -39,9 +39,14 @@ function newPublicAddress(s: LabState): string {
   const ns = s.router.ns;
   const old = s.router.publicIp!;
   const next = PUBLIC.find((a) => a !== old)!;
+  // The routes of wan0 besides its subnet's (the /32 to a gateway public address outside the internet subnet):
+  // the kernel flushes a device's routes when its last address goes, so they are put back after the change.
+  const routes = run('ip', ['-n', ns, '-4', 'route', 'show', 'dev', 'wan0'])
+    .stdout.split('\n')
+    .filter((l) => l.trim() && !/proto kernel/.test(l));
   must('ip', ['-n', ns, 'addr', 'del', `${old}/24`, 'dev', 'wan0']);
   must('ip', ['-n', ns, 'addr', 'add', `${next}/24`, 'dev', 'wan0']);
-  // The /32 route to the gateway's public address (when the topology has one) is a device route: it stays.
+  for (const r of routes) must('ip', ['-n', ns, 'route', 'replace', ...r.trim().split(/\s+/), 'dev', 'wan0']);
   s.router.publicIp = next;
   return next;
 }
