@@ -79,13 +79,18 @@ function sh(ns: string, cmd: string, args: string[], input?: string) {
   return run('ip', ['netns', 'exec', ns, cmd, ...args], { input });
 }
 
-function waitUntil(what: string, fn: () => boolean, timeoutMs: number): void {
+/** Polls `fn` every `intervalMs` (blocking) until it holds or `timeoutMs` passed; whether it held. */
+export function waitFor(fn: () => boolean, timeoutMs: number, intervalMs = 200): boolean {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (fn()) return;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    if (fn()) return true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+  return false;
+}
+
+function waitUntil(what: string, fn: () => boolean, timeoutMs: number): void {
+  if (!waitFor(fn, timeoutMs)) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 }
 
 /** The robot's address: the highest free host address up to .83 of the robot subnet (not a rosvpn host's). */

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import { OPENVPN_CLIENT_UNIT } from '../src/core/render/openvpn';
 import { removeSecondFromDocument } from '../src/core/topology/document';
 import { controllerCli, labSeconds, proveSeconds, provisionAll, robotMtuPing, sshArgs } from './demo';
-import { Lab, type LabHost, type LabState } from './lab';
+import { Lab, type LabHost, type LabState, waitFor } from './lab';
 
 /** What a host's state is made of, one `kind name` key to its value; see SNAPSHOT_SCRIPT. */
 export type Snapshot = Map<string, string>;
@@ -123,15 +123,6 @@ true`;
     .filter(Boolean);
 }
 
-function waitFor(fn: () => boolean, ms: number): boolean {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-  }
-  return false;
-}
-
 /**
  * The whole lifecycle on a lab that is up and not yet provisioned (needs >= 2 seconds). Prints as it goes;
  * never throws for a failed check (it is in `failures`), only for a lab that cannot be driven at all.
@@ -145,7 +136,10 @@ export async function runLifecycle(s: LabState, print: (l: string) => void, hook
   };
   const t0 = Date.now();
   const took = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
-  const topo = JSON.parse(fs.readFileSync(s.topologyFile, 'utf8')) as { seconds: { name: string; cloudIp: string; vpnIp: string }[] };
+  const topo = JSON.parse(fs.readFileSync(s.topologyFile, 'utf8')) as {
+    gateway: { vpnIp: string };
+    seconds: { name: string; cloudIp: string; vpnIp: string }[];
+  };
   if (topo.seconds.length < 2) throw new Error(`the lifecycle needs at least 2 seconds; the topology has ${topo.seconds.length}`);
   const victim = topo.seconds[topo.seconds.length - 1];
   const gone = { name: victim.name, cloudIp: victim.cloudIp, vpnIp: victim.vpnIp.split('/')[0] };
@@ -219,8 +213,8 @@ export async function runLifecycle(s: LabState, print: (l: string) => void, hook
     if (!cloud.length || count(cloud, 'fail'))
       fail(`negative control: ${count(cloud, 'fail')} cloud-side pair(s) fail with only the desktop's tunnel down`);
     Lab.inHost(desktop, ['systemctl', 'start', OPENVPN_CLIENT_UNIT]);
-    const gwIp = (JSON.parse(fs.readFileSync(s.topologyFile, 'utf8')) as { gateway: { vpnIp: string } }).gateway.vpnIp.split('/')[0];
-    if (waitFor(() => robotMtuPing(s, gwIp), 90000))
+    const gwIp = topo.gateway.vpnIp.split('/')[0];
+    if (waitFor(() => robotMtuPing(s, gwIp), 90000, 1000))
       print(`${OPENVPN_CLIENT_UNIT} started again: the robot reaches the gateway   (${took()})`);
     else {
       // What was seen, to tell a slow reconnect from a tunnel that is up but does not carry the robot's frames.

@@ -13,8 +13,8 @@ import { CA_PASSPHRASE_ENV, PassphraseFileError, cliCaPassphrase, passphraseFile
 import { clientAdd, clientList, clientRevoke, clientRotate, type ClientCommandIo } from './clients';
 import { askYesNo, canPrompt } from './prompt';
 import { cloudCommand } from './cloud';
-import { offerRemovedSeconds, trackReport } from './removed';
-import { trackedSecond, withRemovedSecond } from '../core/provision/tracked';
+import { offerRemovedSeconds, secondsDone } from './removed';
+import { forgetTracked, recordProvisioned, trackedSecond, withRemovedSecond } from '../core/provision/tracked';
 import type { ProvisionReport } from '../core/provision/orchestrator';
 import { formatDiagnostic, hasErrors, validateTopology } from '../core/topology/validate';
 import schema from '../../schemas/rosvpn.schema.json';
@@ -311,7 +311,7 @@ async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
   // The passphrase matters only when the gateway runs; a file named for another run is not read.
   const withGateway = selectHosts(t, sel).some((h) => h.role === 'gateway');
   const ca = withGateway ? caSource(io, values) : undefined;
-  return provisionCommand(io, t, sel, flags, ca, (report) => trackReport(file, t, report, io.env, 'provision'));
+  return provisionCommand(io, t, sel, flags, ca, (report) => recordProvisioned(file, t, secondsDone(report), io.env));
 }
 
 async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
@@ -325,14 +325,13 @@ async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
   if (values.help) return help(io);
   const sel = hostSelector(values);
   const file = topologyPath(io, positionals);
-  let t = await loadValid(io, file);
-  if (!t) return EXIT_FAIL;
+  const loaded = await loadValid(io, file);
+  if (!loaded) return EXIT_FAIL;
   // A second deleted from the file is still reachable through what this machine recorded when it provisioned it.
-  const removed = sel.host ? trackedSecond(file, t, sel.host, io.env) : undefined;
-  if (removed) {
+  const removed = sel.host ? trackedSecond(file, loaded, sel.host, io.env) : undefined;
+  if (removed)
     io.out(`'${sel.host}' is no longer in ${path.basename(file)}; its SSH details are the ones recorded when it was provisioned.`);
-    t = withRemovedSecond(t, removed);
-  }
+  const t = removed ? withRemovedSecond(loaded, removed) : loaded;
   const hosts = selectHosts(t, sel);
   if (!hosts.length) {
     io.err(`unprovision: no ${sel.role} host in the topology; nothing to do`);
@@ -341,8 +340,7 @@ async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {
   const purge = !!values.purge;
   if (purge && !hosts.some((h) => h.role === 'gateway'))
     throw new UsageError("--purge deletes the gateway's PKI: it needs the gateway in the run");
-  const current = t;
-  const onReport = (report: ProvisionReport) => trackReport(file, current, report, io.env, 'unprovision');
+  const onReport = (report: ProvisionReport) => forgetTracked(file, secondsDone(report), io.env);
   return unprovisionCommand({ ...io, confirm: askYesNo, canPrompt }, t, sel, { purge, yes: !!values.yes, onReport }, sshFlags(io, values));
 }
 

@@ -3,7 +3,7 @@
 // `rosvpn unprovision --host NAME` reaches it the same way; without a terminal, provision prints the command.
 import * as path from 'path';
 import type { ProvisionReport } from '../core/provision/orchestrator';
-import { forgetTracked, recordProvisioned, removedSeconds, type TrackedSecond, withRemovedSecond } from '../core/provision/tracked';
+import { forgetTracked, removedSeconds, type TrackedSecond, withRemovedSecond } from '../core/provision/tracked';
 import type { ValidTopology } from '../core/topology/types';
 import type { SshPool } from '../core/ssh/types';
 import { type ConfirmIo, type RemoteIo, type SshFlags, unprovisionCommand } from './remote';
@@ -27,11 +27,9 @@ function describe(file: string, r: TrackedSecond): string {
   return `second '${r.second.name}' (${r.second.host}) was provisioned from ${path.basename(file)}${when} and is no longer in it; its host still runs ROS VPN`;
 }
 
-/** Records the seconds a run provisioned; forgets the ones an unprovision run removed. */
-export function trackReport(file: string, t: ValidTopology, report: ProvisionReport, env: Env, verb: 'provision' | 'unprovision'): void {
-  const done = report.hosts.filter((h) => h.role === 'second' && (h.status === 'ok' || h.status === 'changed')).map((h) => h.label);
-  if (verb === 'provision') recordProvisioned(file, t, done, env);
-  else forgetTracked(file, done, env);
+/** The seconds a run left done (ok or changed): recorded after provisioning, forgotten after unprovisioning. */
+export function secondsDone(report: ProvisionReport): string[] {
+  return report.hosts.filter((h) => h.role === 'second' && (h.status === 'ok' || h.status === 'changed')).map((h) => h.label);
 }
 
 /**
@@ -59,7 +57,7 @@ export async function offerRemovedSeconds(
       { ...io, confirm },
       withRemovedSecond(t, r),
       { host: name },
-      { purge: false, yes: false, onReport: (report) => trackReport(file, t, report, io.env, 'unprovision') },
+      { purge: false, yes: false, onReport: (report) => forgetTracked(file, secondsDone(report), io.env) },
       flags,
       poolFor,
     );

@@ -4,11 +4,9 @@
 // names the field and the fix.
 
 import { jsonLayout, layoutValue, lineIndent, type JsonNode } from '../topology/jsonLayout';
-import { removeNamedEntry } from '../topology/document';
+import { checkDocument, removeNamedEntry } from '../topology/document';
 import { lastFreeAddress, parseCidr } from '../topology/ipv4';
-import { parseTopologyText } from '../topology/file';
 import type { ClientConfig, ValidTopology } from '../topology/types';
-import { formatDiagnostic, hasErrors, validateTopology } from '../topology/validate';
 
 export type ClientErrorCode = 'CLIENT_EXISTS' | 'CLIENT_UNKNOWN' | 'NO_FREE_ADDRESS' | 'TOPOLOGY_INVALID';
 
@@ -61,24 +59,15 @@ interface Parsed {
 function parseValid(text: string, what: string): Parsed {
   const bom = text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
   const body = text.slice(bom.length);
-  const parsed = parseTopologyText(text);
-  const diagnostics = [...parsed.diagnostics, ...(parsed.raw !== undefined ? validateTopology(parsed.raw).diagnostics : [])];
-  const topology = parsed.raw !== undefined ? validateTopology(parsed.raw).topology : undefined;
-  if (!topology || hasErrors(diagnostics)) {
-    const lines = diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d));
-    throw new ClientError(`cannot ${what}: rosvpn.json has errors; fix them first:\n${lines.join('\n')}`, 'TOPOLOGY_INVALID');
-  }
+  const { topology, errors } = checkDocument(text);
+  if (!topology) throw new ClientError(`cannot ${what}: rosvpn.json has errors; fix them first:\n${errors.join('\n')}`, 'TOPOLOGY_INVALID');
   return { body, bom, root: jsonLayout(body), topology };
 }
 
 /** The edited text, validated; a problem the edit would cause is reported against the edited file. */
 function checked(text: string, what: string): string {
-  const parsed = parseTopologyText(text);
-  const diagnostics = [...parsed.diagnostics, ...(parsed.raw !== undefined ? validateTopology(parsed.raw).diagnostics : [])];
-  if (parsed.raw === undefined || hasErrors(diagnostics)) {
-    const lines = diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d));
-    throw new ClientError(`cannot ${what}; rosvpn.json would not be valid:\n${lines.join('\n')}`, 'TOPOLOGY_INVALID');
-  }
+  const { errors } = checkDocument(text);
+  if (errors.length) throw new ClientError(`cannot ${what}; rosvpn.json would not be valid:\n${errors.join('\n')}`, 'TOPOLOGY_INVALID');
   return text;
 }
 

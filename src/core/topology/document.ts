@@ -4,6 +4,7 @@
 
 import { parseTopologyText } from './file';
 import { jsonLayout, type JsonNode } from './jsonLayout';
+import type { ValidTopology } from './types';
 import { formatDiagnostic, hasErrors, validateTopology } from './validate';
 
 /**
@@ -28,12 +29,17 @@ export function removeNamedEntry(body: string, listKey: string, name: string): s
   return body.slice(0, list.start) + '[]' + body.slice(list.end);
 }
 
-/** The error-level problems of a rosvpn.json text, formatted (none: it is valid). */
-function errorsOf(text: string): string[] {
+/**
+ * A rosvpn.json text parsed and validated once: its topology when it has no error, and the error-level
+ * problems, formatted (an empty file is one). Shared by every edit of the document as text.
+ */
+export function checkDocument(text: string): { topology?: ValidTopology; errors: string[] } {
   const parsed = parseTopologyText(text);
-  const diagnostics = [...parsed.diagnostics, ...(parsed.raw !== undefined ? validateTopology(parsed.raw).diagnostics : [])];
-  if (parsed.raw === undefined && !hasErrors(diagnostics)) return ['rosvpn.json is empty'];
-  return diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d));
+  const result = parsed.raw !== undefined ? validateTopology(parsed.raw) : undefined;
+  const diagnostics = [...parsed.diagnostics, ...(result?.diagnostics ?? [])];
+  const errors = diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d));
+  if (parsed.raw === undefined && !hasErrors(diagnostics)) errors.push('rosvpn.json is empty');
+  return { topology: errors.length ? undefined : result?.topology, errors };
 }
 
 /**
@@ -43,14 +49,15 @@ function errorsOf(text: string): string[] {
 export function removeSecondFromDocument(text: string, name: string): string {
   const bom = text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
   const body = text.slice(bom.length);
-  const before = errorsOf(text);
-  if (before.length) throw new Error(`cannot remove second ${name}: rosvpn.json has errors; fix them first:\n${before.join('\n')}`);
+  const before = checkDocument(text);
+  if (!before.topology)
+    throw new Error(`cannot remove second ${name}: rosvpn.json has errors; fix them first:\n${before.errors.join('\n')}`);
   const out = removeNamedEntry(body, 'seconds', name);
   if (out === undefined) {
-    const names = (validateTopology(parseTopologyText(text).raw).topology?.seconds ?? []).map((s) => s.name);
+    const names = before.topology.seconds.map((s) => s.name);
     throw new Error(`no second instance named ${name} in rosvpn.json; ${names.length ? `seconds: ${names.join(', ')}` : 'it has none'}`);
   }
-  const after = errorsOf(bom + out);
+  const after = checkDocument(bom + out).errors;
   if (after.length) throw new Error(`cannot remove second ${name}; rosvpn.json would not be valid:\n${after.join('\n')}`);
   return bom + out;
 }
