@@ -19,11 +19,12 @@ function stepStatuses(stdout: string): string[] {
   return [...stdout.matchAll(/^\[[^\]]+\] (\S+)\s+(ok|changed|skipped|failed)/gm)].map((m) => `${m[1]}=${m[2]}`);
 }
 
+// A DHCP address's lifetimes count down between two snapshots (which address it is still must match).
 function hostState(h: LabHost): string {
   const r = Lab.inHost(h, [
     'sh',
     '-c',
-    'ip -d -o link show | sed "s/ qlen.*//; s/<[^>]*>//"; ip -o addr show; bridge fdb show | grep 00:00:00:00:00:00; ' +
+    'ip -d -o link show | sed "s/ qlen.*//; s/<[^>]*>//"; ip -o addr show | sed -E "s/(valid|preferred)_lft [0-9]+sec/\\1_lft N/g"; bridge fdb show | grep 00:00:00:00:00:00; ' +
       'find /etc/rosvpn /usr/local/lib/rosvpn /etc/openvpn /etc/systemd/system -type f -name "*rosvpn*" -o -type f -path "*rosvpn*" | sort | xargs md5sum',
   ]);
   return r.stdout;
