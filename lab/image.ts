@@ -71,6 +71,40 @@ export function ensureBaseImage(log: (line: string) => void = () => undefined): 
   const dir = baseDir();
   if (fs.existsSync(path.join(dir, '.rosvpn-complete'))) return dir;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
+  // One builder at a time on this machine (two labs of other checkouts starting together would each delete
+  // the other's half-built image): the others wait for it and use its image.
+  const lock = path.join(CACHE_DIR, '.building.lock');
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const owner = Number(fs.readFileSync(lock, 'utf8') || 0);
+      if (!owner || !alive(owner)) fs.rmSync(lock, { force: true });
+      else {
+        log(`waiting for process ${owner}, which builds the lab base image`);
+        while (alive(owner) && fs.existsSync(lock)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+      }
+      if (fs.existsSync(path.join(dir, '.rosvpn-complete'))) return dir;
+    }
+  }
+  try {
+    return buildBaseImage(dir, log);
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function buildBaseImage(dir: string, log: (line: string) => void): string {
   // Stale images of older recipes go, except one a running lab still has mounted (another checkout's lab on
   // this machine: deleting its lower directory would break its hosts); a half-built one of this recipe is rebuilt.
   const mounts = fs.readFileSync('/proc/mounts', 'utf8');
