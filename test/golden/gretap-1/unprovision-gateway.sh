@@ -202,12 +202,17 @@ ensure_service() {
     changed "enabled $unit"
   fi
   if ! systemctl is-active --quiet "$unit"; then
-    systemctl start "$unit"
+    systemctl start "$unit" || service_failed "$unit"
     changed "started $unit"
   elif [ "$restart" = 1 ]; then
-    systemctl restart "$unit"
+    systemctl restart "$unit" || service_failed "$unit"
     changed "restarted $unit"
   fi
+}
+# service_failed UNIT: its last log lines in this run's output (systemctl only points at the journal), then fails.
+service_failed() {
+  journalctl -u "$1" -n 12 --no-pager -o cat 2>/dev/null | while IFS= read -r line; do info "$1: $line"; done
+  die "$1 did not start; its last log lines are above (all of them: journalctl -u $1)"
 }
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
 
