@@ -34,7 +34,7 @@ const PUBLIC = [`${INET_PREFIX}.3`, `${INET_PREFIX}.4`];
  * counts an error as the packet it waits for, and while the tunnel is down the prober's own neighbour entry for
  * the target fails (its ARP probes go into the dead tunnel: PROBE, INCOMPLETE, FAILED), so its kernel answers
  * "Destination Host Unreachable" some seconds in. That ended the measurement as NEVER while the tunnel was back
- * a moment later (the gateway's float logged 0.3 s after ping gave up) — the NEVER of issue K item 3, in about
+ * at that moment (the gateway logged its float within 0.3 s of ping giving up) — the NEVER of issue K item 3, in about
  * 1 of 5 "new public address" runs probed from the second, whenever the steady-state ping had left the second's
  * entry for the robot in DELAY or PROBE.
  */
