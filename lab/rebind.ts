@@ -28,10 +28,25 @@ export interface RebindResult {
 /** The router's public addresses it alternates between (.3 is ROUTER_INET; .4 is free in the lab's plan). */
 const PUBLIC = [`${INET_PREFIX}.3`, `${INET_PREFIX}.4`];
 
-/** Pings every 0.5 s until the first reply or `limit` s; the seconds from `t0` to that reply. */
-function pingUntilReply(argv: string[], ip: string, t0: number, limit: number): number | undefined {
-  const r = run(argv[0], [...argv.slice(1), 'ping', '-n', '-q', '-i', '0.5', '-W', '1', '-c', '1', '-w', String(limit), ip]);
-  return r.status === 0 ? (Date.now() - t0) / 1000 : undefined;
+/**
+ * Pings every 0.5 s until the first reply or `limit` s from `t0`; the seconds from `t0` to that reply, and how
+ * often the ping ended early. A ping that ends without a reply before the limit is started again: `ping -c 1`
+ * counts an error as the packet it waits for, and while the tunnel is down the prober's own neighbour entry for
+ * the target fails (its ARP probes go into the dead tunnel: PROBE, INCOMPLETE, FAILED), so its kernel answers
+ * "Destination Host Unreachable" some seconds in. That ended the measurement as NEVER while the tunnel was back
+ * at that moment (the gateway logged its float within 0.3 s of ping giving up) — the NEVER of issue K item 3, in about
+ * 1 of 5 "new public address" runs probed from the second, whenever the steady-state ping had left the second's
+ * entry for the robot in DELAY or PROBE.
+ */
+function pingUntilReply(argv: string[], ip: string, t0: number, limit: number): { seconds?: number; early: number } {
+  for (let early = 0; ; early++) {
+    const left = Math.ceil(limit - (Date.now() - t0) / 1000);
+    if (left <= 0) return { early };
+    const r = run(argv[0], [...argv.slice(1), 'ping', '-n', '-q', '-i', '0.5', '-W', '1', '-c', '1', '-w', String(left), ip]);
+    if (r.status === 0) return { seconds: (Date.now() - t0) / 1000, early };
+    // Not at once again: a ping that fails immediately (no route) would otherwise spin.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
 }
 
 /** Moves the router's WAN leg to the other public address (old one removed) and returns the new one. */
@@ -78,13 +93,16 @@ export async function measureRebinding(
     for (const from of ['second', 'robot'] as const) {
       const runs: (number | undefined)[] = [];
       let detail = '';
+      let early = 0;
       for (let i = 0; i < (from === 'second' ? (opts.repeat ?? 1) : 1); i++) {
         // Steady state first: the robot's ping answered (the desktop's client just sent), so the change alone is measured.
-        if (pingUntilReply(robotPing, first.vpnIp, Date.now(), 30) === undefined)
+        if (pingUntilReply(robotPing, first.vpnIp, Date.now(), 30).seconds === undefined)
           throw new Error('no ping robot -> second before the change');
         detail = what === 'new public address' ? `router now ${newPublicAddress(s)}` : (flushConntrack(s), 'router conntrack flushed');
         const t0 = Date.now();
-        runs.push(from === 'robot' ? pingUntilReply(robotPing, first.vpnIp, t0, limit) : pingUntilReply(secondPing, s.robotIp, t0, limit));
+        const p = from === 'robot' ? pingUntilReply(robotPing, first.vpnIp, t0, limit) : pingUntilReply(secondPing, s.robotIp, t0, limit);
+        runs.push(p.seconds);
+        early += p.early;
       }
       const seconds = runs.some((r) => r === undefined) ? undefined : Math.max(...(runs as number[]));
       const dds = await ddsFlow(hostSide(host), robotSide(s), { seconds: 2 });
@@ -93,6 +111,7 @@ export async function measureRebinding(
         `NAT rebinding (${what}): tunnel back after ${fmt(seconds)} s   ` +
           `(probe: ping from the ${from === 'robot' ? 'robot, the desktop side speaks first' : `${first.name}, the gateway side speaks first`}` +
           `${runs.length > 1 ? `; slowest of ${runs.length}: ${runs.map(fmt).join(', ')} s` : ''}; ${detail}; ` +
+          `${early ? `the probe's ping ended early ${early} time(s) (prober's neighbour entry failed; pinged on); ` : ''}` +
           `then DDS ${first.name}->robot ${dds.ok ? 'ok' : 'FAIL'} ${dds.samples}/${dds.lost} lost)`,
       );
     }
