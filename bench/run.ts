@@ -56,6 +56,8 @@ export function markdown(
       );
     out.push('');
     for (const n of s.notes) out.push(`- ${n}`);
+    // An explanation of the section as a whole (what bounds its figures), written from a run's figures.
+    if (explanations[`section: ${s.id}`]) out.push(`- **What bounds it** — ${explanations[`section: ${s.id}`]}`);
     const missed = s.rows.filter((r) => r.target && !r.pass);
     for (const r of missed)
       out.push(`- **Missed: ${r.metric}** — ${explanations[r.metric] ?? 'no explanation recorded for this run: see the notes above.'}`);

@@ -1,6 +1,7 @@
 // The pure parts of the WAN benchmark (bench/wanLab.ts) and of the DDS round trip every bench and demo figure
 // reads (lab/demo.ts pingRoundTrips): the matrix, the emulator specs, the rows and their figures. No lab needed.
 import { strict as assert } from 'assert';
+import { markdown } from '../../bench/run';
 import { deliveredMbps, oneMbSplit, rebindRows, wanMatrix, wanRows, wanSpecText, type FlowCell } from '../../bench/wanLab';
 import { pingRoundTrips } from '../../lab/demo';
 import { parseWanSpec } from '../../lab/wan';
@@ -109,5 +110,22 @@ describe('bench: DDS over a WAN', () => {
     const flows = [flow({ lossPct: 0, delivered: 58 }), flow({ lossPct: 1, delivered: 27 }), flow({ lossPct: 3, delivered: 9 })];
     assert.deepEqual(oneMbSplit(flows), ['rosvpn second->robot: 58/60 at 80 ms / 0 %, 27/60 at 80 ms / 1 %']);
     assert.deepEqual(oneMbSplit(flows.map((f) => ({ ...f, size: 65536 }))), []);
+  });
+
+  it('BENCHMARKS.md: a section-wide explanation ("section: ID") follows the notes of that section only', () => {
+    const m = { date: 'D', cpu: 'C', memoryGiB: 1, kernel: 'K', node: 'N' };
+    const sec = (id: string) => ({
+      id,
+      title: id,
+      rows: wanRows([{ rttMs: 80, lossPct: 0, settings: 'ours' as const, us: 82000 }], []),
+      notes: ['a note'],
+      measured: 'D',
+    });
+    const md = markdown(m, [sec('wan'), sec('other')], [], { 'section: wan': 'the repair round trips.' });
+    assert.match(
+      md,
+      /## wan\n[\s\S]*\| 80 ms \/ 0 %, rosvpn: DDS round trip, 64 B \(full round trip; WAN adds 80 ms\) \| 82 ms \|  \|\n\n- a note\n- \*\*What bounds it\*\* — the repair round trips\.\n/,
+    );
+    assert.equal(md.split('What bounds it').length, 2);
   });
 });
