@@ -4,7 +4,7 @@
 // the original guide's OpenVPN settings. Every figure is measured in this run; all traffic stays inside
 // the lab's namespaces (the CLI runs in the controller namespace, which has no default route).
 import type { ChildProcess } from 'child_process';
-import { hostSide, controllerCli, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../lab/demo';
+import { hostSide, controllerCli, loadLabTopology, pingRoundTrips, robotSide, sshArgs, type DdsSide } from '../lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../lab/lab';
 import { start } from '../lab/sh';
 import { missingTools } from '../lab/tools';
@@ -84,8 +84,8 @@ async function timeToFirstSample(from: DdsSide, to: DdsSide, timeoutS = 90): Pro
   }
 }
 
-/** ddsperf ping/pong: round-trip times in µs (the median of ping's per-second means). */
-async function roundTrip(
+/** ddsperf ping/pong: full round-trip times in µs (the median of ping's per-second means, doubled by pingRoundTrips). */
+export async function roundTrip(
   from: DdsSide,
   to: DdsSide,
   size: number,
@@ -98,9 +98,9 @@ async function roundTrip(
   pong.stop();
   await pong.done;
   // Skip the first report: it includes discovery.
-  const means = [...out.matchAll(/ mean ([\d.]+)us .* cnt (\d+)/g)].slice(1);
+  const means = pingRoundTrips(out).slice(1);
   if (!means.length) return undefined;
-  return { meanUs: median(means.map((m) => Number(m[1]))), samples: means.reduce((n, m) => n + Number(m[2]), 0) };
+  return { meanUs: median(means.map((m) => m.us)), samples: means.reduce((n, m) => n + (m.count ?? 0), 0) };
 }
 
 /** Unthrottled `pub` of `size`-byte samples, reliable: throughput (Mbit/s, median per second) and loss at `sub`. */
@@ -207,7 +207,7 @@ export function applyGuideOpenvpn(s: LabState): void {
  * so that the two are measured in alternating runs of one lab rather than one after the other: throughput
  * here drifts by more than the difference between them over a few minutes.
  */
-function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<void> {
+export function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<void> {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
   const desk = s.hosts.find((h) => h.role === 'desktop')!;
   const files: [LabHost, string][] = [
@@ -353,7 +353,7 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
         );
         data.notes.push(
           `Each figure is the median of ${reps} run(s) of ${dur} s, all in this one lab: direct LAN = robot <-> the desktop's rosbridge (one veth + the bridge, the limit on this machine); VPN = robot -> desktop bridge -> OpenVPN tap -> gateway bridge -> VXLAN -> second; the guide's settings = the same path after rewriting the gateway's and desktop's OpenVPN configs as the guide had them (tls-auth, comp-lzo no, OpenVPN's default ciphers, MTU and socket buffers). The VPN and the guide's settings alternate run by run (A B, B A, …), each run after a restart of both OpenVPN ends, so that drift over the minutes of the benchmark falls on both alike; the range after each throughput is its lowest and highest run.`,
-          'ddsperf (CycloneDDS 0.10.2), reliable, topic KS; round trip = ping at 20 Hz against pong; throughput = unthrottled pub of 64 KB samples, sub reporting once a second.',
+          "ddsperf (CycloneDDS 0.10.2), reliable, topic KS; round trip = ping at 20 Hz against pong, the full round trip (ddsperf's ping prints half of it: its figures are doubled, lab/demo.ts pingRoundTrips; a section measured before that fix shows halves); throughput = unthrottled pub of 64 KB samples, sub reporting once a second.",
         );
       }
     } finally {

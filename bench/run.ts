@@ -1,6 +1,6 @@
-// `npm run bench [-- --quick] [--only lab|clients|extension|logs]`: measures provisioning and the data plane
-// in the lab, a gateway with the desktop and 10 clients, the extension's size and activation, and log
-// streaming, in one run on this machine; writes BENCHMARKS.md and bench/results.json with the machine and
+// `npm run bench [-- --quick] [--only lab|clients|extension|logs|wan]`: measures provisioning and the data plane
+// in the lab, a gateway with the desktop and 10 clients, the extension's size and activation, log
+// streaming, and DDS over an emulated WAN behind NAT (bench/wanLab.ts), in one run on this machine; writes BENCHMARKS.md and bench/results.json with the machine and
 // the date. With --only, the sections of the other parts are kept from bench/results.json, each marked with
 // the date it was measured. Exit 1 when a part fails to run (a missed target is reported in the file, with
 // what bounds it, not hidden by the exit code).
@@ -56,6 +56,8 @@ export function markdown(
       );
     out.push('');
     for (const n of s.notes) out.push(`- ${n}`);
+    // An explanation of the section as a whole (what bounds its figures), written from a run's figures.
+    if (explanations[`section: ${s.id}`]) out.push(`- **What bounds it** — ${explanations[`section: ${s.id}`]}`);
     const missed = s.rows.filter((r) => r.target && !r.pass);
     for (const r of missed)
       out.push(`- **Missed: ${r.metric}** — ${explanations[r.metric] ?? 'no explanation recorded for this run: see the notes above.'}`);
@@ -80,7 +82,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), markdown(r.machine, r.sections, r.failures, explanations));
     return 0;
   }
-  const only = (values.only as string[] | undefined) ?? ['lab', 'clients', 'extension', 'logs'];
+  const only = (values.only as string[] | undefined) ?? ['lab', 'clients', 'extension', 'logs', 'wan'];
   const quick = !!values.quick;
   const log = (l: string) => console.log(l);
   const sections: BenchSection[] = [];
@@ -92,6 +94,7 @@ async function main(): Promise<number> {
     ['clients', async () => (require('./clients') as typeof import('./clients')).run({ quick, log })],
     ['extension', async () => (require('./extension') as { run(o: { quick: boolean }): Promise<BenchSection> }).run({ quick })],
     ['logs', async () => (require('./logs') as { run(o: { quick: boolean }): Promise<BenchSection> }).run({ quick })],
+    ['wan', async () => (require('./wanLab') as typeof import('./wanLab')).run({ quick, log })],
     /* eslint-enable @typescript-eslint/no-require-imports */
   ];
   for (const [name, part] of parts) {

@@ -223,18 +223,25 @@ export async function ddsFlow(
 }
 
 /**
- * ddsperf ping from `from` against pong on `to`: the mean DDS round trip in microseconds. ddsperf's ping reports
- * half the round trip (its one-way latency estimate: over the lab WAN at rtt=40ms it says 20.6 ms), so its mean
- * is doubled here.
+ * ddsperf ping's per-second reports as full DDS round trips in microseconds, with their sample counts. ddsperf's
+ * ping reports half the round trip (its one-way latency estimate: over the lab WAN at rtt=40ms it says 20.6 ms),
+ * so each mean is doubled here; every round-trip figure (demo, bench) reads ping's output through this.
  */
+export function pingRoundTrips(out: string): { us: number; count?: number }[] {
+  return [...out.matchAll(/ mean ([\d.]+)us (?:.*? cnt (\d+))?/g)].map((m) => ({
+    us: 2 * Number(m[1]),
+    ...(m[2] === undefined ? {} : { count: Number(m[2]) }),
+  }));
+}
+
+/** ddsperf ping from `from` against pong on `to`: the mean DDS round trip (full, see pingRoundTrips) in microseconds. */
 export async function ddsRoundTrip(from: DdsSide, to: DdsSide, seconds = 4): Promise<number | undefined> {
   const pong = ddsperf(to, ['-D', String(seconds + 2), 'pong']);
   pong.catch(() => undefined);
   await sleep(300);
   const out = await ddsperf(from, ['-D', String(seconds), 'ping', '50Hz']);
   await pong;
-  const means = [...out.matchAll(/ mean ([\d.]+)us /g)].map((m) => Number(m[1]));
-  return means.length ? 2 * means[means.length - 1] : undefined;
+  return pingRoundTrips(out).pop()?.us;
 }
 
 /** A don't-fragment ping with a 1472-byte payload (a full 1500-byte frame) from the robot. */
