@@ -226,7 +226,7 @@ daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
 # accepted: any other (up, down, script-security, plugin, config, ...) could make OpenVPN run code as root.
 check_profile() {
   local problem line
-  problem=$(awk -v allowed='client dev proto remote nobind resolv-retry remote-cert-tls verify-x509-name tls-version-min data-ciphers allow-compression tun-mtu sndbuf rcvbuf explicit-exit-notify persist-key persist-tun verb' -v blocks='ca cert key tls-crypt' -v required='client dev remote ca cert key tls-crypt' -v q="'" '
+  problem=$(awk -v allowed='client dev proto remote nobind resolv-retry remote-cert-tls verify-x509-name tls-version-min data-ciphers allow-compression tun-mtu sndbuf rcvbuf txqueuelen explicit-exit-notify persist-key persist-tun verb' -v blocks='ca cert key tls-crypt' -v required='client dev remote ca cert key tls-crypt' -v q="'" '
     BEGIN {
       n = split(allowed, a, " "); for (i = 1; i <= n; i++) ok[a[i]] = 1
       n = split(blocks, a, " "); for (i = 1; i <= n; i++) okb[a[i]] = 1

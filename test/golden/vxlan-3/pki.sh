@@ -686,6 +686,7 @@ allow-compression no
 tun-mtu 1500
 sndbuf 4194304
 rcvbuf 4194304
+txqueuelen 10000
 explicit-exit-notify 1
 persist-key
 persist-tun
