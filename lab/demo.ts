@@ -234,14 +234,27 @@ export function pingRoundTrips(out: string): { us: number; count?: number }[] {
   }));
 }
 
-/** ddsperf ping from `from` against pong on `to`: the mean DDS round trip (full, see pingRoundTrips) in microseconds. */
+/**
+ * ddsperf ping from `from` against pong on `to`: the mean DDS round trip (full, see pingRoundTrips) in microseconds,
+ * over every per-second report but the first (discovery), weighted by its count. Not the last second alone: over a
+ * WAN with jitter, one second's ~50 pings put the mean up to a millisecond either side of the WAN's RTT.
+ */
 export async function ddsRoundTrip(from: DdsSide, to: DdsSide, seconds = 4): Promise<number | undefined> {
   const pong = ddsperf(to, ['-D', String(seconds + 2), 'pong']);
   pong.catch(() => undefined);
   await sleep(300);
   const out = await ddsperf(from, ['-D', String(seconds), 'ping', '50Hz']);
   await pong;
-  return pingRoundTrips(out).pop()?.us;
+  return meanRoundTrip(pingRoundTrips(out));
+}
+
+/** The count-weighted mean of ddsperf's per-second round trips, the first (discovery) left out unless it is the only one. */
+export function meanRoundTrip(lines: { us: number; count?: number }[]): number | undefined {
+  const use = lines.length > 1 ? lines.slice(1) : lines;
+  if (use.length === 0) return undefined;
+  const weight = (l: { count?: number }) => l.count ?? 1;
+  const total = use.reduce((a, l) => a + weight(l), 0);
+  return total > 0 ? use.reduce((a, l) => a + l.us * weight(l), 0) / total : undefined;
 }
 
 /** A don't-fragment ping with a 1472-byte payload (a full 1500-byte frame) from the robot. */

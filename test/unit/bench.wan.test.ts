@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import { markdown } from '../../bench/run';
 import { deliveredMbps, oneMbSplit, rebindRows, wanMatrix, wanRows, wanSpecText, type FlowCell } from '../../bench/wanLab';
-import { pingRoundTrips } from '../../lab/demo';
+import { meanRoundTrip, pingRoundTrips } from '../../lab/demo';
 import { parseWanSpec } from '../../lab/wan';
 
 /** ddsperf 0.10 ping's per-second report lines (mean = half the round trip), two seconds. */
@@ -32,6 +32,17 @@ describe('bench: DDS over a WAN', () => {
       { us: 81800, count: 20 },
     ]);
     assert.deepEqual(pingRoundTrips('no report'), []);
+  });
+
+  it("the demo's round trip: every second but the first (discovery), weighted by its count", () => {
+    const lines = [
+      { us: 99000, count: 5 },
+      { us: 80000, count: 50 },
+      { us: 82000, count: 150 },
+    ];
+    assert.equal(meanRoundTrip(lines), (80000 * 50 + 82000 * 150) / 200);
+    assert.equal(meanRoundTrip([{ us: 81000 }]), 81000, 'one report only: that one');
+    assert.equal(meanRoundTrip([]), undefined);
   });
 
   it('the full matrix is 20/80/200 ms × 0/1/3 % with 64 KB and 1 MB; --quick is 80 ms × 0/1 % with 64 KB', () => {
