@@ -10,16 +10,7 @@ import { NET_UP_PATH } from '../../src/core/render/network';
 import type { DesktopConfig, ValidTopology } from '../../src/core/topology/types';
 import { run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
-
-/** The definition of bash function `name` in a rendered script, as rendered (one line, or up to its `}` line). */
-function fn(script: string, name: string): string {
-  const lines = script.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`${name}() {`));
-  assert.ok(start >= 0, `${name}() not in the script`);
-  if (lines[start].trimEnd().endsWith('}')) return lines[start];
-  const end = lines.findIndex((l, i) => i > start && l === '}');
-  return lines.slice(start, end + 1).join('\n');
-}
+import { fn } from '../support/bashFunction';
 
 const FAKE_IP = bash`declare -A DEV=()
 ip() { # the few forms of ip that the gretap functions use

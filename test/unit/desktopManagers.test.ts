@@ -11,6 +11,7 @@ import { NM_BRIDGE_UUID, NM_LAN_UUID } from '../../src/core/render/state';
 import type { DesktopConfig, ValidTopology } from '../../src/core/topology/types';
 import { run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
+import { fn } from '../support/bashFunction';
 
 const t = loadFixture('vxlan-3'); // static 192.168.0.10/24 via 192.168.0.1 on eno1
 const STATIC = t.desktop!;
@@ -20,16 +21,6 @@ function netUp(d: DesktopConfig): string {
   return renderTopology({ ...t, desktop: d } as ValidTopology)
     .scripts.find((s) => s.role === 'desktop')!
     .embedded.find((e) => e.path === DESKTOP_NET_UP)!.content;
-}
-
-/** The definition of bash function `name` in a rendered script (up to its `}` line). */
-function fn(script: string, name: string): string {
-  const lines = script.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`${name}() {`));
-  assert.ok(start >= 0, `${name}() not in the script`);
-  if (lines[start].trimEnd().endsWith('}')) return lines[start];
-  const end = lines.findIndex((l, i) => i > start && l === '}');
-  return lines.slice(start, end + 1).join('\n');
 }
 
 /** Runs `call` with the script's KEY='VALUE' header, the named functions, and `fakes` (bash) before them. */
