@@ -191,13 +191,13 @@ function shIn(h: LabHost, cmd: string): void {
 export function applyGuideOpenvpn(s: LabState): void {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
   const desk = s.hosts.find((h) => h.role === 'desktop')!;
-  // Server: tls-auth instead of tls-crypt, comp-lzo no (pushed), OpenVPN's default ciphers, MTU and socket buffers, the
+  // Server: tls-auth instead of tls-crypt, comp-lzo no (pushed), OpenVPN's default ciphers, MTU, socket buffers and tap queue, the
   // unused address pool with ifconfig-noexec. dh stays "none": it only shapes the handshake, and a dh.pem
   // takes minutes to generate. multihome stays: the lab's gateway answers on a second (public) address.
-  const server = `sed -i -e 's/^tls-crypt \\(.*\\)$/tls-auth \\1 0/' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^client-to-client/d' -e '/^sndbuf /d' -e '/^rcvbuf /d' ${OPENVPN_SERVER_CONF} && printf '%s\\n' 'server 192.168.255.0 255.255.255.0' 'ifconfig-noexec' 'comp-lzo no' 'push "comp-lzo no"' >> ${OPENVPN_SERVER_CONF}`;
+  const server = `sed -i -e 's/^tls-crypt \\(.*\\)$/tls-auth \\1 0/' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^client-to-client/d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '/^txqueuelen /d' ${OPENVPN_SERVER_CONF} && printf '%s\\n' 'server 192.168.255.0 255.255.255.0' 'ifconfig-noexec' 'comp-lzo no' 'push "comp-lzo no"' >> ${OPENVPN_SERVER_CONF}`;
   // Client: the installed profile (the client config includes it): inline <tls-auth> with key-direction 1
-  // before it, comp-lzo no, no cipher/MTU/buffer lines.
-  const client = `sed -i -e 's/<tls-crypt>/<tls-auth>/' -e 's#</tls-crypt>#</tls-auth>#' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^verify-x509-name /d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '1i key-direction 1' -e '1i comp-lzo no' ${INSTALLED_PROFILE}`;
+  // before it, comp-lzo no, no cipher/MTU/buffer/tap-queue lines.
+  const client = `sed -i -e 's/<tls-crypt>/<tls-auth>/' -e 's#</tls-crypt>#</tls-auth>#' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^verify-x509-name /d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '/^txqueuelen /d' -e '1i key-direction 1' -e '1i comp-lzo no' ${INSTALLED_PROFILE}`;
   shIn(gw, server);
   shIn(desk, client);
 }
