@@ -12,6 +12,7 @@
 import { labSeconds, ddsFlow, hostSide, robotSide } from './demo';
 import { INET_PREFIX, Lab, type LabHost, type LabState } from './lab';
 import { must, run } from './sh';
+import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from '../src/core/render/openvpn';
 
 export interface RebindResult {
   what: 'new public address' | 'conntrack flushed';
@@ -66,6 +67,16 @@ function newPublicAddress(s: LabState): string {
   return next;
 }
 
+/** What the tunnel looks like when it does not answer: the router's UDP mappings and both OpenVPN ends' last lines. */
+function tunnelState(s: LabState): string {
+  const gw = s.hosts.find((h) => h.role === 'gateway')!;
+  const desk = s.hosts.find((h) => h.role === 'desktop')!;
+  const tail = (h: LabHost, unit: string) =>
+    Lab.inHost(h, ['journalctl', '-u', unit, '-n', '15', '--no-pager', '-o', 'short-precise']).stdout;
+  const conntrack = run('ip', ['netns', 'exec', s.router.ns, 'conntrack', '-L', '-p', 'udp']).stdout;
+  return `router ${s.router.publicIp}, UDP conntrack:\n${conntrack}\ngateway:\n${tail(gw, OPENVPN_SERVER_UNIT)}\ndesktop:\n${tail(desk, OPENVPN_CLIENT_UNIT)}`;
+}
+
 function flushConntrack(s: LabState): void {
   must('ip', ['netns', 'exec', s.router.ns, 'conntrack', '-F']);
 }
@@ -97,7 +108,7 @@ export async function measureRebinding(
       for (let i = 0; i < (from === 'second' ? (opts.repeat ?? 1) : 1); i++) {
         // Steady state first: the robot's ping answered (the desktop's client just sent), so the change alone is measured.
         if (pingUntilReply(robotPing, first.vpnIp, Date.now(), 30).seconds === undefined)
-          throw new Error('no ping robot -> second before the change');
+          throw new Error(`no ping robot -> second before the change (${what}, probe from the ${from}, run ${i + 1})\n${tunnelState(s)}`);
         detail = what === 'new public address' ? `router now ${newPublicAddress(s)}` : (flushConntrack(s), 'router conntrack flushed');
         const t0 = Date.now();
         const p = from === 'robot' ? pingUntilReply(robotPing, first.vpnIp, t0, limit) : pingUntilReply(secondPing, s.robotIp, t0, limit);
