@@ -12,8 +12,10 @@ SSH_IFACES=$(
     ip -o addr show to "$a" 2>/dev/null | awk '{ print $2 }'
   done | sort -u | tr '\n' ' '
 )
-# guard IFACE: refuse to change an interface that carries this SSH session.
+# guard IFACE: refuse to change an interface that carries this SSH session. Every change passes here first,
+# so the link snapshot (link.sh), if on, is read again after it.
 guard() {
+  link_snap_forget
   case " $SSH_IFACES " in
     *" $1 "*) die "refusing to reconfigure $1: it carries the SSH session running this script; connect over another interface (for example the cloud address) and rerun" ;;
   esac
