@@ -52,9 +52,9 @@ const DESKTOP_BODY = bash`step_begin packages
 # No DHCP client: the manager that owns the NIC (NetworkManager, systemd-networkd) owns the bridge and its
 # DHCP; without one, the NIC's own dhclient (desktop-net-up.sh).
 ensure_packages iproute2 openvpn iputils-ping
-ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
-case "$ovpn_version" in
-  2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
+openvpn_version
+case "$OVPN_VERSION" in
+  2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
 esac
 step_end
 `;
@@ -303,11 +303,7 @@ After=${DESKTOP_NET_UNIT}
     ...openvpnConfigLines(OPENVPN_CLIENT_CONF, clientConf, OPENVPN_CLIENT_UNIT, dropIn),
     `ensure_service ${OPENVPN_CLIENT_UNIT} "$OPENVPN_DIRTY"`,
     '# Connected when the tap has joined the bridge: OpenVPN opens it only after the TLS handshake.',
-    'for _ in $(seq 1 150); do',
-    '  has_tap_port "$BRIDGE" && break',
-    '  sleep 0.2',
-    'done',
-    `has_tap_port "$BRIDGE" || die "the OpenVPN client did not connect within 30 s; see: journalctl -u ${OPENVPN_CLIENT_UNIT} (is the gateway provisioned, and its UDP port open in the security group?)"`,
+    `wait_tap_port "$BRIDGE" 150 || die "the OpenVPN client did not connect within 30 s; see: journalctl -u ${OPENVPN_CLIENT_UNIT} (is the gateway provisioned, and its UDP port open in the security group?)"`,
     'step_end',
   ].join('\n');
 }

@@ -87,7 +87,17 @@ link_field() {
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
 }
 
 # The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address
@@ -377,6 +387,13 @@ service_failed() {
   journalctl -u "$1" -n 12 --no-pager -o cat 2>/dev/null | while IFS= read -r line; do info "$1: $line"; done
   die "$1 did not start; its last log lines are above (all of them: journalctl -u $1)"
 }
+# openvpn_version: OVPN_VERSION= the installed OpenVPN's version (the second word of its first line).
+# shellcheck disable=SC2034 # read by the caller (a second's script carries the helper but does not call it)
+openvpn_version() {
+  local out _
+  out=$(openvpn --version)
+  read -r _ OVPN_VERSION _ <<<"${out%%$'\n'*}"
+}
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }
 
 
@@ -427,7 +444,7 @@ snap_units 'openvpn-client@rosvpn.service'
 snap_files '/etc/sysctl.d/60-rosvpn.conf' '/etc/openvpn/client/rosvpn.ovpn' '/etc/openvpn/client/rosvpn.conf' '/etc/rosvpn' '/etc/rosvpn/cyclonedds.xml' '/etc/profile.d/rosvpn.sh' '/etc/environment'
 
 step_begin preflight
-[ "$(id -u)" -eq 0 ] || die "run as root: sudo bash $0"
+[ "$EUID" -eq 0 ] || die "run as root: sudo bash $0"
 [ -d /run/systemd/system ] || die "systemd must be the init system (it keeps the network and OpenVPN up across reboots)"
 command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"
 if [ -z "$PROFILE" ] && [ -s /etc/openvpn/client/rosvpn.ovpn ]; then PROFILE=/etc/openvpn/client/rosvpn.ovpn; fi
@@ -438,9 +455,9 @@ step_end
 
 step_begin packages
 ensure_packages iproute2 openvpn
-ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
-case "$ovpn_version" in
-  2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
+openvpn_version
+case "$OVPN_VERSION" in
+  2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
 esac
 step_end
 

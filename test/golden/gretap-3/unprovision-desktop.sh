@@ -106,7 +106,17 @@ link_field() {
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
 }
 
 # The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address
@@ -395,6 +405,13 @@ ensure_service() {
 service_failed() {
   journalctl -u "$1" -n 12 --no-pager -o cat 2>/dev/null | while IFS= read -r line; do info "$1: $line"; done
   die "$1 did not start; its last log lines are above (all of them: journalctl -u $1)"
+}
+# openvpn_version: OVPN_VERSION= the installed OpenVPN's version (the second word of its first line).
+# shellcheck disable=SC2034 # read by the caller (a second's script carries the helper but does not call it)
+openvpn_version() {
+  local out _
+  out=$(openvpn --version)
+  read -r _ OVPN_VERSION _ <<<"${out%%$'\n'*}"
 }
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }
 

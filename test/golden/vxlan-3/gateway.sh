@@ -102,7 +102,17 @@ link_field() {
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
 }
 
 # The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address
@@ -392,6 +402,13 @@ service_failed() {
   journalctl -u "$1" -n 12 --no-pager -o cat 2>/dev/null | while IFS= read -r line; do info "$1: $line"; done
   die "$1 did not start; its last log lines are above (all of them: journalctl -u $1)"
 }
+# openvpn_version: OVPN_VERSION= the installed OpenVPN's version (the second word of its first line).
+# shellcheck disable=SC2034 # read by the caller (a second's script carries the helper but does not call it)
+openvpn_version() {
+  local out _
+  out=$(openvpn --version)
+  read -r _ OVPN_VERSION _ <<<"${out%%$'\n'*}"
+}
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }
 
 
@@ -532,7 +549,7 @@ ca_state() {
   [ -s "$PKI/private/ca.key" ] && key=1
   case "$crt$key" in
     00) CA_STATE=none ;;
-    11) if grep -q ENCRYPTED "$PKI/private/ca.key"; then CA_STATE=encrypted; else CA_STATE=plain; fi ;;
+    11) if [[ $(print_file "$PKI/private/ca.key") == *ENCRYPTED* ]]; then CA_STATE=encrypted; else CA_STATE=plain; fi ;;
     *) die "the PKI in $PKI is damaged: it has $([ $crt = 1 ] && echo 'ca.crt but no private/ca.key' || echo 'private/ca.key but no ca.crt'). Move it aside (mv $PKI $PKI.broken-$(date +%F)) and provision again: a new CA, after which every profile must be downloaded again and the desktop and client hosts provisioned again" ;;
   esac
 }
@@ -896,17 +913,17 @@ snap_units 'rosvpn-docker-forward.service' 'rosvpn-net.service' 'openvpn-server@
 snap_files '/usr/local/lib/rosvpn' '/usr/local/lib/rosvpn/docker-forward.sh' '/etc/systemd/system/rosvpn-docker-forward.service' '/usr/local/lib/rosvpn/net-up.sh' '/etc/systemd/system/rosvpn-net.service' '/etc/sysctl.d/60-rosvpn.conf' '/usr/local/lib/rosvpn/tap-up.sh' '/etc/openvpn/server/rosvpn.conf' '/etc/systemd/system/openvpn-server@rosvpn.service.d' '/etc/systemd/system/openvpn-server@rosvpn.service.d/rosvpn.conf' '/etc/rosvpn' '/etc/rosvpn/cyclonedds.xml' '/etc/profile.d/rosvpn.sh' '/etc/environment'
 
 step_begin preflight
-[ "$(id -u)" -eq 0 ] || die "run as root: sudo bash $0"
+[ "$EUID" -eq 0 ] || die "run as root: sudo bash $0"
 [ -d /run/systemd/system ] || die "systemd must be the init system (it keeps the network and OpenVPN up across reboots)"
 command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"
-ip -o -4 addr show to "$CLOUD_IP" | grep -q . || die "this host has no address $CLOUD_IP: gateway.cloudIp in rosvpn.json must be this instance's private IP"
+[ -n "$(ip -o -4 addr show to "$CLOUD_IP")" ] || die "this host has no address $CLOUD_IP: gateway.cloudIp in rosvpn.json must be this instance's private IP"
 step_end
 
 step_begin packages
 ensure_packages iproute2 openvpn easy-rsa openssl python3
-ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
-case "$ovpn_version" in
-  2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt); use Ubuntu 22.04 or newer" ;;
+openvpn_version
+case "$OVPN_VERSION" in
+  2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt); use Ubuntu 22.04 or newer" ;;
 esac
 step_end
 
@@ -1058,7 +1075,17 @@ link_field() {
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
 }
 
 # The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address
@@ -1482,11 +1509,7 @@ step_end
 step_begin openvpn-service
 ensure_service openvpn-server@rosvpn.service "$OPENVPN_DIRTY"
 # Healthy when the tap has joined the bridge (the up hook ran).
-for _ in $(seq 1 50); do
-  has_tap_port rosbridge && break
-  sleep 0.2
-done
-has_tap_port rosbridge || die "OpenVPN started but no tap device joined rosbridge; see: journalctl -u openvpn-server@rosvpn.service"
+wait_tap_port rosbridge 50 || die "OpenVPN started but no tap device joined rosbridge; see: journalctl -u openvpn-server@rosvpn.service"
 step_end
 
 step_begin client-profile

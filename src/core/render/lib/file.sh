@@ -165,4 +165,11 @@ service_failed() {
   journalctl -u "$1" -n 12 --no-pager -o cat 2>/dev/null | while IFS= read -r line; do info "$1: $line"; done
   die "$1 did not start; its last log lines are above (all of them: journalctl -u $1)"
 }
+# openvpn_version: OVPN_VERSION= the installed OpenVPN's version (the second word of its first line).
+# shellcheck disable=SC2034 # read by the caller (a second's script carries the helper but does not call it)
+openvpn_version() {
+  local out _
+  out=$(openvpn --version)
+  read -r _ OVPN_VERSION _ <<<"${out%%$'\n'*}"
+}
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }

@@ -17,7 +17,17 @@ link_field() {
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
 }
 
 # The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address

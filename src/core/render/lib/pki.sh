@@ -92,7 +92,7 @@ ca_state() {
   [ -s "$PKI/private/ca.key" ] && key=1
   case "$crt$key" in
     00) CA_STATE=none ;;
-    11) if grep -q ENCRYPTED "$PKI/private/ca.key"; then CA_STATE=encrypted; else CA_STATE=plain; fi ;;
+    11) if [[ $(print_file "$PKI/private/ca.key") == *ENCRYPTED* ]]; then CA_STATE=encrypted; else CA_STATE=plain; fi ;;
     *) die "the PKI in $PKI is damaged: it has $([ $crt = 1 ] && echo 'ca.crt but no private/ca.key' || echo 'private/ca.key but no ca.crt'). Move it aside (mv $PKI $PKI.broken-$(date +%F)) and provision again: a new CA, after which every profile must be downloaded again and the desktop and client hosts provisioned again" ;;
   esac
 }
