@@ -82,7 +82,12 @@ export function netSettings(d: DesktopConfig): string {
  * bridge back as it is before this run (ports, MAC, addresses, default route, DHCP client, replaced files).
  * Exported for the unit test of the decision.
  */
-export const RERUN_GUARD_LIB = bash`net_setting() { sed -n "s/^$1='\(.*\)'\$/\1/p" <<<"$2" | head -n 1; }
+export const RERUN_GUARD_LIB = bash`net_setting() { # net_setting KEY TEXT: the value of the first KEY='VALUE' line of TEXT
+  local line re="^$1='(.*)'\$"
+  while IFS= read -r line; do
+    if [[ $line =~ $re ]]; then printf '%s\n' "\${BASH_REMATCH[1]}"; return 0; fi
+  done <<<"$2"
+}
 net_changes() { # net_changes OLD NEW: the desktop settings that differ ('' if none), as rosvpn.json names them
   local k name old new out=''
   for k in LAN_IF ADDRESSING ADDRESS DEFAULT_GW; do

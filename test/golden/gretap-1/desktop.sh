@@ -472,7 +472,12 @@ step_end
 step_begin network-config
 ensure_dir /usr/local/lib/rosvpn 755
 ensure_dir /etc/rosvpn 755
-net_setting() { sed -n "s/^$1='\(.*\)'\$/\1/p" <<<"$2" | head -n 1; }
+net_setting() { # net_setting KEY TEXT: the value of the first KEY='VALUE' line of TEXT
+  local line re="^$1='(.*)'\$"
+  while IFS= read -r line; do
+    if [[ $line =~ $re ]]; then printf '%s\n' "${BASH_REMATCH[1]}"; return 0; fi
+  done <<<"$2"
+}
 net_changes() { # net_changes OLD NEW: the desktop settings that differ ('' if none), as rosvpn.json names them
   local k name old new out=''
   for k in LAN_IF ADDRESSING ADDRESS DEFAULT_GW; do
