@@ -110,7 +110,7 @@ export function withSnapshot(content: string): string {
 
 /**
  * The SSH guard of the cloud hosts: SSH_IFACES lists the interfaces holding the local address of an
- * established sshd connection, and `guard IFACE` refuses to change one of them.
+ * established sshd connection (read at the first `guard`), and `guard IFACE` refuses to change one of them.
  */
 export const SSH_GUARD_LIB = libBody('ssh-guard.sh', sshGuardSh);
 
