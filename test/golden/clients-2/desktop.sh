@@ -798,7 +798,13 @@ ensure_no_address() {
 guard() { :; }
 
 # ---- who owns the bridge: the manager recorded at the first run -------------------------------------
-lan_state() { sed -n "s/^$1=//p" "$LAN_STATE" 2>/dev/null | head -n 1 || true; }
+lan_state() { # lan_state KEY: the value of the first KEY= line of LAN_STATE ('' without one)
+  local line
+  [ -r "$LAN_STATE" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ $line == "$1="* ]]; then printf '%s\n' "${line#"$1="}"; return 0; fi
+  done <"$LAN_STATE"
+}
 LAN_MANAGER=$(lan_state LAN_MANAGER)
 LAN_CONNECTION=$(lan_state LAN_CONNECTION)
 LAN_NETPLAN_ID=$(lan_state LAN_NETPLAN_ID)
