@@ -559,13 +559,45 @@ cert_state() {
     echo missing
   elif [ ! -s "$PKI/private/$1.key" ]; then
     echo broken
-  elif ! openssl x509 -in "$PKI/issued/$1.crt" -noout -checkend $((RENEW_DAYS * 86400)) >/dev/null; then
+  elif ! lasts "$PKI/issued/$1.crt" x509 $((RENEW_DAYS * 86400)); then
     echo expiring
   else
     echo ok
   fi
 }
 not_after() { openssl x509 -in "$1" -noout -enddate | cut -d= -f2; }
+# pki_end FILE x509|crl: PKI_END= the second (since 1970) a certificate ends (notAfter) or a CRL wants its
+# successor (nextUpdate); '' when openssl cannot read it. OpenSSL 3 takes some 30 ms to start, so the answer is
+# kept in $ROSVPN_STATE_DIR/pki-dates/, next to the text of the file it is for, and reused while the file holds
+# exactly that text: a rerun reads no certificate with openssl.
+pki_end() {
+  local memo text cached out
+  memo=$ROSVPN_STATE_DIR/pki-dates/${1//\//_}
+  PKI_END=''
+  IFS= read -r -d '' text <"$1" || true
+  if [ -f "$memo" ]; then
+    IFS= read -r -d '' cached <"$memo" || true
+    if [ "${cached#*$'\n'}" = "$text" ] && [[ ${cached%%$'\n'*} =~ ^[0-9]+$ ]]; then
+      PKI_END=${cached%%$'\n'*}
+      return 0
+    fi
+  fi
+  if [ "$2" = crl ]; then
+    out=$(openssl crl -in "$1" -noout -nextupdate 2>/dev/null) || return 0
+  else
+    out=$(openssl x509 -in "$1" -noout -enddate 2>/dev/null) || return 0
+  fi
+  PKI_END=$(date -u -d "${out#*=}" +%s) || { PKI_END=''; return 0; }
+  install -d -m 700 "${memo%/*}"
+  printf '%s\n%s' "$PKI_END" "$text" >"$memo"
+}
+# lasts FILE x509|crl SECONDS: FILE is good for more than SECONDS from now (openssl x509 -checkend SECONDS).
+lasts() {
+  local now
+  pki_end "$1" "$2"
+  printf -v now '%(%s)T' -1
+  [ -n "$PKI_END" ] && [ $((PKI_END - now)) -gt "$3" ]
+}
 # plan_cert KIND NAME: what the certificate NAME (KIND server, desktop or client) needs, into ISSUE, REVOKE and
 # NEEDS (the reasons to unlock the CA key).
 plan_cert() {
@@ -594,13 +626,9 @@ plan_cert() {
 # before gen-crl): the first answer is kept until something remakes the PKI or revokes (CRL_STALE='').
 CRL_STALE=''
 crl_stale() {
-  local next now
   if [ -z "$CRL_STALE" ]; then
     CRL_STALE=1
-    if [ -s "$PKI/crl.pem" ] && next=$(openssl crl -in "$PKI/crl.pem" -noout -nextupdate 2>/dev/null); then
-      printf -v now '%(%s)T' -1
-      if [ $(($(date -u -d "${next#nextUpdate=}" +%s) - now)) -ge $((CRL_REFRESH_DAYS * 86400)) ]; then CRL_STALE=0; fi
-    fi
+    if [ -s "$PKI/crl.pem" ] && lasts "$PKI/crl.pem" crl $((CRL_REFRESH_DAYS * 86400 - 1)); then CRL_STALE=0; fi
   fi
   [ "$CRL_STALE" = 1 ]
 }
@@ -729,7 +757,12 @@ pki_certs() {
     changed "created the tls-crypt key"
     OPENVPN_DIRTY=1
   fi
-  if ! openssl x509 -in "$PKI/ca.crt" -noout -checkend $((RENEW_DAYS * 86400)) >/dev/null; then
+  # What this run issued is read now, so that the next run finds it in pki-dates.
+  for name in server "$CLIENT" "${CLIENT_NAMES[@]}"; do
+    if [ -s "$PKI/issued/$name.crt" ]; then pki_end "$PKI/issued/$name.crt" x509; fi
+  done
+  if [ -s "$PKI/crl.pem" ]; then pki_end "$PKI/crl.pem" crl; fi
+  if ! lasts "$PKI/ca.crt" x509 $((RENEW_DAYS * 86400)); then
     warn "the CA certificate expires $(not_after "$PKI/ca.crt") and cannot be renewed in place: move $PKI aside and provision again (a new CA; every profile downloaded again)"
   fi
 }
