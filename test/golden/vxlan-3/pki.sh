@@ -568,11 +568,11 @@ cert_state() {
 not_after() { openssl x509 -in "$1" -noout -enddate | cut -d= -f2; }
 # pki_end FILE x509|crl: PKI_END= the second (since 1970) a certificate ends (notAfter) or a CRL wants its
 # successor (nextUpdate); '' when openssl cannot read it. OpenSSL 3 takes some 30 ms to start, so the answer is
-# kept in $ROSVPN_STATE_DIR/pki-dates/, next to the text of the file it is for, and reused while the file holds
-# exactly that text: a rerun reads no certificate with openssl.
+# kept in $PKI/rosvpn-dates/ (easy-rsa leaves other files alone), next to the text of the file it is for, and
+# reused while the file holds exactly that text: a rerun reads no certificate with openssl.
 pki_end() {
   local memo text cached out
-  memo=$ROSVPN_STATE_DIR/pki-dates/${1//\//_}
+  memo=$PKI/rosvpn-dates/${1##*/}
   PKI_END=''
   IFS= read -r -d '' text <"$1" || true
   if [ -f "$memo" ]; then
