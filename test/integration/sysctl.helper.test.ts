@@ -11,6 +11,14 @@ import { FILE_LIB, STEP_LIB } from '../../src/core/render/bash';
 const STUB = `#!/bin/bash
 # sysctl -n KEY | sysctl -q -w KEY=VALUE, values in $SYSCTL_STATE/KEY; $SYSCTL_STATE/deny refuses writes.
 if [ "$1" = -n ]; then cat "$SYSCTL_STATE/$2" 2>/dev/null || exit 255; exit 0; fi
+# sysctl KEY... (as ensure_sysctl_min reads them all at once): 'KEY = VALUE' lines, a missing key on stderr.
+if [ "$1" != -n ] && [ "$1" != -q ] && [ "$1" != -w ] && [[ $1 != *=* ]]; then
+  rc=0
+  for k in "$@"; do
+    if v=$(cat "$SYSCTL_STATE/$k" 2>/dev/null); then echo "$k = $v"; else echo "sysctl: cannot stat /proc/sys/\${k//.//}" >&2; rc=255; fi
+  done
+  exit $rc
+fi
 [ -e "$SYSCTL_STATE/deny" ] && { echo "sysctl: permission denied on key \${3%%=*}" >&2; exit 255; }
 printf '%s\\n' "\${3#*=}" > "$SYSCTL_STATE/\${3%%=*}"
 `;

@@ -35,6 +35,16 @@ case \${args[0]:-} in
   start | restart) touch "$st/active/$u" ;;
   stop) rm -f "$st/active/$u" ;;
   daemon-reload | reset-failed) ;;
+  show) # show -p PROP... UNIT...: one block per unit (the state snapshot, snap.sh), blank lines between
+    first=1 skip=0
+    for a in "$@"; do
+      if [ "$skip" = 1 ]; then skip=0; continue; fi
+      case $a in show | --*) continue ;; -p) skip=1; continue ;; esac
+      [ "$first" = 1 ] || echo
+      first=0
+      if [ -e "$st/active/$a" ]; then echo ActiveState=active; else echo ActiveState=inactive; fi
+      if [ -e "$st/enabled/$a" ]; then echo UnitFileState=enabled; else echo UnitFileState=disabled; fi
+    done ;;
   *) echo "systemctl stand-in: unexpected $*" >&2; exit 1 ;;
 esac
 `;
@@ -42,6 +52,14 @@ esac
 const SYSCTL = `#!/bin/bash
 # sysctl -n KEY | sysctl -q -w KEY=VALUE, values in $SYSCTL_STATE/KEY.
 if [ "$1" = -n ]; then cat "$SYSCTL_STATE/$2" 2>/dev/null || exit 255; exit 0; fi
+# sysctl KEY... (as ensure_sysctl_min reads them all at once): 'KEY = VALUE' lines, a missing key on stderr.
+if [ "$1" != -n ] && [ "$1" != -q ] && [ "$1" != -w ] && [[ $1 != *=* ]]; then
+  rc=0
+  for k in "$@"; do
+    if v=$(cat "$SYSCTL_STATE/$k" 2>/dev/null); then echo "$k = $v"; else echo "sysctl: cannot stat /proc/sys/\${k//.//}" >&2; rc=255; fi
+  done
+  exit $rc
+fi
 [ "$1" = -w ] && shift
 [ "$1" = -q ] && shift
 [ "$1" = -w ] && shift

@@ -16,7 +16,10 @@ const FAKE_IP = bash`declare -A DEV=()
 ip() { # the few forms of ip that the gretap functions use
   local d a
   case "$*" in
-    '-o link show type gretap') for d in $(printf '%s\n' "\${!DEV[@]}" | sort); do echo "9: $d@eth0: <BROADCAST,MULTICAST,UP> mtu 1462"; done ;;
+    '-d -o link show') # every link (link.sh's snapshot): eth0, then the gretaps
+      echo "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc mq state UP \    link/ether 02:00:00:00:00:09 brd ff:ff:ff:ff:ff:ff promiscuity 0"
+      for d in $(printf '%s\n' "\${!DEV[@]}" | sort); do ip -d -o link show dev "$d"; done ;;
+    '-o -4 addr show') echo "2: eth0    inet 172.31.1.11/24 brd 172.31.1.255 scope global eth0\       valid_lft forever preferred_lft forever" ;;
     '-d -o link show dev '*) d=\${!#}; [ -n "\${DEV[$d]+x}" ] || return 1; read -r -a a <<<"\${DEV[$d]}"
       echo "9: $d@eth0: <BROADCAST,MULTICAST,UP> mtu 1462 qdisc noqueue master rosbridge \    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff promiscuity 1 gretap remote \${a[0]} local \${a[1]} dev eth0 ttl 64 pmtudisc" ;;
     'link show dev '*) d=\${!#}; [ -n "\${DEV[$d]+x}" ] ;;
@@ -36,7 +39,20 @@ describe('converge: gretap devices are a declared set (generated logic, fake ip)
   const netUp = renderTopology(t)
     .scripts.find((s) => s.hostName === 'gateway')!
     .embedded.find((e) => e.path === NET_UP_PATH)!.content;
-  const functions = ['link_field', 'link_exists', 'gretap_devices', 'gretap_remote', 'remove_gretaps_from', 'converge_gretaps']
+  // With link.sh's snapshot on, as net-up.sh runs them: guard() forgets it, so each change is seen by what follows.
+  const functions = [
+    'link_field',
+    'link_snap_on',
+    'link_snap_forget',
+    'link_snap_read',
+    'link_snap_fresh',
+    'link_get',
+    'link_line',
+    'link_exists',
+    'gretap_list',
+    'remove_gretaps_from',
+    'converge_gretaps',
+  ]
     .map((n) => fn(netUp, n))
     .join('\n');
 
@@ -51,12 +67,15 @@ echo "::devices $(for d in $(printf '%s\\n' "\${!DEV[@]}" | sort); do printf '%s
       .join('\n');
     const harness = `set -euo pipefail
 ${FAKE_IP}
-guard() { :; }
+guard() { link_snap_forget; }
 changed() { echo "::changed $*"; }
+LINK_SNAP_ON=0 LINK_SNAP_READ=0 LINK_VALUE='' LINK_LINE='' LINK_NAMES=() LINK_ADDRS=()
+declare -A LINK_SNAP=() ADDR_SNAP=() ADDR_DEV=()
 die() { echo "::die $*"; exit 1; }
 ${functions}
 ensure_mtu() { :; }; ensure_no_address() { :; }; ensure_master() { :; }; ensure_up() { :; }
 LOCAL_IP=172.31.1.11 UNDERLAY_IF=eth0 TUNNEL_MTU=1462 BRIDGE=rosbridge
+link_snap_on
 ${body}
 `;
     const r = run('bash', ['-c', harness]);

@@ -35,6 +35,7 @@ describe('render: helper libraries as bash files', () => {
       'net-up-steps.sh',
       'net.sh',
       'pki.sh',
+      'snap.sh',
       'ssh-guard.sh',
       'step.sh',
       'unprovision-desktop.sh',

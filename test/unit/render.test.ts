@@ -232,7 +232,7 @@ describe('render: identities (clients, pki.sh, the profile allow-list)', () => {
     assert.match(gw, /^ca_pass_args "\$@"$/m);
     assert.match(gw, /ensure_packages iproute2 openvpn easy-rsa openssl python3/);
     // Publishing the CRL never restarts OpenVPN (it re-reads a changed crl-verify file).
-    const publish = gw.slice(gw.indexOf('if ! cmp -s "$PKI/crl.pem" "$CRL_PUBLIC"'), gw.indexOf('published the CRL'));
+    const publish = gw.slice(gw.indexOf('if ! files_same "$PKI/crl.pem" "$CRL_PUBLIC"'), gw.indexOf('published the CRL'));
     assert.ok(publish.length > 0 && !publish.includes('OPENVPN_DIRTY'), publish);
   });
 

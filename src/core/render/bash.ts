@@ -6,6 +6,7 @@
 import fileSh from './lib/file.sh';
 import linkSh from './lib/link.sh';
 import netSh from './lib/net.sh';
+import snapSh from './lib/snap.sh';
 import sshGuardSh from './lib/ssh-guard.sh';
 import stepSh from './lib/step.sh';
 
@@ -80,12 +81,36 @@ export const STEP_LIB = libBody('step.sh', stepSh);
  */
 const LINK_LIB = libBody('link.sh', linkSh);
 
-/** Idempotent file, directory, package and service helpers (need STEP_LIB). */
-export const FILE_LIB = LINK_LIB + libBody('file.sh', fileSh);
+/** Idempotent file, directory, package and service helpers (need STEP_LIB), and the state snapshot they read. */
+export const FILE_LIB = LINK_LIB + libBody('snap.sh', snapSh) + libBody('file.sh', fileSh);
+
+const STEPS_MARK = '# ---- steps -------------------------------------------------------------------\n';
+
+/**
+ * The state snapshot of a provisioning script (snap.sh): the units it ensures and the files and directories it
+ * writes under a fixed path, each kind read with one command before the first step. Found in the script itself
+ * (\`ensure_service UNIT\`, \`unit_enabled UNIT\`; \`write_file\`, \`ensure_dir\`, \`ensure_sysctl_min\`, \`set_env_line PATH\`), so that it cannot miss one
+ * that a step names; a path built at run time is read when its step gets there. Inserted after the first steps
+ * marker; a script without FILE_LIB or the marker is returned as it is.
+ */
+export function withSnapshot(content: string): string {
+  const at = content.indexOf(STEPS_MARK);
+  if (at < 0 || !content.includes('\nsnap_units() {')) return content;
+  const found = (re: RegExp) => [...new Set([...content.matchAll(re)].map((m) => m[1]))];
+  const units = found(/^\s*(?:ensure_service|unit_enabled) ([A-Za-z0-9@._-]+\.(?:service|timer))\b/gm);
+  const files = found(/^\s*(?:write_file|ensure_dir|ensure_sysctl_min|set_env_line) (\/[A-Za-z0-9@._/-]+) /gm);
+  const lines = [
+    '# The state snapshot (snap.sh): what the steps below check, read once.',
+    units.length ? `snap_units ${units.map(q).join(' ')}` : '',
+    files.length ? `snap_files ${files.map(q).join(' ')}` : '',
+  ].filter((l) => l);
+  const end = at + STEPS_MARK.length;
+  return `${content.slice(0, end)}\n${lines.join('\n')}\n${content.slice(end)}`;
+}
 
 /**
  * The SSH guard of the cloud hosts: SSH_IFACES lists the interfaces holding the local address of an
- * established sshd connection, and `guard IFACE` refuses to change one of them.
+ * established sshd connection (read at the first `guard`), and `guard IFACE` refuses to change one of them.
  */
 export const SSH_GUARD_LIB = libBody('ssh-guard.sh', sshGuardSh);
 

@@ -72,9 +72,9 @@ check_profile "$PROFILE"
 step_end`,
     bash`step_begin packages
 ensure_packages iproute2 openvpn
-ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
-case "$ovpn_version" in
-  2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
+openvpn_version
+case "$OVPN_VERSION" in
+  2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
 esac
 step_end`,
     openvpnClientStep(c.name),

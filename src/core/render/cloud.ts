@@ -65,7 +65,7 @@ function cloudPreflight(t: ValidTopology, field: string, libs: string[] = [STEP_
     '# ---- steps -------------------------------------------------------------------',
     PREFLIGHT +
       `
-ip -o -4 addr show to "$CLOUD_IP" | grep -q . || die "this host has no address $CLOUD_IP: ${field} in rosvpn.json must be this instance's private IP"
+[ -n "$(ip -o -4 addr show to "$CLOUD_IP")" ] || die "this host has no address $CLOUD_IP: ${field} in rosvpn.json must be this instance's private IP"
 step_end`,
   ];
 }
@@ -79,9 +79,9 @@ function cloudPeers(t: ValidTopology, self: SecondConfig | 'gateway'): string[] 
 /** OpenVPN 2.5 or newer, easy-rsa for the PKI, python3 to talk to OpenVPN's management socket. */
 const GATEWAY_PACKAGES = bash`step_begin packages
 ensure_packages iproute2 openvpn easy-rsa openssl python3
-ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
-case "$ovpn_version" in
-  2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt); use Ubuntu 22.04 or newer" ;;
+openvpn_version
+case "$OVPN_VERSION" in
+  2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt); use Ubuntu 22.04 or newer" ;;
 esac
 step_end`;
 
@@ -95,11 +95,7 @@ function openvpnServerSteps(serverConf: string, dropIn: string): string {
     'step_begin openvpn-service',
     `ensure_service ${OPENVPN_SERVER_UNIT} "$OPENVPN_DIRTY"`,
     '# Healthy when the tap has joined the bridge (the up hook ran).',
-    'for _ in $(seq 1 50); do',
-    `  has_tap_port ${BRIDGE_NAME} && break`,
-    '  sleep 0.2',
-    'done',
-    `has_tap_port ${BRIDGE_NAME} || die "OpenVPN started but no tap device joined ${BRIDGE_NAME}; see: journalctl -u ${OPENVPN_SERVER_UNIT}"`,
+    `wait_tap_port ${BRIDGE_NAME} 50 || die "OpenVPN started but no tap device joined ${BRIDGE_NAME}; see: journalctl -u ${OPENVPN_SERVER_UNIT}"`,
     'step_end',
   ].join('\n');
 }

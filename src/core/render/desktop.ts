@@ -52,9 +52,9 @@ const DESKTOP_BODY = bash`step_begin packages
 # No DHCP client: the manager that owns the NIC (NetworkManager, systemd-networkd) owns the bridge and its
 # DHCP; without one, the NIC's own dhclient (desktop-net-up.sh).
 ensure_packages iproute2 openvpn iputils-ping
-ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
-case "$ovpn_version" in
-  2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
+openvpn_version
+case "$OVPN_VERSION" in
+  2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
 esac
 step_end
 `;
@@ -82,7 +82,12 @@ export function netSettings(d: DesktopConfig): string {
  * bridge back as it is before this run (ports, MAC, addresses, default route, DHCP client, replaced files).
  * Exported for the unit test of the decision.
  */
-export const RERUN_GUARD_LIB = bash`net_setting() { sed -n "s/^$1='\(.*\)'\$/\1/p" <<<"$2" | head -n 1; }
+export const RERUN_GUARD_LIB = bash`net_setting() { # net_setting KEY TEXT: the value of the first KEY='VALUE' line of TEXT
+  local line re="^$1='(.*)'\$"
+  while IFS= read -r line; do
+    if [[ $line =~ $re ]]; then printf '%s\n' "\${BASH_REMATCH[1]}"; return 0; fi
+  done <<<"$2"
+}
 net_changes() { # net_changes OLD NEW: the desktop settings that differ ('' if none), as rosvpn.json names them
   local k name old new out=''
   for k in LAN_IF ADDRESSING ADDRESS DEFAULT_GW; do
@@ -303,11 +308,7 @@ After=${DESKTOP_NET_UNIT}
     ...openvpnConfigLines(OPENVPN_CLIENT_CONF, clientConf, OPENVPN_CLIENT_UNIT, dropIn),
     `ensure_service ${OPENVPN_CLIENT_UNIT} "$OPENVPN_DIRTY"`,
     '# Connected when the tap has joined the bridge: OpenVPN opens it only after the TLS handshake.',
-    'for _ in $(seq 1 150); do',
-    '  has_tap_port "$BRIDGE" && break',
-    '  sleep 0.2',
-    'done',
-    `has_tap_port "$BRIDGE" || die "the OpenVPN client did not connect within 30 s; see: journalctl -u ${OPENVPN_CLIENT_UNIT} (is the gateway provisioned, and its UDP port open in the security group?)"`,
+    `wait_tap_port "$BRIDGE" 150 || die "the OpenVPN client did not connect within 30 s; see: journalctl -u ${OPENVPN_CLIENT_UNIT} (is the gateway provisioned, and its UDP port open in the security group?)"`,
     'step_end',
   ].join('\n');
 }
@@ -370,7 +371,7 @@ step_end`,
       heredoc(`write_file ${DESKTOP_NET_UP} 755`, netUp),
       heredoc(`write_file /etc/systemd/system/${DESKTOP_NET_UNIT} 644`, netUnit),
       'daemon_reload_if "$WROTE"',
-      `systemctl is-enabled --quiet ${DESKTOP_NET_UNIT} || { systemctl enable --quiet ${DESKTOP_NET_UNIT}; changed "enabled ${DESKTOP_NET_UNIT}"; }`,
+      `unit_enabled ${DESKTOP_NET_UNIT} || { systemctl enable --quiet ${DESKTOP_NET_UNIT}; changed "enabled ${DESKTOP_NET_UNIT}"; }`,
       'step_end',
     ].join('\n'),
     NETWORK_GUARD,

@@ -3,7 +3,7 @@ import type { Diagnostic, ValidTopology } from '../topology/types';
 import { renderGateway, renderSecond } from './cloud';
 import { renderClient } from './client';
 import { renderDesktop } from './desktop';
-import { v } from './bash';
+import { v, withSnapshot } from './bash';
 import type { RenderedScript } from './script';
 
 export type { RenderedScript } from './script';
@@ -33,7 +33,7 @@ export function renderTopology(t: ValidTopology): RenderResult {
   const desktop = renderDesktop(t);
   if (desktop) scripts.push({ role: 'desktop', hostName: 'desktop', fileName: 'desktop.sh', ...desktop });
   for (const c of t.clients) if (c.host) scripts.push(renderClient(t, c));
-  for (const s of scripts) s.content = `${s.content.trimEnd()}\n`;
+  for (const s of scripts) s.content = `${withSnapshot(s.content).trimEnd()}\n`;
   return { scripts, diagnostics };
 }
 

@@ -44,6 +44,6 @@ HOST_NAME=${q(hostName)}
 
 /** Checks every role runs first: root, systemd as init, apt. */
 export const PREFLIGHT = bash`step_begin preflight
-[ "$(id -u)" -eq 0 ] || die "run as root: sudo bash $0"
+[ "$EUID" -eq 0 ] || die "run as root: sudo bash $0"
 [ -d /run/systemd/system ] || die "systemd must be the init system (it keeps the network and OpenVPN up across reboots)"
 command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"`;

@@ -79,44 +79,204 @@ trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 # show another network namespace than the one the script runs in.
 # link_field IFACE KEY: the word after KEY in 'ip -d -o link show IFACE' (mtu, master, link/ether, stp_state...)
 link_field() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_get "$1" "$2"
+    if [ -n "$LINK_VALUE" ]; then printf '%s\n' "$LINK_VALUE"; fi
+    return 0
+  fi
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
+}
+
+# The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address
+# read at once, with one 'ip -d -o link show' and one 'ip -o -4 addr show', and read again after a change
+# (guard, which every change passes first, calls link_snap_forget). Off, each question runs ip as above.
+LINK_SNAP_ON=0
+LINK_SNAP_READ=0
+LINK_VALUE=''
+LINK_LINE=''
+LINK_NAMES=()
+LINK_ADDRS=()
+declare -A LINK_SNAP=() ADDR_SNAP=() ADDR_DEV=()
+link_snap_on() { LINK_SNAP_ON=1; link_snap_read; }
+link_snap_forget() { LINK_SNAP_READ=0; }
+link_snap_read() {
+  local line name _ addr
+  LINK_SNAP=()
+  LINK_NAMES=()
+  ADDR_SNAP=()
+  ADDR_DEV=()
+  while IFS= read -r line; do
+    name=${line#*: }
+    name=${name%%: *}
+    name=${name%%@*}
+    LINK_SNAP[$name]=$line
+    LINK_NAMES+=("$name")
+  done < <(ip -d -o link show 2>/dev/null || true)
+  while read -r _ name _ addr _; do
+    name=${name%%@*}
+    ADDR_SNAP[$name]+="$addr "
+    ADDR_DEV[${addr%/*}]=${ADDR_DEV[${addr%/*}]:-$name}
+  done < <(ip -o -4 addr show 2>/dev/null || true)
+  LINK_SNAP_READ=1
+}
+link_snap_fresh() { if [ "$LINK_SNAP_ON" = 1 ] && [ "$LINK_SNAP_READ" = 0 ]; then link_snap_read; fi; }
+# link_get IFACE KEY: LINK_VALUE= what link_field prints, without a subshell (from the snapshot when on).
+link_get() {
+  local w prev=''
+  local -a words
+  LINK_VALUE=''
+  if [ "$LINK_SNAP_ON" != 1 ]; then
+    LINK_VALUE=$(link_field "$1" "$2")
+    return 0
+  fi
+  link_snap_fresh
+  read -ra words <<<"${LINK_SNAP[$1]:-}"
+  for w in "${words[@]}"; do
+    if [ "$prev" = "$2" ]; then LINK_VALUE=$w; return 0; fi
+    prev=$w
+  done
+}
+# link_line IFACE: LINK_LINE= its line of 'ip -d -o link show' (status 1, and '', when there is no such link).
+link_line() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_snap_fresh
+    LINK_LINE=${LINK_SNAP[$1]:-}
+    [ -n "$LINK_LINE" ]
+  else
+    LINK_LINE=$(ip -d -o link show dev "$1" 2>/dev/null) || { LINK_LINE=''; return 1; }
+  fi
+}
+# link_addrs IFACE: LINK_ADDRS=( its IPv4 addresses, CIDR ).
+# shellcheck disable=SC2034 # read by the callers (net.sh), which a script with only this file does not have
+link_addrs() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_snap_fresh
+    read -ra LINK_ADDRS <<<"${ADDR_SNAP[$1]:-}"
+  else
+    mapfile -t LINK_ADDRS < <(ip -o -4 addr show dev "$1" | awk '{ print $4 }')
+  fi
+}
+# ---- state snapshot ------------------------------------------------------------
+declare -A SNAP_UNIT_FILE=() SNAP_UNIT_ACTIVE=() SNAP_FILE=()
+# snap_units UNIT...: UnitFileState and ActiveState of every UNIT, one systemctl call for all. systemctl
+# show prints one block per unit, in the order asked; if the count differs, nothing is recorded.
+snap_units() {
+  local out block i line key value
+  local -a blocks=() units=("$@")
+  [ $# -gt 0 ] || return 0
+  out=$(systemctl show -p UnitFileState -p ActiveState -- "$@" 2>/dev/null) || return 0
+  block=''
+  while IFS= read -r line; do
+    if [ -z "$line" ]; then blocks+=("$block"); block=''; else block+="$line"$'\n'; fi
+  done <<<"$out"
+  blocks+=("$block")
+  [ ${#blocks[@]} -eq $# ] || return 0
+  for i in "${!blocks[@]}"; do
+    while IFS='=' read -r key value; do
+      case "$key" in
+        UnitFileState) SNAP_UNIT_FILE[${units[$i]}]=$value ;;
+        ActiveState) SNAP_UNIT_ACTIVE[${units[$i]}]=$value ;;
+      esac
+    done <<<"${blocks[$i]}"
+  done
+}
+snap_forget_units() { SNAP_UNIT_FILE=(); SNAP_UNIT_ACTIVE=(); }
+unit_enabled() { [ "${SNAP_UNIT_FILE[$1]:-}" = enabled ] || systemctl is-enabled --quiet "$1" 2>/dev/null; }
+unit_active() { [ "${SNAP_UNIT_ACTIVE[$1]:-}" = active ] || systemctl is-active --quiet "$1"; }
+
+# snap_files PATH...: mode and owner ('%a %U:%G') of each PATH that exists, one stat call for all.
+snap_files() {
+  local mode owner path
+  [ $# -gt 0 ] || return 0
+  while read -r mode owner path; do
+    SNAP_FILE[$path]="$mode $owner"
+  done < <(stat -c '%a %U:%G %n' -- "$@" 2>/dev/null || true)
+}
+# meta_is PATH 'MODE OWNER:GROUP': PATH has this mode and owner (the snapshot, else stat now).
+meta_is() { [ "${SNAP_FILE[$1]:-}" = "$2" ] || [ "$(stat -c '%a %U:%G' -- "$1" 2>/dev/null)" = "$2" ]; }
+# mode_is PATH MODE: PATH has this mode (the snapshot, else stat now).
+mode_is() {
+  local m=${SNAP_FILE[$1]:-}
+  { [ -n "$m" ] && [ "${m%% *}" = "$2" ]; } || [ "$(stat -c '%a' -- "$1" 2>/dev/null)" = "$2" ]
+}
+# file_mode PATH: its mode (the snapshot, else stat now), printed.
+file_mode() { if [ -n "${SNAP_FILE[$1]:-}" ]; then printf '%s\n' "${SNAP_FILE[$1]%% *}"; else stat -c '%a' -- "$1"; fi; }
+snap_file_set() { SNAP_FILE[$1]=$2; } # snap_file_set PATH 'MODE OWNER:GROUP': what the script just made it
+snap_file_forget() { unset 'SNAP_FILE[$1]'; }
+# file_same PATH TEXT: PATH is a file holding exactly TEXT (bash's read, no process; a NUL byte differs).
+file_same() {
+  local old
+  [ -f "$1" ] || return 1
+  if IFS= read -r -d '' old <"$1"; then return 1; fi
+  [ "$old" = "$2" ]
+}
+files_same() { # files_same A B: two text files with the same content (read by bash; cmp where a NUL byte is in A)
+  local a
+  [ -f "$1" ] || return 1
+  if IFS= read -r -d '' a <"$1"; then cmp -s -- "$1" "$2"; else file_same "$2" "$a"; fi
 }
 # ---- idempotent helpers ------------------------------------------------------
 # write_file PATH MODE [OWNER:GROUP] < CONTENT: replaces PATH atomically, only when content, mode or owner differ.
-# Sets WROTE=1 when it wrote, so callers can restart what reads the file.
+# Sets WROTE=1 when it wrote, so callers can restart what reads the file. Text is compared in bash (no
+# process when nothing differs); content with a NUL byte goes through a temporary file and cmp.
 write_file() {
-  local path=$1 mode=$2 owner=${3:-root:root} tmp
+  local path=$1 mode=$2 owner=${3:-root:root} dir tmp content
   WROTE=0
-  tmp=$(mktemp "$(dirname "$path")/.rosvpn.XXXXXX")
-  cat >"$tmp"
-  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "$mode $owner" ]; then
-    rm -f "$tmp"
-    return 0
+  dir=${path%/*}
+  [ "$dir" != "$path" ] || dir=.
+  if ! IFS= read -r -d '' content; then # all of stdin, and it holds no NUL byte
+    if file_same "$path" "$content" && meta_is "$path" "$mode $owner"; then return 0; fi
+    tmp=$(mktemp "${dir:-/}/.rosvpn.XXXXXX")
+    printf '%s' "$content" >"$tmp"
+  else
+    tmp=$(mktemp "${dir:-/}/.rosvpn.XXXXXX")
+    { printf '%s\0' "$content"; cat; } >"$tmp"
+    if [ -f "$path" ] && cmp -s "$tmp" "$path" && meta_is "$path" "$mode $owner"; then
+      rm -f "$tmp"
+      return 0
+    fi
   fi
   chmod "$mode" "$tmp"
   chown "$owner" "$tmp"
   mv -f "$tmp" "$path"
+  snap_file_set "$path" "$mode $owner"
   WROTE=1
   changed "wrote $path"
 }
 ensure_dir() { # ensure_dir PATH MODE
   if [ ! -d "$1" ]; then
     install -d -m "$2" "$1"
+    snap_file_forget "$1"
     changed "created $1"
-  elif [ "$(stat -c '%a' "$1")" != "$2" ]; then
+  elif ! mode_is "$1" "$2"; then
     chmod "$2" "$1"
+    snap_file_forget "$1"
     changed "set mode $2 on $1"
   fi
 }
 # set_env_line FILE KEY VALUE: KEY=VALUE in a KEY=VALUE file such as /etc/environment, other lines kept.
 set_env_line() {
-  local file=$1 key=$2 value=$3 mode=644
-  [ -f "$file" ] && mode=$(stat -c '%a' "$file")
-  { if [ -f "$file" ]; then grep -v "^$key=" "$file" || true; fi; printf '%s=%s\n' "$key" "$value"; } |
-    write_file "$file" "$mode"
+  local file=$1 key=$2 value=$3 mode=644 line text=''
+  if [ -f "$file" ]; then
+    mode=$(file_mode "$file")
+    while IFS= read -r line || [ -n "$line" ]; do
+      case "$line" in "$key="*) ;; *) text+="$line"$'\n' ;; esac
+    done <"$file"
+  fi
+  write_file "$file" "$mode" <<<"$text$key=$value"
 }
 # ensure_sysctl_min FILE MIN KEY...: each kernel limit KEY at least MIN, now and after a reboot (FILE, in
 # /etc/sysctl.d). Never lowers a limit set higher; warns where the host does not let it be raised (a
@@ -124,12 +284,19 @@ set_env_line() {
 # The first time it raises a KEY it records `KEY = OLD` in $ROSVPN_STATE_DIR/sysctl.before (never
 # overwritten later), so that unprovisioning can give the host its own value back.
 ensure_sysctl_min() {
-  local file=$1 min=$2 key cur lines=''
+  local file=$1 min=$2 key cur lines='' k _ val current='' line
+  local -A now=()
   shift 2
   # shellcheck disable=SC2034 # read by the caller (the seconds' scripts carry the helper but do not call it)
   SYSCTL_RAISED=0
+  # All the keys at once ('KEY = VALUE' lines; a key the host lacks is left out), and FILE as it is.
+  while read -r k _ val; do now[$k]=$val; done < <(sysctl "$@" 2>/dev/null || true)
+  if [ -f "$file" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do current+="$line"$'\n'; done <"$file"
+  fi
   for key in "$@"; do
-    if ! cur=$(sysctl -n "$key" 2>/dev/null); then
+    cur=${now[$key]:-}
+    if ! [[ $cur =~ ^[0-9]+$ ]]; then
       warn "cannot read $key: left as it is"
       continue
     fi
@@ -143,10 +310,10 @@ ensure_sysctl_min() {
       record_sysctl_before "$key" "$cur"
       changed "raised $key from $cur to $min"
     fi
-    if [ "$cur" -lt "$min" ] || grep -qx "$key = $min" "$file" 2>/dev/null; then lines+="$key = $min"$'\n'; fi
+    if [ "$cur" -lt "$min" ] || [[ $'\n'$current == *$'\n'"$key = $min"$'\n'* ]]; then lines+="$key = $min"$'\n'; fi
   done
   if [ -n "$lines" ]; then
-    printf '# ROS VPN (generated by rosvpn): room for the socket buffers in its OpenVPN config.\n%s' "$lines" | write_file "$file" 644
+    write_file "$file" 644 <<<"# ROS VPN (generated by rosvpn): room for the socket buffers in its OpenVPN config."$'\n'"${lines%$'\n'}"
   fi
 }
 # Where provisioning records what unprovisioning needs to put the host back (a test points it elsewhere).
@@ -183,10 +350,15 @@ apt_get() {
   apt-get -q -y -o DPkg::Lock::Timeout=900 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
 }
 # ensure_packages PKG...: installs the missing ones (apt-get update only when something is missing).
+# One dpkg-query for all of them ('PACKAGE STATUS' lines; a package dpkg does not know is left out).
 ensure_packages() {
-  local p missing=()
+  local p name status missing=()
+  local -A installed=()
+  while read -r name status; do
+    case "$status" in *' ok installed') installed[${name%%:*}]=1 ;; esac
+  done < <(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null || true)
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    [ -n "${installed[$p]:-}" ] || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   info "installing ${missing[*]}"
@@ -195,13 +367,14 @@ ensure_packages() {
   changed "installed ${missing[*]}"
 }
 # ensure_service UNIT [RESTART]: enabled and active; restarted when RESTART=1 (its configuration changed).
+# Reads the snapshot (snap_units), and systemctl where it does not show the unit enabled and active.
 ensure_service() {
   local unit=$1 restart=${2:-0}
-  if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then
+  if ! unit_enabled "$unit"; then
     systemctl enable --quiet "$unit"
     changed "enabled $unit"
   fi
-  if ! systemctl is-active --quiet "$unit"; then
+  if ! unit_active "$unit"; then
     systemctl start "$unit" || service_failed "$unit"
     changed "started $unit"
   elif [ "$restart" = 1 ]; then
@@ -214,7 +387,14 @@ service_failed() {
   journalctl -u "$1" -n 12 --no-pager -o cat 2>/dev/null | while IFS= read -r line; do info "$1: $line"; done
   die "$1 did not start; its last log lines are above (all of them: journalctl -u $1)"
 }
-daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
+# openvpn_version: OVPN_VERSION= the installed OpenVPN's version (the second word of its first line).
+# shellcheck disable=SC2034 # read by the caller (a second's script carries the helper but does not call it)
+openvpn_version() {
+  local out _
+  out=$(openvpn --version)
+  read -r _ OVPN_VERSION _ <<<"${out%%$'\n'*}"
+}
+daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }
 
 
 # ---- removal helpers ----------------------------------------------------------
@@ -320,14 +500,24 @@ backup_pki() {
 
 
 # ---- SSH guard ---------------------------------------------------------------
-SSH_IFACES=$(
-  ss -Htnp state established 2>/dev/null | awk '/sshd/ { print $3 }' | while read -r local_addr; do
-    a=${local_addr%:*}; a=${a#[}; a=${a%]}; a=${a#::ffff:}
-    ip -o addr show to "$a" 2>/dev/null | awk '{ print $2 }'
-  done | sort -u | tr '\n' ' '
-)
-# guard IFACE: refuse to change an interface that carries this SSH session.
+# SSH_IFACES is read at the first guard, that is before the first change to a link: a run that changes
+# nothing (a rerun) does not ask ss and ip for it.
+SSH_IFACES=''
+SSH_IFACES_READ=0
+ssh_ifaces_read() {
+  SSH_IFACES=$(
+    ss -Htnp state established 2>/dev/null | awk '/sshd/ { print $3 }' | while read -r local_addr; do
+      a=${local_addr%:*}; a=${a#[}; a=${a%]}; a=${a#::ffff:}
+      ip -o addr show to "$a" 2>/dev/null | awk '{ print $2 }'
+    done | sort -u | tr '\n' ' '
+  )
+  SSH_IFACES_READ=1
+}
+# guard IFACE: refuse to change an interface that carries this SSH session. Every change passes here first,
+# so the link snapshot (link.sh), if on, is read again after it.
 guard() {
+  link_snap_forget
+  if [ "$SSH_IFACES_READ" = 0 ]; then ssh_ifaces_read; fi
   case " $SSH_IFACES " in
     *" $1 "*) die "refusing to reconfigure $1: it carries the SSH session running this script; connect over another interface (for example the cloud address) and rerun" ;;
   esac

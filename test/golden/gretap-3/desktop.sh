@@ -84,44 +84,204 @@ trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 # show another network namespace than the one the script runs in.
 # link_field IFACE KEY: the word after KEY in 'ip -d -o link show IFACE' (mtu, master, link/ether, stp_state...)
 link_field() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_get "$1" "$2"
+    if [ -n "$LINK_VALUE" ]; then printf '%s\n' "$LINK_VALUE"; fi
+    return 0
+  fi
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
+}
+
+# The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address
+# read at once, with one 'ip -d -o link show' and one 'ip -o -4 addr show', and read again after a change
+# (guard, which every change passes first, calls link_snap_forget). Off, each question runs ip as above.
+LINK_SNAP_ON=0
+LINK_SNAP_READ=0
+LINK_VALUE=''
+LINK_LINE=''
+LINK_NAMES=()
+LINK_ADDRS=()
+declare -A LINK_SNAP=() ADDR_SNAP=() ADDR_DEV=()
+link_snap_on() { LINK_SNAP_ON=1; link_snap_read; }
+link_snap_forget() { LINK_SNAP_READ=0; }
+link_snap_read() {
+  local line name _ addr
+  LINK_SNAP=()
+  LINK_NAMES=()
+  ADDR_SNAP=()
+  ADDR_DEV=()
+  while IFS= read -r line; do
+    name=${line#*: }
+    name=${name%%: *}
+    name=${name%%@*}
+    LINK_SNAP[$name]=$line
+    LINK_NAMES+=("$name")
+  done < <(ip -d -o link show 2>/dev/null || true)
+  while read -r _ name _ addr _; do
+    name=${name%%@*}
+    ADDR_SNAP[$name]+="$addr "
+    ADDR_DEV[${addr%/*}]=${ADDR_DEV[${addr%/*}]:-$name}
+  done < <(ip -o -4 addr show 2>/dev/null || true)
+  LINK_SNAP_READ=1
+}
+link_snap_fresh() { if [ "$LINK_SNAP_ON" = 1 ] && [ "$LINK_SNAP_READ" = 0 ]; then link_snap_read; fi; }
+# link_get IFACE KEY: LINK_VALUE= what link_field prints, without a subshell (from the snapshot when on).
+link_get() {
+  local w prev=''
+  local -a words
+  LINK_VALUE=''
+  if [ "$LINK_SNAP_ON" != 1 ]; then
+    LINK_VALUE=$(link_field "$1" "$2")
+    return 0
+  fi
+  link_snap_fresh
+  read -ra words <<<"${LINK_SNAP[$1]:-}"
+  for w in "${words[@]}"; do
+    if [ "$prev" = "$2" ]; then LINK_VALUE=$w; return 0; fi
+    prev=$w
+  done
+}
+# link_line IFACE: LINK_LINE= its line of 'ip -d -o link show' (status 1, and '', when there is no such link).
+link_line() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_snap_fresh
+    LINK_LINE=${LINK_SNAP[$1]:-}
+    [ -n "$LINK_LINE" ]
+  else
+    LINK_LINE=$(ip -d -o link show dev "$1" 2>/dev/null) || { LINK_LINE=''; return 1; }
+  fi
+}
+# link_addrs IFACE: LINK_ADDRS=( its IPv4 addresses, CIDR ).
+# shellcheck disable=SC2034 # read by the callers (net.sh), which a script with only this file does not have
+link_addrs() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_snap_fresh
+    read -ra LINK_ADDRS <<<"${ADDR_SNAP[$1]:-}"
+  else
+    mapfile -t LINK_ADDRS < <(ip -o -4 addr show dev "$1" | awk '{ print $4 }')
+  fi
+}
+# ---- state snapshot ------------------------------------------------------------
+declare -A SNAP_UNIT_FILE=() SNAP_UNIT_ACTIVE=() SNAP_FILE=()
+# snap_units UNIT...: UnitFileState and ActiveState of every UNIT, one systemctl call for all. systemctl
+# show prints one block per unit, in the order asked; if the count differs, nothing is recorded.
+snap_units() {
+  local out block i line key value
+  local -a blocks=() units=("$@")
+  [ $# -gt 0 ] || return 0
+  out=$(systemctl show -p UnitFileState -p ActiveState -- "$@" 2>/dev/null) || return 0
+  block=''
+  while IFS= read -r line; do
+    if [ -z "$line" ]; then blocks+=("$block"); block=''; else block+="$line"$'\n'; fi
+  done <<<"$out"
+  blocks+=("$block")
+  [ ${#blocks[@]} -eq $# ] || return 0
+  for i in "${!blocks[@]}"; do
+    while IFS='=' read -r key value; do
+      case "$key" in
+        UnitFileState) SNAP_UNIT_FILE[${units[$i]}]=$value ;;
+        ActiveState) SNAP_UNIT_ACTIVE[${units[$i]}]=$value ;;
+      esac
+    done <<<"${blocks[$i]}"
+  done
+}
+snap_forget_units() { SNAP_UNIT_FILE=(); SNAP_UNIT_ACTIVE=(); }
+unit_enabled() { [ "${SNAP_UNIT_FILE[$1]:-}" = enabled ] || systemctl is-enabled --quiet "$1" 2>/dev/null; }
+unit_active() { [ "${SNAP_UNIT_ACTIVE[$1]:-}" = active ] || systemctl is-active --quiet "$1"; }
+
+# snap_files PATH...: mode and owner ('%a %U:%G') of each PATH that exists, one stat call for all.
+snap_files() {
+  local mode owner path
+  [ $# -gt 0 ] || return 0
+  while read -r mode owner path; do
+    SNAP_FILE[$path]="$mode $owner"
+  done < <(stat -c '%a %U:%G %n' -- "$@" 2>/dev/null || true)
+}
+# meta_is PATH 'MODE OWNER:GROUP': PATH has this mode and owner (the snapshot, else stat now).
+meta_is() { [ "${SNAP_FILE[$1]:-}" = "$2" ] || [ "$(stat -c '%a %U:%G' -- "$1" 2>/dev/null)" = "$2" ]; }
+# mode_is PATH MODE: PATH has this mode (the snapshot, else stat now).
+mode_is() {
+  local m=${SNAP_FILE[$1]:-}
+  { [ -n "$m" ] && [ "${m%% *}" = "$2" ]; } || [ "$(stat -c '%a' -- "$1" 2>/dev/null)" = "$2" ]
+}
+# file_mode PATH: its mode (the snapshot, else stat now), printed.
+file_mode() { if [ -n "${SNAP_FILE[$1]:-}" ]; then printf '%s\n' "${SNAP_FILE[$1]%% *}"; else stat -c '%a' -- "$1"; fi; }
+snap_file_set() { SNAP_FILE[$1]=$2; } # snap_file_set PATH 'MODE OWNER:GROUP': what the script just made it
+snap_file_forget() { unset 'SNAP_FILE[$1]'; }
+# file_same PATH TEXT: PATH is a file holding exactly TEXT (bash's read, no process; a NUL byte differs).
+file_same() {
+  local old
+  [ -f "$1" ] || return 1
+  if IFS= read -r -d '' old <"$1"; then return 1; fi
+  [ "$old" = "$2" ]
+}
+files_same() { # files_same A B: two text files with the same content (read by bash; cmp where a NUL byte is in A)
+  local a
+  [ -f "$1" ] || return 1
+  if IFS= read -r -d '' a <"$1"; then cmp -s -- "$1" "$2"; else file_same "$2" "$a"; fi
 }
 # ---- idempotent helpers ------------------------------------------------------
 # write_file PATH MODE [OWNER:GROUP] < CONTENT: replaces PATH atomically, only when content, mode or owner differ.
-# Sets WROTE=1 when it wrote, so callers can restart what reads the file.
+# Sets WROTE=1 when it wrote, so callers can restart what reads the file. Text is compared in bash (no
+# process when nothing differs); content with a NUL byte goes through a temporary file and cmp.
 write_file() {
-  local path=$1 mode=$2 owner=${3:-root:root} tmp
+  local path=$1 mode=$2 owner=${3:-root:root} dir tmp content
   WROTE=0
-  tmp=$(mktemp "$(dirname "$path")/.rosvpn.XXXXXX")
-  cat >"$tmp"
-  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "$mode $owner" ]; then
-    rm -f "$tmp"
-    return 0
+  dir=${path%/*}
+  [ "$dir" != "$path" ] || dir=.
+  if ! IFS= read -r -d '' content; then # all of stdin, and it holds no NUL byte
+    if file_same "$path" "$content" && meta_is "$path" "$mode $owner"; then return 0; fi
+    tmp=$(mktemp "${dir:-/}/.rosvpn.XXXXXX")
+    printf '%s' "$content" >"$tmp"
+  else
+    tmp=$(mktemp "${dir:-/}/.rosvpn.XXXXXX")
+    { printf '%s\0' "$content"; cat; } >"$tmp"
+    if [ -f "$path" ] && cmp -s "$tmp" "$path" && meta_is "$path" "$mode $owner"; then
+      rm -f "$tmp"
+      return 0
+    fi
   fi
   chmod "$mode" "$tmp"
   chown "$owner" "$tmp"
   mv -f "$tmp" "$path"
+  snap_file_set "$path" "$mode $owner"
   WROTE=1
   changed "wrote $path"
 }
 ensure_dir() { # ensure_dir PATH MODE
   if [ ! -d "$1" ]; then
     install -d -m "$2" "$1"
+    snap_file_forget "$1"
     changed "created $1"
-  elif [ "$(stat -c '%a' "$1")" != "$2" ]; then
+  elif ! mode_is "$1" "$2"; then
     chmod "$2" "$1"
+    snap_file_forget "$1"
     changed "set mode $2 on $1"
   fi
 }
 # set_env_line FILE KEY VALUE: KEY=VALUE in a KEY=VALUE file such as /etc/environment, other lines kept.
 set_env_line() {
-  local file=$1 key=$2 value=$3 mode=644
-  [ -f "$file" ] && mode=$(stat -c '%a' "$file")
-  { if [ -f "$file" ]; then grep -v "^$key=" "$file" || true; fi; printf '%s=%s\n' "$key" "$value"; } |
-    write_file "$file" "$mode"
+  local file=$1 key=$2 value=$3 mode=644 line text=''
+  if [ -f "$file" ]; then
+    mode=$(file_mode "$file")
+    while IFS= read -r line || [ -n "$line" ]; do
+      case "$line" in "$key="*) ;; *) text+="$line"$'\n' ;; esac
+    done <"$file"
+  fi
+  write_file "$file" "$mode" <<<"$text$key=$value"
 }
 # ensure_sysctl_min FILE MIN KEY...: each kernel limit KEY at least MIN, now and after a reboot (FILE, in
 # /etc/sysctl.d). Never lowers a limit set higher; warns where the host does not let it be raised (a
@@ -129,12 +289,19 @@ set_env_line() {
 # The first time it raises a KEY it records `KEY = OLD` in $ROSVPN_STATE_DIR/sysctl.before (never
 # overwritten later), so that unprovisioning can give the host its own value back.
 ensure_sysctl_min() {
-  local file=$1 min=$2 key cur lines=''
+  local file=$1 min=$2 key cur lines='' k _ val current='' line
+  local -A now=()
   shift 2
   # shellcheck disable=SC2034 # read by the caller (the seconds' scripts carry the helper but do not call it)
   SYSCTL_RAISED=0
+  # All the keys at once ('KEY = VALUE' lines; a key the host lacks is left out), and FILE as it is.
+  while read -r k _ val; do now[$k]=$val; done < <(sysctl "$@" 2>/dev/null || true)
+  if [ -f "$file" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do current+="$line"$'\n'; done <"$file"
+  fi
   for key in "$@"; do
-    if ! cur=$(sysctl -n "$key" 2>/dev/null); then
+    cur=${now[$key]:-}
+    if ! [[ $cur =~ ^[0-9]+$ ]]; then
       warn "cannot read $key: left as it is"
       continue
     fi
@@ -148,10 +315,10 @@ ensure_sysctl_min() {
       record_sysctl_before "$key" "$cur"
       changed "raised $key from $cur to $min"
     fi
-    if [ "$cur" -lt "$min" ] || grep -qx "$key = $min" "$file" 2>/dev/null; then lines+="$key = $min"$'\n'; fi
+    if [ "$cur" -lt "$min" ] || [[ $'\n'$current == *$'\n'"$key = $min"$'\n'* ]]; then lines+="$key = $min"$'\n'; fi
   done
   if [ -n "$lines" ]; then
-    printf '# ROS VPN (generated by rosvpn): room for the socket buffers in its OpenVPN config.\n%s' "$lines" | write_file "$file" 644
+    write_file "$file" 644 <<<"# ROS VPN (generated by rosvpn): room for the socket buffers in its OpenVPN config."$'\n'"${lines%$'\n'}"
   fi
 }
 # Where provisioning records what unprovisioning needs to put the host back (a test points it elsewhere).
@@ -188,10 +355,15 @@ apt_get() {
   apt-get -q -y -o DPkg::Lock::Timeout=900 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
 }
 # ensure_packages PKG...: installs the missing ones (apt-get update only when something is missing).
+# One dpkg-query for all of them ('PACKAGE STATUS' lines; a package dpkg does not know is left out).
 ensure_packages() {
-  local p missing=()
+  local p name status missing=()
+  local -A installed=()
+  while read -r name status; do
+    case "$status" in *' ok installed') installed[${name%%:*}]=1 ;; esac
+  done < <(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null || true)
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    [ -n "${installed[$p]:-}" ] || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   info "installing ${missing[*]}"
@@ -200,13 +372,14 @@ ensure_packages() {
   changed "installed ${missing[*]}"
 }
 # ensure_service UNIT [RESTART]: enabled and active; restarted when RESTART=1 (its configuration changed).
+# Reads the snapshot (snap_units), and systemctl where it does not show the unit enabled and active.
 ensure_service() {
   local unit=$1 restart=${2:-0}
-  if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then
+  if ! unit_enabled "$unit"; then
     systemctl enable --quiet "$unit"
     changed "enabled $unit"
   fi
-  if ! systemctl is-active --quiet "$unit"; then
+  if ! unit_active "$unit"; then
     systemctl start "$unit" || service_failed "$unit"
     changed "started $unit"
   elif [ "$restart" = 1 ]; then
@@ -219,7 +392,14 @@ service_failed() {
   journalctl -u "$1" -n 12 --no-pager -o cat 2>/dev/null | while IFS= read -r line; do info "$1: $line"; done
   die "$1 did not start; its last log lines are above (all of them: journalctl -u $1)"
 }
-daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
+# openvpn_version: OVPN_VERSION= the installed OpenVPN's version (the second word of its first line).
+# shellcheck disable=SC2034 # read by the caller (a second's script carries the helper but does not call it)
+openvpn_version() {
+  local out _
+  out=$(openvpn --version)
+  read -r _ OVPN_VERSION _ <<<"${out%%$'\n'*}"
+}
+daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }
 
 
 # check_profile FILE: a profile is data. Only the directives rosvpn writes and the inline key blocks are
@@ -264,8 +444,12 @@ check_profile() {
 
 # ---- steps -------------------------------------------------------------------
 
+# The state snapshot (snap.sh): what the steps below check, read once.
+snap_units 'rosvpn-desktop-net.service' 'openvpn-client@rosvpn.service'
+snap_files '/usr/local/lib/rosvpn' '/etc/rosvpn' '/usr/local/lib/rosvpn/desktop-net-up.sh' '/etc/systemd/system/rosvpn-desktop-net.service' '/etc/rosvpn/state' '/etc/rosvpn/state/lan.env' '/etc/rosvpn/state/lan-rollback.sh' '/etc/openvpn/client/ros_local_gateway.ovpn' '/etc/sysctl.d/60-rosvpn.conf' '/usr/local/lib/rosvpn/tap-up.sh' '/etc/openvpn/client/rosvpn.conf' '/etc/systemd/system/openvpn-client@rosvpn.service.d' '/etc/systemd/system/openvpn-client@rosvpn.service.d/rosvpn.conf' '/etc/rosvpn/cyclonedds.xml' '/etc/profile.d/rosvpn.sh' '/etc/environment'
+
 step_begin preflight
-[ "$(id -u)" -eq 0 ] || die "run as root: sudo bash $0"
+[ "$EUID" -eq 0 ] || die "run as root: sudo bash $0"
 [ -d /run/systemd/system ] || die "systemd must be the init system (it keeps the network and OpenVPN up across reboots)"
 command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"
 if [ -z "$PROFILE" ] && [ -s /etc/openvpn/client/ros_local_gateway.ovpn ]; then PROFILE=/etc/openvpn/client/ros_local_gateway.ovpn; fi
@@ -278,9 +462,9 @@ step_begin packages
 # No DHCP client: the manager that owns the NIC (NetworkManager, systemd-networkd) owns the bridge and its
 # DHCP; without one, the NIC's own dhclient (desktop-net-up.sh).
 ensure_packages iproute2 openvpn iputils-ping
-ovpn_version=$(openvpn --version | awk 'NR == 1 { print $2 }')
-case "$ovpn_version" in
-  2.[0-4].*) die "OpenVPN $ovpn_version is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
+openvpn_version
+case "$OVPN_VERSION" in
+  2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
 esac
 step_end
 
@@ -288,7 +472,12 @@ step_end
 step_begin network-config
 ensure_dir /usr/local/lib/rosvpn 755
 ensure_dir /etc/rosvpn 755
-net_setting() { sed -n "s/^$1='\(.*\)'\$/\1/p" <<<"$2" | head -n 1; }
+net_setting() { # net_setting KEY TEXT: the value of the first KEY='VALUE' line of TEXT
+  local line re="^$1='(.*)'\$"
+  while IFS= read -r line; do
+    if [[ $line =~ $re ]]; then printf '%s\n' "${BASH_REMATCH[1]}"; return 0; fi
+  done <<<"$2"
+}
 net_changes() { # net_changes OLD NEW: the desktop settings that differ ('' if none), as rosvpn.json names them
   local k name old new out=''
   for k in LAN_IF ADDRESSING ADDRESS DEFAULT_GW; do
@@ -449,26 +638,120 @@ trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 # show another network namespace than the one the script runs in.
 # link_field IFACE KEY: the word after KEY in 'ip -d -o link show IFACE' (mtu, master, link/ether, stp_state...)
 link_field() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_get "$1" "$2"
+    if [ -n "$LINK_VALUE" ]; then printf '%s\n' "$LINK_VALUE"; fi
+    return 0
+  fi
   ip -d -o link show dev "$1" 2>/dev/null | tr ' ' '\n' | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'
 }
 has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
-  ip -o link show master "$1" 2>/dev/null | grep -q '^[0-9]*: tap'
+  local ports re=$'\n''[0-9]*: tap'
+  ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
+  [[ $'\n'$ports =~ $re ]]
+}
+wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+  local i
+  for ((i = 0; i < $2; i++)); do
+    has_tap_port "$1" && return 0
+    sleep 0.2
+  done
+  has_tap_port "$1"
+}
+
+# The link snapshot (cloud hosts' net-up.sh turns it on with link_snap_on): every link and IPv4 address
+# read at once, with one 'ip -d -o link show' and one 'ip -o -4 addr show', and read again after a change
+# (guard, which every change passes first, calls link_snap_forget). Off, each question runs ip as above.
+LINK_SNAP_ON=0
+LINK_SNAP_READ=0
+LINK_VALUE=''
+LINK_LINE=''
+LINK_NAMES=()
+LINK_ADDRS=()
+declare -A LINK_SNAP=() ADDR_SNAP=() ADDR_DEV=()
+link_snap_on() { LINK_SNAP_ON=1; link_snap_read; }
+link_snap_forget() { LINK_SNAP_READ=0; }
+link_snap_read() {
+  local line name _ addr
+  LINK_SNAP=()
+  LINK_NAMES=()
+  ADDR_SNAP=()
+  ADDR_DEV=()
+  while IFS= read -r line; do
+    name=${line#*: }
+    name=${name%%: *}
+    name=${name%%@*}
+    LINK_SNAP[$name]=$line
+    LINK_NAMES+=("$name")
+  done < <(ip -d -o link show 2>/dev/null || true)
+  while read -r _ name _ addr _; do
+    name=${name%%@*}
+    ADDR_SNAP[$name]+="$addr "
+    ADDR_DEV[${addr%/*}]=${ADDR_DEV[${addr%/*}]:-$name}
+  done < <(ip -o -4 addr show 2>/dev/null || true)
+  LINK_SNAP_READ=1
+}
+link_snap_fresh() { if [ "$LINK_SNAP_ON" = 1 ] && [ "$LINK_SNAP_READ" = 0 ]; then link_snap_read; fi; }
+# link_get IFACE KEY: LINK_VALUE= what link_field prints, without a subshell (from the snapshot when on).
+link_get() {
+  local w prev=''
+  local -a words
+  LINK_VALUE=''
+  if [ "$LINK_SNAP_ON" != 1 ]; then
+    LINK_VALUE=$(link_field "$1" "$2")
+    return 0
+  fi
+  link_snap_fresh
+  read -ra words <<<"${LINK_SNAP[$1]:-}"
+  for w in "${words[@]}"; do
+    if [ "$prev" = "$2" ]; then LINK_VALUE=$w; return 0; fi
+    prev=$w
+  done
+}
+# link_line IFACE: LINK_LINE= its line of 'ip -d -o link show' (status 1, and '', when there is no such link).
+link_line() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_snap_fresh
+    LINK_LINE=${LINK_SNAP[$1]:-}
+    [ -n "$LINK_LINE" ]
+  else
+    LINK_LINE=$(ip -d -o link show dev "$1" 2>/dev/null) || { LINK_LINE=''; return 1; }
+  fi
+}
+# link_addrs IFACE: LINK_ADDRS=( its IPv4 addresses, CIDR ).
+# shellcheck disable=SC2034 # read by the callers (net.sh), which a script with only this file does not have
+link_addrs() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then
+    link_snap_fresh
+    read -ra LINK_ADDRS <<<"${ADDR_SNAP[$1]:-}"
+  else
+    mapfile -t LINK_ADDRS < <(ip -o -4 addr show dev "$1" | awk '{ print $4 }')
+  fi
 }
 # ---- network helpers ---------------------------------------------------------
-link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
+link_exists() {
+  if [ "$LINK_SNAP_ON" = 1 ]; then link_snap_fresh; [ -n "${LINK_SNAP[$1]:-}" ]; else ip link show dev "$1" >/dev/null 2>&1; fi
+}
+link_is_up() { # link_is_up IFACE: its flags hold UP
+  local re='[<,]UP[,>]'
+  link_line "$1" && [[ $LINK_LINE =~ $re ]]
+}
 ensure_mtu() { # ensure_mtu IFACE MTU
-  if [ "$(link_field "$1" mtu)" != "$2" ]; then guard "$1"; ip link set dev "$1" mtu "$2"; changed "set $1 mtu $2"; fi
+  link_get "$1" mtu
+  if [ "$LINK_VALUE" != "$2" ]; then guard "$1"; ip link set dev "$1" mtu "$2"; changed "set $1 mtu $2"; fi
 }
 ensure_up() {
-  if ! ip -o link show dev "$1" | grep -q '[<,]UP[,>]'; then guard "$1"; ip link set dev "$1" up; changed "brought $1 up"; fi
+  if ! link_is_up "$1"; then guard "$1"; ip link set dev "$1" up; changed "brought $1 up"; fi
 }
 ensure_master() { # ensure_master PORT BRIDGE
-  if [ "$(link_field "$1" master)" != "$2" ]; then
+  link_get "$1" master
+  if [ "$LINK_VALUE" != "$2" ]; then
     guard "$1"; ip link set dev "$1" master "$2"; changed "added $1 to $2"
   fi
 }
 ensure_mac() { # ensure_mac IFACE MAC
-  if [ "$(link_field "$1" link/ether)" != "$2" ]; then guard "$1"; ip link set dev "$1" address "$2"; changed "set $1 address $2"; fi
+  link_get "$1" link/ether
+  if [ "$LINK_VALUE" != "$2" ]; then guard "$1"; ip link set dev "$1" address "$2"; changed "set $1 address $2"; fi
 }
 # ensure_bridge NAME: STP off (no BPDUs into the tunnel, no 30 s listening delay), multicast snooping off
 # (DDS discovery is multicast and must be flooded to every port).
@@ -478,33 +761,52 @@ ensure_bridge() {
     ip link add name "$1" type bridge stp_state 0 mcast_snooping 0
     changed "created bridge $1"
   fi
-  if [ "$(link_field "$1" stp_state)" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge stp_state 0; changed "STP off on $1"; fi
-  if [ "$(link_field "$1" mcast_snooping)" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge mcast_snooping 0; changed "multicast snooping off on $1"; fi
+  link_get "$1" stp_state
+  if [ "$LINK_VALUE" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge stp_state 0; changed "STP off on $1"; fi
+  link_get "$1" mcast_snooping
+  if [ "$LINK_VALUE" != 0 ]; then guard "$1"; ip link set dev "$1" type bridge mcast_snooping 0; changed "multicast snooping off on $1"; fi
 }
 # ensure_only_address IFACE CIDR: exactly this IPv4 address on IFACE.
 ensure_only_address() {
   local a
-  for a in $(ip -o -4 addr show dev "$1" | awk '{ print $4 }'); do
+  link_addrs "$1"
+  for a in "${LINK_ADDRS[@]}"; do
     if [ "$a" != "$2" ]; then guard "$1"; ip addr del "$a" dev "$1"; changed "removed stale address $a from $1"; fi
   done
-  if ! ip -o -4 addr show dev "$1" | awk '{ print $4 }' | grep -qxF "$2"; then
+  link_addrs "$1"
+  if ! in_words "$2" "${LINK_ADDRS[@]}"; then
     guard "$1"; ip addr add "$2" dev "$1"; changed "address $2 on $1"
   fi
+}
+in_words() { # in_words WORD LIST...
+  local w=$1 x
+  shift
+  for x in "$@"; do [ "$x" = "$w" ] && return 0; done
+  return 1
 }
 # ensure_no_address IFACE: bridge ports carry no IPv4 address (an address on a bridged port breaks; the guide's defect).
 ensure_no_address() {
   local a
-  for a in $(ip -o -4 addr show dev "$1" | awk '{ print $4 }'); do
+  link_addrs "$1"
+  for a in "${LINK_ADDRS[@]}"; do
     guard "$1"; ip addr del "$a" dev "$1"; changed "removed address $a from bridge port $1"
   done
 }
 
 # The desktop must move its LAN NIC, which may carry the SSH session: instead of refusing, the provisioning
 # script arms a rollback timer before running this and disarms it once connectivity is confirmed.
-guard() { :; }
+# Without a manager the links are read once (link.sh's snapshot, on below); every change passes guard first,
+# which has them read again after it.
+guard() { link_snap_forget; }
 
 # ---- who owns the bridge: the manager recorded at the first run -------------------------------------
-lan_state() { sed -n "s/^$1=//p" "$LAN_STATE" 2>/dev/null | head -n 1 || true; }
+lan_state() { # lan_state KEY: the value of the first KEY= line of LAN_STATE ('' without one)
+  local line
+  [ -r "$LAN_STATE" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ $line == "$1="* ]]; then printf '%s\n' "${line#"$1="}"; return 0; fi
+  done <"$LAN_STATE"
+}
 LAN_MANAGER=$(lan_state LAN_MANAGER)
 LAN_CONNECTION=$(lan_state LAN_CONNECTION)
 LAN_NETPLAN_ID=$(lan_state LAN_NETPLAN_ID)
@@ -752,17 +1054,21 @@ networkd_bridge() {
 # ---- no manager: the bridge made with ip, the NIC's addresses carried over ----------------------------
 # Stop other network managers from fighting over the NIC and the bridge.
 release_from_managers() {
-  if systemctl is-active --quiet NetworkManager 2>/dev/null; then
+  local states nm nd
+  states=$(systemctl is-active NetworkManager systemd-networkd 2>/dev/null) || true
+  { read -r nm || true; read -r nd || true; } <<<"$states"
+  if [[ $nm =~ ^(active|reloading|refreshing)$ ]]; then
     write_conf /etc/NetworkManager/conf.d/90-rosvpn.conf < <(printf '[keyfile]\nunmanaged-devices=interface-name:%s;interface-name:%s;interface-name:tap*\n' "$LAN_IF" "$BRIDGE")
-    if [ "$WROTE" = 1 ]; then nmcli general reload conf || true; fi
+    if [ "$WROTE" = 1 ]; then nmcli general reload conf || true; link_snap_forget; fi
   fi
-  if systemctl is-active --quiet systemd-networkd 2>/dev/null; then
+  if [[ $nd =~ ^(active|reloading|refreshing)$ ]]; then
     write_conf /etc/systemd/network/05-rosvpn-unmanaged.network < <(printf '# ROS VPN: these links are configured by %s\n[Match]\nName=%s %s tap*\n\n[Link]\nUnmanaged=yes\n' "$0" "$LAN_IF" "$BRIDGE")
-    if [ "$WROTE" = 1 ]; then networkctl reload || true; fi
+    if [ "$WROTE" = 1 ]; then networkctl reload || true; link_snap_forget; fi
   fi
   # ifupdown's DHCP client for the NIC would put the address back on it.
   if pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
     pkill -f "dhclient.* $LAN_IF\$" || true
+    link_snap_forget
     changed "stopped the DHCP client of $LAN_IF (remove $LAN_IF from /etc/network/interfaces if it is listed there)"
   fi
 }
@@ -772,6 +1078,7 @@ start_dhcp() {
   # installed for the bridge (dhclient reached its end of life in 2022).
   command -v dhclient >/dev/null 2>&1 || die "addressing is dhcp, but $LAN_IF has no network manager (NetworkManager, systemd-networkd) and dhclient is not installed: use static addressing, or let a manager own $LAN_IF"
   dhclient -nw -pf "/run/rosvpn-dhclient.pid" -lf "/var/lib/dhcp/dhclient.$BRIDGE.leases" "$BRIDGE"
+  link_snap_forget
   changed "DHCP client started on $BRIDGE"
 }
 ip_bridge() {
@@ -799,6 +1106,7 @@ ip_bridge() {
       for a in $old_addrs; do echo "addr del $a dev $LAN_IF"; done
       if [ -n "$old_gw" ]; then echo "route replace default via $old_gw dev $BRIDGE"; fi
     } | ip -batch -
+    link_snap_forget
     changed "moved $LAN_IF into $BRIDGE (addresses: ${old_addrs:-none}, default route: ${old_gw:-none})"
   fi
   ensure_no_address "$LAN_IF"
@@ -815,7 +1123,7 @@ ip_bridge() {
   step_begin lan-addressing
   if [ "$ADDRESSING" = static ]; then
     # A DHCP client left from dhcp addressing would put its lease back next to the static address.
-    if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
+    if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; link_snap_forget; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
     ensure_only_address "$BRIDGE" "$ADDRESS"
     if [ -n "$DEFAULT_GW" ] && ! ip -4 route show default | grep -q "via $DEFAULT_GW dev $BRIDGE"; then
       ip route replace default via "$DEFAULT_GW" dev "$BRIDGE"
@@ -826,6 +1134,10 @@ ip_bridge() {
   fi
   step_end
 }
+
+# Without a manager only this script changes the links: read them once (link.sh's snapshot). A manager changes
+# them on its own time, so its paths read them live.
+if [ "$LAN_MANAGER" = none ]; then link_snap_on; fi
 
 step_begin lan-interface
 link_exists "$LAN_IF" || die "LAN interface $LAN_IF does not exist here; set desktop.lanInterface in rosvpn.json to one of: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }')"
@@ -859,7 +1171,7 @@ ExecStart=/usr/local/lib/rosvpn/desktop-net-up.sh
 WantedBy=multi-user.target
 ROSVPN_EOF
 daemon_reload_if "$WROTE"
-systemctl is-enabled --quiet rosvpn-desktop-net.service || { systemctl enable --quiet rosvpn-desktop-net.service; changed "enabled rosvpn-desktop-net.service"; }
+unit_enabled rosvpn-desktop-net.service || { systemctl enable --quiet rosvpn-desktop-net.service; changed "enabled rosvpn-desktop-net.service"; }
 step_end
 
 # Commit-confirm: before the NIC moves, arm a timer that restores the NIC's addressing in 90 s.
@@ -1031,11 +1343,7 @@ ROSVPN_EOF
 daemon_reload_if "$WROTE"
 ensure_service openvpn-client@rosvpn.service "$OPENVPN_DIRTY"
 # Connected when the tap has joined the bridge: OpenVPN opens it only after the TLS handshake.
-for _ in $(seq 1 150); do
-  has_tap_port "$BRIDGE" && break
-  sleep 0.2
-done
-has_tap_port "$BRIDGE" || die "the OpenVPN client did not connect within 30 s; see: journalctl -u openvpn-client@rosvpn.service (is the gateway provisioned, and its UDP port open in the security group?)"
+wait_tap_port "$BRIDGE" 150 || die "the OpenVPN client did not connect within 30 s; see: journalctl -u openvpn-client@rosvpn.service (is the gateway provisioned, and its UDP port open in the security group?)"
 step_end
 
 step_begin cyclonedds

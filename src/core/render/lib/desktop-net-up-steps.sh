@@ -12,10 +12,18 @@
 
 # The desktop must move its LAN NIC, which may carry the SSH session: instead of refusing, the provisioning
 # script arms a rollback timer before running this and disarms it once connectivity is confirmed.
-guard() { :; }
+# Without a manager the links are read once (link.sh's snapshot, on below); every change passes guard first,
+# which has them read again after it.
+guard() { link_snap_forget; }
 
 # ---- who owns the bridge: the manager recorded at the first run -------------------------------------
-lan_state() { sed -n "s/^$1=//p" "$LAN_STATE" 2>/dev/null | head -n 1 || true; }
+lan_state() { # lan_state KEY: the value of the first KEY= line of LAN_STATE ('' without one)
+  local line
+  [ -r "$LAN_STATE" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ $line == "$1="* ]]; then printf '%s\n' "${line#"$1="}"; return 0; fi
+  done <"$LAN_STATE"
+}
 LAN_MANAGER=$(lan_state LAN_MANAGER)
 LAN_CONNECTION=$(lan_state LAN_CONNECTION)
 LAN_NETPLAN_ID=$(lan_state LAN_NETPLAN_ID)
@@ -263,17 +271,21 @@ networkd_bridge() {
 # ---- no manager: the bridge made with ip, the NIC's addresses carried over ----------------------------
 # Stop other network managers from fighting over the NIC and the bridge.
 release_from_managers() {
-  if systemctl is-active --quiet NetworkManager 2>/dev/null; then
+  local states nm nd
+  states=$(systemctl is-active NetworkManager systemd-networkd 2>/dev/null) || true
+  { read -r nm || true; read -r nd || true; } <<<"$states"
+  if [[ $nm =~ ^(active|reloading|refreshing)$ ]]; then
     write_conf /etc/NetworkManager/conf.d/90-rosvpn.conf < <(printf '[keyfile]\nunmanaged-devices=interface-name:%s;interface-name:%s;interface-name:tap*\n' "$LAN_IF" "$BRIDGE")
-    if [ "$WROTE" = 1 ]; then nmcli general reload conf || true; fi
+    if [ "$WROTE" = 1 ]; then nmcli general reload conf || true; link_snap_forget; fi
   fi
-  if systemctl is-active --quiet systemd-networkd 2>/dev/null; then
+  if [[ $nd =~ ^(active|reloading|refreshing)$ ]]; then
     write_conf /etc/systemd/network/05-rosvpn-unmanaged.network < <(printf '# ROS VPN: these links are configured by %s\n[Match]\nName=%s %s tap*\n\n[Link]\nUnmanaged=yes\n' "$0" "$LAN_IF" "$BRIDGE")
-    if [ "$WROTE" = 1 ]; then networkctl reload || true; fi
+    if [ "$WROTE" = 1 ]; then networkctl reload || true; link_snap_forget; fi
   fi
   # ifupdown's DHCP client for the NIC would put the address back on it.
   if pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
     pkill -f "dhclient.* $LAN_IF\$" || true
+    link_snap_forget
     changed "stopped the DHCP client of $LAN_IF (remove $LAN_IF from /etc/network/interfaces if it is listed there)"
   fi
 }
@@ -283,6 +295,7 @@ start_dhcp() {
   # installed for the bridge (dhclient reached its end of life in 2022).
   command -v dhclient >/dev/null 2>&1 || die "addressing is dhcp, but $LAN_IF has no network manager (NetworkManager, systemd-networkd) and dhclient is not installed: use static addressing, or let a manager own $LAN_IF"
   dhclient -nw -pf "/run/rosvpn-dhclient.pid" -lf "/var/lib/dhcp/dhclient.$BRIDGE.leases" "$BRIDGE"
+  link_snap_forget
   changed "DHCP client started on $BRIDGE"
 }
 ip_bridge() {
@@ -310,6 +323,7 @@ ip_bridge() {
       for a in $old_addrs; do echo "addr del $a dev $LAN_IF"; done
       if [ -n "$old_gw" ]; then echo "route replace default via $old_gw dev $BRIDGE"; fi
     } | ip -batch -
+    link_snap_forget
     changed "moved $LAN_IF into $BRIDGE (addresses: ${old_addrs:-none}, default route: ${old_gw:-none})"
   fi
   ensure_no_address "$LAN_IF"
@@ -326,7 +340,7 @@ ip_bridge() {
   step_begin lan-addressing
   if [ "$ADDRESSING" = static ]; then
     # A DHCP client left from dhcp addressing would put its lease back next to the static address.
-    if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
+    if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; link_snap_forget; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
     ensure_only_address "$BRIDGE" "$ADDRESS"
     if [ -n "$DEFAULT_GW" ] && ! ip -4 route show default | grep -q "via $DEFAULT_GW dev $BRIDGE"; then
       ip route replace default via "$DEFAULT_GW" dev "$BRIDGE"
@@ -337,6 +351,10 @@ ip_bridge() {
   fi
   step_end
 }
+
+# Without a manager only this script changes the links: read them once (link.sh's snapshot). A manager changes
+# them on its own time, so its paths read them live.
+if [ "$LAN_MANAGER" = none ]; then link_snap_on; fi
 
 step_begin lan-interface
 link_exists "$LAN_IF" || die "LAN interface $LAN_IF does not exist here; set desktop.lanInterface in rosvpn.json to one of: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }')"

@@ -6,9 +6,12 @@
 # including the first blank line, is dropped at load; everything below is copied byte for byte.
 # After an edit: npm run golden:update, and review the diff of test/golden.
 
+# Links and addresses read once (link.sh's snapshot); every change (guard) has them read again.
+link_snap_on
+
 # ---- steps -------------------------------------------------------------------
 step_begin underlay
-UNDERLAY_IF=$(ip -o -4 addr show to "$LOCAL_IP" | awk '{ print $2; exit }')
+UNDERLAY_IF=${ADDR_DEV[$LOCAL_IP]:-}
 [ -n "$UNDERLAY_IF" ] || die "no interface on this host has the cloud address $LOCAL_IP; check cloudIp in rosvpn.json against 'ip -4 addr' here"
 UNDERLAY_MTU=$(link_field "$UNDERLAY_IF" mtu)
 TUNNEL_MTU=$MTU
@@ -37,21 +40,30 @@ remove_vxlan() {
 }
 remove_gretaps_from() { # remove_gretaps_from INDEX: delete rosgreN devices with N >= INDEX
   local dev n
-  for dev in $(gretap_devices); do
+  gretap_list
+  for dev in "${GRETAPS[@]}"; do
     n=${dev#rosgre}
     if [ "$n" -ge "$1" ] 2>/dev/null; then guard "$dev"; ip link del dev "$dev"; changed "removed $dev"; fi
   done
 }
-gretap_devices() { ip -o link show type gretap 2>/dev/null | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep '^rosgre[0-9]' || true; }
-gretap_remote() { link_field "$1" remote; }
+gretap_list() { # GRETAPS=( the rosgreN gretap devices, in ip's order )
+  local name
+  GRETAPS=()
+  link_snap_fresh
+  for name in "${LINK_NAMES[@]}"; do
+    if [[ $name =~ ^rosgre[0-9] && ${LINK_SNAP[$name]} == *' gretap remote '* ]]; then GRETAPS+=("$name"); fi
+  done
+}
 # The gretap devices are a declared set, one per peer, numbered in PEERS order (rosgre0..N-1, which the
 # health check counts). A device to an address that is no longer a peer (a second removed from rosvpn.json)
 # is deleted; a peer whose device has another number (a second before it was removed) moves to its own,
 # first deleting the old one: the kernel refuses two gretap devices with the same endpoints.
 converge_gretaps() {
   local dev peer remote other i=0
-  for dev in $(gretap_devices); do
-    remote=$(gretap_remote "$dev")
+  gretap_list
+  for dev in "${GRETAPS[@]}"; do
+    link_get "$dev" remote
+    remote=$LINK_VALUE
     case " ${PEERS[*]} " in
       *" $remote "*) ;;
       *) guard "$dev"; ip link del dev "$dev"; changed "removed peer ${remote:-unknown} ($dev)" ;;
@@ -59,13 +71,15 @@ converge_gretaps() {
   done
   for peer in "${PEERS[@]}"; do
     dev="rosgre$i"
-    for other in $(gretap_devices); do
-      if [ "$other" != "$dev" ] && [ "$(gretap_remote "$other")" = "$peer" ]; then
+    gretap_list
+    for other in "${GRETAPS[@]}"; do
+      link_get "$other" remote
+      if [ "$other" != "$dev" ] && [ "$LINK_VALUE" = "$peer" ]; then
         guard "$other"; ip link del dev "$other"; changed "removed $other (peer $peer moves to $dev)"
       fi
     done
-    if link_exists "$dev"; then
-      case "$(ip -d -o link show dev "$dev")" in
+    if link_line "$dev"; then
+      case "$LINK_LINE" in
         *"gretap remote $peer local $LOCAL_IP "*) ;;
         *) guard "$dev"; ip link del dev "$dev"; changed "removed $dev (endpoints changed)" ;;
       esac
@@ -88,9 +102,8 @@ converge_gretaps() {
 step_begin tunnel
 if [ "$TUNNEL" = vxlan ]; then
   remove_gretaps_from 0
-  if link_exists "$VXLAN_DEV"; then
-    details=$(ip -d -o link show dev "$VXLAN_DEV")
-    case "$details" in
+  if link_line "$VXLAN_DEV"; then
+    case "$LINK_LINE" in
       *"vxlan id $VNI local $LOCAL_IP dev $UNDERLAY_IF "*"dstport $VXLAN_PORT "*) ;;
       *) remove_vxlan ;;
     esac
@@ -110,16 +123,32 @@ else
 fi
 step_end
 
+# fdb_read: the tunnel's forwarding entries, one 'bridge fdb show': FDB_FLOOD=( the peer of each all-zeros
+# entry ), FDB_LEARNED=( 'MAC PEER' of each MAC learned behind a peer ).
+fdb_read() {
+  local fdb i
+  local -a w
+  FDB_FLOOD=()
+  FDB_LEARNED=()
+  fdb=$(bridge fdb show dev "$VXLAN_DEV")
+  while read -ra w; do
+    for ((i = 1; i < ${#w[@]} - 1; i++)); do
+      if [ "${w[$i]}" != dst ]; then continue; fi
+      if [ "${w[0]}" = 00:00:00:00:00:00 ]; then FDB_FLOOD+=("${w[i + 1]}"); else FDB_LEARNED+=("${w[0]} ${w[i + 1]}"); fi
+    done
+  done <<<"$fdb"
+}
+
 if [ "$TUNNEL" = vxlan ]; then
   step_begin tunnel-peers
-  current=$(bridge fdb show dev "$VXLAN_DEV" | awk '$1 == "00:00:00:00:00:00" { for (i = 2; i < NF; i++) if ($i == "dst") print $(i + 1) }')
+  fdb_read
   for peer in "${PEERS[@]}"; do
-    if ! grep -qxF "$peer" <<<"$current"; then
+    if ! in_words "$peer" "${FDB_FLOOD[@]}"; then
       bridge fdb append 00:00:00:00:00:00 dev "$VXLAN_DEV" dst "$peer"
       changed "flood to peer $peer"
     fi
   done
-  for old in $current; do
+  for old in "${FDB_FLOOD[@]}"; do
     case " ${PEERS[*]} " in
       *" $old "*) ;;
       *)
@@ -131,12 +160,14 @@ if [ "$TUNNEL" = vxlan ]; then
     esac
   done
   # MACs learned behind a removed peer would age out in 5 minutes; forget them now, so that no trace is left.
-  while read -r mac old; do
+  if [ "$STEP_CHANGED" = 1 ]; then fdb_read; fi
+  for entry in "${FDB_LEARNED[@]}"; do
+    read -r mac old <<<"$entry"
     case " ${PEERS[*]} " in
       *" $old "*) ;;
       *) bridge fdb del "$mac" dev "$VXLAN_DEV" dst "$old" 2>/dev/null || true; changed "forgot $mac behind removed peer $old" ;;
     esac
-  done < <(bridge fdb show dev "$VXLAN_DEV" | awk '$1 != "00:00:00:00:00:00" { for (i = 2; i < NF; i++) if ($i == "dst") print $1, $(i + 1) }')
+  done
   step_end
 else
   step_skip tunnel-peers "gretap tunnels are point-to-point"

@@ -92,7 +92,7 @@ ca_state() {
   [ -s "$PKI/private/ca.key" ] && key=1
   case "$crt$key" in
     00) CA_STATE=none ;;
-    11) if grep -q ENCRYPTED "$PKI/private/ca.key"; then CA_STATE=encrypted; else CA_STATE=plain; fi ;;
+    11) if [[ $(print_file "$PKI/private/ca.key") == *ENCRYPTED* ]]; then CA_STATE=encrypted; else CA_STATE=plain; fi ;;
     *) die "the PKI in $PKI is damaged: it has $([ $crt = 1 ] && echo 'ca.crt but no private/ca.key' || echo 'private/ca.key but no ca.crt'). Move it aside (mv $PKI $PKI.broken-$(date +%F)) and provision again: a new CA, after which every profile must be downloaded again and the desktop and client hosts provisioned again" ;;
   esac
 }
@@ -102,13 +102,45 @@ cert_state() {
     echo missing
   elif [ ! -s "$PKI/private/$1.key" ]; then
     echo broken
-  elif ! openssl x509 -in "$PKI/issued/$1.crt" -noout -checkend $((RENEW_DAYS * 86400)) >/dev/null; then
+  elif ! lasts "$PKI/issued/$1.crt" x509 $((RENEW_DAYS * 86400)); then
     echo expiring
   else
     echo ok
   fi
 }
 not_after() { openssl x509 -in "$1" -noout -enddate | cut -d= -f2; }
+# pki_end FILE x509|crl: PKI_END= the second (since 1970) a certificate ends (notAfter) or a CRL wants its
+# successor (nextUpdate); '' when openssl cannot read it. OpenSSL 3 takes some 30 ms to start, so the answer is
+# kept in $PKI/rosvpn-dates/ (easy-rsa leaves other files alone), next to the text of the file it is for, and
+# reused while the file holds exactly that text: a rerun reads no certificate with openssl.
+pki_end() {
+  local memo text cached out
+  memo=$PKI/rosvpn-dates/${1##*/}
+  PKI_END=''
+  IFS= read -r -d '' text <"$1" || true
+  if [ -f "$memo" ]; then
+    IFS= read -r -d '' cached <"$memo" || true
+    if [ "${cached#*$'\n'}" = "$text" ] && [[ ${cached%%$'\n'*} =~ ^[0-9]+$ ]]; then
+      PKI_END=${cached%%$'\n'*}
+      return 0
+    fi
+  fi
+  if [ "$2" = crl ]; then
+    out=$(openssl crl -in "$1" -noout -nextupdate 2>/dev/null) || return 0
+  else
+    out=$(openssl x509 -in "$1" -noout -enddate 2>/dev/null) || return 0
+  fi
+  PKI_END=$(date -u -d "${out#*=}" +%s) || { PKI_END=''; return 0; }
+  install -d -m 700 "${memo%/*}"
+  printf '%s\n%s' "$PKI_END" "$text" >"$memo"
+}
+# lasts FILE x509|crl SECONDS: FILE is good for more than SECONDS from now (openssl x509 -checkend SECONDS).
+lasts() {
+  local now
+  pki_end "$1" "$2"
+  printf -v now '%(%s)T' -1
+  [ -n "$PKI_END" ] && [ $((PKI_END - now)) -gt "$3" ]
+}
 # plan_cert KIND NAME: what the certificate NAME (KIND server, desktop or client) needs, into ISSUE, REVOKE and
 # NEEDS (the reasons to unlock the CA key).
 plan_cert() {
@@ -133,12 +165,15 @@ plan_cert() {
   fi
   ISSUE+=("$kind $name")
 }
-# The CRL is made again when it is missing or near its end (nextUpdate).
+# The CRL is made again when it is missing or near its end (nextUpdate). Asked twice a run (the plan, then
+# before gen-crl): the first answer is kept until something remakes the PKI or revokes (CRL_STALE='').
+CRL_STALE=''
 crl_stale() {
-  local next
-  [ -s "$PKI/crl.pem" ] || return 0
-  next=$(openssl crl -in "$PKI/crl.pem" -noout -nextupdate 2>/dev/null) || return 0
-  [ $(($(date -u -d "${next#nextUpdate=}" +%s) - $(date -u +%s))) -lt $((CRL_REFRESH_DAYS * 86400)) ]
+  if [ -z "$CRL_STALE" ]; then
+    CRL_STALE=1
+    if [ -s "$PKI/crl.pem" ] && lasts "$PKI/crl.pem" crl $((CRL_REFRESH_DAYS * 86400 - 1)); then CRL_STALE=0; fi
+  fi
+  [ "$CRL_STALE" = 1 ]
 }
 # pki_plan: fills ISSUE ("KIND NAME"), REVOKE ("NAME REASON WHY") and NEEDS; nothing is changed.
 pki_plan() {
@@ -151,7 +186,8 @@ pki_plan() {
   for name in "${CLIENT_NAMES[@]}"; do plan_cert client "$name"; done
   for crt in "$PKI"/issued/*.crt; do
     [ -f "$crt" ] || continue
-    name=$(basename "$crt" .crt)
+    name=${crt##*/}
+    name=${name%.crt}
     in_list "$name" server "$CLIENT" "${CLIENT_NAMES[@]}" && continue
     if ! safe_name "$name"; then
       warn "certificate $crt is not one rosvpn makes (its name has odd characters): left alone"
@@ -208,6 +244,7 @@ pki_certs() {
   if [ "$state" = plain ] || [ ${#NEEDS[@]} -gt 0 ]; then ca_unlock "$state" "$(pki_join "${NEEDS[@]}")"; fi
   if [ "$state" = none ]; then
     easyrsa init-pki
+    CRL_STALE=''
     CA_PASS_OUT=$(mktemp /dev/shm/rosvpn-ca.XXXXXXXXXX)
     cat -- "$CA_PASS_FILE" >"$CA_PASS_OUT"
     EASYRSA_REQ_CN="rosvpn-$TOPOLOGY-ca" easyrsa build-ca
@@ -252,7 +289,7 @@ pki_certs() {
   fi
   ca_pass_forget
   # OpenVPN reads the CRL after dropping privileges to nobody, and the PKI is root's: a public copy.
-  if ! cmp -s "$PKI/crl.pem" "$CRL_PUBLIC"; then
+  if ! files_same "$PKI/crl.pem" "$CRL_PUBLIC"; then
     install -m 644 "$PKI/crl.pem" "$CRL_PUBLIC"
     changed "published the CRL (OpenVPN reads it at the next connection, without a restart)"
   fi
@@ -263,7 +300,12 @@ pki_certs() {
     changed "created the tls-crypt key"
     OPENVPN_DIRTY=1
   fi
-  if ! openssl x509 -in "$PKI/ca.crt" -noout -checkend $((RENEW_DAYS * 86400)) >/dev/null; then
+  # What this run issued is read now, so that the next run finds it in pki-dates.
+  for name in server "$CLIENT" "${CLIENT_NAMES[@]}"; do
+    if [ -s "$PKI/issued/$name.crt" ]; then pki_end "$PKI/issued/$name.crt" x509; fi
+  done
+  if [ -s "$PKI/crl.pem" ]; then pki_end "$PKI/crl.pem" crl; fi
+  if ! lasts "$PKI/ca.crt" x509 $((RENEW_DAYS * 86400)); then
     warn "the CA certificate expires $(not_after "$PKI/ca.crt") and cannot be renewed in place: move $PKI aside and provision again (a new CA; every profile downloaded again)"
   fi
 }
@@ -298,6 +340,7 @@ mgmt_kill() {
 # a client's pushes its robot-subnet address to its tap.
 ccd_sync() {
   local i name existed f
+  snap_files "$CCD_DIR" "$CCD_DIR"/*
   ensure_dir "$CCD_DIR" 755
   # (write_file reads a heredoc, not a pipe: in a pipeline it would run in a subshell, its WROTE and the
   # step's changed state lost.)
@@ -337,23 +380,38 @@ profile_parts() {
 profile() {
   profile_options
   printf '<ca>\n'
-  sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$PKI/ca.crt"
+  pem_certs "$PKI/ca.crt"
   printf '</ca>\n<cert>\n'
-  sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$PKI/issued/$1.crt"
+  pem_certs "$PKI/issued/$1.crt"
   printf '</cert>\n<key>\n'
-  cat "$PKI/private/$1.key"
+  print_file "$PKI/private/$1.key"
   printf '</key>\n<tls-crypt>\n'
-  cat "$TLS_CRYPT_KEY"
+  print_file "$TLS_CRYPT_KEY"
   printf '</tls-crypt>\n'
 }
+# pem_certs FILE: its CERTIFICATE blocks (easy-rsa's .crt files open with a text dump), read by bash.
+pem_certs() {
+  local line in=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [ "$in" = 1 ]; then
+      printf '%s\n' "$line"
+      if [[ $line == *'END CERTIFICATE'* ]]; then in=0; fi
+    elif [[ $line == *'BEGIN CERTIFICATE'* ]]; then
+      printf '%s\n' "$line"
+      in=1
+    fi
+  done <"$1"
+}
+print_file() { local text; IFS= read -r -d '' text <"$1" || true; printf '%s' "$text"; } # a text file, as cat
 ensure_owned_dir() { # ensure_owned_dir PATH MODE OWNER:GROUP
   [ -L "$1" ] && die "$1 is a symbolic link: remove it and rerun"
   if [ ! -d "$1" ]; then
     install -d -m "$2" -o "${3%:*}" -g "${3#*:}" "$1"
     changed "created $1"
-  elif [ "$(stat -c '%a %U:%G' "$1")" != "$2 $3" ]; then
+  elif ! meta_is "$1" "$2 $3"; then
     chmod "$2" "$1"
     chown "$3" "$1"
+    snap_file_forget "$1"
     changed "set mode $2 and owner $3 on $1"
   fi
 }
@@ -362,9 +420,13 @@ ensure_owned_dir() { # ensure_owned_dir PATH MODE OWNER:GROUP
 profiles_sync() {
   local owner home group name f text
   owner=${SUDO_USER:-root}
-  home=$(getent passwd "$owner" | cut -d: -f6)
+  home=$(getent passwd "$owner")
+  home=${home#*:*:*:*:*:}
+  home=${home%%:*}
   group=$(id -gn "$owner")
   [ -d "$home" ] || die "the home directory of $owner ($home) does not exist"
+  snap_files "$PROFILE_DIR" "$PROFILE_DIR"/*.ovpn "$PROFILE_DIR/clients" "$PROFILE_DIR/clients"/*.ovpn \
+    "$home/$CLIENT.ovpn" "$home/$CLIENT_PROFILES_DIR" "$home/$CLIENT_PROFILES_DIR"/*.ovpn
   ensure_dir "$PROFILE_DIR" 755
   # The profile through a variable, not a pipe (see ccd_sync); $(…) drops the last newline, <<< adds it back.
   profile_parts "$CLIENT"
@@ -383,7 +445,8 @@ profiles_sync() {
   done
   for f in "$PROFILE_DIR/clients"/*.ovpn "$home/$CLIENT_PROFILES_DIR"/*.ovpn; do
     [ -f "$f" ] || continue
-    name=$(basename "$f" .ovpn)
+    name=${f##*/}
+    name=${name%.ovpn}
     in_list "$name" "${CLIENT_NAMES[@]}" && continue
     rm -f -- "$f"
     changed "removed $f ($name is not in rosvpn.json)"
