@@ -20,7 +20,16 @@ import {
   NM_LAN_UUID,
   recordLanManager,
 } from './state';
-import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderProfileCheck, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
+import {
+  openvpnConfigLines,
+  OPENVPN_CLIENT_CONF,
+  OPENVPN_CLIENT_UNIT,
+  renderProfileCheck,
+  renderProfileWait,
+  renderTapUpHook,
+  TAP_UP_HOOK,
+  WAIT_FOR_PROFILE_ARG,
+} from './openvpn';
 
 export const DESKTOP_NET_UP = '/usr/local/lib/rosvpn/desktop-net-up.sh';
 export const DESKTOP_NET_UNIT = 'rosvpn-desktop-net.service';
@@ -295,6 +304,11 @@ After=${DESKTOP_NET_UNIT}
 `;
   return [
     'step_begin openvpn-client',
+    "# rosvpn provision runs this script alongside the gateway's: its profile may still be on its way.",
+    'if [ "$PROFILE_WAIT" = 1 ]; then',
+    '  wait_profile',
+    '  check_profile "$PROFILE"',
+    'fi',
     'OPENVPN_DIRTY=0',
     `if [ "$PROFILE" != ${INSTALLED_PROFILE} ]; then`,
     `  write_file ${INSTALLED_PROFILE} 600 <"$PROFILE"`,
@@ -344,22 +358,25 @@ export function renderDesktop(t: ValidTopology): ScriptParts | undefined {
       `Desktop gateway: ${v(d.lanInterface)} bridged into ${BRIDGE_NAME} (${v(d.addressing)}), OpenVPN client to ${v(t.gateway.publicAddress ?? 'the-gateway')}.`,
     ) +
       `# Usage: sudo bash desktop.sh [PATH/TO/${CLIENT_PROFILE_NAME}.ovpn]  (get the profile with: rosvpn fetch-ovpn)
+# rosvpn provision runs it as: desktop.sh ${WAIT_FOR_PROFILE_ARG} PATH (the profile arrives at PATH while it runs).
 BRIDGE=${q(BRIDGE_NAME)}
-PROFILE=\${1:-}
 LAN_IF=${q(d.lanInterface)}
 DEFAULT_GW=${q(d.defaultGateway ?? '')}
 ${lanManagerVars(['NM_BRIDGE_UUID', 'NM_LAN_UUID', 'NM_BRIDGE_FILE', 'NM_LAN_FILE'])}
 `,
     STEP_LIB,
     FILE_LIB,
+    renderProfileWait(t.gateway.publicAddress ?? t.gateway.host),
     renderProfileCheck('download it again with: rosvpn fetch-ovpn'),
     '# ---- steps -------------------------------------------------------------------',
     PREFLIGHT +
       bash`
 if [ -z "$PROFILE" ] && [ -s ${INSTALLED_PROFILE} ]; then PROFILE=${INSTALLED_PROFILE}; fi
 [ -n "$PROFILE" ] || die "no client profile: pass its path, e.g. sudo bash $0 ~/${CLIENT_PROFILE_NAME}.ovpn (download it with: rosvpn fetch-ovpn)"
-[ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
-check_profile "$PROFILE"
+if [ "$PROFILE_WAIT" = 0 ]; then
+  [ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
+  check_profile "$PROFILE"
+fi
 step_end`,
     DESKTOP_BODY,
     [
@@ -374,8 +391,9 @@ step_end`,
       'step_end',
     ].join('\n'),
     NETWORK_GUARD,
-    openvpnClientStep(),
+    // The DDS config needs only the bridge: written while the profile may still be on its way.
     cycloneDdsStep(BRIDGE_NAME, false),
+    openvpnClientStep(),
     'summary 0',
     '',
   ].join('\n\n');

@@ -11,8 +11,8 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 ROLE='desktop'
 HOST_NAME='desktop'
 # Usage: sudo bash desktop.sh [PATH/TO/ros_local_gateway.ovpn]  (get the profile with: rosvpn fetch-ovpn)
+# rosvpn provision runs it as: desktop.sh --wait-for-profile PATH (the profile arrives at PATH while it runs).
 BRIDGE='rosbridge'
-PROFILE=${1:-}
 LAN_IF='eno1'
 DEFAULT_GW=''
 NM_BRIDGE_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001'
@@ -24,6 +24,10 @@ NM_LAN_FILE='/etc/NetworkManager/system-connections/rosvpn-lan.nmconnection'
 # ---- step reporting -----------------------------------------------------------
 STEP=preflight
 STEP_CHANGED=0
+# Each ::step line ends with the step's duration, ms=N: from bash's clock $EPOCHREALTIME (no process forked),
+# in microseconds with the decimal point removed (0 throughout on a bash without it).
+STEP_T0=${EPOCHREALTIME:-0}
+STEP_T0=${STEP_T0/[.,]/}
 # Step results are tallied in a file so that nested scripts (net-up.sh) count towards one summary.
 if [ -z "${ROSVPN_TALLY:-}" ]; then
   ROSVPN_TALLY=$(mktemp /tmp/rosvpn-tally.XXXXXX)
@@ -32,17 +36,19 @@ if [ -z "${ROSVPN_TALLY:-}" ]; then
 fi
 
 msg_escape() { local m=$*; m=${m//\"/\'}; printf '%s' "${m//$'\n'/ }"; }
-report() { # report NAME STATUS [MESSAGE]
+report() { # report NAME STATUS [MESSAGE]: the time since step_begin as ms= (0 for a skipped step)
+  local ms=0 now=${EPOCHREALTIME:-0}
+  if [ "$2" != skipped ]; then ms=$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000)); fi
   if [ -n "${3:-}" ]; then
-    printf '::step name=%s status=%s msg="%s"\n' "$1" "$2" "$(msg_escape "$3")"
+    printf '::step name=%s status=%s msg="%s" ms=%s\n' "$1" "$2" "$(msg_escape "$3")" "$ms"
   else
-    printf '::step name=%s status=%s\n' "$1" "$2"
+    printf '::step name=%s status=%s ms=%s\n' "$1" "$2" "$ms"
   fi
   printf '%s\n' "$2" >>"$ROSVPN_TALLY"
 }
 info() { printf '  %s\n' "$*"; }
 warn() { printf '::warn msg="%s"\n' "$(msg_escape "$*")"; }
-step_begin() { STEP=$1; STEP_CHANGED=0; }
+step_begin() { STEP=$1; STEP_CHANGED=0; STEP_T0=${EPOCHREALTIME:-0}; STEP_T0=${STEP_T0/[.,]/}; }
 changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
 step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
 step_skip() { report "$1" skipped "$2"; }
@@ -63,9 +69,9 @@ die() { # die MESSAGE: fail the current step with a message an admin can act on
 }
 die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
   trap - ERR
-  local code=$1
+  local code=$1 now=${EPOCHREALTIME:-0}
   shift
-  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf '::step name=%s status=failed code=%s msg="%s" ms=%s\n' "$STEP" "$code" "$(msg_escape "$*")" "$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000))"
   printf 'failed\n' >>"$ROSVPN_TALLY"
   summary 1
   exit 1
@@ -222,6 +228,20 @@ service_failed() {
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; fi; }
 
 
+PROFILE_WAIT=0
+if [ "${1:-}" = --wait-for-profile ]; then PROFILE_WAIT=1; shift; fi
+PROFILE=${1:-}
+# wait_profile: polls for PROFILE (every 0.2 s, at most 300 s); dies at once on PROFILE.failed.
+wait_profile() {
+  local i
+  for ((i = 0; i < 1500; i++)); do
+    if [ -e "$PROFILE.failed" ]; then die "no profile from the gateway (44.232.53.80): $(head -c 600 "$PROFILE.failed" 2>/dev/null)"; fi
+    if [ -s "$PROFILE" ]; then return 0; fi
+    sleep 0.2
+  done
+  die "no profile from the gateway (44.232.53.80) within 300 s: did its run end? Provision the gateway first (rosvpn provision --host gateway), then this host"
+}
+
 # check_profile FILE: a profile is data. Only the directives rosvpn writes and the inline key blocks are
 # accepted: any other (up, down, script-security, plugin, config, ...) could make OpenVPN run code as root.
 check_profile() {
@@ -270,8 +290,10 @@ step_begin preflight
 command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"
 if [ -z "$PROFILE" ] && [ -s /etc/openvpn/client/ros_local_gateway.ovpn ]; then PROFILE=/etc/openvpn/client/ros_local_gateway.ovpn; fi
 [ -n "$PROFILE" ] || die "no client profile: pass its path, e.g. sudo bash $0 ~/ros_local_gateway.ovpn (download it with: rosvpn fetch-ovpn)"
-[ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
-check_profile "$PROFILE"
+if [ "$PROFILE_WAIT" = 0 ]; then
+  [ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
+  check_profile "$PROFILE"
+fi
 step_end
 
 step_begin packages
@@ -390,6 +412,10 @@ ND_LAN_NETWORK='/etc/systemd/network/05-rosvpn-lan.network'
 # ---- step reporting -----------------------------------------------------------
 STEP=preflight
 STEP_CHANGED=0
+# Each ::step line ends with the step's duration, ms=N: from bash's clock $EPOCHREALTIME (no process forked),
+# in microseconds with the decimal point removed (0 throughout on a bash without it).
+STEP_T0=${EPOCHREALTIME:-0}
+STEP_T0=${STEP_T0/[.,]/}
 # Step results are tallied in a file so that nested scripts (net-up.sh) count towards one summary.
 if [ -z "${ROSVPN_TALLY:-}" ]; then
   ROSVPN_TALLY=$(mktemp /tmp/rosvpn-tally.XXXXXX)
@@ -398,17 +424,19 @@ if [ -z "${ROSVPN_TALLY:-}" ]; then
 fi
 
 msg_escape() { local m=$*; m=${m//\"/\'}; printf '%s' "${m//$'\n'/ }"; }
-report() { # report NAME STATUS [MESSAGE]
+report() { # report NAME STATUS [MESSAGE]: the time since step_begin as ms= (0 for a skipped step)
+  local ms=0 now=${EPOCHREALTIME:-0}
+  if [ "$2" != skipped ]; then ms=$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000)); fi
   if [ -n "${3:-}" ]; then
-    printf '::step name=%s status=%s msg="%s"\n' "$1" "$2" "$(msg_escape "$3")"
+    printf '::step name=%s status=%s msg="%s" ms=%s\n' "$1" "$2" "$(msg_escape "$3")" "$ms"
   else
-    printf '::step name=%s status=%s\n' "$1" "$2"
+    printf '::step name=%s status=%s ms=%s\n' "$1" "$2" "$ms"
   fi
   printf '%s\n' "$2" >>"$ROSVPN_TALLY"
 }
 info() { printf '  %s\n' "$*"; }
 warn() { printf '::warn msg="%s"\n' "$(msg_escape "$*")"; }
-step_begin() { STEP=$1; STEP_CHANGED=0; }
+step_begin() { STEP=$1; STEP_CHANGED=0; STEP_T0=${EPOCHREALTIME:-0}; STEP_T0=${STEP_T0/[.,]/}; }
 changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
 step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
 step_skip() { report "$1" skipped "$2"; }
@@ -429,9 +457,9 @@ die() { # die MESSAGE: fail the current step with a message an admin can act on
 }
 die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
   trap - ERR
-  local code=$1
+  local code=$1 now=${EPOCHREALTIME:-0}
   shift
-  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf '::step name=%s status=failed code=%s msg="%s" ms=%s\n' "$STEP" "$code" "$(msg_escape "$*")" "$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000))"
   printf 'failed\n' >>"$ROSVPN_TALLY"
   summary 1
   exit 1
@@ -993,7 +1021,45 @@ printf '%s\n' "$NET_WANT" | write_file /etc/rosvpn/state/desktop.env 644
 step_end
 
 
+step_begin cyclonedds
+ensure_dir /etc/rosvpn 755
+write_file /etc/rosvpn/cyclonedds.xml 644 <<'ROSVPN_EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- ROS VPN (generated by rosvpn): CycloneDDS uses rosbridge, the interface that carries the robot LAN,
+     with default multicast discovery, as on the robot's own LAN. Messages small enough that no packet is
+     IP-fragmented across the VPN, and a writer history that does not throttle a WAN's round trip. -->
+<CycloneDDS xmlns="https://cdds.io/config">
+  <Domain Id="any">
+    <General>
+      <Interfaces>
+        <NetworkInterface name="rosbridge"/>
+      </Interfaces>
+      <MaxMessageSize>1344B</MaxMessageSize>
+      <FragmentSize>1280B</FragmentSize>
+    </General>
+    <Internal>
+      <Watermarks>
+        <WhcHigh>4MB</WhcHigh>
+        <WhcHighInit>4MB</WhcHighInit>
+        <WhcAdaptive>false</WhcAdaptive>
+      </Watermarks>
+    </Internal>
+  </Domain>
+</CycloneDDS>
+ROSVPN_EOF
+write_file /etc/profile.d/rosvpn.sh 644 <<'ROSVPN_EOF'
+# ROS VPN (generated by rosvpn): DDS settings for login shells.
+export CYCLONEDDS_URI=file:///etc/rosvpn/cyclonedds.xml
+ROSVPN_EOF
+set_env_line /etc/environment CYCLONEDDS_URI file:///etc/rosvpn/cyclonedds.xml
+step_end
+
 step_begin openvpn-client
+# rosvpn provision runs this script alongside the gateway's: its profile may still be on its way.
+if [ "$PROFILE_WAIT" = 1 ]; then
+  wait_profile
+  check_profile "$PROFILE"
+fi
 OPENVPN_DIRTY=0
 if [ "$PROFILE" != /etc/openvpn/client/ros_local_gateway.ovpn ]; then
   write_file /etc/openvpn/client/ros_local_gateway.ovpn 600 <"$PROFILE"
@@ -1036,39 +1102,6 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 has_tap_port "$BRIDGE" || die "the OpenVPN client did not connect within 30 s; see: journalctl -u openvpn-client@rosvpn.service (is the gateway provisioned, and its UDP port open in the security group?)"
-step_end
-
-step_begin cyclonedds
-ensure_dir /etc/rosvpn 755
-write_file /etc/rosvpn/cyclonedds.xml 644 <<'ROSVPN_EOF'
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- ROS VPN (generated by rosvpn): CycloneDDS uses rosbridge, the interface that carries the robot LAN,
-     with default multicast discovery, as on the robot's own LAN. Messages small enough that no packet is
-     IP-fragmented across the VPN, and a writer history that does not throttle a WAN's round trip. -->
-<CycloneDDS xmlns="https://cdds.io/config">
-  <Domain Id="any">
-    <General>
-      <Interfaces>
-        <NetworkInterface name="rosbridge"/>
-      </Interfaces>
-      <MaxMessageSize>1344B</MaxMessageSize>
-      <FragmentSize>1280B</FragmentSize>
-    </General>
-    <Internal>
-      <Watermarks>
-        <WhcHigh>4MB</WhcHigh>
-        <WhcHighInit>4MB</WhcHighInit>
-        <WhcAdaptive>false</WhcAdaptive>
-      </Watermarks>
-    </Internal>
-  </Domain>
-</CycloneDDS>
-ROSVPN_EOF
-write_file /etc/profile.d/rosvpn.sh 644 <<'ROSVPN_EOF'
-# ROS VPN (generated by rosvpn): DDS settings for login shells.
-export CYCLONEDDS_URI=file:///etc/rosvpn/cyclonedds.xml
-ROSVPN_EOF
-set_env_line /etc/environment CYCLONEDDS_URI file:///etc/rosvpn/cyclonedds.xml
 step_end
 
 summary 0
