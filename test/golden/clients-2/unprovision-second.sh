@@ -201,10 +201,12 @@ ensure_packages() {
   changed "installed ${missing[*]}"
 }
 # ensure_service UNIT [RESTART]: enabled and active; restarted when RESTART=1 (its configuration changed).
+# Enabled without the daemon-reload that enable implies (~0.1 s): the callers reload after writing a unit
+# or drop-in (daemon_reload_if), and the symlinks enable makes are read at boot.
 ensure_service() {
   local unit=$1 restart=${2:-0}
   if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then
-    systemctl enable --quiet "$unit"
+    systemctl enable --quiet --no-reload "$unit"
     changed "enabled $unit"
   fi
   if ! systemctl is-active --quiet "$unit"; then
