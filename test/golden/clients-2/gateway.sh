@@ -1171,9 +1171,10 @@ step_end
 step_begin openvpn-service
 ensure_service openvpn-server@rosvpn.service "$OPENVPN_DIRTY"
 # Healthy when the tap has joined the bridge (the up hook ran).
-for _ in $(seq 1 50); do
+# Polled every 0.05 s: the step ends as soon as it is there (a 0.2 s poll cost 0.1 s on average).
+for _ in $(seq 1 200); do
   has_tap_port rosbridge && break
-  sleep 0.2
+  sleep 0.05
 done
 has_tap_port rosbridge || die "OpenVPN started but no tap device joined rosbridge; see: journalctl -u openvpn-server@rosvpn.service"
 step_end
