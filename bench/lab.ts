@@ -278,7 +278,11 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
       prov.rows.push(
         { metric: `${label}: lab boot (not part of the target)`, value: secs(boot), unit: 's' },
         { metric: `${label}: cloud hosts in parallel (slowest)`, value: cloudMax, unit: 's' },
-        { metric: `${label}: desktop (after the gateway, profile copied)`, value: hosts.desktop?.seconds ?? NaN, unit: 's' },
+        {
+          metric: `${label}: desktop (alongside the gateway; its OpenVPN client waits for the profile)`,
+          value: hosts.desktop?.seconds ?? NaN,
+          unit: 's',
+        },
         { metric: `${label}: provision wall time`, value: secs(provMs), unit: 's' },
         {
           metric: `${label}: then first DDS sample ${far.name} -> robot`,
@@ -290,7 +294,7 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
           metric: `${label}: fresh hosts to DDS flowing`,
           value: secs(totals[n]),
           unit: 's',
-          ...(n === 1 ? { target: '≤ 30 s', pass: totals[n] <= 30_000 } : {}),
+          ...(n === 1 ? { target: '≤ 10 s', pass: totals[n] <= 10_000 } : {}),
           ...(n === 8 && totals[1]
             ? { target: `≤ 1.5 × the 1-second run (${secs(totals[1] * 1.5)} s)`, pass: totals[n] <= totals[1] * 1.5 }
             : {}),

@@ -57,11 +57,13 @@ Commands:
       rosvpn never changes the robot; copy it there and point CYCLONEDDS_URI at it. See README, "DDS over a WAN".
 
 Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFile):
-  provision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--ca-passphrase-file F]
+  provision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--ca-passphrase-file F] [--timings]
       Render, upload and run each host's script with sudo, streaming its steps; then a summary per host
-      (changed / ok / failed). The gateway and all seconds run at once; the desktop gateway and the
-      clients with a host after the gateway, each with its profile copied from the gateway through this
-      machine (checked first: only the directives the gateway writes). Exit 1 on any failure.
+      (changed / ok / failed). Every host runs at once; the OpenVPN client of the desktop gateway and of
+      the clients with a host waits for its profile, copied from the gateway through this machine the
+      moment the gateway has written it (checked first: only the directives the gateway writes); if the
+      gateway fails before, they fail at once. --timings: per host, each step's duration (in the order
+      the steps ran), their sum and the host's total. Exit 1 on any failure.
       A second provisioned from FILE before and no longer in it (deleted or renamed) still runs ROS VPN:
       provision first offers to unprovision it (on a terminal; without one it prints the command), with
       the SSH details this machine recorded in $XDG_STATE_HOME/rosvpn/provisioned (no secrets).
@@ -298,7 +300,13 @@ function hostSelector(values: { host?: unknown; role?: unknown }): { host?: stri
 }
 
 async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...SSH_OPTIONS, ...CA_OPTIONS, host: { type: 'string' }, role: { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    ...SSH_OPTIONS,
+    ...CA_OPTIONS,
+    host: { type: 'string' },
+    role: { type: 'string' },
+    timings: { type: 'boolean' },
+  });
   if (values.help) return help(io);
   const sel = hostSelector(values);
   const file = topologyPath(io, positionals);
@@ -311,7 +319,9 @@ async function cmdProvision(io: CliIo, args: string[]): Promise<number> {
   // The passphrase matters only when the gateway runs; a file named for another run is not read.
   const withGateway = selectHosts(t, sel).some((h) => h.role === 'gateway');
   const ca = withGateway ? caSource(io, values) : undefined;
-  return provisionCommand(io, t, sel, flags, ca, (report) => recordProvisioned(file, t, secondsDone(report), io.env));
+  return provisionCommand(io, t, sel, flags, ca, (report) => recordProvisioned(file, t, secondsDone(report), io.env), {
+    timings: !!values.timings,
+  });
 }
 
 async function cmdUnprovision(io: CliIo, args: string[]): Promise<number> {

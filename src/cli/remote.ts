@@ -75,6 +75,45 @@ export function summaryTable(hosts: HostReport[]): string[] {
   return lines;
 }
 
+/** One host's step durations as the steps reported them (ms=), in order; a rerun (CA passphrase) starts afresh. */
+export interface HostTimings {
+  host: string;
+  steps: { name: string; status: string; ms?: number }[];
+  /** The host's wall time, from the report (connection, upload and waiting included). */
+  totalMs?: number;
+}
+
+/** Collects --timings from the provisioning events. */
+export function timingsCollector(): { onEvent(e: ProvisionEvent): void; hosts(): HostTimings[] } {
+  const byHost = new Map<string, HostTimings>();
+  const of = (host: string) => byHost.get(host) ?? byHost.set(host, { host, steps: [] }).get(host)!;
+  return {
+    hosts: () => [...byHost.values()],
+    onEvent(e) {
+      if (e.type === 'host-start') byHost.set(e.host, { host: e.host, steps: [] });
+      else if (e.type === 'line' && e.line.kind === 'step')
+        of(e.host).steps.push({ name: e.line.name, status: e.line.status, ms: e.line.ms });
+      else if (e.type === 'host-done') of(e.host).totalMs = e.report.durationMs;
+    },
+  };
+}
+
+/** `--timings`: per host, each step's duration in the order the steps ran, their sum, and the host's wall time. */
+export function timingsTable(hosts: HostTimings[]): string[] {
+  const lines = ['Step timings (ms, as each host measured its steps):'];
+  for (const h of hosts) {
+    const w = Math.max(18, ...h.steps.map((s) => s.name.length));
+    const sum = h.steps.reduce((a, s) => a + (s.ms ?? 0), 0);
+    lines.push(`[${h.host}]`);
+    for (const s of h.steps)
+      lines.push(`  ${pad(s.name, w)}  ${pad(s.status, 7)}  ${s.ms === undefined ? '     -' : String(s.ms).padStart(6)}`);
+    lines.push(`  ${pad('steps total', w)}  ${pad('', 7)}  ${String(sum).padStart(6)}`);
+    if (h.totalMs !== undefined) lines.push(`  ${pad('host total (wall)', w)}  ${pad('', 7)}  ${String(h.totalMs).padStart(6)}`);
+  }
+  return lines;
+}
+
+// long: the whole provision command: the pool, Ctrl-C, the streamed events, the summary table, --timings.
 export async function provisionCommand(
   io: RemoteIo,
   t: ValidTopology,
@@ -82,6 +121,7 @@ export async function provisionCommand(
   flags: SshFlags,
   caPassphrase?: CaPassphraseSource,
   onReport?: (report: ProvisionReport) => void,
+  opts: { timings?: boolean } = {},
 ): Promise<number> {
   const { provision } = await import('../core/provision/orchestrator');
   const width = Math.max(...selectHosts(t, sel).map((h) => h.label.length));
@@ -89,16 +129,24 @@ export async function provisionCommand(
   const abort = new AbortController();
   const onInt = () => abort.abort();
   process.once('SIGINT', onInt);
+  const timings = timingsCollector();
   try {
     const report = await provision(t, {
       pool,
       select: sel,
       signal: abort.signal,
-      onEvent: (e) => printEvent(io, e, width),
+      onEvent: (e) => {
+        printEvent(io, e, width);
+        timings.onEvent(e);
+      },
       ...(caPassphrase ? { caPassphrase } : {}),
     });
     onReport?.(report);
     io.out('');
+    if (opts.timings) {
+      for (const line of timingsTable(timings.hosts())) io.out(line);
+      io.out('');
+    }
     for (const line of summaryTable(report.hosts)) io.out(line);
     const failed = report.hosts.filter((h) => h.status === 'failed').length;
     io.out(failed ? `provision: FAILED on ${failed} host(s)` : 'provision: done');

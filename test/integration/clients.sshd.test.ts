@@ -52,12 +52,28 @@ echo "::summary role=gateway host=gateway changed=1 ok=1 skipped=0 failed=0"
 `;
 }
 
-/** A host script that records when it ran and the profile it got as $1. */
+/**
+ * A host script that records when it ran and the profile it got as $1; run with --wait-for-profile PATH (as
+ * provision runs it alongside the gateway), it waits for PATH like the real one, or fails on PATH.failed.
+ */
 function profileUser(label: string, marks: string): string {
   return `#!/usr/bin/env bash
 set -euo pipefail
 date +%s%N > '${marks}/${label}.start'
 printf '%s\\n' "$*" > '${marks}/${label}.args'
+if [ "\${1:-}" = --wait-for-profile ]; then
+  for _ in $(seq 1 400); do
+    if [ -e "$2.failed" ]; then
+      echo "::step name=openvpn-client status=failed msg=\\"no profile from the gateway: $(cat "$2.failed")\\""
+      echo "::summary role=x host=${label} changed=0 ok=0 skipped=0 failed=1"
+      exit 1
+    fi
+    if [ -s "$2" ]; then break; fi
+    sleep 0.05
+  done
+  date +%s%N > '${marks}/${label}.profile-time'
+  shift
+fi
 cp "$1" '${marks}/${label}.profile'
 stat -c '%a %U' "$1" > '${marks}/${label}.profile-stat'
 echo "::step name=profile status=ok"
@@ -196,7 +212,7 @@ describe('client hosts and the CA passphrase over a real sshd', function () {
     assert.deepEqual(problems ?? [], []);
   });
 
-  it('each client host gets its own profile from ~/rosvpn-clients/ as ~/NAME.ovpn (0600), after the gateway; a client without host is not a host', async () => {
+  it('each client host gets its own profile from ~/rosvpn-clients/ as ~/NAME.ovpn (0600) while it runs; a client without host is not a host', async () => {
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     const report = await provision(t, { pool, scripts: scripts(okGateway(marks)) });
     assert.equal(report.ok, true, JSON.stringify(report.hosts));
@@ -212,11 +228,12 @@ describe('client hosts and the CA passphrase over a real sshd', function () {
     assert.equal(read('alice.profile'), ALICE_PROFILE.trim());
     assert.equal(read('bob.profile'), BOB_PROFILE.trim());
     assert.equal(read('desktop.profile'), DESKTOP_PROFILE.trim());
-    assert.equal(read('alice.args'), path.join(aliceUser.home, 'alice.ovpn'));
+    assert.equal(read('alice.args'), `--wait-for-profile ${path.join(aliceUser.home, 'alice.ovpn')}`);
     assert.equal(read('alice.profile-stat'), `600 ${aliceUser.name}`);
     assert.equal(fs.readFileSync(path.join(bobUser.home, 'bob.ovpn'), 'utf8'), BOB_PROFILE);
+    // This gateway has no profile step: the profiles are copied when its run ends.
     for (const l of ['desktop', 'alice', 'bob'])
-      assert.ok(Number(read(`${l}.start`)) > Number(read('gateway.end')), `${l} before the gateway`);
+      assert.ok(Number(read(`${l}.profile-time`)) > Number(read('gateway.end')), `${l} got a profile before the gateway wrote it`);
     // Without a CA passphrase source the gateway gets no argument at all.
     assert.equal(read('gateway.run0'), '');
     // --host alice runs alice alone, fetching its profile from the gateway.
@@ -240,19 +257,21 @@ describe('client hosts and the CA passphrase over a real sshd', function () {
     const report = await provision(t, { pool, scripts: scripts(gatewayWaitingFor(marks, 'alice')), onEvent: (e) => events.push(e) });
     assert.equal(report.ok, true, JSON.stringify(report.hosts));
     assert.ok(Number(read('alice.start')) < Number(read('gateway.end')), 'alice waited although it held its profile');
-    assert.ok(Number(read('bob.start')) > Number(read('gateway.end')), 'bob did not hold its profile, so it waits');
+    assert.ok(Number(read('bob.profile-time')) > Number(read('gateway.end')), 'bob did not hold its profile, so it waits for it');
     assert.equal(events.filter((e) => e.type === 'host-start' && e.host === 'alice').length, 1);
   });
 
-  it('a profile with a directive outside the allow-list is refused before upload: the host fails naming the line, nothing runs', async () => {
+  it('a profile with a directive outside the allow-list is refused before upload: the host fails naming the line', async () => {
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     put(gwUser, 'rosvpn-clients/bob.ovpn', BOB_PROFILE.replace('\nclient\n', '\nclient\nup /bin/sh\n'));
     const report = await provision(t, { pool, scripts: scripts(okGateway(marks)) });
     const bob = report.hosts.find((h) => h.label === 'bob')!;
     assert.equal(bob.status, 'failed');
-    assert.equal(bob.code, 'PROFILE_INVALID');
-    assert.match(bob.error!, /bob\.ovpn from the gateway is not a ROS VPN profile.*\n\s+line 4: directive 'up' is not allowed/);
-    assert.equal(exists('bob.start'), false);
+    assert.match(
+      bob.error!,
+      /no profile from the gateway: the profile from the gateway could not be copied to bob: bob\.ovpn from the gateway is not a ROS VPN profile.* line 4: directive 'up' is not allowed/,
+    );
+    assert.equal(exists('bob.profile'), false);
     assert.equal(fs.existsSync(path.join(bobUser.home, 'bob.ovpn')), false, 'the refused profile was uploaded');
     assert.equal(report.hosts.find((h) => h.label === 'alice')!.status, 'ok');
   });
@@ -315,11 +334,12 @@ describe('client hosts and the CA passphrase over a real sshd', function () {
     const gw = report.hosts.find((h) => h.label === 'gateway')!;
     assert.equal(gw.status, 'changed');
     assert.equal(gw.code, undefined);
-    for (const l of ['desktop', 'alice', 'bob']) assert.ok(Number(read(`${l}.start`)) > Number(read('gateway.end')), `${l} did not wait`);
+    for (const l of ['desktop', 'alice', 'bob'])
+      assert.ok(Number(read(`${l}.profile-time`)) > Number(read('gateway.end')), `${l} did not wait for the last run`);
     assert.equal(passFilesGone(), 2);
   });
 
-  it('CA_NEW asks for a new passphrase; a cancelled ask fails the gateway with its code and skips the dependents', async () => {
+  it('CA_NEW asks for a new passphrase; a cancelled ask fails the gateway with its code, and the dependents saying so', async () => {
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     const fresh = source(undefined, [PASSPHRASE]);
     const ok = await provision(t, { pool, scripts: scripts(lockedGateway(marks, 'CA_NEW', PASSPHRASE)), caPassphrase: fresh.s });
@@ -345,8 +365,8 @@ describe('client hosts and the CA passphrase over a real sshd', function () {
     assert.match(gw.error!, /no CA passphrase given/);
     for (const l of ['desktop', 'alice', 'bob']) {
       const h = report.hosts.find((x) => x.label === l)!;
-      assert.equal(h.status, 'skipped', l);
-      assert.match(h.error!, /the gateway failed/);
+      assert.equal(h.status, 'failed', l);
+      assert.match(h.error!, /no profile from the gateway: the gateway failed: .*no CA passphrase given/);
     }
     assert.equal(passFilesGone(), 0);
   });

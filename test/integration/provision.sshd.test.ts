@@ -18,12 +18,30 @@ const PROFILE = fakeProfile();
 /** A profile the gateway's run leaves when it changes (a new key). */
 const NEW_PROFILE = fakeProfile({ tag: 'bmV3LWtleQ==' });
 
-/** A script that records when it ran, takes a second, and reports steps like a real one. */
+/**
+ * A script that records when it ran, takes a second, and reports steps like a real one. The gateway's
+ * reports its profile step at once (unless it fails); a desktop run with --wait-for-profile waits for the
+ * profile (or the failure marker) like the real one.
+ */
 function harmless(label: string, marks: string, opts: { fail?: boolean } = {}): string {
   return `#!/usr/bin/env bash
 set -euo pipefail
 date +%s%N > '${marks}/${label}.start'
 echo "::step name=start status=ok"
+${label === 'gateway' && !opts.fail ? 'echo "::step name=client-profile status=ok ms=1"' : ''}
+if [ "\${1:-}" = --wait-for-profile ]; then
+  for _ in $(seq 1 100); do
+    if [ -e "$2.failed" ]; then
+      echo "::step name=openvpn-client status=failed msg=\\"no profile from the gateway: $(cat "$2.failed")\\""
+      echo "::summary role=x host=${label} changed=0 ok=1 skipped=0 failed=1"
+      exit 1
+    fi
+    if [ -s "$2" ]; then break; fi
+    sleep 0.05
+  done
+  date +%s%N > '${marks}/${label}.profile-time'
+  shift
+fi
 if [ -n "\${1:-}" ]; then cp "$1" '${marks}/${label}.profile'; stat -c %a "$1" > '${marks}/${label}.profile-mode'; fi
 id -u > '${marks}/${label}.uid'
 sleep 1
@@ -109,7 +127,7 @@ describe('provisioning over a real sshd', function () {
     assert.deepEqual(problems ?? [], []);
   });
 
-  it('runs the gateway and every second at once, then the desktop with the profile copied from the gateway', async () => {
+  it("runs every host at once; the desktop's profile is copied from the gateway when its profile step reports done", async () => {
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     const events: ProvisionEvent[] = [];
     const report = await provision(t, { pool, scripts: scripts(), onEvent: (e) => events.push(e) });
@@ -128,8 +146,9 @@ describe('provisioning over a real sshd', function () {
     // Parallel: each cloud host started before any cloud host finished.
     const firstEnd = Math.min(end('gateway'), end('second'), end('second-2'));
     for (const l of ['gateway', 'second', 'second-2']) assert.ok(start(l) < firstEnd, `${l} did not run in parallel`);
-    // Ordered: the desktop starts after the gateway is done, with the gateway's profile, mode 0600.
-    assert.ok(start('desktop') > end('gateway'), 'desktop started before the gateway finished');
+    // The desktop starts alongside the gateway and gets the gateway's profile (mode 0600) while the gateway runs.
+    assert.ok(start('desktop') < end('gateway'), 'the desktop waited for the gateway to finish');
+    assert.ok(Number(read('desktop.profile-time')) < end('gateway'), "the profile came only at the gateway's end");
     assert.equal(read('desktop.profile'), PROFILE.trim());
     assert.equal(read('desktop.profile-mode'), '600');
     assert.equal(fs.readFileSync(path.join(deskUser.home, 'ros_local_gateway.ovpn'), 'utf8'), PROFILE);
@@ -153,17 +172,17 @@ describe('provisioning over a real sshd', function () {
     assert.equal(byLabel.desktop.status, 'changed');
   });
 
-  it('when the gateway fails, the desktop is skipped (it needs the profile) and the seconds still run', async () => {
+  it('when the gateway fails before its profile step, the desktop fails at once saying so; the seconds still run', async () => {
     // A desktop that does not hold the gateway's profile yet (a first run).
     fs.rmSync(path.join(deskUser.home, 'ros_local_gateway.ovpn'), { force: true });
     const { pool } = pools.make({ knownHosts: [sshd.knownHostsLine()] });
     const report = await provision(t, { pool, scripts: scripts(['gateway']) });
     const byLabel = Object.fromEntries(report.hosts.map((h) => [h.label, h]));
     assert.equal(byLabel.gateway.status, 'failed');
-    assert.equal(byLabel.desktop.status, 'skipped');
-    assert.match(byLabel.desktop.error!, /gateway failed/);
-    assert.equal(byLabel.desktop.code, 'SKIPPED');
-    assert.equal(exists('desktop.start'), false);
+    assert.equal(byLabel.desktop.status, 'failed');
+    assert.match(byLabel.desktop.error!, /no profile from the gateway: the gateway failed: step work failed: disk on fire/);
+    assert.equal(exists('desktop.profile'), false, 'the desktop got a profile');
+    assert.equal(fs.existsSync(path.join(deskUser.home, 'ros_local_gateway.ovpn.failed')), false, 'the marker was left behind');
     assert.equal(byLabel.second.status, 'changed');
   });
 

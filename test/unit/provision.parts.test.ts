@@ -1,6 +1,8 @@
 // Pure parts of provisioning: endpoints from the topology, host selection, the step-line protocol,
 // journalctl commands, and the check scripts (linted like the provisioning scripts).
 import { strict as assert } from 'assert';
+import { spawnSync } from 'node:child_process';
+import { STEP_LIB } from '../../src/core/render/bash';
 import { selectHosts, topologyHosts, parseJump } from '../../src/core/provision/endpoints';
 import { parseScriptLine } from '../../src/core/provision/events';
 import { defaultUnit, journalctlCommand } from '../../src/core/provision/logs';
@@ -123,6 +125,60 @@ describe('provisioning parts', () => {
       failed: 0,
     });
     assert.deepEqual(parseScriptLine('::step name=x status=weird'), { kind: 'text', text: '::step name=x status=weird' });
+  });
+
+  it('parses the step duration (ms=, last on the line) and still reads lines without it', () => {
+    assert.deepEqual(parseScriptLine('::step name=packages status=ok ms=1234'), {
+      kind: 'step',
+      name: 'packages',
+      status: 'ok',
+      msg: undefined,
+      ms: 1234,
+    });
+    assert.deepEqual(parseScriptLine('::step name=pki status=failed code=CA_LOCKED msg="the CA key is encrypted" ms=7'), {
+      kind: 'step',
+      name: 'pki',
+      status: 'failed',
+      code: 'CA_LOCKED',
+      msg: 'the CA key is encrypted',
+      ms: 7,
+    });
+    // A message that itself ends in ms=… keeps it; the duration is only the field after the closing quote.
+    assert.deepEqual(parseScriptLine('::step name=x status=changed msg="waited ms=5" ms=0'), {
+      kind: 'step',
+      name: 'x',
+      status: 'changed',
+      msg: 'waited ms=5',
+      ms: 0,
+    });
+    assert.equal((parseScriptLine('::step name=x status=ok') as { ms?: number }).ms, undefined);
+    for (const bad of [
+      '::step name=x status=ok ms=',
+      '::step name=x status=ok ms=-1',
+      '::step name=x status=ok ms=1.5',
+      '::step name=x status=ok  ms=3',
+    ]) {
+      assert.equal(parseScriptLine(bad).kind, 'text', bad);
+    }
+  });
+
+  it('step.sh: each ::step line ends with the duration of its step in ms (bash clock, no process forked)', () => {
+    const script = `set -euo pipefail\n${STEP_LIB}\ntrap - ERR\nstep_begin slow\nsleep 0.3\nstep_end\nstep_begin fast\nstep_end\nstep_skip gone "off"\nrm -f "$ROSVPN_TALLY"\n`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const steps = r.stdout.trim().split('\n').map(parseScriptLine);
+    assert.deepEqual(
+      steps.map((s) => (s.kind === 'step' ? [s.name, s.status] : s.kind)),
+      [
+        ['slow', 'ok'],
+        ['fast', 'ok'],
+        ['gone', 'skipped'],
+      ],
+    );
+    const ms = steps.map((s) => (s.kind === 'step' ? s.ms : undefined));
+    assert.ok(ms[0] !== undefined && ms[0] >= 300 && ms[0] < 60000, `slow: ${ms[0]}`);
+    assert.ok(ms[1] !== undefined && ms[1] < ms[0], `fast: ${ms[1]} (slow ${ms[0]})`);
+    assert.equal(ms[2], 0);
   });
 
   it('journalctl: default unit per role, and unit names are checked before they reach a shell', () => {

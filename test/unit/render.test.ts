@@ -216,7 +216,9 @@ describe('render: identities (clients, pki.sh, the profile allow-list)', () => {
     assert.match(c, /^config \/etc\/openvpn\/client\/rosvpn\.ovpn\ndev rosvpn0\ndev-type tap\nuser nobody\ngroup nogroup\n/m);
     assert.doesNotMatch(c, /^(script-security|up) /m, 'a client host runs no OpenVPN scripts');
     assert.match(c, /<NetworkInterface name="rosvpn0"\/>/);
-    assert.match(c, /check_profile "\$PROFILE"\nstep_end/);
+    assert.match(c, /check_profile "\$PROFILE"\nfi\nstep_end/);
+    // Run by rosvpn provision alongside the gateway: the profile is checked once it has arrived.
+    assert.match(c, /^if \[ "\$PROFILE_WAIT" = 1 \]; then\n {2}wait_profile\n {2}check_profile "\$PROFILE"\nfi\nOPENVPN_DIRTY=0$/m);
   });
 
   it('the gateway declares the clients with the address each gets pushed, and revokes any other', () => {

@@ -2,18 +2,35 @@
 export type StepStatus = 'ok' | 'changed' | 'skipped' | 'failed';
 
 export type ScriptLine =
-  | { kind: 'step'; name: string; status: StepStatus; msg?: string; code?: string }
+  | {
+      kind: 'step';
+      name: string;
+      status: StepStatus;
+      msg?: string;
+      code?: string;
+      /** How long the step took on the host (absent from the lines of scripts older than the field). */
+      ms?: number;
+    }
   | { kind: 'warn'; msg: string }
   | { kind: 'summary'; changed: number; ok: number; skipped: number; failed: number }
   | { kind: 'text'; text: string };
 
-const STEP = /^::step name=(\S+) status=(ok|changed|skipped|failed)(?: code=([A-Z][A-Z0-9_]*))?(?: msg="(.*)")?$/;
+// The step's duration comes last (ms=N), and is optional: a line without it is still a step line.
+const STEP = /^::step name=(\S+) status=(ok|changed|skipped|failed)(?: code=([A-Z][A-Z0-9_]*))?(?: msg="(.*)")?(?: ms=(\d{1,9}))?$/;
 const WARN = /^::warn msg="(.*)"$/;
 const SUMMARY = /^::summary role=\S+ host=\S+ changed=(\d+) ok=(\d+) skipped=(\d+) failed=(\d+)$/;
 
 export function parseScriptLine(line: string): ScriptLine {
   let m = STEP.exec(line);
-  if (m) return { kind: 'step', name: m[1], status: m[2] as StepStatus, msg: m[4], ...(m[3] ? { code: m[3] } : {}) };
+  if (m)
+    return {
+      kind: 'step',
+      name: m[1],
+      status: m[2] as StepStatus,
+      msg: m[4],
+      ...(m[3] ? { code: m[3] } : {}),
+      ...(m[5] ? { ms: +m[5] } : {}),
+    };
   m = WARN.exec(line);
   if (m) return { kind: 'warn', msg: m[1] };
   m = SUMMARY.exec(line);

@@ -1,13 +1,17 @@
 // Provisioning over SSH: render, upload, run with sudo, stream the step lines, summarise per host.
-// Order: the gateway and every second at once; the desktop gateway and the client hosts after the gateway,
-// because each needs its profile, which is copied from the gateway through this machine (validated on the
-// way: a profile is data, never code). When one already holds the gateway's current profile (a rerun), it
-// runs alongside the gateway instead, and again afterwards only if the gateway's run produced a different one.
+// Order: every host at once. The desktop gateway and the client hosts need a profile from the gateway, which
+// is copied through this machine (validated on the way: a profile is data, never code) the moment the
+// gateway's profile step reports done; until then only their OpenVPN client step waits for it (their
+// network steps, the desktop's commit-confirmed move included, run meanwhile). When the gateway fails
+// first, they fail at once, saying so. When one already holds the gateway's current profile (a rerun), it
+// runs with it, and again after the gateway only if the gateway's run produced a different one.
 // The CA key on the gateway is encrypted: its passphrase travels as a file in the gateway's /dev/shm (RAM),
 // never on a command line; when the gateway's script says it needs one (CA_NEW, CA_LOCKED, CA_BAD_PASSPHRASE)
 // the caller is asked and the gateway's script runs again.
 import { randomBytes } from 'node:crypto';
 import { renderTopology, type RenderedScript } from '../render';
+import { WAIT_FOR_PROFILE_ARG } from '../render/openvpn';
+import { PROFILE_STEP_NAME } from '../render/pki';
 import { errorCode, errorMessage } from '../errors';
 import type { SshErrorCode, SshPool, SshSession } from '../ssh/types';
 import type { ValidTopology } from '../topology/types';
@@ -176,12 +180,15 @@ export async function provision(t: ValidTopology, opts: ProvisionOptions): Promi
   // The desktop and the client hosts need a profile from the gateway; the gateway and the seconds do not.
   const needsProfile = (h: TopologyHost) => h.role === 'desktop' || h.role === 'client';
   const cloud = selected.filter((h) => !needsProfile(h));
-  const cloudRuns = cloud.map((h) => (h.role === 'gateway' ? runGateway(h, scriptOf(h), opts) : runScript(h, scriptOf(h), opts)));
+  const gate = profileGate();
+  const cloudRuns = cloud.map((h) =>
+    h.role === 'gateway' ? gate.watch(runGateway(h, scriptOf(h), gate.listen(opts))) : runScript(h, scriptOf(h), opts),
+  );
   const gatewayIndex = cloud.findIndex((h) => h.role === 'gateway');
-  const gatewayRun = gatewayIndex >= 0 ? cloudRuns[gatewayIndex] : undefined;
+  const gateway = gatewayIndex >= 0 ? { run: cloudRuns[gatewayIndex], profile: gate.ready } : undefined;
   const dependentRuns = selected
     .filter(needsProfile)
-    .map((h) => runWithProfile(h, h.role === 'client' ? h.label : undefined, scriptOf(h), gatewayHost, gatewayRun, opts));
+    .map((h) => runWithProfile(h, h.role === 'client' ? h.label : undefined, scriptOf(h), gatewayHost, gateway, opts));
   const hosts = await Promise.all([...cloudRuns, ...dependentRuns]);
   return { hosts, ok: hosts.every((h) => h.status !== 'failed') };
 }
@@ -251,17 +258,64 @@ async function runGateway(host: TopologyHost, script: RenderedScript, opts: Prov
   return report;
 }
 
+/** Whether the gateway's profiles are there for this run: yes, or the gateway failed (why) before writing them. */
+export type ProfileReady = { ok: true } | { ok: false; why: string };
+
+/**
+ * The gateway's profiles in this run: ready the moment its profile step reports done (on whichever of its
+ * runs: a CA passphrase may be asked first), or when its run ends without failing (a script without that
+ * step); failed when its run ends failed (or throws) before. Settled once: the first of these wins.
+ */
+function profileGate() {
+  let settle: (r: ProfileReady) => void = () => undefined;
+  const ready = new Promise<ProfileReady>((resolve) => (settle = resolve));
+  return {
+    ready,
+    /** The gateway's options, with its step lines watched for the profile step. */
+    listen(opts: ProvisionOptions): ProvisionOptions {
+      return {
+        ...opts,
+        onEvent(e) {
+          opts.onEvent?.(e);
+          const l = e.type === 'line' ? e.line : undefined;
+          if (l?.kind === 'step' && l.name === PROFILE_STEP_NAME && (l.status === 'ok' || l.status === 'changed')) settle({ ok: true });
+        },
+      };
+    },
+    /** The gateway's whole run (every try): its end settles the gate if the profile step did not. */
+    watch(run: Promise<HostReport>): Promise<HostReport> {
+      return run.then(
+        (r) => {
+          settle(r.status === 'failed' ? { ok: false, why: r.error ?? `its run failed (${r.code ?? 'ERROR'})` } : { ok: true });
+          return r;
+        },
+        (e: unknown) => {
+          settle({ ok: false, why: errorMessage(e) });
+          throw e;
+        },
+      );
+    },
+  };
+}
+
+/** The gateway's run in this provisioning, and its profiles' readiness (profileGate). */
+interface GatewayInRun {
+  run: Promise<HostReport>;
+  profile: Promise<ProfileReady>;
+}
+
 /**
  * A host that needs a profile from the gateway (the desktop: ros_local_gateway.ovpn; client NAME: NAME.ovpn
  * from ~/rosvpn-clients/): the profile is downloaded, validated, uploaded to the host's login home (mode 0600)
- * and passed to its script. The fetch runs inside runScript, so that a failure is this host's failure.
+ * and passed to its script. The fetch runs inside runScript, so that a failure is this host's failure. With
+ * the gateway in the run, the host runs at once (runAlongsideGateway), or with the profile it holds (a rerun).
  */
 function runWithProfile(
   host: TopologyHost,
   client: string | undefined,
   script: RenderedScript,
   gatewayHost: TopologyHost,
-  gatewayRun: Promise<HostReport> | undefined,
+  gateway: GatewayInRun | undefined,
   opts: ProvisionOptions,
 ): Promise<HostReport> {
   const file = profileFileName(client);
@@ -275,20 +329,67 @@ function runWithProfile(
     });
   const fetchNow = () => fetchClientProfile(opts.pool, gatewayHost, client);
   return (async () => {
-    if (!gatewayRun) return withProfile(fetchNow);
+    if (!gateway) return withProfile(fetchNow);
     const held = await heldProfile(opts.pool, gatewayHost, host, client);
-    if (!held) {
-      const gw = await gatewayRun;
-      if (gw.status === 'failed') return skipped(host, `the gateway failed, and the ${host.role} needs its profile ${file}`, opts);
-      return withProfile(fetchNow);
-    }
+    if (!held) return runAlongsideGateway(host, script, file, gateway.profile, fetchNow, opts);
     // The host holds the gateway's current profile: run it now, with that profile, alongside the gateway.
     const early = await runScript(host, script, opts, async (session) => ({ args: [await homePath(session, file)] }));
-    const gw = await gatewayRun;
+    const gw = await gateway.run;
     if (gw.status === 'failed' || early.status === 'failed') return early;
     const now = await fetchNow().catch(() => undefined);
     return now?.equals(held) ? early : withProfile(fetchNow);
   })();
+}
+
+/**
+ * A host without the gateway's current profile, run at once alongside the gateway: its script gets the path
+ * the profile will have (WAIT_FOR_PROFILE_ARG PATH; a profile or marker left there by an earlier run is
+ * removed first) and runs its other steps meanwhile; its OpenVPN client step waits for the file. The profile
+ * is downloaded the moment the gateway's profile step reports done, validated, and uploaded (atomically:
+ * written aside, then renamed). When the gateway fails first, or its profile cannot be copied, PATH.failed
+ * says why and the script fails at once. Nothing is copied after the host's run has ended.
+ */
+function runAlongsideGateway(
+  host: TopologyHost,
+  script: RenderedScript,
+  file: string,
+  profileReady: Promise<ProfileReady>,
+  fetch: () => Promise<Buffer>,
+  opts: ProvisionOptions,
+): Promise<HostReport> {
+  return runScript(host, script, opts, async (session) => {
+    const remote = await homePath(session, file);
+    const marker = `${remote}.failed`;
+    const rm = await session.exec(`rm -f -- '${remote}' '${marker}'`);
+    if (rm.code !== 0) throw new Error(`cannot remove the previous ${remote} on ${host.label}: ${rm.stderr.trim().slice(0, 300)}`);
+    let ended = false;
+    let markerWritten = false;
+    let copying: Promise<void> = Promise.resolve();
+    const copy = async (ready: ProfileReady) => {
+      let why = ready.ok ? '' : `the gateway failed: ${ready.why}`;
+      if (ready.ok) {
+        try {
+          const content = await fetch();
+          assertValidProfile(content, `${file} from the gateway`);
+          await session.upload(remote, content, 0o600);
+          return;
+        } catch (e) {
+          why = `the profile from the gateway could not be copied to ${host.label}: ${errorMessage(e)}`;
+        }
+      }
+      markerWritten = true;
+      await session.upload(marker, `${why.replace(/[\r\n]+/g, ' ').slice(0, 600)}\n`, 0o600).catch(() => undefined);
+    };
+    void profileReady.then((ready) => {
+      if (!ended) copying = copy(ready);
+    });
+    const cleanup = async () => {
+      ended = true;
+      await copying;
+      if (markerWritten) await session.exec(`rm -f -- '${marker}'`).catch(() => undefined);
+    };
+    return { args: [WAIT_FOR_PROFILE_ARG, remote], cleanup };
+  });
 }
 
 function renderScriptsOrThrow(t: ValidTopology): RenderedScript[] {

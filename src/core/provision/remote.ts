@@ -1,12 +1,13 @@
 // Running a generated script on a host: upload it to the login user's home over SFTP (readable by the
 // admin afterwards), then run it with sudo. Not fed through stdin, which sudo may need for a password.
+import { WAIT_FOR_PROFILE_ARG } from '../render/openvpn';
 import type { ExecOptions, ExecResult, SshSession } from '../ssh/types';
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
 /** The gateway script's option that names the CA passphrase file (its path follows). */
 export const CA_PASS_FILE_ARG = '--ca-pass-file';
 /** The options a generated script takes besides paths. */
-const SCRIPT_OPTIONS: ReadonlySet<string> = new Set([CA_PASS_FILE_ARG]);
+const SCRIPT_OPTIONS: ReadonlySet<string> = new Set([CA_PASS_FILE_ARG, WAIT_FOR_PROFILE_ARG]);
 
 /** Absolute remote path for a file in the login user's home (`~` would mean root's home under sudo). */
 export async function homePath(session: SshSession, name: string): Promise<string> {

@@ -69,7 +69,7 @@ export function libBody(name: string, text: string): string {
 /**
  * Step reporting, failure trap and small idempotent helpers. Every script embeds this block so that it
  * stays self-contained. Output protocol (stdout, one line each):
- *   ::step name=NAME status=ok|changed|skipped|failed [msg="..."]
+ *   ::step name=NAME status=ok|changed|skipped|failed [code=CODE] [msg="..."] ms=N   (N: the step's duration)
  *   ::warn msg="..."
  *   ::summary role=ROLE host=HOST changed=N ok=N skipped=N failed=N
  */

@@ -4,7 +4,16 @@
 import { CLIENT_TAP, type ClientConfig, type ValidTopology } from '../topology/types';
 import { bash, heredoc, q, v, FILE_LIB, STEP_LIB } from './bash';
 import { cycloneDdsStep } from './cyclonedds';
-import { OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, CLIENT_HOST_PROFILE, renderProfileCheck, SOCKET_BUFFER, SYSCTL_FILE } from './openvpn';
+import {
+  OPENVPN_CLIENT_CONF,
+  OPENVPN_CLIENT_UNIT,
+  CLIENT_HOST_PROFILE,
+  renderProfileCheck,
+  renderProfileWait,
+  SOCKET_BUFFER,
+  SYSCTL_FILE,
+  WAIT_FOR_PROFILE_ARG,
+} from './openvpn';
 import { PREFLIGHT, type RenderedScript, scriptHeader } from './script';
 
 /** The client's OpenVPN config: its profile, on tap rosvpn0, with no scripts and dropped privileges. */
@@ -22,6 +31,11 @@ group nogroup
 function openvpnClientStep(name: string): string {
   return [
     'step_begin openvpn-client',
+    "# rosvpn provision runs this script alongside the gateway's: its profile may still be on its way.",
+    'if [ "$PROFILE_WAIT" = 1 ]; then',
+    '  wait_profile',
+    '  check_profile "$PROFILE"',
+    'fi',
     'OPENVPN_DIRTY=0',
     `ensure_sysctl_min ${SYSCTL_FILE} ${SOCKET_BUFFER} net.core.rmem_max net.core.wmem_max`,
     'if [ "$SYSCTL_RAISED" = 1 ]; then OPENVPN_DIRTY=1; fi',
@@ -33,9 +47,10 @@ function openvpnClientStep(name: string): string {
     'if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi',
     `ensure_service ${OPENVPN_CLIENT_UNIT} "$OPENVPN_DIRTY"`,
     '# Connected when the tap holds the address the gateway pushed: OpenVPN sets it only after the TLS handshake.',
-    'for _ in $(seq 1 150); do',
+    '# Polled every 0.05 s: the step ends as soon as it is there (a 0.2 s poll cost 0.1 s on average).',
+    'for _ in $(seq 1 600); do',
     '  ip -o -4 addr show dev "$TAP" 2>/dev/null | grep -qF " $VPN_ADDR/" && break',
-    '  sleep 0.2',
+    '  sleep 0.05',
     'done',
     bash`ip -o -4 addr show dev "$TAP" 2>/dev/null | grep -qF " $VPN_ADDR/" ||
   die "the OpenVPN client did not connect within 30 s ($TAP has no address $VPN_ADDR); see: journalctl -u ${OPENVPN_CLIENT_UNIT} (is the gateway provisioned with this client in rosvpn.json, and its UDP port open?)"`,
@@ -55,20 +70,23 @@ export function renderClient(t: ValidTopology, c: ClientConfig): RenderedScript 
       `${v(c.name)}.sh PATH/TO/${v(c.name)}.ovpn`,
     ) +
       `# Usage: sudo bash ${v(c.name)}.sh [PATH/TO/${v(c.name)}.ovpn]  (get the profile with: rosvpn fetch-ovpn --client ${v(c.name)})
-PROFILE=\${1:-}
+# rosvpn provision runs it as: ${v(c.name)}.sh ${WAIT_FOR_PROFILE_ARG} PATH (the profile arrives at PATH while it runs).
 TAP=${q(CLIENT_TAP)}
 VPN_ADDR=${q(addr)}
 `,
     STEP_LIB,
     FILE_LIB,
+    renderProfileWait(t.gateway.publicAddress ?? t.gateway.host),
     renderProfileCheck(`download it again with: rosvpn fetch-ovpn --client ${v(c.name)}`),
     '# ---- steps -------------------------------------------------------------------',
     PREFLIGHT +
       bash`
 if [ -z "$PROFILE" ] && [ -s ${CLIENT_HOST_PROFILE} ]; then PROFILE=${CLIENT_HOST_PROFILE}; fi
 [ -n "$PROFILE" ] || die "no client profile: pass its path, e.g. sudo bash $0 ~/$HOST_NAME.ovpn (download it with: rosvpn fetch-ovpn --client $HOST_NAME)"
-[ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
-check_profile "$PROFILE"
+if [ "$PROFILE_WAIT" = 0 ]; then
+  [ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
+  check_profile "$PROFILE"
+fi
 step_end`,
     bash`step_begin packages
 ensure_packages iproute2 openvpn

@@ -95,7 +95,7 @@ function openvpnServerSteps(serverConf: string, dropIn: string): string {
     'step_begin openvpn-service',
     `ensure_service ${OPENVPN_SERVER_UNIT} "$OPENVPN_DIRTY"`,
     '# Healthy when the tap has joined the bridge (the up hook ran).',
-    `wait_tap_port ${BRIDGE_NAME} 50 || die "OpenVPN started but no tap device joined ${BRIDGE_NAME}; see: journalctl -u ${OPENVPN_SERVER_UNIT}"`,
+    `wait_tap_port ${BRIDGE_NAME} 10 || die "OpenVPN started but no tap device joined ${BRIDGE_NAME}; see: journalctl -u ${OPENVPN_SERVER_UNIT}"`,
     'step_end',
   ].join('\n');
 }

@@ -20,7 +20,16 @@ import {
   NM_LAN_UUID,
   recordLanManager,
 } from './state';
-import { openvpnConfigLines, OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, renderProfileCheck, renderTapUpHook, TAP_UP_HOOK } from './openvpn';
+import {
+  openvpnConfigLines,
+  OPENVPN_CLIENT_CONF,
+  OPENVPN_CLIENT_UNIT,
+  renderProfileCheck,
+  renderProfileWait,
+  renderTapUpHook,
+  TAP_UP_HOOK,
+  WAIT_FOR_PROFILE_ARG,
+} from './openvpn';
 
 export const DESKTOP_NET_UP = '/usr/local/lib/rosvpn/desktop-net-up.sh';
 export const DESKTOP_NET_UNIT = 'rosvpn-desktop-net.service';
@@ -300,6 +309,11 @@ After=${DESKTOP_NET_UNIT}
 `;
   return [
     'step_begin openvpn-client',
+    "# rosvpn provision runs this script alongside the gateway's: its profile may still be on its way.",
+    'if [ "$PROFILE_WAIT" = 1 ]; then',
+    '  wait_profile',
+    '  check_profile "$PROFILE"',
+    'fi',
     'OPENVPN_DIRTY=0',
     `if [ "$PROFILE" != ${INSTALLED_PROFILE} ]; then`,
     `  write_file ${INSTALLED_PROFILE} 600 <"$PROFILE"`,
@@ -308,7 +322,7 @@ After=${DESKTOP_NET_UNIT}
     ...openvpnConfigLines(OPENVPN_CLIENT_CONF, clientConf, OPENVPN_CLIENT_UNIT, dropIn),
     `ensure_service ${OPENVPN_CLIENT_UNIT} "$OPENVPN_DIRTY"`,
     '# Connected when the tap has joined the bridge: OpenVPN opens it only after the TLS handshake.',
-    `wait_tap_port "$BRIDGE" 150 || die "the OpenVPN client did not connect within 30 s; see: journalctl -u ${OPENVPN_CLIENT_UNIT} (is the gateway provisioned, and its UDP port open in the security group?)"`,
+    `wait_tap_port "$BRIDGE" 30 || die "the OpenVPN client did not connect within 30 s; see: journalctl -u ${OPENVPN_CLIENT_UNIT} (is the gateway provisioned, and its UDP port open in the security group?)"`,
     'step_end',
   ].join('\n');
 }
@@ -345,22 +359,25 @@ export function renderDesktop(t: ValidTopology): ScriptParts | undefined {
       `Desktop gateway: ${v(d.lanInterface)} bridged into ${BRIDGE_NAME} (${v(d.addressing)}), OpenVPN client to ${v(t.gateway.publicAddress ?? 'the-gateway')}.`,
     ) +
       `# Usage: sudo bash desktop.sh [PATH/TO/${CLIENT_PROFILE_NAME}.ovpn]  (get the profile with: rosvpn fetch-ovpn)
+# rosvpn provision runs it as: desktop.sh ${WAIT_FOR_PROFILE_ARG} PATH (the profile arrives at PATH while it runs).
 BRIDGE=${q(BRIDGE_NAME)}
-PROFILE=\${1:-}
 LAN_IF=${q(d.lanInterface)}
 DEFAULT_GW=${q(d.defaultGateway ?? '')}
 ${lanManagerVars(['NM_BRIDGE_UUID', 'NM_LAN_UUID', 'NM_BRIDGE_FILE', 'NM_LAN_FILE'])}
 `,
     STEP_LIB,
     FILE_LIB,
+    renderProfileWait(t.gateway.publicAddress ?? t.gateway.host),
     renderProfileCheck('download it again with: rosvpn fetch-ovpn'),
     '# ---- steps -------------------------------------------------------------------',
     PREFLIGHT +
       bash`
 if [ -z "$PROFILE" ] && [ -s ${INSTALLED_PROFILE} ]; then PROFILE=${INSTALLED_PROFILE}; fi
 [ -n "$PROFILE" ] || die "no client profile: pass its path, e.g. sudo bash $0 ~/${CLIENT_PROFILE_NAME}.ovpn (download it with: rosvpn fetch-ovpn)"
-[ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
-check_profile "$PROFILE"
+if [ "$PROFILE_WAIT" = 0 ]; then
+  [ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
+  check_profile "$PROFILE"
+fi
 step_end`,
     DESKTOP_BODY,
     [
@@ -371,12 +388,14 @@ step_end`,
       heredoc(`write_file ${DESKTOP_NET_UP} 755`, netUp),
       heredoc(`write_file /etc/systemd/system/${DESKTOP_NET_UNIT} 644`, netUnit),
       'daemon_reload_if "$WROTE"',
-      `unit_enabled ${DESKTOP_NET_UNIT} || { systemctl enable --quiet ${DESKTOP_NET_UNIT}; changed "enabled ${DESKTOP_NET_UNIT}"; }`,
+      '# Without the reload enable implies: the unit was reloaded above when written; its symlink is read at boot.',
+      `unit_enabled ${DESKTOP_NET_UNIT} || { systemctl enable --quiet --no-reload ${DESKTOP_NET_UNIT}; changed "enabled ${DESKTOP_NET_UNIT}"; }`,
       'step_end',
     ].join('\n'),
     NETWORK_GUARD,
-    openvpnClientStep(),
+    // The DDS config needs only the bridge: written while the profile may still be on its way.
     cycloneDdsStep(BRIDGE_NAME, false),
+    openvpnClientStep(),
     'summary 0',
     '',
   ].join('\n\n');

@@ -63,6 +63,33 @@ export const PROFILE_BLOCKS = ['ca', 'cert', 'key', 'tls-crypt'] as const;
 /** What every profile holds: without them it is not a ROS VPN profile. */
 export const PROFILE_REQUIRED = ['client', 'dev', 'remote', ...PROFILE_BLOCKS] as const;
 
+/** The desktop's and a client's script option: the profile at PATH is on its way; wait for it (wait_profile). */
+export const WAIT_FOR_PROFILE_ARG = '--wait-for-profile';
+/** How long such a script waits for the gateway's profile (the gateway's run, a CA passphrase asked on the way). */
+export const PROFILE_WAIT_SECONDS = 300;
+
+/**
+ * Bash: the option --wait-for-profile, then the profile's path, as PROFILE_WAIT (0|1) and PROFILE. With it, the
+ * openvpn-client step waits (wait_profile) for rosvpn provision to put the gateway's profile at PROFILE the
+ * moment the gateway has written it (atomically: written aside, then renamed), or to write PROFILE.failed,
+ * holding why, when the gateway failed before. `gateway` names the gateway in the messages.
+ */
+export function renderProfileWait(gateway: string): string {
+  return bash`PROFILE_WAIT=0
+if [ "\${1:-}" = ${WAIT_FOR_PROFILE_ARG} ]; then PROFILE_WAIT=1; shift; fi
+PROFILE=\${1:-}
+# wait_profile: polls for PROFILE (every 0.2 s, at most ${PROFILE_WAIT_SECONDS} s); dies at once on PROFILE.failed.
+wait_profile() {
+  local i
+  for ((i = 0; i < ${PROFILE_WAIT_SECONDS * 5}; i++)); do
+    if [ -e "$PROFILE.failed" ]; then die "no profile from the gateway (${v(gateway)}): $(head -c 600 "$PROFILE.failed" 2>/dev/null)"; fi
+    if [ -s "$PROFILE" ]; then return 0; fi
+    sleep 0.2
+  done
+  die "no profile from the gateway (${v(gateway)}) within ${PROFILE_WAIT_SECONDS} s: did its run end? Provision the gateway first (rosvpn provision --host gateway), then this host"
+}`;
+}
+
 /**
  * Bash: `check_profile FILE` dies unless FILE holds only PROFILE_DIRECTIVES (with `dev tap`) and closed
  * PROFILE_BLOCKS, naming the line: `FILE line 12: directive 'up' is not allowed ...`. Like OpenVPN, it reads

@@ -92,7 +92,9 @@ step_begin client-config
 ccd_sync
 step_end`;
 
-export const PROFILE_STEP = bash`step_begin client-profile
+/** The gateway's step that writes the profiles: once it reports done, rosvpn provision copies them on. */
+export const PROFILE_STEP_NAME = 'client-profile';
+export const PROFILE_STEP = bash`step_begin ${PROFILE_STEP_NAME}
 profiles_sync
 step_end`;
 

@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 ROLE='client'
 HOST_NAME='field-pc'
 # Usage: sudo bash field-pc.sh [PATH/TO/field-pc.ovpn]  (get the profile with: rosvpn fetch-ovpn --client field-pc)
-PROFILE=${1:-}
+# rosvpn provision runs it as: field-pc.sh --wait-for-profile PATH (the profile arrives at PATH while it runs).
 TAP='rosvpn0'
 VPN_ADDR='192.168.0.141'
 
@@ -19,6 +19,10 @@ VPN_ADDR='192.168.0.141'
 # ---- step reporting -----------------------------------------------------------
 STEP=preflight
 STEP_CHANGED=0
+# Each ::step line ends with the step's duration, ms=N: from bash's clock $EPOCHREALTIME (no process forked),
+# in microseconds with the decimal point removed (0 throughout on a bash without it).
+STEP_T0=${EPOCHREALTIME:-0}
+STEP_T0=${STEP_T0/[.,]/}
 # Step results are tallied in a file so that nested scripts (net-up.sh) count towards one summary.
 if [ -z "${ROSVPN_TALLY:-}" ]; then
   ROSVPN_TALLY=$(mktemp /tmp/rosvpn-tally.XXXXXX)
@@ -27,17 +31,19 @@ if [ -z "${ROSVPN_TALLY:-}" ]; then
 fi
 
 msg_escape() { local m=$*; m=${m//\"/\'}; printf '%s' "${m//$'\n'/ }"; }
-report() { # report NAME STATUS [MESSAGE]
+report() { # report NAME STATUS [MESSAGE]: the time since step_begin as ms= (0 for a skipped step)
+  local ms=0 now=${EPOCHREALTIME:-0}
+  if [ "$2" != skipped ]; then ms=$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000)); fi
   if [ -n "${3:-}" ]; then
-    printf '::step name=%s status=%s msg="%s"\n' "$1" "$2" "$(msg_escape "$3")"
+    printf '::step name=%s status=%s msg="%s" ms=%s\n' "$1" "$2" "$(msg_escape "$3")" "$ms"
   else
-    printf '::step name=%s status=%s\n' "$1" "$2"
+    printf '::step name=%s status=%s ms=%s\n' "$1" "$2" "$ms"
   fi
   printf '%s\n' "$2" >>"$ROSVPN_TALLY"
 }
 info() { printf '  %s\n' "$*"; }
 warn() { printf '::warn msg="%s"\n' "$(msg_escape "$*")"; }
-step_begin() { STEP=$1; STEP_CHANGED=0; }
+step_begin() { STEP=$1; STEP_CHANGED=0; STEP_T0=${EPOCHREALTIME:-0}; STEP_T0=${STEP_T0/[.,]/}; }
 changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
 step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
 step_skip() { report "$1" skipped "$2"; }
@@ -58,9 +64,9 @@ die() { # die MESSAGE: fail the current step with a message an admin can act on
 }
 die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
   trap - ERR
-  local code=$1
+  local code=$1 now=${EPOCHREALTIME:-0}
   shift
-  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf '::step name=%s status=failed code=%s msg="%s" ms=%s\n' "$STEP" "$code" "$(msg_escape "$*")" "$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000))"
   printf 'failed\n' >>"$ROSVPN_TALLY"
   summary 1
   exit 1
@@ -91,11 +97,11 @@ has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
   ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
   [[ $'\n'$ports =~ $re ]]
 }
-wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+wait_tap_port() { # wait_tap_port BRIDGE SECONDS: until a tap joins BRIDGE (OpenVPN's up hook), polled every 0.05 s
   local i
-  for ((i = 0; i < $2; i++)); do
+  for ((i = 0; i < $2 * 20; i++)); do
     has_tap_port "$1" && return 0
-    sleep 0.2
+    sleep 0.05
   done
   has_tap_port "$1"
 }
@@ -368,10 +374,12 @@ ensure_packages() {
 }
 # ensure_service UNIT [RESTART]: enabled and active; restarted when RESTART=1 (its configuration changed).
 # Reads the snapshot (snap_units), and systemctl where it does not show the unit enabled and active.
+# Enabled without the daemon-reload that enable implies (~0.1 s): the callers reload after writing a unit
+# or drop-in (daemon_reload_if), and the symlinks enable makes are read at boot.
 ensure_service() {
   local unit=$1 restart=${2:-0}
   if ! unit_enabled "$unit"; then
-    systemctl enable --quiet "$unit"
+    systemctl enable --quiet --no-reload "$unit"
     changed "enabled $unit"
   fi
   if ! unit_active "$unit"; then
@@ -396,6 +404,20 @@ openvpn_version() {
 }
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }
 
+
+PROFILE_WAIT=0
+if [ "${1:-}" = --wait-for-profile ]; then PROFILE_WAIT=1; shift; fi
+PROFILE=${1:-}
+# wait_profile: polls for PROFILE (every 0.2 s, at most 300 s); dies at once on PROFILE.failed.
+wait_profile() {
+  local i
+  for ((i = 0; i < 1500; i++)); do
+    if [ -e "$PROFILE.failed" ]; then die "no profile from the gateway (44.232.53.80): $(head -c 600 "$PROFILE.failed" 2>/dev/null)"; fi
+    if [ -s "$PROFILE" ]; then return 0; fi
+    sleep 0.2
+  done
+  die "no profile from the gateway (44.232.53.80) within 300 s: did its run end? Provision the gateway first (rosvpn provision --host gateway), then this host"
+}
 
 # check_profile FILE: a profile is data. Only the directives rosvpn writes and the inline key blocks are
 # accepted: any other (up, down, script-security, plugin, config, ...) could make OpenVPN run code as root.
@@ -449,8 +471,10 @@ step_begin preflight
 command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"
 if [ -z "$PROFILE" ] && [ -s /etc/openvpn/client/rosvpn.ovpn ]; then PROFILE=/etc/openvpn/client/rosvpn.ovpn; fi
 [ -n "$PROFILE" ] || die "no client profile: pass its path, e.g. sudo bash $0 ~/$HOST_NAME.ovpn (download it with: rosvpn fetch-ovpn --client $HOST_NAME)"
-[ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
-check_profile "$PROFILE"
+if [ "$PROFILE_WAIT" = 0 ]; then
+  [ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
+  check_profile "$PROFILE"
+fi
 step_end
 
 step_begin packages
@@ -462,6 +486,11 @@ esac
 step_end
 
 step_begin openvpn-client
+# rosvpn provision runs this script alongside the gateway's: its profile may still be on its way.
+if [ "$PROFILE_WAIT" = 1 ]; then
+  wait_profile
+  check_profile "$PROFILE"
+fi
 OPENVPN_DIRTY=0
 ensure_sysctl_min /etc/sysctl.d/60-rosvpn.conf 4194304 net.core.rmem_max net.core.wmem_max
 if [ "$SYSCTL_RAISED" = 1 ]; then OPENVPN_DIRTY=1; fi
@@ -481,9 +510,10 @@ ROSVPN_EOF
 if [ "$WROTE" = 1 ]; then OPENVPN_DIRTY=1; fi
 ensure_service openvpn-client@rosvpn.service "$OPENVPN_DIRTY"
 # Connected when the tap holds the address the gateway pushed: OpenVPN sets it only after the TLS handshake.
-for _ in $(seq 1 150); do
+# Polled every 0.05 s: the step ends as soon as it is there (a 0.2 s poll cost 0.1 s on average).
+for _ in $(seq 1 600); do
   ip -o -4 addr show dev "$TAP" 2>/dev/null | grep -qF " $VPN_ADDR/" && break
-  sleep 0.2
+  sleep 0.05
 done
 ip -o -4 addr show dev "$TAP" 2>/dev/null | grep -qF " $VPN_ADDR/" ||
   die "the OpenVPN client did not connect within 30 s ($TAP has no address $VPN_ADDR); see: journalctl -u openvpn-client@rosvpn.service (is the gateway provisioned with this client in rosvpn.json, and its UDP port open?)"

@@ -34,6 +34,10 @@ ROTATE=()
 # ---- step reporting -----------------------------------------------------------
 STEP=preflight
 STEP_CHANGED=0
+# Each ::step line ends with the step's duration, ms=N: from bash's clock $EPOCHREALTIME (no process forked),
+# in microseconds with the decimal point removed (0 throughout on a bash without it).
+STEP_T0=${EPOCHREALTIME:-0}
+STEP_T0=${STEP_T0/[.,]/}
 # Step results are tallied in a file so that nested scripts (net-up.sh) count towards one summary.
 if [ -z "${ROSVPN_TALLY:-}" ]; then
   ROSVPN_TALLY=$(mktemp /tmp/rosvpn-tally.XXXXXX)
@@ -42,17 +46,19 @@ if [ -z "${ROSVPN_TALLY:-}" ]; then
 fi
 
 msg_escape() { local m=$*; m=${m//\"/\'}; printf '%s' "${m//$'\n'/ }"; }
-report() { # report NAME STATUS [MESSAGE]
+report() { # report NAME STATUS [MESSAGE]: the time since step_begin as ms= (0 for a skipped step)
+  local ms=0 now=${EPOCHREALTIME:-0}
+  if [ "$2" != skipped ]; then ms=$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000)); fi
   if [ -n "${3:-}" ]; then
-    printf '::step name=%s status=%s msg="%s"\n' "$1" "$2" "$(msg_escape "$3")"
+    printf '::step name=%s status=%s msg="%s" ms=%s\n' "$1" "$2" "$(msg_escape "$3")" "$ms"
   else
-    printf '::step name=%s status=%s\n' "$1" "$2"
+    printf '::step name=%s status=%s ms=%s\n' "$1" "$2" "$ms"
   fi
   printf '%s\n' "$2" >>"$ROSVPN_TALLY"
 }
 info() { printf '  %s\n' "$*"; }
 warn() { printf '::warn msg="%s"\n' "$(msg_escape "$*")"; }
-step_begin() { STEP=$1; STEP_CHANGED=0; }
+step_begin() { STEP=$1; STEP_CHANGED=0; STEP_T0=${EPOCHREALTIME:-0}; STEP_T0=${STEP_T0/[.,]/}; }
 changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
 step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
 step_skip() { report "$1" skipped "$2"; }
@@ -73,9 +79,9 @@ die() { # die MESSAGE: fail the current step with a message an admin can act on
 }
 die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
   trap - ERR
-  local code=$1
+  local code=$1 now=${EPOCHREALTIME:-0}
   shift
-  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf '::step name=%s status=failed code=%s msg="%s" ms=%s\n' "$STEP" "$code" "$(msg_escape "$*")" "$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000))"
   printf 'failed\n' >>"$ROSVPN_TALLY"
   summary 1
   exit 1
@@ -106,11 +112,11 @@ has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
   ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
   [[ $'\n'$ports =~ $re ]]
 }
-wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+wait_tap_port() { # wait_tap_port BRIDGE SECONDS: until a tap joins BRIDGE (OpenVPN's up hook), polled every 0.05 s
   local i
-  for ((i = 0; i < $2; i++)); do
+  for ((i = 0; i < $2 * 20; i++)); do
     has_tap_port "$1" && return 0
-    sleep 0.2
+    sleep 0.05
   done
   has_tap_port "$1"
 }
@@ -383,10 +389,12 @@ ensure_packages() {
 }
 # ensure_service UNIT [RESTART]: enabled and active; restarted when RESTART=1 (its configuration changed).
 # Reads the snapshot (snap_units), and systemctl where it does not show the unit enabled and active.
+# Enabled without the daemon-reload that enable implies (~0.1 s): the callers reload after writing a unit
+# or drop-in (daemon_reload_if), and the symlinks enable makes are read at boot.
 ensure_service() {
   local unit=$1 restart=${2:-0}
   if ! unit_enabled "$unit"; then
-    systemctl enable --quiet "$unit"
+    systemctl enable --quiet --no-reload "$unit"
     changed "enabled $unit"
   fi
   if ! unit_active "$unit"; then

@@ -11,8 +11,8 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 ROLE='desktop'
 HOST_NAME='desktop'
 # Usage: sudo bash desktop.sh [PATH/TO/ros_local_gateway.ovpn]  (get the profile with: rosvpn fetch-ovpn)
+# rosvpn provision runs it as: desktop.sh --wait-for-profile PATH (the profile arrives at PATH while it runs).
 BRIDGE='rosbridge'
-PROFILE=${1:-}
 LAN_IF='eno1'
 DEFAULT_GW='192.168.0.1'
 NM_BRIDGE_UUID='5e0b6a1c-2f4d-4c8e-9a37-0d51b2c7e001'
@@ -24,6 +24,10 @@ NM_LAN_FILE='/etc/NetworkManager/system-connections/rosvpn-lan.nmconnection'
 # ---- step reporting -----------------------------------------------------------
 STEP=preflight
 STEP_CHANGED=0
+# Each ::step line ends with the step's duration, ms=N: from bash's clock $EPOCHREALTIME (no process forked),
+# in microseconds with the decimal point removed (0 throughout on a bash without it).
+STEP_T0=${EPOCHREALTIME:-0}
+STEP_T0=${STEP_T0/[.,]/}
 # Step results are tallied in a file so that nested scripts (net-up.sh) count towards one summary.
 if [ -z "${ROSVPN_TALLY:-}" ]; then
   ROSVPN_TALLY=$(mktemp /tmp/rosvpn-tally.XXXXXX)
@@ -32,17 +36,19 @@ if [ -z "${ROSVPN_TALLY:-}" ]; then
 fi
 
 msg_escape() { local m=$*; m=${m//\"/\'}; printf '%s' "${m//$'\n'/ }"; }
-report() { # report NAME STATUS [MESSAGE]
+report() { # report NAME STATUS [MESSAGE]: the time since step_begin as ms= (0 for a skipped step)
+  local ms=0 now=${EPOCHREALTIME:-0}
+  if [ "$2" != skipped ]; then ms=$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000)); fi
   if [ -n "${3:-}" ]; then
-    printf '::step name=%s status=%s msg="%s"\n' "$1" "$2" "$(msg_escape "$3")"
+    printf '::step name=%s status=%s msg="%s" ms=%s\n' "$1" "$2" "$(msg_escape "$3")" "$ms"
   else
-    printf '::step name=%s status=%s\n' "$1" "$2"
+    printf '::step name=%s status=%s ms=%s\n' "$1" "$2" "$ms"
   fi
   printf '%s\n' "$2" >>"$ROSVPN_TALLY"
 }
 info() { printf '  %s\n' "$*"; }
 warn() { printf '::warn msg="%s"\n' "$(msg_escape "$*")"; }
-step_begin() { STEP=$1; STEP_CHANGED=0; }
+step_begin() { STEP=$1; STEP_CHANGED=0; STEP_T0=${EPOCHREALTIME:-0}; STEP_T0=${STEP_T0/[.,]/}; }
 changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
 step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
 step_skip() { report "$1" skipped "$2"; }
@@ -63,9 +69,9 @@ die() { # die MESSAGE: fail the current step with a message an admin can act on
 }
 die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
   trap - ERR
-  local code=$1
+  local code=$1 now=${EPOCHREALTIME:-0}
   shift
-  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf '::step name=%s status=failed code=%s msg="%s" ms=%s\n' "$STEP" "$code" "$(msg_escape "$*")" "$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000))"
   printf 'failed\n' >>"$ROSVPN_TALLY"
   summary 1
   exit 1
@@ -96,11 +102,11 @@ has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
   ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
   [[ $'\n'$ports =~ $re ]]
 }
-wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+wait_tap_port() { # wait_tap_port BRIDGE SECONDS: until a tap joins BRIDGE (OpenVPN's up hook), polled every 0.05 s
   local i
-  for ((i = 0; i < $2; i++)); do
+  for ((i = 0; i < $2 * 20; i++)); do
     has_tap_port "$1" && return 0
-    sleep 0.2
+    sleep 0.05
   done
   has_tap_port "$1"
 }
@@ -373,10 +379,12 @@ ensure_packages() {
 }
 # ensure_service UNIT [RESTART]: enabled and active; restarted when RESTART=1 (its configuration changed).
 # Reads the snapshot (snap_units), and systemctl where it does not show the unit enabled and active.
+# Enabled without the daemon-reload that enable implies (~0.1 s): the callers reload after writing a unit
+# or drop-in (daemon_reload_if), and the symlinks enable makes are read at boot.
 ensure_service() {
   local unit=$1 restart=${2:-0}
   if ! unit_enabled "$unit"; then
-    systemctl enable --quiet "$unit"
+    systemctl enable --quiet --no-reload "$unit"
     changed "enabled $unit"
   fi
   if ! unit_active "$unit"; then
@@ -401,6 +409,20 @@ openvpn_version() {
 }
 daemon_reload_if() { if [ "$1" = 1 ]; then systemctl daemon-reload; snap_forget_units; fi; }
 
+
+PROFILE_WAIT=0
+if [ "${1:-}" = --wait-for-profile ]; then PROFILE_WAIT=1; shift; fi
+PROFILE=${1:-}
+# wait_profile: polls for PROFILE (every 0.2 s, at most 300 s); dies at once on PROFILE.failed.
+wait_profile() {
+  local i
+  for ((i = 0; i < 1500; i++)); do
+    if [ -e "$PROFILE.failed" ]; then die "no profile from the gateway (44.232.53.80): $(head -c 600 "$PROFILE.failed" 2>/dev/null)"; fi
+    if [ -s "$PROFILE" ]; then return 0; fi
+    sleep 0.2
+  done
+  die "no profile from the gateway (44.232.53.80) within 300 s: did its run end? Provision the gateway first (rosvpn provision --host gateway), then this host"
+}
 
 # check_profile FILE: a profile is data. Only the directives rosvpn writes and the inline key blocks are
 # accepted: any other (up, down, script-security, plugin, config, ...) could make OpenVPN run code as root.
@@ -446,7 +468,7 @@ check_profile() {
 
 # The state snapshot (snap.sh): what the steps below check, read once.
 snap_units 'rosvpn-desktop-net.service' 'openvpn-client@rosvpn.service'
-snap_files '/usr/local/lib/rosvpn' '/etc/rosvpn' '/usr/local/lib/rosvpn/desktop-net-up.sh' '/etc/systemd/system/rosvpn-desktop-net.service' '/etc/rosvpn/state' '/etc/rosvpn/state/lan.env' '/etc/rosvpn/state/lan-rollback.sh' '/etc/openvpn/client/ros_local_gateway.ovpn' '/etc/sysctl.d/60-rosvpn.conf' '/usr/local/lib/rosvpn/tap-up.sh' '/etc/openvpn/client/rosvpn.conf' '/etc/systemd/system/openvpn-client@rosvpn.service.d' '/etc/systemd/system/openvpn-client@rosvpn.service.d/rosvpn.conf' '/etc/rosvpn/cyclonedds.xml' '/etc/profile.d/rosvpn.sh' '/etc/environment'
+snap_files '/usr/local/lib/rosvpn' '/etc/rosvpn' '/usr/local/lib/rosvpn/desktop-net-up.sh' '/etc/systemd/system/rosvpn-desktop-net.service' '/etc/rosvpn/state' '/etc/rosvpn/state/lan.env' '/etc/rosvpn/state/lan-rollback.sh' '/etc/rosvpn/cyclonedds.xml' '/etc/profile.d/rosvpn.sh' '/etc/environment' '/etc/openvpn/client/ros_local_gateway.ovpn' '/etc/sysctl.d/60-rosvpn.conf' '/usr/local/lib/rosvpn/tap-up.sh' '/etc/openvpn/client/rosvpn.conf' '/etc/systemd/system/openvpn-client@rosvpn.service.d' '/etc/systemd/system/openvpn-client@rosvpn.service.d/rosvpn.conf'
 
 step_begin preflight
 [ "$EUID" -eq 0 ] || die "run as root: sudo bash $0"
@@ -454,8 +476,10 @@ step_begin preflight
 command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"
 if [ -z "$PROFILE" ] && [ -s /etc/openvpn/client/ros_local_gateway.ovpn ]; then PROFILE=/etc/openvpn/client/ros_local_gateway.ovpn; fi
 [ -n "$PROFILE" ] || die "no client profile: pass its path, e.g. sudo bash $0 ~/ros_local_gateway.ovpn (download it with: rosvpn fetch-ovpn)"
-[ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
-check_profile "$PROFILE"
+if [ "$PROFILE_WAIT" = 0 ]; then
+  [ -s "$PROFILE" ] || die "client profile $PROFILE not found or empty"
+  check_profile "$PROFILE"
+fi
 step_end
 
 step_begin packages
@@ -579,6 +603,10 @@ ND_LAN_NETWORK='/etc/systemd/network/05-rosvpn-lan.network'
 # ---- step reporting -----------------------------------------------------------
 STEP=preflight
 STEP_CHANGED=0
+# Each ::step line ends with the step's duration, ms=N: from bash's clock $EPOCHREALTIME (no process forked),
+# in microseconds with the decimal point removed (0 throughout on a bash without it).
+STEP_T0=${EPOCHREALTIME:-0}
+STEP_T0=${STEP_T0/[.,]/}
 # Step results are tallied in a file so that nested scripts (net-up.sh) count towards one summary.
 if [ -z "${ROSVPN_TALLY:-}" ]; then
   ROSVPN_TALLY=$(mktemp /tmp/rosvpn-tally.XXXXXX)
@@ -587,17 +615,19 @@ if [ -z "${ROSVPN_TALLY:-}" ]; then
 fi
 
 msg_escape() { local m=$*; m=${m//\"/\'}; printf '%s' "${m//$'\n'/ }"; }
-report() { # report NAME STATUS [MESSAGE]
+report() { # report NAME STATUS [MESSAGE]: the time since step_begin as ms= (0 for a skipped step)
+  local ms=0 now=${EPOCHREALTIME:-0}
+  if [ "$2" != skipped ]; then ms=$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000)); fi
   if [ -n "${3:-}" ]; then
-    printf '::step name=%s status=%s msg="%s"\n' "$1" "$2" "$(msg_escape "$3")"
+    printf '::step name=%s status=%s msg="%s" ms=%s\n' "$1" "$2" "$(msg_escape "$3")" "$ms"
   else
-    printf '::step name=%s status=%s\n' "$1" "$2"
+    printf '::step name=%s status=%s ms=%s\n' "$1" "$2" "$ms"
   fi
   printf '%s\n' "$2" >>"$ROSVPN_TALLY"
 }
 info() { printf '  %s\n' "$*"; }
 warn() { printf '::warn msg="%s"\n' "$(msg_escape "$*")"; }
-step_begin() { STEP=$1; STEP_CHANGED=0; }
+step_begin() { STEP=$1; STEP_CHANGED=0; STEP_T0=${EPOCHREALTIME:-0}; STEP_T0=${STEP_T0/[.,]/}; }
 changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
 step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
 step_skip() { report "$1" skipped "$2"; }
@@ -618,9 +648,9 @@ die() { # die MESSAGE: fail the current step with a message an admin can act on
 }
 die_code() { # die_code CODE MESSAGE: like die, with a code the orchestrator branches on (e.g. CA_LOCKED)
   trap - ERR
-  local code=$1
+  local code=$1 now=${EPOCHREALTIME:-0}
   shift
-  printf '::step name=%s status=failed code=%s msg="%s"\n' "$STEP" "$code" "$(msg_escape "$*")"
+  printf '::step name=%s status=failed code=%s msg="%s" ms=%s\n' "$STEP" "$code" "$(msg_escape "$*")" "$(((10#${now/[.,]/} - 10#$STEP_T0) / 1000))"
   printf 'failed\n' >>"$ROSVPN_TALLY"
   summary 1
   exit 1
@@ -650,11 +680,11 @@ has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
   ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
   [[ $'\n'$ports =~ $re ]]
 }
-wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+wait_tap_port() { # wait_tap_port BRIDGE SECONDS: until a tap joins BRIDGE (OpenVPN's up hook), polled every 0.05 s
   local i
-  for ((i = 0; i < $2; i++)); do
+  for ((i = 0; i < $2 * 20; i++)); do
     has_tap_port "$1" && return 0
-    sleep 0.2
+    sleep 0.05
   done
   has_tap_port "$1"
 }
@@ -1171,7 +1201,8 @@ ExecStart=/usr/local/lib/rosvpn/desktop-net-up.sh
 WantedBy=multi-user.target
 ROSVPN_EOF
 daemon_reload_if "$WROTE"
-unit_enabled rosvpn-desktop-net.service || { systemctl enable --quiet rosvpn-desktop-net.service; changed "enabled rosvpn-desktop-net.service"; }
+# Without the reload enable implies: the unit was reloaded above when written; its symlink is read at boot.
+unit_enabled rosvpn-desktop-net.service || { systemctl enable --quiet --no-reload rosvpn-desktop-net.service; changed "enabled rosvpn-desktop-net.service"; }
 step_end
 
 # Commit-confirm: before the NIC moves, arm a timer that restores the NIC's addressing in 90 s.
@@ -1305,7 +1336,45 @@ printf '%s\n' "$NET_WANT" | write_file /etc/rosvpn/state/desktop.env 644
 step_end
 
 
+step_begin cyclonedds
+ensure_dir /etc/rosvpn 755
+write_file /etc/rosvpn/cyclonedds.xml 644 <<'ROSVPN_EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- ROS VPN (generated by rosvpn): CycloneDDS uses rosbridge, the interface that carries the robot LAN,
+     with default multicast discovery, as on the robot's own LAN. Messages small enough that no packet is
+     IP-fragmented across the VPN, and a writer history that does not throttle a WAN's round trip. -->
+<CycloneDDS xmlns="https://cdds.io/config">
+  <Domain Id="any">
+    <General>
+      <Interfaces>
+        <NetworkInterface name="rosbridge"/>
+      </Interfaces>
+      <MaxMessageSize>1344B</MaxMessageSize>
+      <FragmentSize>1280B</FragmentSize>
+    </General>
+    <Internal>
+      <Watermarks>
+        <WhcHigh>4MB</WhcHigh>
+        <WhcHighInit>4MB</WhcHighInit>
+        <WhcAdaptive>false</WhcAdaptive>
+      </Watermarks>
+    </Internal>
+  </Domain>
+</CycloneDDS>
+ROSVPN_EOF
+write_file /etc/profile.d/rosvpn.sh 644 <<'ROSVPN_EOF'
+# ROS VPN (generated by rosvpn): DDS settings for login shells.
+export CYCLONEDDS_URI=file:///etc/rosvpn/cyclonedds.xml
+ROSVPN_EOF
+set_env_line /etc/environment CYCLONEDDS_URI file:///etc/rosvpn/cyclonedds.xml
+step_end
+
 step_begin openvpn-client
+# rosvpn provision runs this script alongside the gateway's: its profile may still be on its way.
+if [ "$PROFILE_WAIT" = 1 ]; then
+  wait_profile
+  check_profile "$PROFILE"
+fi
 OPENVPN_DIRTY=0
 if [ "$PROFILE" != /etc/openvpn/client/ros_local_gateway.ovpn ]; then
   write_file /etc/openvpn/client/ros_local_gateway.ovpn 600 <"$PROFILE"
@@ -1343,40 +1412,7 @@ ROSVPN_EOF
 daemon_reload_if "$WROTE"
 ensure_service openvpn-client@rosvpn.service "$OPENVPN_DIRTY"
 # Connected when the tap has joined the bridge: OpenVPN opens it only after the TLS handshake.
-wait_tap_port "$BRIDGE" 150 || die "the OpenVPN client did not connect within 30 s; see: journalctl -u openvpn-client@rosvpn.service (is the gateway provisioned, and its UDP port open in the security group?)"
-step_end
-
-step_begin cyclonedds
-ensure_dir /etc/rosvpn 755
-write_file /etc/rosvpn/cyclonedds.xml 644 <<'ROSVPN_EOF'
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- ROS VPN (generated by rosvpn): CycloneDDS uses rosbridge, the interface that carries the robot LAN,
-     with default multicast discovery, as on the robot's own LAN. Messages small enough that no packet is
-     IP-fragmented across the VPN, and a writer history that does not throttle a WAN's round trip. -->
-<CycloneDDS xmlns="https://cdds.io/config">
-  <Domain Id="any">
-    <General>
-      <Interfaces>
-        <NetworkInterface name="rosbridge"/>
-      </Interfaces>
-      <MaxMessageSize>1344B</MaxMessageSize>
-      <FragmentSize>1280B</FragmentSize>
-    </General>
-    <Internal>
-      <Watermarks>
-        <WhcHigh>4MB</WhcHigh>
-        <WhcHighInit>4MB</WhcHighInit>
-        <WhcAdaptive>false</WhcAdaptive>
-      </Watermarks>
-    </Internal>
-  </Domain>
-</CycloneDDS>
-ROSVPN_EOF
-write_file /etc/profile.d/rosvpn.sh 644 <<'ROSVPN_EOF'
-# ROS VPN (generated by rosvpn): DDS settings for login shells.
-export CYCLONEDDS_URI=file:///etc/rosvpn/cyclonedds.xml
-ROSVPN_EOF
-set_env_line /etc/environment CYCLONEDDS_URI file:///etc/rosvpn/cyclonedds.xml
+wait_tap_port "$BRIDGE" 30 || die "the OpenVPN client did not connect within 30 s; see: journalctl -u openvpn-client@rosvpn.service (is the gateway provisioned, and its UDP port open in the security group?)"
 step_end
 
 summary 0

@@ -146,10 +146,12 @@ ensure_packages() {
 }
 # ensure_service UNIT [RESTART]: enabled and active; restarted when RESTART=1 (its configuration changed).
 # Reads the snapshot (snap_units), and systemctl where it does not show the unit enabled and active.
+# Enabled without the daemon-reload that enable implies (~0.1 s): the callers reload after writing a unit
+# or drop-in (daemon_reload_if), and the symlinks enable makes are read at boot.
 ensure_service() {
   local unit=$1 restart=${2:-0}
   if ! unit_enabled "$unit"; then
-    systemctl enable --quiet "$unit"
+    systemctl enable --quiet --no-reload "$unit"
     changed "enabled $unit"
   fi
   if ! unit_active "$unit"; then

@@ -21,11 +21,11 @@ has_tap_port() { # has_tap_port BRIDGE: an OpenVPN tap has joined the bridge
   ports=$(ip -o link show master "$1" 2>/dev/null) || return 1
   [[ $'\n'$ports =~ $re ]]
 }
-wait_tap_port() { # wait_tap_port BRIDGE TRIES: up to TRIES times 0.2 s for a tap to join BRIDGE (OpenVPN's up hook)
+wait_tap_port() { # wait_tap_port BRIDGE SECONDS: until a tap joins BRIDGE (OpenVPN's up hook), polled every 0.05 s
   local i
-  for ((i = 0; i < $2; i++)); do
+  for ((i = 0; i < $2 * 20; i++)); do
     has_tap_port "$1" && return 0
-    sleep 0.2
+    sleep 0.05
   done
   has_tap_port "$1"
 }
