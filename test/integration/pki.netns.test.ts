@@ -315,7 +315,7 @@ describe('gateway identities on real parts: pki.sh, OpenVPN server and clients i
     assert.equal(locked.status, 1);
     assert.match(
       locked.stdout,
-      /^::step name=pki status=failed code=CA_LOCKED msg="the CA key is encrypted: its passphrase is needed to revoke alice-laptop \(no longer in rosvpn\.json\)"$/m,
+      /^::step name=pki status=failed code=CA_LOCKED msg="the CA key is encrypted: its passphrase is needed to revoke alice-laptop \(no longer in rosvpn\.json\)" ms=\d+$/m,
     );
     const bad = gw.runPki(withoutAlice, { passphrase: 'not the passphrase' });
     assert.equal(bad.status, 1);
@@ -432,7 +432,7 @@ describe('gateway identities on real parts: pki.sh, OpenVPN server and clients i
       const preflight = replaceOnce(full.slice(0, end), /^\[ -d \/run\/systemd\/system \] \|\| die .*\n/m, '', file) + 'summary 0\n';
       const ok = run('bash', ['-s', '--', good], { input: preflight });
       assert.equal(ok.status, 0, `${file} refused the gateway's profile: ${ok.stdout}`);
-      assert.match(ok.stdout, /^::step name=preflight status=ok$/m);
+      assert.match(ok.stdout, /^::step name=preflight status=ok ms=\d+$/m);
       const refused = run('bash', ['-s', '--', bad], { input: preflight });
       assert.equal(refused.status, 1, `${file} accepted 'up /bin/sh'`);
       assert.match(
