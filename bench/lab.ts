@@ -299,7 +299,13 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
             ? { target: `≤ 1.5 × the 1-second run (${secs(totals[1] * 1.5)} s)`, pass: totals[n] <= totals[1] * 1.5 }
             : {}),
         },
-        { metric: `${label}: no-op rerun of the whole topology`, value: secs(rerunMs), unit: 's', target: '≤ 5 s', pass: rerunMs <= 5000 },
+        {
+          metric: `${label}: no-op rerun of the whole topology`,
+          value: secs(rerunMs),
+          unit: 's',
+          // Issue M: 3 s for one second, 5 s for four; more seconds have no target of their own (see the scaling rows).
+          ...(n === 1 ? { target: '≤ 3 s', pass: rerunMs <= 3000 } : n === 4 ? { target: '≤ 5 s', pass: rerunMs <= 5000 } : {}),
+        },
       );
 
       if (n === counts[0]) {
@@ -351,7 +357,7 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
           row('throughput, 64 KB samples, direct LAN', direct.mbps, 'Mbit/s'),
           row('throughput, 64 KB samples, through the VPN', vpn.mbps, 'Mbit/s', { note: spread(vpn) }),
           row("throughput, 64 KB samples, the guide's OpenVPN settings", guide.mbps, 'Mbit/s', { note: spread(guide) }),
-          row("throughput, VPN / the guide's settings", vpn.mbps / guide.mbps, '×', { target: '≥ 1', pass: vpn.mbps >= guide.mbps }),
+          row("throughput, VPN / the guide's settings", vpn.mbps / guide.mbps, '×', { target: '≥ 2×', pass: vpn.mbps >= 2 * guide.mbps }),
           row("round trip, 64 B, the guide's OpenVPN settings", guide.rtt64, 'µs'),
           row("64 KB samples at 20 Hz, the guide's settings: lost", guide.bigLost, 'samples', { note: `of ${guide.bigSamples} received` }),
         );
