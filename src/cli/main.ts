@@ -63,7 +63,7 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       the clients with a host waits for its profile, copied from the gateway through this machine the
       moment the gateway has written it (checked first: only the directives the gateway writes); if the
       gateway fails before, they fail at once. --timings: per host, each step's duration (in the order
-      the steps ran), their sum and the host's total. Exit 1 on any failure.
+      the steps ran), their sum, the host's total and its script's CPU time. Exit 1 on any failure.
       A second provisioned from FILE before and no longer in it (deleted or renamed) still runs ROS VPN:
       provision first offers to unprovision it (on a terminal; without one it prints the command), with
       the SSH details this machine recorded in $XDG_STATE_HOME/rosvpn/provisioned (no secrets).

@@ -81,6 +81,8 @@ export interface HostTimings {
   steps: { name: string; status: string; ms?: number }[];
   /** The host's wall time, from the report (connection, upload and waiting included). */
   totalMs?: number;
+  /** CPU time of the host's script and what it ran, from its summary line. */
+  cpuMs?: number;
 }
 
 /** Collects --timings from the provisioning events. */
@@ -93,7 +95,7 @@ export function timingsCollector(): { onEvent(e: ProvisionEvent): void; hosts():
       if (e.type === 'host-start') byHost.set(e.host, { host: e.host, steps: [] });
       else if (e.type === 'line' && e.line.kind === 'step')
         of(e.host).steps.push({ name: e.line.name, status: e.line.status, ms: e.line.ms });
-      else if (e.type === 'host-done') of(e.host).totalMs = e.report.durationMs;
+      else if (e.type === 'host-done') Object.assign(of(e.host), { totalMs: e.report.durationMs, cpuMs: e.report.cpuMs });
     },
   };
 }
@@ -109,6 +111,7 @@ export function timingsTable(hosts: HostTimings[]): string[] {
       lines.push(`  ${pad(s.name, w)}  ${pad(s.status, 7)}  ${s.ms === undefined ? '     -' : String(s.ms).padStart(6)}`);
     lines.push(`  ${pad('steps total', w)}  ${pad('', 7)}  ${String(sum).padStart(6)}`);
     if (h.totalMs !== undefined) lines.push(`  ${pad('host total (wall)', w)}  ${pad('', 7)}  ${String(h.totalMs).padStart(6)}`);
+    if (h.cpuMs !== undefined) lines.push(`  ${pad('script CPU', w)}  ${pad('', 7)}  ${String(h.cpuMs).padStart(6)}`);
   }
   return lines;
 }

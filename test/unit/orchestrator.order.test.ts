@@ -354,6 +354,7 @@ describe('provision --timings', () => {
       failed: 0,
       warnings: [],
       durationMs: 1500,
+      cpuMs: 140,
     } as const;
     c.onEvent({ type: 'host-done', host: 'gateway', report: { ...report, warnings: [] } });
     assert.deepEqual(c.hosts(), [
@@ -364,11 +365,15 @@ describe('provision --timings', () => {
           { name: 'pki', status: 'ok', ms: 900 },
         ],
         totalMs: 1500,
+        cpuMs: 140,
       },
       { host: 'desktop', steps: [{ name: 'old-script', status: 'ok', ms: undefined }] },
     ]);
     const table = timingsTable(c.hosts()).join('\n');
-    assert.match(table, /^\[gateway\]\n {2}packages +ok +120\n {2}pki +ok +900\n {2}steps total +1020\n {2}host total \(wall\) +1500$/m);
+    assert.match(
+      table,
+      /^\[gateway\]\n {2}packages +ok +120\n {2}pki +ok +900\n {2}steps total +1020\n {2}host total \(wall\) +1500\n {2}script CPU +140$/m,
+    );
     assert.match(table, /^ {2}old-script +ok +-$/m);
   });
 });

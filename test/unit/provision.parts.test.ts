@@ -124,6 +124,14 @@ describe('provisioning parts', () => {
       skipped: 2,
       failed: 0,
     });
+    assert.deepEqual(parseScriptLine('::summary role=second host=s changed=0 ok=7 skipped=0 failed=0 cpu_ms=61'), {
+      kind: 'summary',
+      changed: 0,
+      ok: 7,
+      skipped: 0,
+      failed: 0,
+      cpuMs: 61,
+    });
     assert.deepEqual(parseScriptLine('::step name=x status=weird'), { kind: 'text', text: '::step name=x status=weird' });
   });
 

@@ -12,13 +12,20 @@ export type ScriptLine =
       ms?: number;
     }
   | { kind: 'warn'; msg: string }
-  | { kind: 'summary'; changed: number; ok: number; skipped: number; failed: number }
+  | {
+      kind: 'summary';
+      changed: number;
+      ok: number;
+      skipped: number;
+      failed: number;
+      /** CPU time of the script and its children. */ cpuMs?: number;
+    }
   | { kind: 'text'; text: string };
 
 // The step's duration comes last (ms=N), and is optional: a line without it is still a step line.
 const STEP = /^::step name=(\S+) status=(ok|changed|skipped|failed)(?: code=([A-Z][A-Z0-9_]*))?(?: msg="(.*)")?(?: ms=(\d{1,9}))?$/;
 const WARN = /^::warn msg="(.*)"$/;
-const SUMMARY = /^::summary role=\S+ host=\S+ changed=(\d+) ok=(\d+) skipped=(\d+) failed=(\d+)$/;
+const SUMMARY = /^::summary role=\S+ host=\S+ changed=(\d+) ok=(\d+) skipped=(\d+) failed=(\d+)(?: cpu_ms=(\d+))?$/;
 
 export function parseScriptLine(line: string): ScriptLine {
   let m = STEP.exec(line);
@@ -34,6 +41,6 @@ export function parseScriptLine(line: string): ScriptLine {
   m = WARN.exec(line);
   if (m) return { kind: 'warn', msg: m[1] };
   m = SUMMARY.exec(line);
-  if (m) return { kind: 'summary', changed: +m[1], ok: +m[2], skipped: +m[3], failed: +m[4] };
+  if (m) return { kind: 'summary', changed: +m[1], ok: +m[2], skipped: +m[3], failed: +m[4], ...(m[5] ? { cpuMs: +m[5] } : {}) };
   return { kind: 'text', text: line };
 }

@@ -46,6 +46,8 @@ export interface HostReport {
   code?: HostErrorCode;
   warnings: string[];
   durationMs: number;
+  /** CPU time of the host's script and what it ran (its summary line), when it reported one. */
+  cpuMs?: number;
 }
 
 export type ProvisionEvent =
@@ -124,6 +126,7 @@ export async function runScript(
     if (line.kind === 'summary') {
       summarySeen = true;
       Object.assign(report, { changed: line.changed, ok: line.ok, skipped: line.skipped, failed: line.failed });
+      if (line.cpuMs !== undefined) report.cpuMs = line.cpuMs;
     }
     opts.onEvent?.({ type: 'line', host: host.label, line, stream });
   };

@@ -66,14 +66,28 @@ step_begin() { STEP=$1; STEP_CHANGED=0; STEP_T0=${EPOCHREALTIME:-0}; STEP_T0=${S
 changed() { STEP_CHANGED=1; if [ $# -gt 0 ]; then info "$*"; fi; }
 step_end() { if [ "$STEP_CHANGED" -eq 1 ]; then report "$STEP" changed; else report "$STEP" ok; fi; }
 step_skip() { report "$1" skipped "$2"; }
-summary() { # summary FAILED
+summary() { # summary FAILED: the tally of every step, and the CPU time of this run (the script and what it ran)
   [ "${ROSVPN_TALLY_OWNER:-0}" = 1 ] || return 0
-  local c o s
-  c=$(grep -cx changed "$ROSVPN_TALLY" || true)
-  o=$(grep -cx ok "$ROSVPN_TALLY" || true)
-  s=$(grep -cx skipped "$ROSVPN_TALLY" || true)
-  printf '::summary role=%s host=%s changed=%s ok=%s skipped=%s failed=%s\n' "$ROLE" "$HOST_NAME" "$c" "$o" "$s" "$1"
+  local c=0 o=0 s=0 r
+  while IFS= read -r r; do
+    case "$r" in changed) c=$((c + 1)) ;; ok) o=$((o + 1)) ;; skipped) s=$((s + 1)) ;; esac
+  done <"$ROSVPN_TALLY"
+  cpu_ms
+  printf '::summary role=%s host=%s changed=%s ok=%s skipped=%s failed=%s cpu_ms=%s\n' "$ROLE" "$HOST_NAME" "$c" "$o" "$s" "$1" "$CPU_MS"
   rm -f "$ROSVPN_TALLY"
+}
+# cpu_ms: CPU_MS = user + system time of this shell and its children so far, in ms. From bash's `times`, into a
+# file rather than $(...): a subshell would report its own times, not this shell's.
+cpu_ms() {
+  local t m sec frac
+  CPU_MS=0
+  times >"$ROSVPN_TALLY.cpu"
+  for t in $(<"$ROSVPN_TALLY.cpu"); do
+    t=${t%s} m=${t%%m*} sec=${t#*m}
+    frac=${sec#*.}000
+    CPU_MS=$((CPU_MS + 10#$m * 60000 + 10#${sec%.*} * 1000 + 10#${frac:0:3}))
+  done
+  rm -f "$ROSVPN_TALLY.cpu"
 }
 die() { # die MESSAGE: fail the current step with a message an admin can act on
   trap - ERR
