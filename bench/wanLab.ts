@@ -7,8 +7,7 @@
 // Then the NAT rebinding recovery times (lab/rebind.ts). Every figure comes from this run.
 import { controllerCli, ddsFlow, hostSide, labSeconds, loadLabTopology, robotSide, sshArgs, type DdsSide } from '../lab/demo';
 import { Lab, labDown, type LabState } from '../lab/lab';
-import { measureRebinding, type RebindResult } from '../lab/rebind';
-import { run as runCmd } from '../lab/sh';
+import { measureRebinding, pingUntilReply, type RebindResult } from '../lab/rebind';
 import { missingTools } from '../lab/tools';
 import { parseWanSpec, startWan, type Wan } from '../lab/wan';
 import { openvpnSwitch, roundTrip } from './lab';
@@ -125,9 +124,7 @@ function guideSide(side: DdsSide, iface: string): DdsSide {
 
 /** The tunnel carries a ping robot -> second again (after the emulator's restart), within `limitS`. */
 function tunnelUp(s: LabState, ip: string, limitS: number): boolean {
-  return (
-    runCmd('ip', ['netns', 'exec', s.robotNs, 'ping', '-n', '-q', '-i', '0.5', '-W', '1', '-c', '1', '-w', String(limitS), ip]).status === 0
-  );
+  return pingUntilReply(['ip', 'netns', 'exec', s.robotNs], ip, Date.now(), limitS).seconds !== undefined;
 }
 
 export interface WanBenchOptions {

@@ -39,7 +39,7 @@ const PUBLIC = [`${INET_PREFIX}.3`, `${INET_PREFIX}.4`];
  * 1 of 5 "new public address" runs probed from the second, whenever the steady-state ping had left the second's
  * entry for the robot in DELAY or PROBE.
  */
-function pingUntilReply(argv: string[], ip: string, t0: number, limit: number): { seconds?: number; early: number } {
+export function pingUntilReply(argv: string[], ip: string, t0: number, limit: number): { seconds?: number; early: number } {
   for (let early = 0; ; early++) {
     const left = Math.ceil(limit - (Date.now() - t0) / 1000);
     if (left <= 0) return { early };
