@@ -4,6 +4,8 @@
 // the original guide's OpenVPN settings. Every figure is measured in this run; all traffic stays inside
 // the lab's namespaces (the CLI runs in the controller namespace, which has no default route).
 import type { ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import { hostSide, controllerCli, loadLabTopology, pingRoundTrips, robotSide, sshArgs, type DdsSide } from '../lab/demo';
 import { Lab, labDown, type LabHost, type LabState } from '../lab/lab';
 import { start } from '../lab/sh';
@@ -32,6 +34,23 @@ function hostTimes(stdout: string): Record<string, { role: string; status: strin
   const out: Record<string, { role: string; status: string; seconds: number }> = {};
   for (const m of stdout.matchAll(/^(\S+)\s+(gateway|second|desktop)\s+(\S+)\s+\d+\s+\d+\s+\d+\s+([\d.]+)s$/gm))
     out[m[1]] = { role: m[2], status: m[3], seconds: Number(m[4]) };
+  return out;
+}
+
+/** Per host, from `provision --timings`: the script's CPU time, its steps' total and the host's wall time (ms). */
+export function hostScripts(stdout: string): Record<string, { cpuMs?: number; stepsMs?: number; wallMs?: number }> {
+  const out: Record<string, { cpuMs?: number; stepsMs?: number; wallMs?: number }> = {};
+  let host: string | undefined;
+  for (const line of stdout.split('\n')) {
+    const h = /^\[(\S+)\]$/.exec(line);
+    if (h) {
+      host = h[1];
+      out[host] = {};
+      continue;
+    }
+    const m = /^ {2}(steps total|host total \(wall\)|script CPU)\s+(\d+)$/.exec(line);
+    if (host && m) out[host][m[1] === 'script CPU' ? 'cpuMs' : m[1] === 'steps total' ? 'stepsMs' : 'wallMs'] = Number(m[2]);
+  }
   return out;
 }
 
@@ -203,11 +222,46 @@ export function applyGuideOpenvpn(s: LabState): void {
 }
 
 /**
- * Switches the lab's gateway and desktop between the OpenVPN configs rosvpn provisioned and the guide's,
- * so that the two are measured in alternating runs of one lab rather than one after the other: throughput
- * here drifts by more than the difference between them over a few minutes.
+ * One OpenVPN option changed from rosvpn's settings (issue M item 4), on both ends: `server` and `client` are sh
+ * commands run with the file in $F (the gateway's server config, the desktop's installed profile).
  */
-export function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<void> {
+export interface OpenvpnVariant {
+  name: string;
+  server: string;
+  client: string;
+}
+
+/** Each differs from rosvpn's settings in one option only; measured in turn with them, in the same lab. */
+export const OPENVPN_VARIANTS: OpenvpnVariant[] = [
+  { name: 'fast-io (both ends)', server: 'echo fast-io >> "$F"', client: 'sed -i "1i fast-io" "$F"' },
+  ...['AES-128-GCM', 'CHACHA20-POLY1305'].map((c) => ({
+    name: `cipher ${c} (rosvpn: AES-256-GCM)`,
+    server: `sed -i "s/^data-ciphers .*/data-ciphers ${c}/" "$F"`,
+    client: `sed -i "s/^data-ciphers .*/data-ciphers ${c}/" "$F"`,
+  })),
+  {
+    name: "OpenVPN's own fragmentation (fragment 1400, both ends)",
+    server: 'echo "fragment 1400" >> "$F"',
+    client: 'sed -i "1i fragment 1400" "$F"',
+  },
+  {
+    name: 'socket buffers left to the OS (no sndbuf/rcvbuf 4 MB)',
+    server: 'sed -i -e "/^sndbuf /d" -e "/^rcvbuf /d" "$F"',
+    client: 'sed -i -e "/^sndbuf /d" -e "/^rcvbuf /d" "$F"',
+  },
+  {
+    name: "the kernel's tap queue (txqueuelen 1000; rosvpn: 10000)",
+    server: 'sed -i "s/^txqueuelen .*/txqueuelen 1000/" "$F"',
+    client: 'sed -i "s/^txqueuelen .*/txqueuelen 1000/" "$F"',
+  },
+];
+
+/**
+ * Switches the lab's gateway and desktop between the OpenVPN configs rosvpn provisioned, the guide's, and
+ * rosvpn's with one option changed, so that they are measured in alternating runs of one lab rather than one
+ * after the other: throughput here drifts by more than the difference between them over a few minutes.
+ */
+export function openvpnSwitch(s: LabState): (to: 'ours' | 'guide' | OpenvpnVariant) => Promise<void> {
   const gw = s.hosts.find((h) => h.role === 'gateway')!;
   const desk = s.hosts.find((h) => h.role === 'desktop')!;
   const files: [LabHost, string][] = [
@@ -217,12 +271,17 @@ export function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<vo
   const second = hostSide(s.hosts.find((h) => h.role === 'second')!);
   for (const [h, f] of files) shIn(h, `cp -p ${f} ${f}.rosvpn-bench`);
   return async (to) => {
-    const settings = to === 'guide' ? "the guide's OpenVPN settings" : "rosvpn's OpenVPN settings";
+    const settings =
+      to === 'guide' ? "the guide's OpenVPN settings" : to === 'ours' ? "rosvpn's OpenVPN settings" : `rosvpn's settings with ${to.name}`;
     // Client stopped first and started last: a client that sees the server go away backs off for many
     // seconds before it reconnects, and DDS discovery started meanwhile waits for its next round.
     shIn(desk, `systemctl stop ${OPENVPN_CLIENT_UNIT}`);
     for (const [h, f] of files) shIn(h, `cp -p ${f}.rosvpn-bench ${f}`);
     if (to === 'guide') applyGuideOpenvpn(s);
+    else if (to !== 'ours') {
+      shIn(gw, `F=${OPENVPN_SERVER_CONF}; ${to.server}`);
+      shIn(desk, `F=${INSTALLED_PROFILE}; ${to.client}`);
+    }
     shIn(gw, `systemctl restart ${OPENVPN_SERVER_UNIT}`);
     shIn(desk, `systemctl start ${OPENVPN_CLIENT_UNIT}`);
     // openvpn-client@ is Type=notify, ready once connected; the tap joins the bridge in its up hook.
@@ -235,6 +294,59 @@ export function openvpnSwitch(s: LabState): (to: 'ours' | 'guide') => Promise<vo
   };
 }
 
+/**
+ * Issue M item 4: rosvpn's OpenVPN settings against each one-option variant, in rounds (ours, v1, v2, …; the next
+ * round in reverse order), each run after a restart of both ends: 64 B round trip and throughput.
+ */
+async function optionSweep(
+  use: ReturnType<typeof openvpnSwitch>,
+  from: DdsSide,
+  to: DdsSide,
+  reps: number,
+  dur: number,
+  log: (line: string) => void,
+): Promise<BenchSection> {
+  const configs: ('ours' | OpenvpnVariant)[] = ['ours', ...OPENVPN_VARIANTS];
+  const runs = new Map<string, { rtt: number[]; mbps: number[] }>(
+    configs.map((c) => [c === 'ours' ? 'ours' : c.name, { rtt: [], mbps: [] }]),
+  );
+  for (let i = 0; i < reps; i++) {
+    for (const c of i % 2 ? [...configs].reverse() : configs) {
+      const key = c === 'ours' ? 'ours' : c.name;
+      await use(c);
+      const rt = await roundTrip(to, from, 64, dur);
+      const tp = await throughput(from, to, 65536, dur);
+      if (rt) runs.get(key)!.rtt.push(rt.meanUs);
+      runs.get(key)!.mbps.push(tp.mbps);
+      log(`bench: option sweep, ${key}, run ${i + 1}: ${tp.mbps} Mbit/s, 64 B round trip ${rt ? Math.round(rt.meanUs) : '?'} µs`);
+    }
+  }
+  const ours = runs.get('ours')!;
+  const base = { rtt: median(ours.rtt), mbps: median(ours.mbps) };
+  const section: BenchSection = { id: 'openvpn-options', title: 'OpenVPN options, one at a time', rows: [], notes: [] };
+  section.rows.push({
+    metric: "rosvpn's settings: throughput, 64 KB samples",
+    value: Math.round(base.mbps * 10) / 10,
+    unit: 'Mbit/s',
+    note: `64 B round trip ${Math.round(base.rtt)} µs`,
+  });
+  for (const v of OPENVPN_VARIANTS) {
+    const r = runs.get(v.name)!;
+    const mbps = median(r.mbps);
+    const rtt = median(r.rtt);
+    section.rows.push({
+      metric: `${v.name}: throughput against rosvpn's`,
+      value: Math.round((mbps / base.mbps) * 100) / 100,
+      unit: '×',
+      note: `${Math.round(mbps * 10) / 10} Mbit/s; 64 B round trip ${Math.round(rtt)} µs (${Math.round((rtt / base.rtt) * 100) / 100}×)`,
+    });
+  }
+  section.notes.push(
+    `The lab of the data-plane section, robot <-> second through the whole VPN path; median of ${reps} round(s) of ${dur}-s runs. Each round runs rosvpn's settings and every variant in turn (the next round in reverse order), each after rewriting both ends' configs and restarting OpenVPN; a variant changes one option of rosvpn's settings on both ends. Above 1× a variant was faster than rosvpn's settings in the same rounds; run-to-run spread here is about ±10 %.`,
+  );
+  return section;
+}
+
 export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
   if (process.getuid?.() !== 0) throw new Error('the lab benchmarks need root (systemd-nspawn, network namespaces)');
   const missing = missingTools('demo');
@@ -242,8 +354,10 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
   const log = o.log ?? (() => undefined);
   const counts = o.seconds ?? (o.quick ? [1] : [1, 4, 8]);
   const prov: BenchSection = { id: 'provisioning', title: 'Provisioning in the lab', rows: [], notes: [] };
+  const scale: BenchSection = { id: 'scaling', title: 'Scaling: script CPU and wall time per host', rows: [], notes: [] };
   const data: BenchSection = { id: 'dataplane', title: 'Data plane: robot <-> second', rows: [], notes: [] };
   const totals: Record<number, number> = {};
+  let options: BenchSection | undefined;
   for (const n of counts) {
     const t = loadLabTopology(undefined, n, () => undefined);
     if (!t) throw new Error('the starter topology is not valid for the lab');
@@ -256,8 +370,10 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
       const boot = Date.now() - t0;
       log(`bench: ${n} second(s): lab up in ${secs(boot)} s; provisioning`);
       t0 = Date.now();
-      const p = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+      let busy0 = machineBusyMs();
+      const p = controllerCli(s, ['provision', s.topologyFile, '--timings', ...sshArgs(s)]);
       const provMs = Date.now() - t0;
+      const provBusy = machineBusyMs() - busy0;
       if (p.status !== 0) throw new Error(`provision failed:\n${p.stdout}\n${p.stderr}`);
       const hosts = hostTimes(p.stdout);
       const seconds = s.hosts.filter((h) => h.role === 'second');
@@ -266,9 +382,17 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
       if (flowing === undefined) throw new Error(`no DDS sample from ${far.name} reached the robot within 90 s`);
       totals[n] = provMs + flowing;
       t0 = Date.now();
-      const again = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+      busy0 = machineBusyMs();
+      const again = controllerCli(s, ['provision', s.topologyFile, '--timings', ...sshArgs(s)]);
       const rerunMs = Date.now() - t0;
+      const rerunBusy = machineBusyMs() - busy0;
       if (again.status !== 0) throw new Error(`rerun failed:\n${again.stdout}`);
+      scalingRows(
+        scale,
+        n,
+        { fresh: [provMs, hostScripts(p.stdout), provBusy], rerun: [rerunMs, hostScripts(again.stdout), rerunBusy] },
+        n === Math.max(...counts),
+      );
       const cloudMax = Math.max(
         ...Object.values(hosts)
           .filter((h) => h.role !== 'desktop')
@@ -333,6 +457,8 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
             );
           }
         }
+        log("bench: OpenVPN options, one at a time against rosvpn's settings");
+        options = await optionSweep(use, second, robot, o.quick ? 1 : 3, dur, log);
         const vpn = summarize(runs.ours);
         const guide = summarize(runs.guide);
         const spread = (f: PathFigures) => `median of ${reps} runs, range ${Math.round(f.mbpsMin)}–${Math.round(f.mbpsMax)}`;
@@ -376,5 +502,61 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
     'Fresh hosts: every host booted from the lab base image (packages already installed: openvpn, easy-rsa, cyclonedds-tools), nothing provisioned; the clock starts when `rosvpn provision` starts in the controller namespace and stops at the first DDS sample from the farthest second at the robot. Lab boot is shown but not counted.',
     'The no-op rerun is `rosvpn provision` of the whole topology again: every step reports ok, nothing changes.',
   );
-  return [prov, data];
+  scale.notes.push(
+    `Per host, from \`rosvpn provision --timings\`: script CPU = user + system time of the host's script and everything it ran (bash \`times\` at its end); steps = the sum of its steps' own durations (the script's wall time); wall = the host as the orchestrator saw it (SSH connection, upload, sudo and waiting included). Orchestrator overhead = the run's wall time / (the hosts' total script CPU / this machine's ${os.cpus().length} cores): every lab host is a container on this machine's cores, so 1.0× would be a run with no SSH, no waiting and no serial part at all.`,
+  );
+  return [prov, scale, data, ...(options ? [options] : [])];
+}
+
+type HostScripts = ReturnType<typeof hostScripts>;
+
+/** This machine's busy CPU time so far (ms, all cores: /proc/stat's first line less idle and iowait; USER_HZ 100). */
+function machineBusyMs(): number {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  void idle;
+  void iowait;
+  return (user + nice + system + irq + softirq + (steal ?? 0)) * 10;
+}
+
+/**
+ * Issue M item 3: the orchestrator's overhead for a run, and (for the largest run) every host's CPU and wall time.
+ * Two measures of the hosts' CPU: their scripts' own (bash `times`), and everything this machine's cores did
+ * during the run (/proc/stat) — the lab's hosts share them, and the second counts sshd, sudo, systemd and the
+ * services the scripts start, which a script's `times` cannot see.
+ */
+function scalingRows(
+  scale: BenchSection,
+  n: number,
+  runs: Record<'fresh' | 'rerun', [number, HostScripts, number]>,
+  perHost: boolean,
+): void {
+  const label = `gateway + desktop + ${n} second${n === 1 ? '' : 's'}`;
+  const cores = os.cpus().length;
+  const ratio = (wall: number, cpu: number) => Math.round((wall / (cpu / cores)) * 100) / 100;
+  for (const [kind, [wallMs, hosts, busyMs]] of Object.entries(runs) as [string, [number, HostScripts, number]][]) {
+    const cpu = Object.values(hosts).reduce((a, h) => a + (h.cpuMs ?? 0), 0);
+    const what = kind === 'fresh' ? 'fresh provisioning' : 'no-op rerun';
+    scale.rows.push(
+      { metric: `${label}, ${what}: wall time`, value: secs(wallMs), unit: 's' },
+      { metric: `${label}, ${what}: hosts' script CPU, total`, value: secs(cpu), unit: 's' },
+      { metric: `${label}, ${what}: wall / (script CPU / ${cores} cores)`, value: ratio(wallMs, cpu), unit: '×' },
+      { metric: `${label}, ${what}: all CPU used on this machine during the run`, value: secs(busyMs), unit: 's' },
+      {
+        metric: `${label}, ${what}: orchestrator overhead, wall / (all CPU / ${cores} cores)`,
+        value: ratio(wallMs, busyMs),
+        unit: '×',
+        // Issue M: at 8 seconds, for the provisioning run that does the work.
+        ...(n === 8 && kind === 'fresh' ? { target: '≤ 1.2×', pass: ratio(wallMs, busyMs) <= 1.2 } : {}),
+      },
+    );
+    if (!perHost) continue;
+    for (const [name, h] of Object.entries(hosts))
+      scale.rows.push({
+        metric: `${label}, ${what}: ${name} script CPU`,
+        value: h.cpuMs ?? NaN,
+        unit: 'ms',
+        note: `steps ${h.stepsMs ?? '?'} ms, host wall ${h.wallMs ?? '?'} ms`,
+      });
+  }
 }
