@@ -141,10 +141,10 @@ bridge_rollback() { # bridge_rollback PREV_DIR: a script that restores the bridg
   ip -o -4 addr show dev "$BRIDGE" scope global | awk -v dev="$BRIDGE" '{ print "ip addr add " $4 " dev " dev }'
   echo "ip -4 route flush exact 0.0.0.0/0"
   ip -4 route show default | awk '$2 == "via" { print "ip route replace default via " $3 " dev " $5; exit }'
-  if pgrep -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; then
-    echo "pgrep -f 'dhclient.* $BRIDGE\$' >/dev/null || dhclient -nw -pf /run/rosvpn-dhclient.pid -lf /var/lib/dhcp/dhclient.$BRIDGE.leases $BRIDGE"
+  if pgrep --ns 1 --nslist pid -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; then
+    echo "pgrep --ns 1 --nslist pid -f 'dhclient.* $BRIDGE\$' >/dev/null || dhclient -nw -pf /run/rosvpn-dhclient.pid -lf /var/lib/dhcp/dhclient.$BRIDGE.leases $BRIDGE"
   else
-    echo "pkill -f 'dhclient.* $BRIDGE\$'"
+    echo "pkill --ns 1 --nslist pid -f 'dhclient.* $BRIDGE\$'"
   fi
   echo "true"
 }
@@ -246,8 +246,8 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRI
         echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
         # The NIC's DHCP client, which the move stopped, runs again (the bridge's stops).
         if [ "$LAN_MANAGER" = dhclient ]; then
-          echo "pkill -f 'dhclient.* $BRIDGE\$'"
-          echo "pgrep -f 'dhclient.* $LAN_IF\$' >/dev/null || \${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
+          echo "pkill --ns 1 --nslist pid -f 'dhclient.* $BRIDGE\$'"
+          echo "pgrep --ns 1 --nslist pid -f 'dhclient.* $LAN_IF\$' >/dev/null || \${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
         fi ;;
     esac
     echo "true"

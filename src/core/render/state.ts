@@ -103,10 +103,10 @@ elif systemctl is-active --quiet systemd-networkd 2>/dev/null && networkctl list
     01*) LAN_DHCP_ID=mac ;;
     ff????????*) LAN_DHCP_ID="iaid:$((16#\${client_id:2:8}))" ;;
   esac
-elif pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
+elif pgrep --ns 1 --nslist pid -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
   LAN_MANAGER=dhclient
   # Its command line (ifupdown's), for the rollback to start it again as it was; only a plain one.
-  LAN_DHCLIENT=$(pgrep -af "dhclient.* $LAN_IF\$" | head -n 1 | cut -d' ' -f2- || true)
+  LAN_DHCLIENT=$(pgrep --ns 1 --nslist pid -af "dhclient.* $LAN_IF\$" | head -n 1 | cut -d' ' -f2- || true)
   case "$LAN_DHCLIENT" in dhclient\ * | /sbin/dhclient\ * | /usr/sbin/dhclient\ *) ;; *) LAN_DHCLIENT='' ;; esac
   case "$LAN_DHCLIENT" in *[!A-Za-z0-9\ ./_:=-]*) LAN_DHCLIENT='' ;; esac
 fi

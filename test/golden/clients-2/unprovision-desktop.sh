@@ -598,7 +598,7 @@ give_back() {
     *)
       [ "$ADDRESSING" = dhcp ] || [ "$1" = dhclient ] || return 0
       # The rollback script (LAN_BEFORE) of a newer rosvpn has started the NIC's own dhclient again.
-      if pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then changed "DHCP client of $LAN_IF running again"; return 0; fi
+      if pgrep --ns 1 --nslist pid -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then changed "DHCP client of $LAN_IF running again"; return 0; fi
       if command -v dhclient >/dev/null 2>&1; then
         dhclient -nw -pf "/run/dhclient.$LAN_IF.pid" -lf "/var/lib/dhcp/dhclient.$LAN_IF.leases" "$LAN_IF"
         changed "DHCP lease of $LAN_IF renewed by dhclient"
@@ -637,7 +637,7 @@ if ip link show dev "$LAN_IF" >/dev/null 2>&1 && [ "$(link_field "$LAN_IF" maste
   fi
   # The DHCP client provisioning started on the bridge would keep renewing the bridge's lease.
   if [ -f /run/rosvpn-dhclient.pid ]; then kill "$(cat /run/rosvpn-dhclient.pid)" 2>/dev/null || true; rm -f /run/rosvpn-dhclient.pid; fi
-  pkill -f "dhclient.* $BRIDGE\$" 2>/dev/null || true
+  pkill --ns 1 --nslist pid -f "dhclient.* $BRIDGE\$" 2>/dev/null || true
   if [ -f "$LAN_BEFORE" ]; then
     /bin/sh "$LAN_BEFORE" >/dev/null 2>&1 || true
     PING_TARGET=$(restored_gateway "$LAN_BEFORE")

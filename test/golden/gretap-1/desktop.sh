@@ -560,10 +560,10 @@ bridge_rollback() { # bridge_rollback PREV_DIR: a script that restores the bridg
   ip -o -4 addr show dev "$BRIDGE" scope global | awk -v dev="$BRIDGE" '{ print "ip addr add " $4 " dev " dev }'
   echo "ip -4 route flush exact 0.0.0.0/0"
   ip -4 route show default | awk '$2 == "via" { print "ip route replace default via " $3 " dev " $5; exit }'
-  if pgrep -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; then
-    echo "pgrep -f 'dhclient.* $BRIDGE\$' >/dev/null || dhclient -nw -pf /run/rosvpn-dhclient.pid -lf /var/lib/dhcp/dhclient.$BRIDGE.leases $BRIDGE"
+  if pgrep --ns 1 --nslist pid -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; then
+    echo "pgrep --ns 1 --nslist pid -f 'dhclient.* $BRIDGE\$' >/dev/null || dhclient -nw -pf /run/rosvpn-dhclient.pid -lf /var/lib/dhcp/dhclient.$BRIDGE.leases $BRIDGE"
   else
-    echo "pkill -f 'dhclient.* $BRIDGE\$'"
+    echo "pkill --ns 1 --nslist pid -f 'dhclient.* $BRIDGE\$'"
   fi
   echo "true"
 }
@@ -1124,13 +1124,15 @@ release_from_managers() {
     if [ "$WROTE" = 1 ]; then networkctl reload || true; link_snap_forget; fi
   fi
   # ifupdown's DHCP client for the NIC would put the address back on it.
-  if pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
-    pkill -f "dhclient.* $LAN_IF\$" || true
+  if pgrep --ns 1 --nslist pid -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
+    pkill --ns 1 --nslist pid -f "dhclient.* $LAN_IF\$" || true
     link_snap_forget
     changed "stopped the DHCP client of $LAN_IF (remove $LAN_IF from /etc/network/interfaces if it is listed there)"
   fi
 }
-dhcp_running() { pgrep -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; }
+# Every dhclient lookup is limited to this host's PID namespace (that of its PID 1): on a machine that also runs
+# containers, a container's dhclient of an interface with the same name is not this host's.
+dhcp_running() { pgrep --ns 1 --nslist pid -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; }
 start_dhcp() {
   # ISC dhclient is what ifupdown runs for the NIC; without a manager and without it, no DHCP client is
   # installed for the bridge (dhclient reached its end of life in 2022).
@@ -1181,7 +1183,7 @@ ip_bridge() {
   step_begin lan-addressing
   if [ "$ADDRESSING" = static ]; then
     # A DHCP client left from dhcp addressing would put its lease back next to the static address.
-    if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; link_snap_forget; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
+    if dhcp_running; then pkill --ns 1 --nslist pid -f "dhclient.* $BRIDGE\$" || true; link_snap_forget; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
     ensure_only_address "$BRIDGE" "$ADDRESS"
     if [ -n "$DEFAULT_GW" ] && ! ip -4 route show default | grep -q "via $DEFAULT_GW dev $BRIDGE"; then
       ip route replace default via "$DEFAULT_GW" dev "$BRIDGE"
@@ -1259,10 +1261,10 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRI
       01*) LAN_DHCP_ID=mac ;;
       ff????????*) LAN_DHCP_ID="iaid:$((16#${client_id:2:8}))" ;;
     esac
-  elif pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
+  elif pgrep --ns 1 --nslist pid -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
     LAN_MANAGER=dhclient
     # Its command line (ifupdown's), for the rollback to start it again as it was; only a plain one.
-    LAN_DHCLIENT=$(pgrep -af "dhclient.* $LAN_IF\$" | head -n 1 | cut -d' ' -f2- || true)
+    LAN_DHCLIENT=$(pgrep --ns 1 --nslist pid -af "dhclient.* $LAN_IF\$" | head -n 1 | cut -d' ' -f2- || true)
     case "$LAN_DHCLIENT" in dhclient\ * | /sbin/dhclient\ * | /usr/sbin/dhclient\ *) ;; *) LAN_DHCLIENT='' ;; esac
     case "$LAN_DHCLIENT" in *[!A-Za-z0-9\ ./_:=-]*) LAN_DHCLIENT='' ;; esac
   fi
@@ -1293,8 +1295,8 @@ if [ "$(link_field "$LAN_IF" master)" != "$BRIDGE" ] && ! ip link show dev "$BRI
         echo "nmcli general reload conf 2>/dev/null; networkctl reload 2>/dev/null"
         # The NIC's DHCP client, which the move stopped, runs again (the bridge's stops).
         if [ "$LAN_MANAGER" = dhclient ]; then
-          echo "pkill -f 'dhclient.* $BRIDGE\$'"
-          echo "pgrep -f 'dhclient.* $LAN_IF\$' >/dev/null || ${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
+          echo "pkill --ns 1 --nslist pid -f 'dhclient.* $BRIDGE\$'"
+          echo "pgrep --ns 1 --nslist pid -f 'dhclient.* $LAN_IF\$' >/dev/null || ${LAN_DHCLIENT:-dhclient -nw -pf /run/dhclient.$LAN_IF.pid -lf /var/lib/dhcp/dhclient.$LAN_IF.leases $LAN_IF}"
         fi ;;
     esac
     echo "true"

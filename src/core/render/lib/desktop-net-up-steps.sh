@@ -283,13 +283,15 @@ release_from_managers() {
     if [ "$WROTE" = 1 ]; then networkctl reload || true; link_snap_forget; fi
   fi
   # ifupdown's DHCP client for the NIC would put the address back on it.
-  if pgrep -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
-    pkill -f "dhclient.* $LAN_IF\$" || true
+  if pgrep --ns 1 --nslist pid -f "dhclient.* $LAN_IF\$" >/dev/null 2>&1; then
+    pkill --ns 1 --nslist pid -f "dhclient.* $LAN_IF\$" || true
     link_snap_forget
     changed "stopped the DHCP client of $LAN_IF (remove $LAN_IF from /etc/network/interfaces if it is listed there)"
   fi
 }
-dhcp_running() { pgrep -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; }
+# Every dhclient lookup is limited to this host's PID namespace (that of its PID 1): on a machine that also runs
+# containers, a container's dhclient of an interface with the same name is not this host's.
+dhcp_running() { pgrep --ns 1 --nslist pid -f "dhclient.* $BRIDGE\$" >/dev/null 2>&1; }
 start_dhcp() {
   # ISC dhclient is what ifupdown runs for the NIC; without a manager and without it, no DHCP client is
   # installed for the bridge (dhclient reached its end of life in 2022).
@@ -340,7 +342,7 @@ ip_bridge() {
   step_begin lan-addressing
   if [ "$ADDRESSING" = static ]; then
     # A DHCP client left from dhcp addressing would put its lease back next to the static address.
-    if dhcp_running; then pkill -f "dhclient.* $BRIDGE\$" || true; link_snap_forget; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
+    if dhcp_running; then pkill --ns 1 --nslist pid -f "dhclient.* $BRIDGE\$" || true; link_snap_forget; changed "stopped the DHCP client of $BRIDGE (static addressing)"; fi
     ensure_only_address "$BRIDGE" "$ADDRESS"
     if [ -n "$DEFAULT_GW" ] && ! ip -4 route show default | grep -q "via $DEFAULT_GW dev $BRIDGE"; then
       ip route replace default via "$DEFAULT_GW" dev "$BRIDGE"
