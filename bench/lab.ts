@@ -10,7 +10,7 @@ import { hostSide, controllerCli, loadLabTopology, pingRoundTrips, robotSide, ss
 import { Lab, labDown, type LabHost, type LabState } from '../lab/lab';
 import { start } from '../lab/sh';
 import { missingTools } from '../lab/tools';
-import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_CONF, OPENVPN_SERVER_UNIT } from '../src/core/render/openvpn';
+import { OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_CONF, OPENVPN_SERVER_UNIT } from '../src/core/render/openvpn';
 import { INSTALLED_PROFILE } from '../src/core/render/desktop';
 import { BRIDGE_NAME } from '../src/core/topology/types';
 import type { BenchRow, BenchSection } from './types';
@@ -213,17 +213,20 @@ export function applyGuideOpenvpn(s: LabState): void {
   // Server: tls-auth instead of tls-crypt, comp-lzo no (pushed), OpenVPN's default ciphers, MTU, socket buffers and tap queue, the
   // unused address pool with ifconfig-noexec. dh stays "none": it only shapes the handshake, and a dh.pem
   // takes minutes to generate. multihome stays: the lab's gateway answers on a second (public) address.
-  const server = `sed -i -e 's/^tls-crypt \\(.*\\)$/tls-auth \\1 0/' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^client-to-client/d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '/^txqueuelen /d' ${OPENVPN_SERVER_CONF} && printf '%s\\n' 'server 192.168.255.0 255.255.255.0' 'ifconfig-noexec' 'comp-lzo no' 'push "comp-lzo no"' >> ${OPENVPN_SERVER_CONF}`;
+  const server = `sed -i -e 's/^tls-crypt \\(.*\\)$/tls-auth \\1 0/' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^client-to-client/d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '/^txqueuelen /d' -e '/^fast-io$/d' ${OPENVPN_SERVER_CONF} && printf '%s\\n' 'server 192.168.255.0 255.255.255.0' 'ifconfig-noexec' 'comp-lzo no' 'push "comp-lzo no"' >> ${OPENVPN_SERVER_CONF}`;
   // Client: the installed profile (the client config includes it): inline <tls-auth> with key-direction 1
   // before it, comp-lzo no, no cipher/MTU/buffer/tap-queue lines.
   const client = `sed -i -e 's/<tls-crypt>/<tls-auth>/' -e 's#</tls-crypt>#</tls-auth>#' -e '/^data-ciphers /d' -e '/^allow-compression /d' -e '/^tun-mtu /d' -e '/^tls-version-min /d' -e '/^verify-x509-name /d' -e '/^sndbuf /d' -e '/^rcvbuf /d' -e '/^txqueuelen /d' -e '1i key-direction 1' -e '1i comp-lzo no' ${INSTALLED_PROFILE}`;
   shIn(gw, server);
   shIn(desk, client);
+  // rosvpn's own client config (it includes the profile) has fast-io; the guide had none.
+  shIn(desk, `sed -i '/^fast-io$/d' ${OPENVPN_CLIENT_CONF}`);
 }
 
 /**
  * One OpenVPN option changed from rosvpn's settings (issue M item 4), on both ends: `server` and `client` are sh
- * commands run with the file in $F (the gateway's server config, the desktop's installed profile).
+ * commands run with the file in $F (the gateway's server config, the desktop's installed profile) and, on the
+ * desktop, its client config (which includes the profile) in $C.
  */
 export interface OpenvpnVariant {
   name: string;
@@ -233,7 +236,7 @@ export interface OpenvpnVariant {
 
 /** Each differs from rosvpn's settings in one option only; measured in turn with them, in the same lab. */
 export const OPENVPN_VARIANTS: OpenvpnVariant[] = [
-  { name: 'fast-io (both ends)', server: 'echo fast-io >> "$F"', client: 'sed -i "1i fast-io" "$F"' },
+  { name: 'without fast-io (both ends; rosvpn: fast-io)', server: 'sed -i "/^fast-io$/d" "$F"', client: 'sed -i "/^fast-io$/d" "$C"' },
   ...['AES-128-GCM', 'CHACHA20-POLY1305'].map((c) => ({
     name: `cipher ${c} (rosvpn: AES-256-GCM)`,
     server: `sed -i "s/^data-ciphers .*/data-ciphers ${c}/" "$F"`,
@@ -267,6 +270,7 @@ export function openvpnSwitch(s: LabState): (to: 'ours' | 'guide' | OpenvpnVaria
   const files: [LabHost, string][] = [
     [gw, OPENVPN_SERVER_CONF],
     [desk, INSTALLED_PROFILE],
+    [desk, OPENVPN_CLIENT_CONF],
   ];
   const second = hostSide(s.hosts.find((h) => h.role === 'second')!);
   for (const [h, f] of files) shIn(h, `cp -p ${f} ${f}.rosvpn-bench`);
@@ -280,7 +284,7 @@ export function openvpnSwitch(s: LabState): (to: 'ours' | 'guide' | OpenvpnVaria
     if (to === 'guide') applyGuideOpenvpn(s);
     else if (to !== 'ours') {
       shIn(gw, `F=${OPENVPN_SERVER_CONF}; ${to.server}`);
-      shIn(desk, `F=${INSTALLED_PROFILE}; ${to.client}`);
+      shIn(desk, `F=${INSTALLED_PROFILE}; C=${OPENVPN_CLIENT_CONF}; ${to.client}`);
     }
     shIn(gw, `systemctl restart ${OPENVPN_SERVER_UNIT}`);
     shIn(desk, `systemctl start ${OPENVPN_CLIENT_UNIT}`);
