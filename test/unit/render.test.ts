@@ -213,7 +213,10 @@ describe('render: identities (clients, pki.sh, the profile allow-list)', () => {
     );
     const c = script(scripts, 'field-pc.sh');
     assert.match(c, /^VPN_ADDR='192\.168\.0\.141'$/m);
-    assert.match(c, /^config \/etc\/openvpn\/client\/rosvpn\.ovpn\n#[^\n]*\nfast-io\ndev rosvpn0\ndev-type tap\nuser nobody\ngroup nogroup\n/m);
+    assert.match(
+      c,
+      /^config \/etc\/openvpn\/client\/rosvpn\.ovpn\n#[^\n]*\nfast-io\ndev rosvpn0\ndev-type tap\nuser nobody\ngroup nogroup\n/m,
+    );
     assert.doesNotMatch(c, /^(script-security|up) /m, 'a client host runs no OpenVPN scripts');
     assert.match(c, /<NetworkInterface name="rosvpn0"\/>/);
     assert.match(c, /check_profile "\$PROFILE"\nfi\nstep_end/);
