@@ -6,9 +6,20 @@
 // and ARP pass untouched; the check script's guard part reads the counters, which count what happened.
 // Negative control: without the table the same flood crosses. Needs root (ip netns), nft and python3.
 import { strict as assert } from 'assert';
-import { libBody } from '../../src/core/render/bash';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { FILE_LIB, libBody, STEP_LIB } from '../../src/core/render/bash';
 import checkGuardSh from '../../src/core/render/lib/check-guard.sh';
-import { budgetRate, GUARD_TABLE, parseGuardLines, renderGuardNft, spdpPort, type GuardReport } from '../../src/core/render/guard';
+import {
+  budgetRate,
+  GUARD_TABLE,
+  guardStep,
+  parseGuardLines,
+  renderGuardNft,
+  spdpPort,
+  type GuardReport,
+} from '../../src/core/render/guard';
 import { must, requireTool, run, start } from '../../lab/sh';
 
 /** Counts UDP datagrams per port for a while: joins 239.255.0.1 on ADDR, binds every port on all addresses. */
@@ -225,5 +236,127 @@ describe('the bridge guard (nftables, bridge family) on a tap port, in network n
     loadGuard();
     const got = await traffic('cloud', 'robot', [[GROUP, USER_DATA, FLOOD_COUNT, FLOOD_SIZE]]);
     assert.ok(got[USER_DATA][1] <= budgetBytes, `guarded again: ${got[USER_DATA][1]} B`);
+  });
+});
+
+// The guard step of the desktop's and the gateway's script (guardStep), run for real in a network namespace and
+// a mount namespace with an overlay on /etc (this machine's files are never touched) and a systemctl stand-in
+// that starts, reloads and stops rosvpn-guard.service by running its ExecStart/ExecReload/ExecStop with nft (no
+// systemd here). Proves the step converges: first run changed, rerun ok, a changed budget reloads the table,
+// a table deleted by hand is loaded again, filter.enabled false removes unit, file and table (rerun: skipped),
+// enabled again restores it.
+const GUARD_SYSTEMCTL = `#!/bin/bash
+# systemctl stand-in: units as files in $SYSTEMCTL_STATE/enabled and /active; rosvpn-guard.service's
+# start/reload/stop run its unit's commands.
+st=$SYSTEMCTL_STATE
+mkdir -p "$st/enabled" "$st/active"
+echo "$*" >>"$st/log"
+quiet=0 now=0
+args=()
+for a in "$@"; do case $a in --quiet | -q) quiet=1 ;; --now) now=1 ;; --*) ;; *) args+=("$a") ;; esac; done
+u=\${args[1]:-}
+say() { [ "$quiet" = 1 ] || echo "$1"; }
+execline() { sed -n "s/^$1=-\\{0,1\\}//p" "/etc/systemd/system/$u"; }
+case \${args[0]:-} in
+  is-active) if [ -e "$st/active/$u" ]; then say active; else say inactive; exit 3; fi ;;
+  is-enabled) if [ -e "$st/enabled/$u" ]; then say enabled; else say disabled; exit 1; fi ;;
+  enable) touch "$st/enabled/$u" ;;
+  disable) rm -f "$st/enabled/$u"; if [ "$now" = 1 ] && [ -e "$st/active/$u" ]; then $(execline ExecStop) || true; rm -f "$st/active/$u"; fi ;;
+  start) $(execline ExecStart) && touch "$st/active/$u" ;;
+  reload) $(execline ExecReload) ;;
+  stop) $(execline ExecStop) || true; rm -f "$st/active/$u" ;;
+  daemon-reload | reset-failed) ;;
+  *) echo "systemctl stand-in: unexpected $*" >&2; exit 1 ;;
+esac
+`;
+
+describe('the guard step converges (enabled, changed, deleted by hand, disabled, enabled again)', function () {
+  this.timeout(60_000);
+  const n = `rvguard${process.pid % 1000}s`;
+  let box = '';
+  const SANDBOX = `set -eu
+S=$1
+mkdir -p "$S/etc.u" "$S/etc.w"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$S/etc.u,workdir=$S/etc.w" /etc
+export PATH="$S/bin:/usr/sbin:/usr/bin:/sbin:/bin" SYSTEMCTL_STATE="$S/systemctl"
+exec bash -s`;
+
+  /** The step as the script runs it (its header's shell options, the helper libraries), in the sandbox. */
+  function step(filter: typeof FILTER): { status: number; stdout: string; step: string } {
+    const script = [
+      'set -euo pipefail',
+      'set -o errtrace',
+      "ROLE='desktop'",
+      "HOST_NAME='desktop'",
+      STEP_LIB,
+      FILE_LIB,
+      guardStep('desktop', filter),
+      'summary 0',
+      '',
+    ].join('\n');
+    const r = run('ip', ['netns', 'exec', n, 'unshare', '-m', '--propagation', 'private', 'bash', '-c', SANDBOX, 'sandbox', box], {
+      input: script,
+    });
+    return { status: r.status, stdout: r.stdout + r.stderr, step: /^::step name=guard status=(\w+)/m.exec(r.stdout)?.[1] ?? '' };
+  }
+  const table = () => run('ip', ['netns', 'exec', n, 'nft', 'list', 'table', 'bridge', GUARD_TABLE]);
+  const inBox = (cmd: string) =>
+    run('ip', ['netns', 'exec', n, 'unshare', '-m', '--propagation', 'private', 'bash', '-c', SANDBOX, 'sandbox', box], { input: cmd });
+
+  before(() => {
+    if (process.getuid?.() !== 0) throw new Error('this test needs root (ip netns, mounts); CI runs as root');
+    for (const tool of ['ip', 'nft', 'unshare', 'bash']) requireTool(tool);
+    box = fs.mkdtempSync(path.join(os.tmpdir(), 'rosvpn-guard-'));
+    fs.mkdirSync(path.join(box, 'bin'));
+    fs.writeFileSync(path.join(box, 'bin', 'systemctl'), GUARD_SYSTEMCTL, { mode: 0o755 });
+    ip('netns', 'add', n);
+  });
+  after(() => {
+    run('ip', ['netns', 'del', n]);
+    if (box) fs.rmSync(box, { recursive: true, force: true });
+    assert.ok(!run('ip', ['netns', 'list']).stdout.includes(n), `namespace ${n} left behind`);
+  });
+  const ip = (...args: string[]) => must('ip', args);
+
+  it('first run: changed, the table loaded; a rerun: ok, nothing touched', () => {
+    const first = step(FILTER);
+    assert.equal(first.status, 0, first.stdout);
+    assert.equal(first.step, 'changed', first.stdout);
+    assert.match(table().stdout, /rate 13 kbytes\/second/);
+    assert.equal(inBox('cat /etc/rosvpn/guard.nft').stdout, renderGuardNft('desktop', FILTER));
+    const again = step(FILTER);
+    assert.equal(again.step, 'ok', again.stdout);
+    assert.match(again.stdout, /::summary role=desktop host=desktop changed=0 ok=1/);
+  });
+
+  it('a changed budget or domain reloads the table (changed), atomically replacing it', () => {
+    const r = step({ ...FILTER, domains: [0, 3], multicastBudgetKbps: 400 });
+    assert.equal(r.step, 'changed', r.stdout);
+    assert.match(r.stdout, /loaded \/etc\/rosvpn\/guard\.nft into nft table bridge rosvpn_guard/);
+    const t = table().stdout;
+    assert.match(t, /rate 50 kbytes\/second/);
+    assert.match(t, /udp dport \{ 7400, 8150 \}/);
+    assert.equal(step({ ...FILTER, domains: [0, 3], multicastBudgetKbps: 400 }).step, 'ok');
+  });
+
+  it('a table deleted by hand (the unit still active) is loaded again', () => {
+    assert.equal(run('ip', ['netns', 'exec', n, 'nft', 'delete', 'table', 'bridge', GUARD_TABLE]).status, 0);
+    const r = step(FILTER);
+    assert.equal(r.step, 'changed', r.stdout);
+    assert.equal(table().status, 0);
+  });
+
+  it('filter.enabled false removes unit, file and table; a rerun is skipped; enabled again restores it', () => {
+    const offRun = step({ ...FILTER, enabled: false });
+    assert.equal(offRun.status, 0, offRun.stdout);
+    assert.equal(offRun.step, 'changed', offRun.stdout);
+    assert.notEqual(table().status, 0, 'the table is gone');
+    assert.notEqual(inBox('test -e /etc/rosvpn/guard.nft || test -e /etc/systemd/system/rosvpn-guard.service').status, 0);
+    assert.deepEqual(fs.readdirSync(path.join(box, 'systemctl', 'enabled')), []);
+    assert.equal(step({ ...FILTER, enabled: false }).step, 'skipped');
+    const on = step(FILTER);
+    assert.equal(on.step, 'changed', on.stdout);
+    assert.equal(table().status, 0);
+    assert.equal(step(FILTER).step, 'ok');
   });
 });
