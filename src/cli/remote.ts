@@ -334,10 +334,9 @@ export async function checkCommand(
   json: boolean,
   flags: SshFlags,
   guardRecord?: CheckOptions['guardRecord'],
-  poolFor: (io: RemoteIo, flags: SshFlags) => Promise<SshPool> = openPool,
 ): Promise<number> {
   const { checkTopology } = await import('../core/provision/check');
-  const pool = await poolFor(json ? { out: () => undefined, err: io.err } : io, flags);
+  const pool = await openPool(json ? { out: () => undefined, err: io.err } : io, flags);
   try {
     const report = await checkTopology(t, pool, host ? { host } : undefined, undefined, guardRecord ? { guardRecord } : {});
     if (json) io.out(JSON.stringify(report, null, 2));

@@ -6,23 +6,14 @@
 // ignored and reported), and turns them into the figures since the previous check of that host, kept on this
 // machine (guardRecord.ts). Counters that went down were reset (the host rebooted, or provisioning reloaded
 // the guard): the figures are then the totals since, and say so.
+import { GUARD_COUNTERS, GUARD_DIRECTIONS, GUARD_PASSED_KINDS, GUARD_ROLES as ROLES, type GuardDirection } from '../render/guard';
 import type { ValidTopology } from '../topology/types';
 
-/** The directions, named as on both hosts: `to_lan` towards the robot LAN, `to_cloud` towards the cloud. */
-export const GUARD_DIRECTIONS = ['to_lan', 'to_cloud'] as const;
-export type GuardDirection = (typeof GUARD_DIRECTIONS)[number];
-
-/** The rules that pass frames, in the guard's order, then the one that drops (over the budget). */
-export const GUARD_PASS_KINDS = ['arp', 'unicast', 'discovery', 'budget_pass'] as const;
-export const GUARD_DROP_KIND = 'dropped';
-
-/** Every counter of the guard, `<direction>_<kind>`: the names the check script prints. */
-export const GUARD_COUNTER_NAMES: readonly string[] = GUARD_DIRECTIONS.flatMap((d) =>
-  [...GUARD_PASS_KINDS, GUARD_DROP_KIND].map((k) => `${d}_${k}`),
-);
-
+export type { GuardDirection };
+/** Every counter of the guard, `<direction>_<kind>`: the names the check script prints (render/guard.ts). */
+export const GUARD_COUNTER_NAMES: readonly string[] = GUARD_COUNTERS;
 /** The roles whose hosts carry a guard (the two ends of the OpenVPN tap). */
-export const GUARD_ROLES: readonly string[] = ['desktop', 'gateway'];
+export const GUARD_ROLES: readonly string[] = ROLES;
 
 export interface Count {
   packets: number;
@@ -34,14 +25,17 @@ export type GuardCounters = Record<string, Count>;
 
 /** What a host's check script said about its guard. */
 export interface GuardReading {
-  /** on: the table is loaded; off / missing: it is not. Undefined: no (valid) state line. */
-  state?: 'on' | 'off' | 'missing';
+  /**
+   * on: the table is loaded; off (filter.enabled false) / missing: it is not; unreadable: the script had no
+   * root to ask nft. Undefined: no (valid) state line.
+   */
+  state?: 'on' | 'off' | 'missing' | 'unreadable';
   counters: GuardCounters;
   /** The `::guard…` lines that were not understood (at most 3 quoted samples) and how many there were. */
   rejected: { count: number; samples: string[] };
 }
 
-const STATE_LINE = /^::guard-state (on|off|missing)$/;
+const STATE_LINE = /^::guard-state (on|off|missing|unreadable)$/;
 const COUNTER_LINE = /^::guard ([a-z_]{1,40}) packets=(\d{1,16}) bytes=(\d{1,16})$/;
 
 /** A rejected line as it may be shown: printable ASCII only, at most 60 characters, quoted. */
@@ -91,8 +85,7 @@ export function parseGuardLines(output: string): GuardReading {
 
 /** The guard's settings from the topology (filter, with its defaults when absent). */
 export function guardSettings(t: ValidTopology): { enabled: boolean; budgetKbps: number } {
-  const f = (t as { filter?: { enabled?: boolean; multicastBudgetKbps?: number } }).filter;
-  return { enabled: f?.enabled ?? true, budgetKbps: f?.multicastBudgetKbps ?? 100 };
+  return { enabled: t.filter.enabled, budgetKbps: t.filter.multicastBudgetKbps };
 }
 
 export interface GuardFlow {
@@ -137,10 +130,12 @@ export function counterDelta(before: GuardCounters, now: GuardCounters): GuardCo
 export function flowsOf(c: GuardCounters): GuardFlow[] {
   return GUARD_DIRECTIONS.map((direction) => ({
     direction,
-    passed: GUARD_PASS_KINDS.map((k) => c[`${direction}_${k}`] ?? ZERO).reduce(add, ZERO),
-    dropped: c[`${direction}_${GUARD_DROP_KIND}`] ?? ZERO,
+    passed: GUARD_PASSED_KINDS.map((k) => c[`${direction}_${k}`] ?? ZERO).reduce(add, ZERO),
+    dropped: c[`${direction}_dropped`] ?? ZERO,
   }));
 }
+
+const ROOT_ONLY = 'read only by a check with root (nft needs it; the periodic check runs without)';
 
 /** The previous reading of a host, as guardRecord.ts keeps it. */
 export interface GuardPrevious {
@@ -157,11 +152,12 @@ export function guardView(
   reading: GuardReading | undefined,
   previous: GuardPrevious | undefined,
   now: Date,
-  why = 'read only by a check with root (the periodic check runs without)',
+  why = ROOT_ONLY,
 ): { view: GuardView; next?: GuardPrevious } {
   const { enabled, budgetKbps } = guardSettings(t);
   if (!reading) return { view: { state: 'unread', budgetKbps, note: why } };
   if (!reading.state) return { view: { state: 'unread', budgetKbps, note: 'the check script reported no guard state' } };
+  if (reading.state === 'unreadable') return { view: { state: 'unread', budgetKbps, note: ROOT_ONLY } };
   if (reading.state !== 'on') return { view: { state: enabled ? 'missing' : 'off', budgetKbps } };
   if (!enabled) return { view: { state: 'stray', budgetKbps } };
   const absent = GUARD_COUNTER_NAMES.filter((n) => !(n in reading.counters));

@@ -71,17 +71,19 @@ export const RESTRICTED_NODE: TreeNode = {
 
 const addr = (cidr: string) => cidr.split('/')[0];
 
+export interface TreeOptions {
+  trusted?: boolean;
+  clients?: ClientsView;
+  pairs?: ReadonlyMap<string, readonly PairResult[]>;
+  /** The desktop's and the gateway's guard from the last check that read it. */
+  guards?: ReadonlyMap<string, GuardView>;
+}
+
 export function buildTopologyTree(
   t: ValidTopology,
   statuses: ReadonlyMap<string, HostHealth> = new Map(),
   cloud: ReadonlyMap<string, CloudHostState> = new Map(),
-  opts: {
-    trusted?: boolean;
-    clients?: ClientsView;
-    pairs?: ReadonlyMap<string, readonly PairResult[]>;
-    /** The desktop's and the gateway's guard from the last check that read it. */
-    guards?: ReadonlyMap<string, GuardView>;
-  } = {},
+  opts: TreeOptions = {},
 ): TreeNode[] {
   const status = (host: string) => statuses.get(host) ?? 'unknown';
   // The EC2 side, once known: in the description, the tooltip and (for Start/Stop menus) the context value.
