@@ -41,6 +41,11 @@ export class HostHealthStore implements vscode.Disposable {
     this.emitter.fire();
   }
 
+  /** Forgets the guards of hosts ROS VPN was removed from. */
+  forgetGuards(hosts: readonly string[]): void {
+    if (hosts.map((h) => this.guards.delete(h)).some(Boolean)) this.emitter.fire();
+  }
+
   /** Drops hosts that are no longer in the topology. */
   retain(hosts: readonly string[]): void {
     let changed = false;
