@@ -173,7 +173,7 @@ describe('guard: figures since the last check', () => {
   it('missing while expected fails, telling to provision; off says off; stray and partial ones are flagged; unreadable is not read', () => {
     const missing = guardView(t, parseGuardLines('::guard-state missing'), before, now);
     assert.equal(missing.view.state, 'missing');
-    assert.equal(missing.next, undefined, 'the record of the host is dropped');
+    assert.equal(missing.next, undefined, 'no counters to remember');
     assert.deepEqual(guardCheckItem('gateway', missing.view), {
       name: 'guard',
       status: 'fail',
@@ -321,6 +321,13 @@ describe('guard: rosvpn check and the tree', () => {
     await checkTopology(t, fakePool(outputs), { host: 'desktop' }, undefined, opts('2026-11-30T18:01:00Z'));
     const rec = readGuardRecord(file, env).hosts;
     assert.deepEqual([rec.desktop.at, rec.gateway.at], ['2026-11-30T18:01:00.000Z', '2026-11-30T18:00:45.000Z']);
+    // A guard gone (unprovisioned, filter off) keeps its last counters: loaded again, it is a restart.
+    outputs.gateway = '::guard-state missing';
+    await checkTopology(t, fakePool(outputs), { host: 'gateway' }, undefined, opts('2026-11-30T18:02:00Z'));
+    assert.equal(readGuardRecord(file, env).hosts.gateway.at, '2026-11-30T18:00:45.000Z');
+    outputs.gateway = guardLines(counters(() => 1));
+    const back = await checkTopology(t, fakePool(outputs), { host: 'gateway' }, undefined, opts('2026-11-30T18:03:00Z'));
+    assert.deepEqual(back.hosts[0].guard!.since, { kind: 'loaded', reason: 'reset' });
   });
 
   it('another machine under the same label starts afresh; a check without root reads no guard and keeps the record', async () => {

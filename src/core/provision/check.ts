@@ -229,10 +229,9 @@ export function withGuardViews(
     const previous = prev && prev.host === endpoints[h.label] ? prev : undefined;
     const why = options.root === false ? undefined : 'the check script did not run to the end';
     const { view, next } = guardView(t, reading, previous, now, why);
-    if (record && reading) {
-      if (next) record.hosts[h.label] = { ...next, host: endpoints[h.label] };
-      else delete record.hosts[h.label];
-    }
+    // Without counters now (missing, off), the last ones stay: the guard loaded again later counts from zero,
+    // which the next check reports as a restart, as it is.
+    if (record && next) record.hosts[h.label] = { ...next, host: endpoints[h.label] };
     const item = guardCheckItem(h.label, view);
     const checks = item ? [...h.checks, item] : h.checks;
     const warnings = [...(h.warnings ?? []), ...guardWarnings(h.label, view)];

@@ -145,7 +145,7 @@ export interface GuardPrevious {
 
 /**
  * The view of a host's guard from what its check said (`reading`; undefined: not read) and the previous check's
- * counters. `next`: the counters to remember for the next check (undefined: forget the previous ones).
+ * counters. `next`: the counters to remember for the next check (undefined: none read; keep the previous ones).
  */
 export function guardView(
   t: ValidTopology,
