@@ -26,7 +26,7 @@ import { guardRecordPath, readGuardRecord, validEntry, writeGuardRecord } from '
 import { GUARD_COUNTERS } from '../../src/core/render/guard';
 import type { SshPool } from '../../src/core/ssh/types';
 import { printCheck } from '../../src/cli/remote';
-import { buildTopologyTree, guardChildren, guardViewsFromCheck, type TreeNode } from '../../src/extension/tree/model';
+import { buildTopologyTree, guardChildren, guardHitLines, guardViewsFromCheck, type TreeNode } from '../../src/extension/tree/model';
 import { loadFixture } from '../support/fixtures';
 
 const t = loadFixture('vxlan-3');
@@ -441,6 +441,16 @@ describe('guard: rosvpn check and the tree', () => {
     const [o] = guardChildren('desktop', { state: 'off', budgetKbps: 100 }).children!;
     assert.deepEqual([o.description, o.warning], ['off (filter.enabled false)', undefined]);
     assert.deepEqual(guardChildren('desktop', { state: 'unread', budgetKbps: 100 }), {});
+    // The status bar's tooltip lines: only directions that dropped.
+    assert.deepEqual(
+      guardHitLines(
+        new Map([
+          ['desktop', hit],
+          ['gateway', calm],
+        ]),
+      ),
+      ['desktop dropped 36 MB towards the robot LAN', 'desktop dropped 1.0 KB towards the cloud'],
+    );
   });
 
   it('guardViewsFromCheck: only guards a check read (the periodic check, without root, keeps the last ones)', () => {

@@ -204,6 +204,15 @@ export function guardChildren(host: string, v: GuardView | undefined): { childre
   return { children };
 }
 
+/** For the status bar: one line per guard and direction that dropped at the last check that read it. */
+export function guardHitLines(guards: ReadonlyMap<string, GuardView>): string[] {
+  return [...guards].flatMap(([host, v]) =>
+    (v.flows ?? [])
+      .filter((f) => flowWarning(host, v, f))
+      .map((f) => `${host} dropped ${formatBytes(f.dropped.bytes)} ${DIRECTION_TEXT[f.direction]}`),
+  );
+}
+
 /** Per host with a guard, its view after `check`; hosts whose guard was not read (no root) are absent. */
 export function guardViewsFromCheck(report: CheckReport): Map<string, GuardView> {
   const m = new Map<string, GuardView>();
