@@ -1,11 +1,12 @@
-// The guard's figures on a real kernel: a desktop namespace with `rosbridge`, a tap port (tap0, a veth whose far
-// end is "the cloud") and a LAN port (lan0, far end "the robot LAN"), the guard loaded from the rendered
-// guard.nft. Frames are sent across the bridge from either side (multicast to a non-discovery group,
-// broadcast, SPDP discovery, unicast pings); then the rendered check script runs as root in the namespace
-// and its output goes through the same code as `rosvpn check` (withGuardViews, with a record in a temporary
-// state dir). Proves: the counters the script prints are read; a flood shows as dropped in its direction
-// with a warning, and only there; a check with no traffic in between shows nothing new (deltas, not
-// totals); a reload of the guard is seen as a reset; no table fails the check (the negative control).
+// The guard's figures in `rosvpn check` on a real kernel: a desktop namespace with `rosbridge`, a tap port
+// (tap0, a veth whose far end is "the cloud") and a LAN port (lan0, far end "the robot LAN"), the guard loaded
+// from the rendered guard.nft. Frames are sent across the bridge from either side (multicast to a
+// non-discovery group, broadcast, SPDP discovery, unicast pings); then the rendered check script runs as root
+// in the namespace and its output goes through the same code as `rosvpn check` (withGuardViews, with a record
+// in a temporary state dir). Proves: the counters the script prints are read; a flood shows as dropped in its
+// direction with a warning, and only there; a check with no traffic in between shows nothing new (deltas, not
+// totals); a reload of the guard is seen as a reset, also after it was missing; no table fails the check (the
+// negative control). The guard's rules themselves: guard.netns.test.ts.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -18,7 +19,7 @@ import { GUARD_TABLE, renderGuardNft } from '../../src/core/render/guard';
 import { must, requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
 
-const PREFIX = 'rvn2g';
+const PREFIX = 'rvn2c';
 const NS = { desktop: `${PREFIX}-desk`, cloud: `${PREFIX}-cloud`, lan: `${PREFIX}-lan` };
 
 /** Sends `count` UDP datagrams of `size` bytes to group/broadcast `dst`:`port` from `src` (inside a namespace). */
