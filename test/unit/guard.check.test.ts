@@ -348,6 +348,15 @@ describe('guard: rosvpn check and the tree', () => {
     assert.equal(fs.readFileSync(guardRecordPath(file, env), 'utf8'), before);
   });
 
+  it('a state dir that cannot be written: a warning, the check itself unchanged', async () => {
+    fs.writeFileSync(path.join(dir, 'rosvpn'), 'a file where the directory should be');
+    const outputs = { desktop: guardLines(counters(() => 0)) };
+    const r = await checkTopology(t, fakePool(outputs), { host: 'desktop' }, undefined, { guardRecord: { topologyFile: file, env } });
+    assert.ok(r.ok);
+    assert.equal(r.hosts[0].warnings?.length, 1);
+    assert.match(r.hosts[0].warnings![0], /^could not keep the guard counters on this machine \(.*\): the next check shows totals$/);
+  });
+
   it('hostile guard lines: a warning quoting them; the good lines still count', async () => {
     const outputs = {
       desktop: `${guardLines(counters((n) => (n.endsWith('dropped') ? 0 : 1)))}\n::guard to_lan_arp packets=1 bytes=1;reboot`,

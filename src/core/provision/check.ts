@@ -239,6 +239,13 @@ export function withGuardViews(
     if (bad) warnings.push(bad);
     return { ...h, ok: checks.every((c) => c.status === 'pass'), checks, guard: view, ...(warnings.length ? { warnings } : {}) };
   });
-  if (rec && record) writeGuardRecord(rec.topologyFile, record, rec.env);
-  return out;
+  if (!rec || !record) return out;
+  try {
+    writeGuardRecord(rec.topologyFile, record, rec.env);
+    return out;
+  } catch (e) {
+    // Not a failure of the hosts: the next check shows the totals since the guard was loaded instead.
+    const note = `could not keep the guard counters on this machine (${errorMessage(e)}): the next check shows totals`;
+    return out.map((h) => (readings.has(h.label) ? { ...h, warnings: [...(h.warnings ?? []), note] } : h));
+  }
 }
