@@ -110,7 +110,13 @@ Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFil
       address reachable across the bridge, also with MTU-size don't-fragment frames; between every pair of
       hosts checked together, DDS discovery multicast (239.255.0.1, TTL 1; needs python3 on the hosts);
       on the gateway every certificate (CA, server, desktop, clients), with a warning 30 days before one
-      expires. --json has the pairs (mcast, mtu) per host. Exit 0 only when every host is healthy.
+      expires. On the desktop and the gateway, the multicast guard (filter in rosvpn.json): per direction
+      (towards the robot LAN, towards the cloud) what it passed and dropped since the last check from this
+      machine (counters kept in $XDG_STATE_HOME/rosvpn/guard; the first check, or one after a reboot or a
+      provisioning, shows the totals since the guard was loaded, and says so), with a warning when it
+      dropped (the budget filter.multicastBudgetKbps was hit); it fails when filter.enabled is true and the
+      guard is not loaded. --json has the pairs (mcast, mtu) and the guard per host. Exit 0 only when every
+      host is healthy (warnings do not change it).
   dds-test [FILE] [--seconds N] [--json]
       The guide's last test: a DDS talker on each second in turn, a listener on the desktop (ddsperf, or
       ROS 2's demo talker/listener), pinned to rosbridge; samples and loss per second. Exit 0 when none lost.
@@ -460,7 +466,7 @@ async function cmdCheck(io: CliIo, args: string[]): Promise<number> {
   const file = topologyPath(io, positionals);
   const t = values.json ? await loadQuiet(io, file) : await loadValid(io, file);
   if (!t) return EXIT_FAIL;
-  return checkCommand(io, t, values.host as string | undefined, !!values.json, sshFlags(io, values));
+  return checkCommand(io, t, values.host as string | undefined, !!values.json, sshFlags(io, values), { topologyFile: file, env: io.env });
 }
 
 async function cmdDdsTest(io: CliIo, args: string[]): Promise<number> {

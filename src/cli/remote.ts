@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import type { CheckReport } from '../core/provision/check';
+import type { CheckOptions, CheckReport } from '../core/provision/check';
 import type { CaPassphraseSource, HostReport, ProvisionEvent, ProvisionReport } from '../core/provision/orchestrator';
 import type { SshCallbacks, SshPool } from '../core/ssh/types';
 import { CLIENT_PROFILE_NAME, type Role, type ValidTopology } from '../core/topology/types';
@@ -333,11 +333,12 @@ export async function checkCommand(
   host: string | undefined,
   json: boolean,
   flags: SshFlags,
+  guardRecord?: CheckOptions['guardRecord'],
 ): Promise<number> {
   const { checkTopology } = await import('../core/provision/check');
   const pool = await openPool(json ? { out: () => undefined, err: io.err } : io, flags);
   try {
-    const report = await checkTopology(t, pool, host ? { host } : undefined);
+    const report = await checkTopology(t, pool, host ? { host } : undefined, undefined, guardRecord ? { guardRecord } : {});
     if (json) io.out(JSON.stringify(report, null, 2));
     else printCheck(io, report);
     return report.ok ? 0 : 1;

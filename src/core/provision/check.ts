@@ -8,6 +8,17 @@ import { renderCheckScript } from '../render/check';
 import type { SshPool } from '../ssh/types';
 import { CLIENT_PROFILE_NAME, type ValidTopology } from '../topology/types';
 import { type HostSelector, selectHosts } from './endpoints';
+import {
+  GUARD_ROLES,
+  guardCheckItem,
+  guardView,
+  guardWarnings,
+  parseGuardLines,
+  rejectedWarning,
+  type GuardReading,
+  type GuardView,
+} from './guard';
+import { readGuardRecord, writeGuardRecord } from './guardRecord';
 import { runUploadedScript } from './remote';
 
 export interface CheckItem {
@@ -32,8 +43,10 @@ export interface HostCheck {
   checks: CheckItem[];
   /** The `mcast:<from>` and `mtu:<to>` checks of this host as pairs (for --json and the extension). */
   pairs?: PairCheck[];
-  /** What needs attention soon without being a failure now (a certificate expiring within 30 days). */
+  /** What needs attention soon without being a failure now (a certificate expiring within 30 days, a guard that dropped). */
   warnings?: string[];
+  /** The desktop's and the gateway's multicast guard: what it passed and dropped since the last check. */
+  guard?: GuardView;
 }
 
 export interface CheckReport {
@@ -94,6 +107,13 @@ export interface CheckOptions {
    * background does, so that nothing nobody asked for runs as root; the certificates (root-only) are left out.
    */
   root?: boolean;
+  /**
+   * The topology file whose record (in this machine's state dir) holds each guard's counters at the last
+   * check, so that the figures are the change since; it is updated. Without it: the totals since the guard was loaded.
+   */
+  guardRecord?: { topologyFile: string; env?: Record<string, string | undefined> };
+  /** The time of this check (tests). */
+  now?: Date;
 }
 
 /**
@@ -144,6 +164,7 @@ export async function checkTopology(
     ),
   );
   const reached = selected.filter((_h, i) => 's' in sessions[i]).map((h) => h.label);
+  const guardReadings = new Map<string, GuardReading>();
   const hosts = await Promise.all(
     selected.map(async (h, i): Promise<HostCheck> => {
       const checks: CheckItem[] = [];
@@ -159,6 +180,7 @@ export async function checkTopology(
         if (!items.length)
           checks.push({ name: 'check-script', status: 'fail', msg: `no results (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}` });
         checks.push(...items);
+        if (GUARD_ROLES.includes(h.role) && root && items.length) guardReadings.set(h.label, parseGuardLines(r.stdout));
         // The certificates only when the check script ran (else its failure already says why: sudo, SSH…).
         if (h.role === 'gateway' && items.length && root) {
           try {
@@ -182,5 +204,48 @@ export async function checkTopology(
       };
     }),
   );
-  return { ok: hosts.every((h) => h.ok), hosts };
+  const withGuards = withGuardViews(t, hosts, guardReadings, options, Object.fromEntries(selected.map((h) => [h.label, h.endpoint.host])));
+  return { ok: withGuards.every((h) => h.ok), hosts: withGuards };
+}
+
+/**
+ * The hosts with a guard (reached) with its view, check item and warnings; the record of the counters updated
+ * (read once and written once, however many hosts). A check without root reads no guard and changes no record.
+ */
+export function withGuardViews(
+  t: ValidTopology,
+  hosts: HostCheck[],
+  readings: ReadonlyMap<string, GuardReading>,
+  options: CheckOptions,
+  endpoints: Record<string, string>,
+): HostCheck[] {
+  const now = options.now ?? new Date();
+  const rec = options.guardRecord;
+  const record = rec && readings.size ? readGuardRecord(rec.topologyFile, rec.env) : undefined;
+  const out = hosts.map((h) => {
+    if (!GUARD_ROLES.includes(h.role) || !h.checks.some((c) => c.name === 'ssh' && c.status === 'pass')) return h;
+    const reading = readings.get(h.label);
+    const prev = record?.hosts[h.label];
+    const previous = prev && prev.host === endpoints[h.label] ? prev : undefined;
+    const why = options.root === false ? undefined : 'the check script did not run to the end';
+    const { view, next } = guardView(t, reading, previous, now, why);
+    // Without counters now (missing, off), the last ones stay: the guard loaded again later counts from zero,
+    // which the next check reports as a restart, as it is.
+    if (record && next) record.hosts[h.label] = { ...next, host: endpoints[h.label] };
+    const item = guardCheckItem(h.label, view);
+    const checks = item ? [...h.checks, item] : h.checks;
+    const warnings = [...(h.warnings ?? []), ...guardWarnings(h.label, view)];
+    const bad = reading && rejectedWarning(h.label, reading);
+    if (bad) warnings.push(bad);
+    return { ...h, ok: checks.every((c) => c.status === 'pass'), checks, guard: view, ...(warnings.length ? { warnings } : {}) };
+  });
+  if (!rec || !record) return out;
+  try {
+    writeGuardRecord(rec.topologyFile, record, rec.env);
+    return out;
+  } catch (e) {
+    // Not a failure of the hosts: the next check shows the totals since the guard was loaded instead.
+    const note = `could not keep the guard counters on this machine (${errorMessage(e)}): the next check shows totals`;
+    return out.map((h) => (readings.has(h.label) ? { ...h, warnings: [...(h.warnings ?? []), note] } : h));
+  }
 }

@@ -23,12 +23,17 @@ interface TrackedFile {
 
 type Env = Record<string, string | undefined>;
 
-/** Where the record of `topologyFile` lives. */
-export function trackedPath(topologyFile: string, env: Env = process.env): string {
+/** A record of `topologyFile` in this machine's state dir: $XDG_STATE_HOME/rosvpn/KIND/<sha256 of its path>.json. */
+export function stateRecordPath(kind: string, topologyFile: string, env: Env = process.env): string {
   const base =
     env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(env.HOME || os.homedir(), '.local', 'state');
   const id = createHash('sha256').update(path.resolve(topologyFile)).digest('hex').slice(0, 32);
-  return path.join(base, 'rosvpn', 'provisioned', `${id}.json`);
+  return path.join(base, 'rosvpn', kind, `${id}.json`);
+}
+
+/** Where the record of `topologyFile` lives. */
+export function trackedPath(topologyFile: string, env: Env = process.env): string {
+  return stateRecordPath('provisioned', topologyFile, env);
 }
 
 function readFile(topologyFile: string, env: Env): TrackedFile {

@@ -13,7 +13,7 @@ import type { CaPassphrases } from '../clients/caPassphrase';
 import type { SshService } from '../ssh/sshService';
 import type { HostHealthStore } from '../status/hostHealth';
 import type { DdsTestReport } from '../../core/provision/ddsTest';
-import { pairResultsFromCheck, statusesFromCheck, statusesFromProvision } from '../tree/model';
+import { guardViewsFromCheck, pairResultsFromCheck, statusesFromCheck, statusesFromProvision } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 
 export interface ProvisionDeps {
@@ -154,7 +154,9 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
     const abort = new AbortController();
     const sub = token?.onCancellationRequested(() => abort.abort());
     try {
-      return await checkTopology(t, await ssh.getPool(), select, abort.signal);
+      // The guard's figures are the change since the last check of this topology file (the CLI's too).
+      const file = store.file?.fsPath;
+      return await checkTopology(t, await ssh.getPool(), select, abort.signal, file ? { guardRecord: { topologyFile: file } } : {});
     } finally {
       sub?.dispose();
     }
@@ -180,10 +182,12 @@ async function checkNow(deps: ProvisionDeps, select: HostSelector | undefined, q
   // Only a check that probed pairs (more than one host at once) replaces what the last one found.
   const probed = report.hosts.filter((h) => h.pairs?.some((p) => p.kind === 'mcast')).map((h) => h.label);
   statuses.setPairs(probed, pairResultsFromCheck(report, t.mtu));
+  statuses.setGuards(guardViewsFromCheck(report));
   statuses.connectedOnce ||= report.hosts.some((h) => h.checks.some((c) => c.name === 'ssh' && c.status === 'pass'));
   for (const h of report.hosts) {
     log.info(`check ${h.label} (${h.role}): ${h.ok ? 'healthy' : 'PROBLEMS'}`);
     for (const c of h.checks) (c.status === 'pass' ? log.info : log.error).call(log, `  ${c.status}  ${c.name}: ${c.msg}`);
+    for (const w of h.warnings ?? []) log.warn(`  warn  ${w}`);
   }
   if (!quiet) {
     if (report.ok)

@@ -43,12 +43,11 @@ export async function runUnprovision(deps: ProvisionDeps, select: HostSelector, 
   log.info(`${title}: ${hosts.map((h) => h.label).join(', ')}${purge ? ' (deleting the PKI)' : ''}`);
   const report = await runOnHosts(deps, hosts, title, 'unprovisioning', (o) => unprovision(t, { ...o, select, purge }));
   // A host without ROS VPN is neither healthy nor failed: not provisioned, until it is provisioned again; the
-  // pairs its last check probed are gone with it.
+  // pairs its last check probed and its guard's figures are gone with it.
   statuses.set(report.hosts.map((h): [string, HostHealth] => [h.label, h.status === 'failed' ? 'failed' : 'not provisioned']));
-  statuses.setPairs(
-    report.hosts.filter((h) => h.status !== 'failed').map((h) => h.label),
-    new Map(),
-  );
+  const removed = report.hosts.filter((h) => h.status !== 'failed').map((h) => h.label);
+  statuses.setPairs(removed, new Map());
+  statuses.forgetGuards(removed);
   const failed = report.hosts.filter((h) => h.status === 'failed');
   const notRun = report.hosts.filter((h) => h.status === 'skipped');
   if (failed.length || notRun.length) {

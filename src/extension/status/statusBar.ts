@@ -2,6 +2,7 @@
 // is visible, only after the user has connected once (so a timer never pops a host-key modal), and never
 // in Restricted Mode (they use SSH).
 import * as vscode from 'vscode';
+import { guardHitLines } from '../tree/model';
 import type { TopologyStore } from '../workspace/topologyStore';
 import type { HostHealthStore } from './hostHealth';
 
@@ -34,10 +35,12 @@ export function registerStatusBar(
         : `${healthy} of ${hosts.length} host(s) healthy${bad ? `, ${bad} failed or unreachable` : ''}${unchecked ? `, ${unchecked} not checked yet` : ''}`;
     const pairs = hosts.flatMap((h) => (deps.statuses.pairs.get(h) ?? []).filter((p) => !p.ok).map((p) => `\n  ${p.text}`));
     const pairText = pairs.length ? `\nFailing pairs:${pairs.join('')}` : '';
+    const hits = guardHitLines(new Map([...deps.statuses.guards].filter(([h]) => hosts.includes(h))));
+    const guardText = hits.length ? `\nGuard over budget (multicast/broadcast dropped):${hits.map((l) => `\n  ${l}`).join('')}` : '';
     // Screen readers (and the browser tests) get the summary, not just the icon and count.
     item.accessibilityInformation = { label: `ROS VPN: ${summary}` };
     item.tooltip = vscode.workspace.isTrusted
-      ? `${summary}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}.${pairText}\nClick to check connectivity.`
+      ? `${summary}${deps.statuses.lastCheck ? ` (last check ${deps.statuses.lastCheck.toLocaleTimeString()})` : ''}.${pairText}${guardText}\nClick to check connectivity.`
       : `${summary}. Restricted Mode: checking connectivity needs a trusted folder.`;
     item.backgroundColor = bad ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     item.show();

@@ -2,6 +2,7 @@
 // a status per host from the last provision or check. No `vscode` import, so it is tested under mocha;
 // the TreeDataProvider (provider.ts) only maps these nodes to TreeItems.
 import type { CheckReport, PairCheck } from '../../core/provision/check';
+import { DIRECTION_TEXT, flowWarning, formatBytes, formatCount, guardSummary, sinceText, type GuardView } from '../../core/provision/guard';
 import type { ProvisionReport } from '../../core/provision/orchestrator';
 import { DDS_DISCOVERY_GROUP } from '../../core/render/check';
 import type { SshErrorCode } from '../../core/ssh/types';
@@ -17,7 +18,7 @@ export interface CloudHostState {
   id?: string;
   state: string;
 }
-export type NodeKind = 'restricted' | 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second' | 'clients' | 'client';
+export type NodeKind = 'restricted' | 'robotNetwork' | 'desktop' | 'gateway' | 'seconds' | 'second' | 'clients' | 'client' | 'guard';
 
 /** The clients' certificates and connections from the last status read of the gateway (nothing before the first). */
 export interface ClientsView {
@@ -48,6 +49,8 @@ export interface TreeNode {
   command?: string;
   /** Client nodes: the client's name and state (the icon follows the state). */
   client?: { name: string; state: ClientState; declared: boolean };
+  /** Guard nodes: the budget was hit, or the guard is not as expected (a warning icon). */
+  warning?: boolean;
 }
 
 /** Shown above the tree in Restricted Mode (the view's message). */
@@ -68,11 +71,19 @@ export const RESTRICTED_NODE: TreeNode = {
 
 const addr = (cidr: string) => cidr.split('/')[0];
 
+export interface TreeOptions {
+  trusted?: boolean;
+  clients?: ClientsView;
+  pairs?: ReadonlyMap<string, readonly PairResult[]>;
+  /** The desktop's and the gateway's guard from the last check that read it. */
+  guards?: ReadonlyMap<string, GuardView>;
+}
+
 export function buildTopologyTree(
   t: ValidTopology,
   statuses: ReadonlyMap<string, HostHealth> = new Map(),
   cloud: ReadonlyMap<string, CloudHostState> = new Map(),
-  opts: { trusted?: boolean; clients?: ClientsView; pairs?: ReadonlyMap<string, readonly PairResult[]> } = {},
+  opts: TreeOptions = {},
 ): TreeNode[] {
   const status = (host: string) => statuses.get(host) ?? 'unknown';
   // The EC2 side, once known: in the description, the tooltip and (for Start/Stop menus) the context value.
@@ -109,6 +120,7 @@ export function buildTopologyTree(
       contextValue: 'rosvpn.host.desktop',
       host: 'desktop',
       status: status('desktop'),
+      ...guardChildren('desktop', opts.guards?.get('desktop')),
     });
   }
   const g = t.gateway;
@@ -121,6 +133,7 @@ export function buildTopologyTree(
     contextValue: `rosvpn.host.gateway${ec2('gateway').context}`,
     host: 'gateway',
     status: status('gateway'),
+    ...guardChildren('gateway', opts.guards?.get('gateway')),
   });
   nodes.push({
     id: 'rosvpn:seconds',
@@ -142,6 +155,69 @@ export function buildTopologyTree(
   });
   nodes.push(clientsNode(t, opts.clients ?? {}, status));
   return withPairs(nodes, opts.pairs ?? new Map());
+}
+
+/**
+ * The guard of a host as its children: one per direction (passed and dropped since the check before; a warning
+ * icon when it dropped), or one `Guard` row when it is off or not as expected. None before a check read it.
+ */
+export function guardChildren(host: string, v: GuardView | undefined): { children?: TreeNode[] } {
+  if (!v || v.state === 'unread') return {};
+  const base = { kind: 'guard' as const, contextValue: 'guard' };
+  if (v.state !== 'on') {
+    const text: Record<string, string> = {
+      off: 'off (filter.enabled false)',
+      missing: 'not loaded: provision the host',
+      stray: 'loaded though filter.enabled is false: provision the host',
+      incomplete: 'not the current rules: provision the host',
+    };
+    const fix = v.state === 'off' ? '' : `\nProvisioning ${host} (Provision) ${v.state === 'stray' ? 'removes it' : 'loads it'}.`;
+    return {
+      children: [
+        {
+          ...base,
+          id: `rosvpn:guard:${host}`,
+          label: 'Guard',
+          description: text[v.state],
+          tooltip: `Multicast guard on ${host}: ${guardSummary(v)}${fix}`,
+          ...(v.state === 'off' ? {} : { warning: true }),
+        },
+      ],
+    };
+  }
+  const children = (v.flows ?? []).map((f): TreeNode => {
+    const warning = flowWarning(host, v, f);
+    return {
+      ...base,
+      id: `rosvpn:guard:${host}:${f.direction}`,
+      label: f.direction === 'to_lan' ? 'Guard → robot LAN' : 'Guard → cloud',
+      description: `passed ${formatBytes(f.passed.bytes)} · dropped ${formatBytes(f.dropped.bytes)}`,
+      tooltip: [
+        `Multicast guard on ${host}, frames ${DIRECTION_TEXT[f.direction]}, ${v.since ? sinceText(v.since) : ''}:`,
+        `passed ${formatCount(f.passed)}: ARP, unicast, DDS discovery and multicast/broadcast within the budget`,
+        `dropped ${formatCount(f.dropped)}: multicast/broadcast over the budget of ${v.budgetKbps} kbit/s (filter.multicastBudgetKbps)`,
+        ...(warning ? [`WARNING: ${warning}`] : []),
+      ].join('\n'),
+      ...(warning ? { warning: true } : {}),
+    };
+  });
+  return { children };
+}
+
+/** For the status bar: one line per guard and direction that dropped at the last check that read it. */
+export function guardHitLines(guards: ReadonlyMap<string, GuardView>): string[] {
+  return [...guards].flatMap(([host, v]) =>
+    (v.flows ?? [])
+      .filter((f) => flowWarning(host, v, f))
+      .map((f) => `${host} dropped ${formatBytes(f.dropped.bytes)} ${DIRECTION_TEXT[f.direction]}`),
+  );
+}
+
+/** Per host with a guard, its view after `check`; hosts whose guard was not read (no root) are absent. */
+export function guardViewsFromCheck(report: CheckReport): Map<string, GuardView> {
+  const m = new Map<string, GuardView>();
+  for (const h of report.hosts) if (h.guard && h.guard.state !== 'unread') m.set(h.label, h.guard);
+  return m;
 }
 
 /** One pair of the last check that probed pairs, as the tree and the status bar show it. */

@@ -18,6 +18,7 @@ const KIND_ICON: Record<NodeKind, string> = {
   second: 'server',
   clients: 'organization',
   client: 'vm',
+  guard: 'shield',
 };
 
 const CLIENT_ICON: Record<ClientState, vscode.ThemeIcon> = {
@@ -29,6 +30,9 @@ const CLIENT_ICON: Record<ClientState, vscode.ThemeIcon> = {
 };
 
 function iconOf(n: TreeNode): vscode.ThemeIcon {
+  // A guard that dropped (the budget was hit) or is not loaded as expected.
+  if (n.kind === 'guard')
+    return n.warning ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('shield');
   // A client's provisioning (spinning) and failures show like a host's; otherwise its certificate and connection.
   if (n.client && (n.status === undefined || n.status === 'unknown' || n.status === 'healthy')) return CLIENT_ICON[n.client.state];
   return statusIcon(n.kind, n.status);
@@ -85,6 +89,7 @@ export class TopologyTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
             trusted: vscode.workspace.isTrusted,
             clients: this.clients?.view,
             pairs: this.statuses.pairs,
+            guards: this.statuses.guards,
           })
         : [];
     this.parents.clear();
