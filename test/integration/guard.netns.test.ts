@@ -11,15 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { FILE_LIB, libBody, STEP_LIB } from '../../src/core/render/bash';
 import checkGuardSh from '../../src/core/render/lib/check-guard.sh';
-import {
-  budgetRate,
-  GUARD_TABLE,
-  guardStep,
-  parseGuardLines,
-  renderGuardNft,
-  spdpPort,
-  type GuardReport,
-} from '../../src/core/render/guard';
+import { budgetRate, GUARD_TABLE, guardStep, renderGuardNft, spdpPort } from '../../src/core/render/guard';
+import { parseGuardLines, type GuardReading } from '../../src/core/provision/guard';
 import { must, requireTool, run, start } from '../../lab/sh';
 
 /** Counts UDP datagrams per port for a while: joins 239.255.0.1 on ADDR, binds every port on all addresses. */
@@ -89,15 +82,15 @@ describe('the bridge guard (nftables, bridge family) on a tap port, in network n
   }
 
   /** The check script's guard part, run in the host namespace (as root), parsed as rosvpn check parses it. */
-  function guardReport(): GuardReport {
+  function guardReport(): GuardReading {
     const script = `GUARD_WANTED='1'\nGUARD_TABLE='${GUARD_TABLE}'\n${libBody('check-guard.sh', checkGuardSh)}`;
     const r = run('ip', ['netns', 'exec', ns.host, 'bash', '-c', script]);
     assert.equal(r.status, 0, r.stderr);
     const report = parseGuardLines(r.stdout);
-    assert.ok(report, `no ::guard-state line in: ${r.stdout}`);
+    assert.ok(report.state, `no ::guard-state line in: ${r.stdout}`);
     return report;
   }
-  const count = (r: GuardReport, name: string) => r.counters[name] ?? { packets: 0, bytes: 0 };
+  const count = (r: GuardReading, name: string) => r.counters[name] ?? { packets: 0, bytes: 0 };
 
   /** `to` listens on every port while `from` sends each [dst, port, count, size]; what `to` received, per port. */
   async function traffic(from: Side, to: Side, sends: [string, number, number, number][]): Promise<Record<number, [number, number]>> {

@@ -10,11 +10,11 @@ import {
   GUARD_COUNTERS,
   GUARD_LINE_RE,
   guardStep,
-  parseGuardLines,
   renderGuardNft,
   renderGuardUnit,
   spdpPort,
 } from '../../src/core/render/guard';
+import { parseGuardLines } from '../../src/core/provision/guard';
 import { formatDiagnostic, validateTopology } from '../../src/core/topology/validate';
 import { requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
@@ -173,33 +173,10 @@ describe('guard: in the scripts', () => {
     const lines = out.trim().split('\n');
     assert.equal(lines[0], '::guard-state on');
     for (const l of lines.slice(1)) assert.match(l, GUARD_LINE_RE);
-    const r = parseGuardLines(out)!;
+    const r = parseGuardLines(out);
     assert.equal(r.state, 'on');
     assert.deepEqual(r.counters.to_cloud_dropped, { packets: 9, bytes: 900 });
     assert.equal(Object.keys(r.counters).length, GUARD_COUNTERS.length);
-  });
-});
-
-describe('guard: parseGuardLines', () => {
-  it('reads the state and known counters; ignores other lines, unknown names and malformed numbers', () => {
-    const r = parseGuardLines(
-      [
-        '::check name=bridge status=pass msg="x"',
-        '::guard-state on',
-        '::guard to_lan_dropped packets=12 bytes=34000',
-        '::guard evil packets=1 bytes=1',
-        '::guard to_lan_arp packets=-1 bytes=2',
-        '::guard to_cloud_arp packets=3 bytes=180 extra',
-        '::guard to_cloud_unicast packets=5 bytes=500\r',
-      ].join('\n'),
-    );
-    assert.deepEqual(r, {
-      state: 'on',
-      counters: { to_lan_dropped: { packets: 12, bytes: 34000 }, to_cloud_unicast: { packets: 5, bytes: 500 } },
-    });
-    assert.equal(parseGuardLines('::check name=bridge status=pass msg="x"\n'), undefined);
-    assert.deepEqual(parseGuardLines('::guard-state unreadable\n'), { state: 'unreadable', counters: {} });
-    assert.equal(parseGuardLines('::guard-state maybe\n'), undefined);
   });
 });
 

@@ -5,7 +5,7 @@
 // the robot LAN's chatter never floods the cloud.
 //
 // The check script (check.ts) prints the guard's state and counters as machine lines (GUARD_LINE_FORMAT);
-// parseGuardLines reads them back.
+// src/core/provision/guard.ts (parseGuardLines) reads them back, as untrusted data.
 import type { FilterSettings } from '../topology/types';
 import { bash, heredoc } from './bash';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from './openvpn';
@@ -58,35 +58,6 @@ export const GUARD_STATES = ['on', 'off', 'missing', 'unreadable'] as const;
 export type GuardState = (typeof GUARD_STATES)[number];
 export const GUARD_LINE_RE = /^::guard ([a-z_]+) packets=(\d+) bytes=(\d+)$/;
 export const GUARD_STATE_RE = /^::guard-state (on|off|missing|unreadable)$/;
-
-export interface GuardCount {
-  packets: number;
-  bytes: number;
-}
-
-export interface GuardReport {
-  state: GuardState;
-  /** By counter name (GUARD_COUNTERS); only known names, only with state `on`. */
-  counters: Record<string, GuardCount>;
-}
-
-/** The guard lines of a check script's output; undefined when it printed no `::guard-state` line. */
-export function parseGuardLines(stdout: string): GuardReport | undefined {
-  let state: GuardState | undefined;
-  const counters: Record<string, GuardCount> = {};
-  for (const raw of stdout.split('\n')) {
-    const line = raw.trimEnd();
-    const s = GUARD_STATE_RE.exec(line);
-    if (s) state = s[1] as GuardState;
-    const m = GUARD_LINE_RE.exec(line);
-    if (m && GUARD_COUNTERS.includes(m[1])) {
-      const packets = Number(m[2]);
-      const bytes = Number(m[3]);
-      if (Number.isSafeInteger(packets) && Number.isSafeInteger(bytes)) counters[m[1]] = { packets, bytes };
-    }
-  }
-  return state ? { state, counters } : undefined;
-}
 
 // ---- the ruleset --------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 # read-only. GUARD_WANTED (1: filter.enabled) and GUARD_TABLE come from the script's header. Prints
 #   ::guard-state on|off|missing|unreadable
 #   ::guard <counter> packets=<n> bytes=<n>      (one per named counter of the table, only when on)
-# The format, the states and the counter names: src/core/render/guard.ts (GUARD_LINE_FORMAT, parseGuardLines).
+# The format, the states and the counter names: src/core/render/guard.ts (GUARD_LINE_FORMAT); read by src/core/provision/guard.ts (parseGuardLines).
 # Embedded into the rendered scripts as text (libBody in src/core/render/bash.ts): this header, up to and
 # including the first blank line, is dropped at load; everything below is copied byte for byte.
 # After an edit: npm run golden:update, and review the diff of test/golden.
