@@ -13,6 +13,7 @@ import { missingTools } from '../lab/tools';
 import { OPENVPN_CLIENT_CONF, OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_CONF, OPENVPN_SERVER_UNIT } from '../src/core/render/openvpn';
 import { INSTALLED_PROFILE } from '../src/core/render/desktop';
 import { BRIDGE_NAME } from '../src/core/topology/types';
+import { GUARD_FAMILY, GUARD_TABLE, GUARD_UNIT } from '../src/core/render/guard';
 import type { BenchRow, BenchSection } from './types';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -362,6 +363,7 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
   const data: BenchSection = { id: 'dataplane', title: 'Data plane: robot <-> second', rows: [], notes: [] };
   const totals: Record<number, number> = {};
   let options: BenchSection | undefined;
+  let guard: BenchSection | undefined;
   for (const n of counts) {
     const t = loadLabTopology(undefined, n, () => undefined);
     if (!t) throw new Error('the starter topology is not valid for the lab');
@@ -463,6 +465,8 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
         }
         log("bench: OpenVPN options, one at a time against rosvpn's settings");
         options = await optionSweep(use, second, robot, o.quick ? 1 : 3, dur, log);
+        await use('ours');
+        guard = await guardSweep(s, second, robot, reps, dur, log);
         const vpn = summarize(runs.ours);
         const guide = summarize(runs.guide);
         const spread = (f: PathFigures) => `median of ${reps} runs, range ${Math.round(f.mbpsMin)}–${Math.round(f.mbpsMax)}`;
@@ -509,10 +513,73 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
   scale.notes.push(
     `Per host, from \`rosvpn provision --timings\`: script CPU = user + system time of the host's script and everything it ran (bash \`times\` at its end); steps = the sum of its steps' own durations (the script's wall time); wall = the host as the orchestrator saw it (SSH connection, upload, sudo and waiting included). Orchestrator overhead = the run's wall time / (the hosts' total script CPU / this machine's ${os.cpus().length} cores): every lab host is a container on this machine's cores, so 1.0× would be a run with no SSH, no waiting and no serial part at all.`,
   );
-  return [prov, scale, data, ...(options ? [options] : [])];
+  return [prov, scale, data, ...(options ? [options] : []), ...(guard ? [guard] : [])];
 }
 
 type HostScripts = ReturnType<typeof hostScripts>;
+
+/**
+ * Issue N item 5: the data plane with the bridge guard (nftables on the gateway's and the desktop's tap ports) on and
+ * off, in alternating runs of one lab: off = its table deleted on both, on = its unit restarted (the table loaded again).
+ */
+async function guardSweep(
+  s: LabState,
+  from: DdsSide,
+  to: DdsSide,
+  reps: number,
+  dur: number,
+  log: (line: string) => void,
+): Promise<BenchSection> {
+  const ends = s.hosts.filter((h) => h.role === 'gateway' || h.role === 'desktop');
+  const runs = { on: { rtt: [] as number[], mbps: [] as number[] }, off: { rtt: [] as number[], mbps: [] as number[] } };
+  for (let i = 0; i < reps; i++) {
+    for (const which of i % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+      for (const h of ends)
+        shIn(h, which === 'on' ? `systemctl restart ${GUARD_UNIT}` : `nft delete table ${GUARD_FAMILY} ${GUARD_TABLE} 2>/dev/null || true`);
+      // The negative control: the state each run claims, read back from the kernel.
+      for (const h of ends) {
+        const has = Lab.inHost(h, ['nft', 'list', 'table', GUARD_FAMILY, GUARD_TABLE]).status === 0;
+        if (has !== (which === 'on')) throw new Error(`${h.name}: the guard is ${has ? 'loaded' : 'not loaded'} in a run with it ${which}`);
+      }
+      const rt = await roundTrip(to, from, 64, dur);
+      const tp = await throughput(from, to, 65536, dur);
+      if (rt) runs[which].rtt.push(rt.meanUs);
+      runs[which].mbps.push(tp.mbps);
+      log(`bench: guard ${which}, run ${i + 1}: ${tp.mbps} Mbit/s, 64 B round trip ${rt ? Math.round(rt.meanUs) : '?'} µs`);
+    }
+  }
+  for (const h of ends) shIn(h, `systemctl restart ${GUARD_UNIT}`);
+  const m = (xs: number[]) => Math.round(median(xs) * 10) / 10;
+  const tpRatio = median(runs.on.mbps) / median(runs.off.mbps);
+  const rttRatio = median(runs.on.rtt) / median(runs.off.rtt);
+  return {
+    id: 'guard',
+    title: 'Data plane with the bridge guard on and off',
+    rows: [
+      { metric: 'throughput, 64 KB samples, guard on', value: m(runs.on.mbps), unit: 'Mbit/s' },
+      { metric: 'throughput, 64 KB samples, guard off', value: m(runs.off.mbps), unit: 'Mbit/s' },
+      {
+        metric: 'throughput, guard on / off',
+        value: Math.round(tpRatio * 100) / 100,
+        unit: '×',
+        target: '≥ 0.9× (nothing measurable)',
+        pass: tpRatio >= 0.9,
+      },
+      { metric: 'round trip, 64 B, guard on', value: m(runs.on.rtt), unit: 'µs' },
+      { metric: 'round trip, 64 B, guard off', value: m(runs.off.rtt), unit: 'µs' },
+      {
+        metric: 'round trip, 64 B, guard on / off',
+        value: Math.round(rttRatio * 100) / 100,
+        unit: '×',
+        target: '≤ 1.1× (nothing measurable)',
+        pass: rttRatio <= 1.1,
+      },
+    ],
+    notes: [
+      `The lab of the data-plane section, robot <-> second through the whole VPN path with rosvpn's settings; median of ${reps} run(s) of ${dur} s each way, on and off alternating (on off, off on, …). On: the guard as provisioned (filter defaults: domain 0, 100 kbit/s budget) on the gateway's and the desktop's tap ports; off: its nftables table deleted on both, checked before each run. DDS user data is unicast (AllowMulticast spdp), so every frame of these runs meets the guard's first rules (ARP, unicast).`,
+    ],
+  };
+}
 
 /** This machine's busy CPU time so far (ms, all cores: /proc/stat's first line less idle and iowait; USER_HZ 100). */
 function machineBusyMs(): number {
