@@ -80,6 +80,18 @@ export interface VxlanSettings {
   port: number;
 }
 
+/**
+ * The bridge guard (nftables, bridge family) on the desktop's and the gateway's tap port: ARP, unicast and DDS
+ * discovery of `domains` pass; other multicast and broadcast pass up to `multicastBudgetKbps`, the rest drops.
+ */
+export interface FilterSettings {
+  enabled: boolean;
+  /** DDS domain ids (0..232) whose SPDP discovery multicast (239.255.0.1, UDP 7400 + 250 × id) passes. */
+  domains: number[];
+  /** Other multicast and broadcast passed per direction, kbit/s (1..100000). */
+  multicastBudgetKbps: number;
+}
+
 export interface Topology {
   name: string;
   /** Random id of the EC2 deployment (16 hex digits), written by the first `rosvpn cloud up`. */
@@ -91,6 +103,7 @@ export interface Topology {
   mtu: number;
   vxlan: VxlanSettings;
   features: Features;
+  filter: FilterSettings;
   ssh: SshSettings;
   gateway: GatewayConfig;
   seconds: SecondConfig[];
@@ -112,6 +125,7 @@ export interface TopologyDocument {
   mtu?: number;
   vxlan?: Partial<VxlanSettings>;
   features?: Partial<Features>;
+  filter?: Partial<FilterSettings>;
   ssh?: SshSettings;
   gateway: Omit<GatewayConfig, 'openvpnPort' | 'openvpnProto'> & Partial<Pick<GatewayConfig, 'openvpnPort' | 'openvpnProto'>>;
   seconds?: SecondConfig[];
@@ -159,4 +173,6 @@ export const DEFAULTS = {
   openvpnProto: 'udp' as const,
   addressing: 'dhcp' as DesktopAddressing,
   sshUser: 'ubuntu',
+  filterDomains: [0] as readonly number[],
+  multicastBudgetKbps: 100,
 };

@@ -330,6 +330,11 @@ const HINTS: Record<string, string> = {
   features: 'an object like { "docker": false, "ros2": false }',
   'features.docker': 'true or false',
   'features.ros2': 'true or false',
+  filter: 'an object like { "enabled": true, "domains": [0], "multicastBudgetKbps": 100 }',
+  'filter.enabled': 'true (guard the tap port) or false (no guard)',
+  'filter.domains': 'a list of distinct DDS domain ids (ROS_DOMAIN_ID) from 0 to 232, e.g. [0]',
+  'filter.domains[]': 'a DDS domain id (ROS_DOMAIN_ID), an integer from 0 to 232, e.g. 0',
+  'filter.multicastBudgetKbps': 'an integer from 1 to 100000 (kbit/s per direction), e.g. 100',
   ssh: 'an object like { "user": "ubuntu", "identityFile": "~/.ssh/id_ed25519" }',
   gateway: 'an object with host, cloudIp and vpnIp',
   'gateway.host': 'the ssh host, IPv4 address or ~/.ssh/config alias of the cloud gateway, e.g. ros-openvpn',
@@ -615,6 +620,16 @@ function schemaDiagnostics(doc: Doc, out: Collector): void {
         out.error(segments, `${show(value)} is out of range ${min ?? '…'}–${max ?? '…'}`, `use ${hint}`);
         break;
       }
+      case 'minItems': {
+        out.error(segments, 'is an empty list', `use ${hint}`);
+        break;
+      }
+      case 'uniqueItems': {
+        const seen = new Set<string>();
+        const dup = Array.isArray(value) ? value.find((x) => seen.size === seen.add(JSON.stringify(x)).size) : undefined;
+        out.error(segments, `lists ${show(dup)} more than once`, `use ${hint}`);
+        break;
+      }
       case 'maxItems': {
         const max = node ? numberKeyword(node, 'maxItems') : undefined;
         out.error(
@@ -730,6 +745,7 @@ function normalize(doc: Doc): ValidTopology {
   const gateway = doc.gateway as Doc;
   const vxlan = asObject(doc.vxlan);
   const features = asObject(doc.features);
+  const filter = asObject(doc.filter);
   const desktop = asObject(doc.desktop);
   const seconds: SecondConfig[] = (Array.isArray(doc.seconds) ? (doc.seconds as Doc[]) : []).map((s) => ({
     name: s.name as string,
@@ -753,6 +769,11 @@ function normalize(doc: Doc): ValidTopology {
     features: {
       docker: (features?.docker as boolean | undefined) ?? false,
       ros2: (features?.ros2 as boolean | undefined) ?? false,
+    },
+    filter: {
+      enabled: (filter?.enabled as boolean | undefined) ?? true,
+      domains: [...((filter?.domains as number[] | undefined) ?? DEFAULTS.filterDomains)],
+      multicastBudgetKbps: (filter?.multicastBudgetKbps as number | undefined) ?? DEFAULTS.multicastBudgetKbps,
     },
     ssh: pickSsh(asObject(doc.ssh)),
     gateway: {
