@@ -21,6 +21,7 @@ const libFiles = () =>
 describe('render: helper libraries as bash files', () => {
   it('lib/ holds the expected libraries', () => {
     assert.deepEqual(libFiles(), [
+      'check-guard.sh',
       'check-mcast.sh',
       'check-reach.sh',
       'check-tunnel.sh',

@@ -357,7 +357,7 @@ describe('render: unprovision scripts', () => {
     assert.deepEqual(names(gw), ['preflight', 'services', 'links', 'sysctl', 'pki', 'files']);
     assert.match(gw, /for dev in \$\(rosvpn_links\); do guard "\$dev"; done/);
     assert.match(gw, /remove_unit "\$unit"; done/);
-    assert.match(gw, /openvpn-server@rosvpn\.service rosvpn-net\.service rosvpn-rollback\.timer/);
+    assert.match(gw, /openvpn-server@rosvpn\.service rosvpn-net\.service rosvpn-guard\.service rosvpn-rollback\.timer/);
     assert.deepEqual(names(renderUnprovision(t, 'second', { purge: false }).content), [
       'preflight',
       'services',

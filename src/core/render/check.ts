@@ -1,11 +1,14 @@
 // Read-only health check scripts, one per host: bridge, tunnel, OpenVPN, and reachability of every other
-// host's robot-subnet address across the bridge. Output: `::check name=N status=pass|fail msg="..."`.
+// host's robot-subnet address across the bridge. Output: `::check name=N status=pass|fail msg="..."`; on the
+// desktop and the gateway also the bridge guard's `::guard-state` and `::guard` counter lines (guard.ts).
 import { BRIDGE_NAME, CLIENT_TAP, type ValidTopology, VXLAN_DEVICE } from '../topology/types';
 import { bash, libBody, q, qArray } from './bash';
 import checkSh from './lib/check.sh';
+import checkGuardSh from './lib/check-guard.sh';
 import checkMcastSh from './lib/check-mcast.sh';
 import checkReachSh from './lib/check-reach.sh';
 import checkTunnelSh from './lib/check-tunnel.sh';
+import { GUARD_TABLE } from './guard';
 import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT, OPENVPN_STATUS_FILE } from './openvpn';
 
 export interface CheckTarget {
@@ -36,6 +39,9 @@ export interface CheckScriptOptions {
    *  Empty (a single-host check): no multicast probe, since nobody would send. */
   mcastFrom?: readonly string[];
 }
+
+/** The guard's state and counters (desktop, gateway): GUARD_LINE_FORMAT in guard.ts. */
+const GUARD_CHECK = libBody('check-guard.sh', checkGuardSh);
 
 const TUNNEL_CHECK = libBody('check-tunnel.sh', checkTunnelSh);
 
@@ -116,6 +122,7 @@ else
 fi
 `);
   }
+  if (isGateway || isDesktop) parts.push(`GUARD_WANTED=${q(t.filter.enabled ? 1 : 0)}\nGUARD_TABLE=${q(GUARD_TABLE)}\n${GUARD_CHECK}`);
   parts.push(REACH_CHECK, 'mcast_report', '');
   return parts.join('\n');
 }

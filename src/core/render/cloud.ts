@@ -4,6 +4,7 @@ import { BRIDGE_NAME, CLIENT_PROFILE_NAME, type SecondConfig, type ValidTopology
 import { bash, heredoc, q, v, FILE_LIB, STEP_LIB } from './bash';
 import { PREFLIGHT, scriptHeader, type ScriptParts } from './script';
 import { cycloneDdsStep, featureSteps, FEATURE_LIB } from './cyclonedds';
+import { guardPackages, guardStep } from './guard';
 import { NET_UNIT, NET_UP_PATH, renderNetUp } from './network';
 import {
   MGMT_RUNTIME_DIR,
@@ -76,9 +77,9 @@ function cloudPeers(t: ValidTopology, self: SecondConfig | 'gateway'): string[] 
   return [t.gateway.cloudIp, ...t.seconds.filter((s) => s.name !== self.name).map((s) => s.cloudIp)];
 }
 
-/** OpenVPN 2.5 or newer, easy-rsa for the PKI, python3 to talk to OpenVPN's management socket. */
-const GATEWAY_PACKAGES = bash`step_begin packages
-ensure_packages iproute2 openvpn easy-rsa openssl python3
+/** OpenVPN 2.5 or newer, easy-rsa for the PKI, python3 to talk to OpenVPN's management socket, nftables for the guard. */
+const gatewayPackages = (t: ValidTopology): string => bash`step_begin packages
+ensure_packages iproute2 openvpn easy-rsa openssl python3${guardPackages(t.filter)}
 openvpn_version
 case "$OVPN_VERSION" in
   2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt); use Ubuntu 22.04 or newer" ;;
@@ -138,8 +139,10 @@ RuntimeDirectoryMode=0700
 ` +
       vars,
     ...cloudPreflight(t, 'gateway.cloudIp', libs),
-    GATEWAY_PACKAGES,
+    gatewayPackages(t),
     featureSteps(t.features.docker, t.features.ros2),
+    // Before the tap exists: no frame crosses it unguarded.
+    guardStep('gateway', t.filter),
     networkSteps(netUp, OPENVPN_SERVER_UNIT),
     PKI_STEPS,
     openvpnServerSteps(serverConf, dropIn),

@@ -8,6 +8,7 @@ import { bash, heredoc, libBody, NET_LIB, q, v, FILE_LIB, STEP_LIB } from './bas
 import desktopNetUpSteps from './lib/desktop-net-up-steps.sh';
 import { type EmbeddedFile, PREFLIGHT, scriptHeader, type ScriptParts } from './script';
 import { cycloneDdsStep } from './cyclonedds';
+import { guardPackages, guardStep } from './guard';
 import {
   keepLanBefore,
   LAN_MANAGER_FILES,
@@ -57,10 +58,10 @@ ${lanManagerVars()}
 
 const DESKTOP_NET_BODY = libBody('desktop-net-up-steps.sh', desktopNetUpSteps);
 
-const DESKTOP_BODY = bash`step_begin packages
+const desktopPackages = (t: ValidTopology): string => bash`step_begin packages
 # No DHCP client: the manager that owns the NIC (NetworkManager, systemd-networkd) owns the bridge and its
-# DHCP; without one, the NIC's own dhclient (desktop-net-up.sh).
-ensure_packages iproute2 openvpn iputils-ping
+# DHCP; without one, the NIC's own dhclient (desktop-net-up.sh). nftables: the bridge guard.
+ensure_packages iproute2 openvpn iputils-ping${guardPackages(t.filter)}
 openvpn_version
 case "$OVPN_VERSION" in
   2.[0-4].*) die "OpenVPN $OVPN_VERSION is too old: 2.5 or newer is needed (AEAD data-ciphers, tls-crypt)" ;;
@@ -379,7 +380,9 @@ if [ "$PROFILE_WAIT" = 0 ]; then
   check_profile "$PROFILE"
 fi
 step_end`,
-    DESKTOP_BODY,
+    desktopPackages(t),
+    // Before the tap exists: no frame crosses it unguarded.
+    guardStep('desktop', t.filter),
     [
       'step_begin network-config',
       'ensure_dir /usr/local/lib/rosvpn 755',

@@ -7,6 +7,8 @@
 // The check script (check.ts) prints the guard's state and counters as machine lines (GUARD_LINE_FORMAT);
 // parseGuardLines reads them back.
 import type { FilterSettings } from '../topology/types';
+import { bash, heredoc } from './bash';
+import { OPENVPN_CLIENT_UNIT, OPENVPN_SERVER_UNIT } from './openvpn';
 
 /** The nftables table, in the bridge family (`nft list table bridge rosvpn_guard`). */
 export const GUARD_TABLE = 'rosvpn_guard';
@@ -161,3 +163,84 @@ ${counters}${limits}${GUARD_DIRECTIONS.map((d) => directionChain(d, ports)).join
 }
 `;
 }
+
+// ---- the unit and the provisioning step ---------------------------------------------------------------
+
+/** Where the nftables package puts nft on Debian and Ubuntu. */
+export const NFT = '/usr/sbin/nft';
+
+/**
+ * rosvpn-guard.service: loads the ruleset at boot, before the network and OpenVPN (so no frame crosses the tap
+ * unguarded), after nftables.service (whose /etc/nftables.conf may begin with `flush ruleset`).
+ */
+export function renderGuardUnit(role: GuardRole): string {
+  const openvpn = role === 'desktop' ? OPENVPN_CLIENT_UNIT : OPENVPN_SERVER_UNIT;
+  return `[Unit]
+Description=ROS VPN bridge guard: DDS discovery crosses the OpenVPN tap, multicast floods do not
+Documentation=file://${GUARD_FILE}
+DefaultDependencies=no
+After=nftables.service
+Before=network-pre.target ${openvpn} shutdown.target
+Wants=network-pre.target
+Conflicts=shutdown.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${NFT} -f ${GUARD_FILE}
+ExecReload=${NFT} -f ${GUARD_FILE}
+ExecStop=-${NFT} delete table ${GUARD_FAMILY} ${GUARD_TABLE}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+const TABLE = `${GUARD_FAMILY} ${GUARD_TABLE}`;
+
+/**
+ * The `guard` step of the desktop's and the gateway's script. Enabled: the ruleset and its unit written,
+ * the unit enabled and active, the table loaded (again, atomically, when the file changed or the table is
+ * gone). Disabled: the unit, the file and the table removed; a host without them reports the step skipped.
+ * nftables itself is installed by the packages step.
+ */
+export function guardStep(role: GuardRole, filter: FilterSettings): string {
+  const unitPath = `/etc/systemd/system/${GUARD_UNIT}`;
+  if (!filter.enabled) {
+    return bash`if [ -e ${unitPath} ] || [ -e ${GUARD_FILE} ] || { command -v nft >/dev/null 2>&1 && nft list table ${TABLE} >/dev/null 2>&1; }; then
+  step_begin guard
+  if [ -e ${unitPath} ]; then
+    systemctl disable --now --quiet ${GUARD_UNIT} 2>/dev/null || true
+    rm -f ${unitPath}
+    daemon_reload_if 1
+  fi
+  rm -f ${GUARD_FILE}
+  if command -v nft >/dev/null 2>&1 && nft list table ${TABLE} >/dev/null 2>&1; then nft delete table ${TABLE}; fi
+  changed "removed the bridge guard (filter.enabled is false): the tap carries every frame"
+  step_end
+else
+  step_skip guard "filter.enabled is false"
+fi`;
+  }
+  return [
+    'step_begin guard',
+    'ensure_dir /etc/rosvpn 755',
+    heredoc(`write_file ${GUARD_FILE} 644`, renderGuardNft(role, filter)),
+    'GUARD_DIRTY=$WROTE',
+    heredoc(`write_file ${unitPath} 644`, renderGuardUnit(role)),
+    'daemon_reload_if "$WROTE"',
+    `unit_enabled ${GUARD_UNIT} || { systemctl enable --quiet --no-reload ${GUARD_UNIT}; changed "enabled ${GUARD_UNIT}"; }`,
+    `if ! unit_active ${GUARD_UNIT}; then`,
+    `  systemctl start ${GUARD_UNIT} || service_failed ${GUARD_UNIT}`,
+    `  changed "started ${GUARD_UNIT}: multicast and broadcast across the tap: DDS discovery, and others up to ${filter.multicastBudgetKbps} kbit/s"`,
+    `elif [ "$GUARD_DIRTY" = 1 ] || ! nft list table ${TABLE} >/dev/null 2>&1; then`,
+    '  # One transaction (the file replaces the table): no moment without the guard; its counters start at 0.',
+    `  systemctl reload ${GUARD_UNIT} || service_failed ${GUARD_UNIT}`,
+    `  changed "loaded ${GUARD_FILE} into nft table ${TABLE}"`,
+    'fi',
+    'step_end',
+  ].join('\n');
+}
+
+/** The packages the guard needs, for the packages step ('' when it is off). */
+export const guardPackages = (filter: FilterSettings): string => (filter.enabled ? ' nftables' : '');

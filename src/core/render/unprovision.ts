@@ -8,6 +8,7 @@ import { BRIDGE_NAME, CLIENT_PROFILE_NAME, CLIENT_PROFILES_DIR, CLIENT_TAP, type
 import { bash, FILE_LIB, libBody, q, qArray, SSH_GUARD_LIB, STEP_LIB, v } from './bash';
 import { CYCLONEDDS_URI, CYCLONEDDS_XML, PROFILE_D } from './cyclonedds';
 import { DESKTOP_NET_UNIT, DESKTOP_NET_UP, INSTALLED_PROFILE, ROLLBACK_SCRIPT } from './desktop';
+import { GUARD_FAMILY, GUARD_TABLE, GUARD_UNIT } from './guard';
 import { NET_UNIT } from './network';
 import {
   CCD_DIR,
@@ -73,7 +74,8 @@ const PREFLIGHT = bash`step_begin preflight
 /** Cloud hosts and clients: refuse up front, before anything stops, if a ROS VPN device carries this SSH session. */
 const SSH_PREFLIGHT = bash`for dev in $(rosvpn_links); do guard "$dev"; done`;
 
-function unitsStep(units: string[], docker: boolean): string {
+/** `guard`: the host has a bridge guard (desktop, gateway): GUARD_UNIT is among `units`. */
+function unitsStep(units: string[], docker: boolean, guard = false): string {
   return [
     'step_begin services',
     `for unit in ${units.join(' ')} rosvpn-rollback.timer rosvpn-rollback.service; do remove_unit "$unit"; done`,
@@ -82,6 +84,13 @@ function unitsStep(units: string[], docker: boolean): string {
 if command -v iptables >/dev/null 2>&1 && iptables -C DOCKER-USER -i ${BRIDGE_NAME} -o ${BRIDGE_NAME} -j ACCEPT 2>/dev/null; then
   iptables -D DOCKER-USER -i ${BRIDGE_NAME} -o ${BRIDGE_NAME} -j ACCEPT
   changed "removed the DOCKER-USER rule for ${BRIDGE_NAME}"
+fi`
+      : '',
+    guard
+      ? bash`# The bridge guard: its unit's stop deleted the table; one loaded by hand (or by an older unit) goes too.
+if command -v nft >/dev/null 2>&1 && nft list table ${GUARD_FAMILY} ${GUARD_TABLE} >/dev/null 2>&1; then
+  nft delete table ${GUARD_FAMILY} ${GUARD_TABLE}
+  changed "deleted the nft table ${GUARD_FAMILY} ${GUARD_TABLE}"
 fi`
       : '',
     'reload_units',
@@ -146,7 +155,7 @@ ${lanManagerVars(MANAGER_FILE_VARS)}
       ...libs,
       '# ---- steps -------------------------------------------------------------------',
       `${PREFLIGHT}\nstep_end`,
-      unitsStep([OPENVPN_CLIENT_UNIT, DESKTOP_NET_UNIT], false),
+      unitsStep([OPENVPN_CLIENT_UNIT, DESKTOP_NET_UNIT, GUARD_UNIT], false, true),
       DESKTOP_LAN_STEP.trimEnd(),
       LINKS_STEP,
       SYSCTL_STEP,
@@ -159,14 +168,14 @@ ${lanManagerVars(MANAGER_FILE_VARS)}
       ]),
     ];
   } else {
-    const units = role === 'gateway' ? [OPENVPN_SERVER_UNIT, NET_UNIT] : role === 'second' ? [NET_UNIT] : [OPENVPN_CLIENT_UNIT];
+    const units = role === 'gateway' ? [OPENVPN_SERVER_UNIT, NET_UNIT, GUARD_UNIT] : role === 'second' ? [NET_UNIT] : [OPENVPN_CLIENT_UNIT];
     const files = role === 'gateway' ? [OPENVPN_SERVER_CONF] : role === 'client' ? [OPENVPN_CLIENT_CONF, CLIENT_HOST_PROFILE] : [];
     body = [
       ...libs,
       SSH_GUARD_LIB,
       '# ---- steps -------------------------------------------------------------------',
       `${PREFLIGHT}\n${SSH_PREFLIGHT}\nstep_end`,
-      unitsStep(units, docker && role !== 'client'),
+      unitsStep(units, docker && role !== 'client', role === 'gateway'),
       LINKS_STEP,
       SYSCTL_STEP,
       role === 'gateway' ? pkiStep() : '',

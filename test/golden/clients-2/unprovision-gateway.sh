@@ -555,7 +555,12 @@ for dev in $(rosvpn_links); do guard "$dev"; done
 step_end
 
 step_begin services
-for unit in openvpn-server@rosvpn.service rosvpn-net.service rosvpn-rollback.timer rosvpn-rollback.service; do remove_unit "$unit"; done
+for unit in openvpn-server@rosvpn.service rosvpn-net.service rosvpn-guard.service rosvpn-rollback.timer rosvpn-rollback.service; do remove_unit "$unit"; done
+# The bridge guard: its unit's stop deleted the table; one loaded by hand (or by an older unit) goes too.
+if command -v nft >/dev/null 2>&1 && nft list table bridge rosvpn_guard >/dev/null 2>&1; then
+  nft delete table bridge rosvpn_guard
+  changed "deleted the nft table bridge rosvpn_guard"
+fi
 reload_units
 step_end
 
