@@ -239,7 +239,6 @@ async function floodBothWays(
     if (expect === 'guarded') {
       ok = r.sent > 0 && share <= MAX_SHARE && r.ddsOk;
       print(`flood guard: ${what}; ${dds_}`);
-      print(detail(r));
       if (!ok)
         print(
           `    FAIL: ${r.sent === 0 ? 'nothing was flooded' : share > MAX_SHARE ? `more than ${MAX_SHARE * 100} % arrived` : 'DDS failed during the flood'}`,
