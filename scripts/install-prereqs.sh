@@ -40,7 +40,7 @@ pgrep             procps              demo  teardown checks that no lab process 
 kill              procps              demo  powers lab hosts off
 sysctl            procps              demo  the lab's LAN router forwards (NAT); the namespace tests run the generated network scripts on this machine
 dnsmasq           dnsmasq-base        demo  the lab's LAN router: the robot LAN's DHCP server (DHCP only, no DNS; no system service)
-nft               nftables            demo  the lab's LAN router: NAT (masquerade) with --nat; the flood demo's counters in the robot's and a second's namespace (--flood)
+nft               nftables            demo  the lab's LAN router: NAT (masquerade) with --nat; the guard test loads the bridge guard's ruleset in its namespaces; the flood demo's counters in the robot's and a second's namespace (--flood)
 conntrack         conntrack           demo  the NAT-rebinding measurement flushes the lab LAN router's connection-tracking table (--nat)
 bash              bash                demo  runs generated scripts in the namespace lab (lab/vpcMesh.ts) and the tests
 sh                dash                test  syntax check of the generated POSIX scripts

@@ -53,8 +53,10 @@ Commands:
       Print the JSON Schema of ${TOPOLOGY_FILE} (for editors other than VS Code).
   robot-config --interface NIC
       Print the CycloneDDS config recommended for the robot when large samples cross a WAN: its LAN NIC,
-      1344-byte messages (no IP fragmentation through the VPN) and a 4 MB writer history from the start.
-      rosvpn never changes the robot; copy it there and point CYCLONEDDS_URI at it. See README, "DDS over a WAN".
+      1344-byte messages (no IP fragmentation through the VPN), a 4 MB writer history from the start, and
+      discovery by multicast but user data by unicast (AllowMulticast spdp: the bridge guard passes only
+      discovery). rosvpn never changes the robot; copy it there and point CYCLONEDDS_URI at it. See README,
+      "DDS over a WAN".
 
 Over SSH (hosts may be ~/.ssh/config aliases; keys from ssh-agent or identityFile):
   provision [FILE] [--host NAME | --role gateway|second|desktop|client|all] [--ca-passphrase-file F] [--timings]

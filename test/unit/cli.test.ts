@@ -136,6 +136,7 @@ describe('rosvpn CLI (dist/cli.js)', function () {
     assert.match(r.stdout, /<NetworkInterface name="enp3s0"\/>/);
     assert.match(r.stdout, /<MaxMessageSize>1344B<\/MaxMessageSize>/);
     assert.match(r.stdout, /<WhcHighInit>4MB<\/WhcHighInit>/);
+    assert.match(r.stdout, /<AllowMulticast>spdp<\/AllowMulticast>/);
     for (const [args, msg] of [
       [['--interface', 'eth0"/><x'], /--interface "eth0\\"\/><x" is not a Linux interface name/],
       [['--interface', 'a-very-long-nic-name'], /is not a Linux interface name: up to 15/],

@@ -99,6 +99,7 @@ describe('validateTopology', () => {
         mtu: 1500,
         vxlan: { vni: 42, port: 4789 },
         features: { docker: false, ros2: false },
+        filter: { enabled: true, domains: [0], multicastBudgetKbps: 100 },
         ssh: {},
         gateway: {
           host: 'gw',

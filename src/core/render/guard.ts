@@ -96,7 +96,10 @@ export const SPDP_GROUP = '239.255.0.1';
 export const spdpPort = (domain: number): number => 7400 + 250 * domain;
 export const FILTER_LIMITS = { maxDomain: 232, minBudgetKbps: 1, maxBudgetKbps: 100000 } as const;
 
-/** The budget as nft's byte rate: kbit/s to kbytes/second, rounded up; the burst one second of it, at least 4 kbytes. */
+/**
+ * The budget as nft's byte rate: kbit/s to kbytes/second, rounded up; the burst one second of it, at least
+ * 4 kbytes (two full frames). nft's bucket holds rate + burst: a flood passes at most that, then the rate.
+ */
 export function budgetRate(kbps: number): { kbytesPerSecond: number; burstKbytes: number } {
   const kbytesPerSecond = Math.ceil(kbps / 8);
   return { kbytesPerSecond, burstKbytes: Math.max(kbytesPerSecond, 4) };
