@@ -17,7 +17,7 @@ const TOPOLOGY = {
   robotSubnet: '10.77.3.0/24',
   tunnel: 'vxlan',
   ssh: { user: 'ubuntu' },
-  gateway: { host: 'gw.example', cloudIp: '172.31.44.10', vpnIp: '10.77.3.220/24', openvpnPort: 1201 },
+  gateway: { host: 'gw.example', publicAddress: '198.51.100.40', cloudIp: '172.31.44.10', vpnIp: '10.77.3.220/24', openvpnPort: 1201 },
   seconds: [{ name: 'arm-sim', host: '172.31.44.11', cloudIp: '172.31.44.11', vpnIp: '10.77.3.221/24', jump: 'gateway' }],
   desktop: { host: 'workstation', lanInterface: 'enp5s0' },
   filter: { domains: [0, 5], multicastBudgetKbps: 150 },
