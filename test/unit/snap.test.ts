@@ -174,10 +174,13 @@ step_begin again; set_env_line "$DIR/env" CYCLONEDDS_URI file:///x; step_end`);
     const scripts = renderTopology(loadFixture('vxlan-1')).scripts;
     const gw = scripts.find((s) => s.role === 'gateway')!.content;
     const desktop = scripts.find((s) => s.role === 'desktop')!.content;
-    assert.match(gw, /^snap_units 'rosvpn-docker-forward.service' 'rosvpn-net.service' 'openvpn-server@rosvpn.service'$/m);
+    assert.match(
+      gw,
+      /^snap_units 'rosvpn-docker-forward.service' 'rosvpn-guard.service' 'rosvpn-net.service' 'openvpn-server@rosvpn.service'$/m,
+    );
     assert.match(gw, /^snap_files .*'\/etc\/openvpn\/server\/rosvpn.conf'.*'\/etc\/environment'$/m);
     assert.ok(gw.indexOf('\nsnap_units ') < gw.indexOf('\nstep_begin preflight'));
-    assert.match(desktop, /^snap_units 'rosvpn-desktop-net.service' 'openvpn-client@rosvpn.service'$/m);
+    assert.match(desktop, /^snap_units 'rosvpn-guard.service' 'rosvpn-desktop-net.service' 'openvpn-client@rosvpn.service'$/m);
     assert.equal(withSnapshot('no marker here\n'), 'no marker here\n');
   });
 });
