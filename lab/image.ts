@@ -36,6 +36,8 @@ export const BASE_PACKAGES = [
   'libpam-systemd',
   'netplan.io',
   'ifupdown',
+  // The bridge guard (issue N) on the gateway and the desktop: the lab hosts have no internet to install it from.
+  'nftables',
 ];
 
 /** Commands run in the chroot after debootstrap (part of the recipe hash). */

@@ -1,5 +1,5 @@
 // `npm run demo [-- --topology FILE | --from-env] [--seconds N] [--clients N | --lifecycle] [--desktop plain|networkmanager|networkd]
-// [--nat] [--wan SPEC] [--keep] [--prefix NAME]`: the local lab demo (--prefix: the lab's namespace prefix, default $ROSVPN_LAB_PREFIX or rvlab).
+// [--nat] [--wan SPEC] [--flood] [--keep] [--prefix NAME]`: the local lab demo (--prefix: the lab's namespace prefix, default $ROSVPN_LAB_PREFIX or rvlab).
 // Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
 // with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
@@ -16,6 +16,9 @@
 // --wan SPEC (lab/wan.ts, e.g. rtt=80ms,jitter=5ms,loss=1%,mtu=1492) puts the emulated WAN between the desktop
 // (or its NAT router) and the internet; every DDS round trip must then be at least its RTT, and the emulator's
 // counters are printed at the end.
+// --flood (lab/flood.ts), after the DDS checks passed: each second floods multicast and broadcast for ~10 s at tens
+// of Mbit/s while DDS robot <-> it must keep passing, then the robot LAN floods; each other side may receive at
+// most 1 % of it (nft counters), and with filter.enabled false (the negative control, provisioned) more than half.
 // Prints a summary per pair, tears down unless --keep, and exits 0 only when every check passed.
 import * as path from 'path';
 import { parseArgs } from 'util';
@@ -38,6 +41,7 @@ import {
   sshArgs,
   wanCounterLine,
 } from '../lab/demo';
+import { proveFloodGuard } from '../lab/flood';
 import { runLifecycle } from '../lab/lifecycle';
 
 async function main(): Promise<number> {
@@ -53,6 +57,7 @@ async function main(): Promise<number> {
       keep: { type: 'boolean' },
       lifecycle: { type: 'boolean' },
       prefix: { type: 'string' },
+      flood: { type: 'boolean' },
     },
   });
   const prefix = values.prefix ?? process.env.ROSVPN_LAB_PREFIX ?? 'rvlab';
@@ -71,6 +76,10 @@ async function main(): Promise<number> {
     wanSpec = values.wan === undefined ? undefined : parseWanSpec(values.wan);
   } catch (e) {
     console.error(`demo: --wan ${values.wan}: ${(e as Error).message}`);
+    return 2;
+  }
+  if (values.lifecycle && values.flood) {
+    console.error('demo: --lifecycle does not take --flood (the flood guard is proven on the provisioning demo: drop --lifecycle)');
     return 2;
   }
   if (values.lifecycle && values.clients !== undefined) {
@@ -121,7 +130,7 @@ async function main(): Promise<number> {
     if (values.lifecycle) {
       lifecycle = await runLifecycle(s, (l) => console.log(l));
       failures += lifecycle.failures.length;
-    } else failures += await provisionDemo(s, t, wanSpec);
+    } else failures += await provisionDemo(s, t, wanSpec, values.flood);
   } catch (e) {
     console.error(`demo: ${(e as Error).message}`);
     failures++;
@@ -146,7 +155,7 @@ async function main(): Promise<number> {
     failures === 0 && lifecycle
       ? `DEMO PASSED: provisioned, removed ${lifecycle.removed} without a trace, check passed (and failed across the stopped tunnel), every host back to its state before`
       : failures === 0
-        ? `DEMO PASSED: the robot hears every second, and every second hears the robot${t.clients.length ? '; every client joined, and the revoked one was refused' : ''}`
+        ? `DEMO PASSED: the robot hears every second, and every second hears the robot${t.clients.length ? '; every client joined, and the revoked one was refused' : ''}${values.flood ? '; floods stopped at the guard both ways (and crossed it with filter.enabled false)' : ''}`
         : `DEMO FAILED (${failures} problem(s))`,
   );
   return failures === 0 ? 0 : 1;
@@ -154,7 +163,7 @@ async function main(): Promise<number> {
 
 /** The provisioning demo: provision, fetch the profile, DDS robot <-> every second, clients; the number of failures. */
 // long: the demo's steps in order, each printing its rows
-async function provisionDemo(s: LabState, t: ValidTopology, wanSpec?: WanSpec): Promise<number> {
+async function provisionDemo(s: LabState, t: ValidTopology, wanSpec?: WanSpec, flood = false): Promise<number> {
   let failures = 0;
   if (!provisionAll(s, console.log)) {
     console.log(`desktop after the failed provisioning: ${desktopNetState(s)}`);
@@ -198,6 +207,13 @@ async function provisionDemo(s: LabState, t: ValidTopology, wanSpec?: WanSpec): 
     for (const c of proof.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
     console.log(proof.line);
     if (!proof.ok) failures++;
+  }
+  if (flood) {
+    // The flood guard is proven only on a VPN whose DDS checks passed (a flood cannot show anything on a broken one).
+    if (failures > 0) {
+      console.log(`\nFlood guard: not run (${failures} check(s) above failed)`);
+      failures++;
+    } else failures += await proveFloodGuard(s, console.log);
   }
   return failures;
 }

@@ -40,7 +40,7 @@ pgrep             procps              demo  teardown checks that no lab process 
 kill              procps              demo  powers lab hosts off
 sysctl            procps              demo  the lab's LAN router forwards (NAT); the namespace tests run the generated network scripts on this machine
 dnsmasq           dnsmasq-base        demo  the lab's LAN router: the robot LAN's DHCP server (DHCP only, no DNS; no system service)
-nft               nftables            demo  the lab's LAN router: NAT (masquerade) with --nat; the guard test loads the bridge guard's ruleset in its namespaces
+nft               nftables            demo  the lab's LAN router: NAT (masquerade) with --nat; the guard test loads the bridge guard's ruleset in its namespaces; the flood demo's counters in the robot's and a second's namespace (--flood)
 conntrack         conntrack           demo  the NAT-rebinding measurement flushes the lab LAN router's connection-tracking table (--nat)
 bash              bash                demo  runs generated scripts in the namespace lab (lab/vpcMesh.ts) and the tests
 sh                dash                test  syntax check of the generated POSIX scripts
@@ -58,7 +58,7 @@ getent            libc-bin            test  finds users left over by an earlier 
 id                coreutils           test  user ids for the SSH tests
 cat               coreutils           test  reads a namespace's sysfs in the network tests
 git               git                 test  the .gitignore handling of the profile download
-python3           python3-minimal     demo  the lab's user-space WAN emulator (lab/wan/wan.py: taps, delay, loss, path MTU); lists the files inside the packed .vsix; the generated gateway scripts talk to OpenVPN's management socket with it; the check's multicast probe
+python3           python3-minimal     demo  the lab's user-space WAN emulator (lab/wan/wan.py: taps, delay, loss, path MTU); lists the files inside the packed .vsix; the generated gateway scripts talk to OpenVPN's management socket with it; the check's multicast probe; the robot LAN's flood sender (lab/flood.py, demo --flood, in the robot's namespace)
 openvpn           openvpn             test  the identities test runs a real OpenVPN server and clients in network namespaces
 openssl           openssl             test  the identities test reads the PKI the generated pki.sh makes (and pki.sh runs it)
 make-cadir        easy-rsa            test  never run: stands for easy-rsa, whose /usr/share/easy-rsa/easyrsa the generated pki.sh (and the identities test) runs
