@@ -363,7 +363,6 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
   const data: BenchSection = { id: 'dataplane', title: 'Data plane: robot <-> second', rows: [], notes: [] };
   const totals: Record<number, number> = {};
   let options: BenchSection | undefined;
-  let guard: BenchSection | undefined;
   for (const n of counts) {
     const t = loadLabTopology(undefined, n, () => undefined);
     if (!t) throw new Error('the starter topology is not valid for the lab');
@@ -465,8 +464,7 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
         }
         log("bench: OpenVPN options, one at a time against rosvpn's settings");
         options = await optionSweep(use, second, robot, o.quick ? 1 : 3, dur, log);
-        await use('ours');
-        guard = await guardSweep(s, second, robot, reps, dur, log);
+
         const vpn = summarize(runs.ours);
         const guide = summarize(runs.guide);
         const spread = (f: PathFigures) => `median of ${reps} runs, range ${Math.round(f.mbpsMin)}–${Math.round(f.mbpsMax)}`;
@@ -513,7 +511,7 @@ export async function run(o: LabBenchOptions = {}): Promise<BenchSection[]> {
   scale.notes.push(
     `Per host, from \`rosvpn provision --timings\`: script CPU = user + system time of the host's script and everything it ran (bash \`times\` at its end); steps = the sum of its steps' own durations (the script's wall time); wall = the host as the orchestrator saw it (SSH connection, upload, sudo and waiting included). Orchestrator overhead = the run's wall time / (the hosts' total script CPU / this machine's ${os.cpus().length} cores): every lab host is a container on this machine's cores, so 1.0× would be a run with no SSH, no waiting and no serial part at all.`,
   );
-  return [prov, scale, data, ...(options ? [options] : []), ...(guard ? [guard] : [])];
+  return [prov, scale, data, ...(options ? [options] : [])];
 }
 
 type HostScripts = ReturnType<typeof hostScripts>;
@@ -576,7 +574,7 @@ async function guardSweep(
       },
     ],
     notes: [
-      `The lab of the data-plane section, robot <-> second through the whole VPN path with rosvpn's settings; median of ${reps} run(s) of ${dur} s each way, on and off alternating (on off, off on, …). On: the guard as provisioned (filter defaults: domain 0, 100 kbit/s budget) on the gateway's and the desktop's tap ports; off: its nftables table deleted on both, checked before each run. DDS user data is unicast (AllowMulticast spdp), so every frame of these runs meets the guard's first rules (ARP, unicast).`,
+      `A lab of its own (gateway, desktop, one second, provisioned by rosvpn), robot <-> second through the whole VPN path; median of ${reps} run(s) of ${dur} s each way, on and off alternating (on off, off on, …). On: the guard as provisioned (filter defaults: domain 0, 100 kbit/s budget) on the gateway's and the desktop's tap ports; off: its nftables table deleted on both, checked before each run. DDS user data is unicast (AllowMulticast spdp), so every frame of these runs meets the guard's first rules (ARP, unicast).`,
     ],
   };
 }
@@ -630,4 +628,32 @@ function scalingRows(
         note: `steps ${h.stepsMs ?? '?'} ms, host wall ${h.wallMs ?? '?'} ms`,
       });
   }
+}
+
+/**
+ * `npm run bench -- --only guard` (issue N item 5): a lab of its own (gateway, desktop, one second, provisioned as
+ * `npm run demo` does), then the data plane with the bridge guard on and off in alternating runs.
+ */
+export async function runGuard(o: LabBenchOptions = {}): Promise<BenchSection> {
+  if (process.getuid?.() !== 0) throw new Error('the lab benchmarks need root (systemd-nspawn, network namespaces)');
+  const missing = missingTools('demo');
+  if (missing.length) throw new Error(missing.map((m) => m.message).join('\n'));
+  const log = o.log ?? (() => undefined);
+  const t = loadLabTopology(undefined, 1, () => undefined);
+  if (!t) throw new Error('the starter topology is not valid for the lab');
+  const prefix = 'rvbg';
+  const lab = new Lab(prefix, log);
+  let section: BenchSection;
+  try {
+    const s = lab.up(t);
+    const p = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
+    if (p.status !== 0) throw new Error(`provision failed:\n${p.stdout}\n${p.stderr}`);
+    const second = hostSide(s.hosts.find((h) => h.role === 'second')!);
+    if ((await timeToFirstSample(second, robotSide(s))) === undefined) throw new Error('no DDS sample from the second reached the robot');
+    section = await guardSweep(s, second, robotSide(s), o.quick ? 2 : 6, o.quick ? 3 : 5, log);
+  } finally {
+    const left = labDown(prefix);
+    if (left.length) log(`lab teardown left: ${left.join(', ')}`);
+  }
+  return section;
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only lab|clients|extension|logs|wan]`: measures provisioning and the data plane
+// `npm run bench [-- --quick] [--only lab|clients|extension|logs|wan|guard]`: measures provisioning and the data plane
 // in the lab, a gateway with the desktop and 10 clients, the extension's size and activation, log
 // streaming, and DDS over an emulated WAN behind NAT (bench/wanLab.ts), in one run on this machine; writes BENCHMARKS.md and bench/results.json with the machine and
 // the date. With --only, the sections of the other parts are kept from bench/results.json, each marked with
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), markdown(r.machine, r.sections, r.failures, explanations));
     return 0;
   }
-  const only = (values.only as string[] | undefined) ?? ['lab', 'clients', 'extension', 'logs', 'wan'];
+  const only = (values.only as string[] | undefined) ?? ['lab', 'clients', 'extension', 'logs', 'wan', 'guard'];
   const quick = !!values.quick;
   const log = (l: string) => console.log(l);
   const sections: BenchSection[] = [];
@@ -101,6 +101,7 @@ async function main(): Promise<number> {
     ['extension', async () => (require('./extension') as { run(o: { quick: boolean }): Promise<BenchSection> }).run({ quick })],
     ['logs', async () => (require('./logs') as { run(o: { quick: boolean }): Promise<BenchSection> }).run({ quick })],
     ['wan', async () => (require('./wanLab') as typeof import('./wanLab')).run({ quick, log })],
+    ['guard', async () => (require('./lab') as typeof import('./lab')).runGuard({ quick, log })],
     /* eslint-enable @typescript-eslint/no-require-imports */
   ];
   for (const [name, part] of parts) {
