@@ -9,6 +9,7 @@ import * as path from 'path';
 import { Lab, type LabHost, labDown, type LabState } from '../../../lab/lab';
 import { ddsFlow, hostSide, loadLabTopology, robotSide, sshArgs, controllerCli } from '../../../lab/demo';
 import { run } from '../../../lab/sh';
+import { GUARD_FAMILY, GUARD_TABLE } from '../../../src/core/render/guard';
 
 const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
@@ -37,6 +38,14 @@ function structure(h: LabHost): string {
   ]).stdout;
 }
 
+/** The bridge guard survives a reboot: rosvpn-guard.service loads its table at boot, before OpenVPN (issue N). */
+function guardLoaded(s: LabState, name: string): void {
+  const h = s.hosts.find((x) => x.name === name)!;
+  const r = Lab.inHost(h, ['nft', 'list', 'table', GUARD_FAMILY, GUARD_TABLE]);
+  assert.equal(r.status, 0, `${name}: the guard's table is not loaded after the reboot: ${r.stderr}`);
+  assert.match(r.stdout, /iifname "tap\*"/, `${name}: the guard's table has no rule on the tap ports`);
+}
+
 function upAndProvision(lab: Lab): LabState {
   const s = lab.up(loadLabTopology(undefined, 1, () => undefined)!);
   const r = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
@@ -60,6 +69,7 @@ describe('lab faults', function () {
     Lab.reboot(s, 'gateway');
     const took = await ddsWithin(s, 60000);
     console.log(`      DDS back ${(took / 1000).toFixed(1)} s after the gateway's sshd answered again`);
+    guardLoaded(s, 'gateway');
   });
 
   it('2b. the desktop gateway reboots: its bridge, lease and tunnel come back, and DDS with them, within 60 s', async () => {
@@ -67,6 +77,7 @@ describe('lab faults', function () {
     Lab.reboot(s, 'desktop');
     const took = await ddsWithin(s, 60000);
     console.log(`      DDS back ${(took / 1000).toFixed(1)} s after the desktop's sshd answered again`);
+    guardLoaded(s, 'desktop');
   });
 
   it('2c. a second reboots: its bridge and VXLAN tunnel come back, and DDS with them, within 60 s', async () => {
