@@ -10,7 +10,7 @@
 // robot's namespace, never in this machine's own network namespace.
 import * as fs from 'fs';
 import * as path from 'path';
-import { type DdsSide, ddsFlow, type FlowResult, hostSide, labSeconds, provisionAll, robotSide } from './demo';
+import { controllerCli, type DdsSide, ddsFlow, type FlowResult, hostSide, labSeconds, provisionAll, robotSide, sshArgs } from './demo';
 import { Lab, type LabHost, type LabState } from './lab';
 import { run, start } from './sh';
 
@@ -297,7 +297,9 @@ export async function proveFloodGuard(s: LabState, print: (l: string) => void): 
     );
     return 1;
   }
+  checkGuard(s, undefined); // the record `rosvpn check` keeps: the next check shows what the floods did
   for (const sec of seconds) failures += await floodBothWays(s, sec, domains, 'guarded', print);
+  failures += checkGuard(s, print);
 
   const first = seconds[0];
   print(`\nNegative control: filter.enabled false, provisioned; the same flood, ${first.name} <-> the robot LAN`);
@@ -318,6 +320,27 @@ export async function proveFloodGuard(s: LabState, print: (l: string) => void): 
   }
   failures += await floodBothWays(s, first, domains, 'guarded', print, ['to-robot']);
   return failures;
+}
+
+/**
+ * `rosvpn check` as a user runs it after the floods (issue N item 3): its guard lines must show the gateway dropping
+ * towards the robot LAN (the seconds' floods) and the desktop dropping towards the cloud (the robot LAN's), with the
+ * budget warning. Without `print`, only runs the check (the baseline the figures are counted from).
+ */
+function checkGuard(s: LabState, print: ((l: string) => void) | undefined): number {
+  const r = controllerCli(s, ['check', s.topologyFile, ...sshArgs(s)]);
+  if (!print) return 0;
+  const lines = r.stdout.split('\n').filter((l) => /\bguard\b/.test(l));
+  print('\n$ rosvpn check (its guard lines, after the floods)');
+  for (const l of lines) print(`  ${l.trim()}`);
+  const name = (role: string) => s.hosts.find((h) => h.role === role)?.name ?? role;
+  const want: [string, string][] = [
+    [name('gateway'), 'towards the robot LAN'],
+    [name('desktop'), 'towards the cloud'],
+  ];
+  const missing = want.filter(([host, dir]) => !lines.some((l) => l.includes(`the guard on ${host} dropped`) && l.includes(dir)));
+  for (const [host, dir] of missing) print(`    FAIL: rosvpn check shows no drop by the guard on ${host} ${dir}`);
+  return missing.length;
 }
 
 /** Provisioning's output reduced to its summary lines (the demo printed the full one before). */
