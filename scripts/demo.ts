@@ -41,6 +41,7 @@ import {
   sshArgs,
   wanCounterLine,
 } from '../lab/demo';
+import { proveTapCapture } from '../lab/capture';
 import { proveFloodGuard } from '../lab/flood';
 import { runLifecycle } from '../lab/lifecycle';
 
@@ -188,6 +189,9 @@ async function provisionDemo(s: LabState, t: ValidTopology, wanSpec?: WanSpec, f
   );
   console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
   for (const r of rows) console.log(r);
+  // The capture on the desktop's tap: user data crosses it by unicast only (with its negative control).
+  if (dds.failures === 0) failures += await proveTapCapture(s, console.log);
+  else console.log('\nTap capture: not run (the DDS checks above failed)');
   if (s.nat && dds.failures === 0) {
     console.log(`\nNAT rebinding: the router's mapping changes mid-run; ping every 0.5 s until the tunnel answers again`);
     for (const r of await measureRebinding(s, console.log, { repeat: 5 })) if (r.seconds === undefined || !r.ddsOk) failures++;
