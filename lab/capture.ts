@@ -115,7 +115,6 @@ const countsText = (c: CaptureCounts) =>
  * The capture for every second of the lab (rosvpn's configs: no user-data multicast may cross the tap), then the
  * negative control on the first second (multicast allowed and preferred on both ends: some must). Failures.
  */
-// long: the proof and its negative control in order, each printing its line and detail
 export async function proveTapCapture(s: LabState, print: (l: string) => void): Promise<number> {
   const desktop = s.hosts.find((h) => h.role === 'desktop');
   if (!desktop) throw new Error('the lab has no desktop');
