@@ -255,7 +255,7 @@ async function floodBothWays(
   return failures;
 }
 
-function withDomain(side: DdsSide, domain: number): DdsSide {
+export function withDomain(side: DdsSide, domain: number): DdsSide {
   return domain === 0 ? side : { label: side.label, argv: [...side.argv, '-i', String(domain)] };
 }
 

@@ -3,6 +3,9 @@
 // Boots the lab of real hosts, provisions every host with `rosvpn provision` and fetches the client profile
 // with `rosvpn fetch-ovpn` from a controller namespace with no default route, then proves DDS both ways
 // between the robot and every second (and between seconds), with full-size frames and 64 KB samples.
+// Then a capture on the desktop's OpenVPN tap (lab/capture.ts: nft netdev counters, ingress and egress) while DDS
+// flows robot <-> each second: no user data may cross it by multicast (discovery and unicast must be counted); the
+// negative control (AllowMulticast true, prefer_multicast on both ends of a ddsperf pair) must see some.
 // With clients (--clients N adds N to the topology): DDS both ways robot <-> each client and each client <->
 // each second, then one client is revoked with the core API and must be refused while the rest keep flowing.
 // With --lifecycle (lab/lifecycle.ts; >= 2 seconds, 2 when neither a topology nor --seconds is given): every
@@ -41,6 +44,7 @@ import {
   sshArgs,
   wanCounterLine,
 } from '../lab/demo';
+import { proveTapCapture } from '../lab/capture';
 import { proveFloodGuard } from '../lab/flood';
 import { runLifecycle } from '../lab/lifecycle';
 
@@ -188,6 +192,9 @@ async function provisionDemo(s: LabState, t: ValidTopology, wanSpec?: WanSpec, f
   );
   console.log(`\nDDS (CycloneDDS ddsperf, default multicast discovery, domain 0) — samples received / lost:`);
   for (const r of rows) console.log(r);
+  // The capture on the desktop's tap: user data crosses it by unicast only (with its negative control).
+  if (dds.failures === 0) failures += await proveTapCapture(s, console.log);
+  else console.log('\nTap capture: not run (the DDS checks above failed)');
   if (s.nat && dds.failures === 0) {
     console.log(`\nNAT rebinding: the router's mapping changes mid-run; ping every 0.5 s until the tunnel answers again`);
     for (const r of await measureRebinding(s, console.log, { repeat: 5 })) if (r.seconds === undefined || !r.ddsOk) failures++;

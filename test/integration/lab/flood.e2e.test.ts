@@ -3,11 +3,14 @@
 // second floods multicast and broadcast at 30 Mbit/s while DDS (domain 5) robot <-> it keeps passing, and the
 // robot receives at most 1 %; the robot LAN floods and the second receives at most 1 %. Negative control: with
 // filter.enabled false (provisioned) the same floods arrive (> 50 %); with the guard back on the flood stops again.
+// Before the floods, the demo's tap capture (lab/capture.ts, issue N item 1): no DDS user data crosses the desktop's
+// tap by multicast, and with multicast allowed and preferred on both ends (the negative control) some does.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { controllerCli, loadLabTopology, sshArgs } from '../../../lab/demo';
+import { proveTapCapture } from '../../../lab/capture';
 import { proveFloodGuard } from '../../../lab/flood';
 import { Lab, labDown, type LabState } from '../../../lab/lab';
 import { run } from '../../../lab/sh';
@@ -29,6 +32,8 @@ describe('lab e2e: the flood guard (demo --flood) on an unseen topology', functi
   let s: LabState;
   const log: string[] = [];
   let failures = -1;
+  let captureFailures = -1;
+  const captureLog: string[] = [];
 
   before(async function () {
     if (process.getuid?.() !== 0) throw new Error('the lab needs root; CI runs as root');
@@ -39,6 +44,7 @@ describe('lab e2e: the flood guard (demo --flood) on an unseen topology', functi
     s = lab.up(t);
     const r = controllerCli(s, ['provision', s.topologyFile, ...sshArgs(s)]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
+    captureFailures = await proveTapCapture(s, (l) => captureLog.push(l));
     failures = await proveFloodGuard(s, (l) => log.push(l));
   });
 
@@ -61,5 +67,16 @@ describe('lab e2e: the flood guard (demo --flood) on an unseen topology', functi
     const off = [...out.matchAll(/^flood guard OFF: (?:the robot|arm-sim) received ([\d.]+) KB of the ([\d.]+) MB flooded .*\(ok: /gm)];
     assert.equal(off.length, 2, out);
     for (const m of off) assert.ok(Number(m[1]) > 500 * Number(m[2]), m[0]);
+  });
+
+  it("the desktop's tap carries DDS user data by unicast only; with multicast allowed and preferred it carries it by multicast", () => {
+    const out = captureLog.join('\n');
+    assert.equal(captureFailures, 0, out);
+    const m = out.match(
+      /^tap capture: DDS user data robot <-> arm-sim crossed the tap as unicast only: 0 multicast user-data frames, (\d+) discovery multicast frames, (\d+) unicast frames; DDS PASS$/m,
+    );
+    assert.ok(m && Number(m[1]) > 0 && Number(m[2]) > 0, out);
+    const neg = out.match(/^tap capture, negative control .*: (\d+) multicast user-data frames robot <-> arm-sim crossed the tap \(ok:/m);
+    assert.ok(neg && Number(neg[1]) > 0, out);
   });
 });
