@@ -452,9 +452,19 @@ export class Workbench {
   /** The hover text of a row (its tooltip), shown by hovering over the label. */
   async treeRowTooltip(label: TextMatch, viewTitle?: string): Promise<string> {
     const row = this.treeRow(label, viewTitle);
-    await row.locator('.monaco-icon-label').first().hover();
     const hover = this.page.locator('.workbench-hover, .monaco-hover').filter({ visible: true }).last();
-    await hover.waitFor({ timeout: 10_000 });
+    // A hover that did not open (the tree re-rendered under the pointer, or a busy machine let it time out) opens
+    // only when the pointer enters the label again: leave it and come back, three times at most.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.mouse.move(0, 0);
+      await row.locator('.monaco-icon-label').first().hover();
+      try {
+        await hover.waitFor({ timeout: 10_000 });
+        break;
+      } catch (e) {
+        if (attempt === 3) throw e;
+      }
+    }
     return clean(await hover.innerText());
   }
 
