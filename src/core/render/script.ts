@@ -46,4 +46,6 @@ HOST_NAME=${q(hostName)}
 export const PREFLIGHT = bash`step_begin preflight
 [ "$EUID" -eq 0 ] || die "run as root: sudo bash $0"
 [ -d /run/systemd/system ] || die "systemd must be the init system (it keeps the network and OpenVPN up across reboots)"
-command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"`;
+command -v apt-get >/dev/null 2>&1 || die "only Debian and Ubuntu hosts are supported (apt-get not found)"
+# Temporary files a run cut short left next to their targets (file.sh, write_file).
+write_pending_clear`;

@@ -249,6 +249,20 @@ files_same() { # files_same A B: two text files with the same content (read by b
   if IFS= read -r -d '' a <"$1"; then cmp -s -- "$1" "$2"; else file_same "$2" "$a"; fi
 }
 # ---- idempotent helpers ------------------------------------------------------
+# write_file lists each temporary file it makes in $WRITE_PENDING before writing it, so that the next run removes
+# what a run cut short between mktemp and mv (the SSH session lost, Ctrl-C, a kill) left next to its target:
+# .rosvpn.XXXXXX files. write_pending_clear runs in the preflight of every provisioning script.
+WRITE_PENDING=/run/rosvpn-writes
+write_pending_clear() {
+  local f
+  if [ -s "$WRITE_PENDING" ]; then
+    while IFS= read -r f; do
+      case $f in */.rosvpn.??????) rm -f -- "$f" ;; esac
+    done <"$WRITE_PENDING"
+  fi
+  : >"$WRITE_PENDING"
+}
+
 # write_file PATH MODE [OWNER:GROUP] < CONTENT: replaces PATH atomically, only when content, mode or owner differ.
 # Sets WROTE=1 when it wrote, so callers can restart what reads the file. Text is compared in bash (no
 # process when nothing differs); content with a NUL byte goes through a temporary file and cmp.
@@ -260,9 +274,11 @@ write_file() {
   if ! IFS= read -r -d '' content; then # all of stdin, and it holds no NUL byte
     if file_same "$path" "$content" && meta_is "$path" "$mode $owner"; then return 0; fi
     tmp=$(mktemp "${dir:-/}/.rosvpn.XXXXXX")
+    printf '%s\n' "$tmp" >>"$WRITE_PENDING"
     printf '%s' "$content" >"$tmp"
   else
     tmp=$(mktemp "${dir:-/}/.rosvpn.XXXXXX")
+    printf '%s\n' "$tmp" >>"$WRITE_PENDING"
     { printf '%s\0' "$content"; cat; } >"$tmp"
     if [ -f "$path" ] && cmp -s "$tmp" "$path" && meta_is "$path" "$mode $owner"; then
       rm -f "$tmp"
