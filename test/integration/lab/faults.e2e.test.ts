@@ -219,7 +219,14 @@ describe('lab faults', function () {
       for (const name of ['gateway', 'second', 'desktop']) {
         const clean = structure(s.hosts.find((h) => h.name === name)!);
         const recovered = structure(c.hosts.find((h) => h.name === name)!);
-        assert.equal(recovered, clean, `${name} differs from a clean provisioning`);
+        const a = new Set(clean.split('\n'));
+        const b = new Set(recovered.split('\n'));
+        const diff = [...[...a].filter((l) => !b.has(l)).map((l) => `- ${l}`), ...[...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`)];
+        assert.equal(
+          recovered,
+          clean,
+          `${name} differs from a clean provisioning (- clean, + after the cut and rerun):\n${diff.join('\n')}`,
+        );
       }
       await ddsWithin(c, 20000);
     });
