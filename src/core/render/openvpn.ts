@@ -193,7 +193,7 @@ txqueuelen ${TAP_TXQUEUELEN}
 # learns the client's new address from its next packet (peer-id float), at the latest this ping: in the lab the
 # tunnel was back within 5.7 s (10 60: 9.8 s), and a dead peer is noticed in 30 s instead of 60.
 keepalive 5 30
-${udp ? `# ${FAST_IO_WHY}\nfast-io\n` : ''}${udp ? '# Tells clients at once when the server restarts, so they reconnect without waiting for the ping timeout.\nexplicit-exit-notify 1\n# Replies leave from the address the client sent to (an Elastic IP or a second address on the host).\nmultihome\n' : ''}persist-key
+${udp ? `# ${FAST_IO_WHY}\nfast-io\n# Tells clients at once when the server restarts, so they reconnect without waiting for the ping timeout.\nexplicit-exit-notify 1\n# Replies leave from the address the client sent to (an Elastic IP or a second address on the host).\nmultihome\n` : ''}persist-key
 persist-tun
 user nobody
 group nogroup
