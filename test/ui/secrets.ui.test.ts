@@ -133,7 +133,7 @@ describe('ROS VPN in VS Code: host keys, passphrases and sudo passwords', functi
 
   it('neither secret is in settings, logs or the "ROS VPN" output', async () => {
     await vs.wb.showOutputChannel('ROS VPN');
-    const output = await vs.wb.outputText();
+    const output = await vs.wb.outputAllText();
     assert.match(output, /check gateway/);
     const files = [...filesUnder(vs.server.userDataDir), ...filesUnder(ws.dir)].filter((f) => /\.(json|log|txt)$/.test(f));
     assert.ok(

@@ -92,6 +92,37 @@ printf 'no newline\\n' | { write_file "$DIR/a" 600 "$OWNER"; echo "a newline $WR
     assert.equal((fs.statSync(path.join(dir, 'a')).mode & 0o777).toString(8), '600');
   });
 
+  it('a temporary file is listed before it exists, made without clobbering, and a listed leftover goes at the next preflight', () => {
+    // RANDOM=7 seeds bash's generator: the first name write_tmp draws is known, and is taken beforehand.
+    const { out, dir } = sh(`WRITE_PENDING=$DIR/pending
+RANDOM=7; write_tmp "$DIR"; first=$tmp; rm -f "$first"; echo taken >"$first"
+: >"$WRITE_PENDING"
+RANDOM=7; write_file "$DIR/f" 640 "$OWNER" <<<'x'
+echo "first=$first"
+echo "taken: $(cat "$first")"
+echo "pending: $(tr '\\n' ' ' <"$WRITE_PENDING")"
+( write_file "$DIR/missing/f" 644 "$OWNER" <<<'x' ) >"$DIR/died" 2>&1 || echo "died $?"
+touch "$DIR/.rosvpn.AAAAAA" "$DIR/.rosvpn.BBBBBB"; echo "$DIR/.rosvpn.AAAAAA" >>"$WRITE_PENDING"
+write_pending_clear
+ls -A "$DIR" | tr '\\n' ' '; echo`);
+    const first = /^first=(.*)$/m.exec(out)![1];
+    const pending = /^pending: (.*)$/m.exec(out)![1].trim().split(' ');
+    // the taken name was listed (it was tried) but kept its content; the second name became the file
+    assert.match(out, /^taken: taken$/m);
+    assert.equal(pending[0], first);
+    assert.equal(pending.length, 2);
+    assert.notEqual(pending[1], first);
+    assert.equal(fs.readFileSync(path.join(dir, 'f'), 'utf8'), 'x\n');
+    assert.equal((fs.statSync(path.join(dir, 'f')).mode & 0o777).toString(8), '640');
+    // no directory: a clear error, not a loop
+    assert.match(out, /^died 1$/m);
+    assert.match(fs.readFileSync(path.join(dir, 'died'), 'utf8'), /cannot create a file in .*missing .*exists and is writable/);
+    // a listed leftover is removed, an unlisted file of the same pattern is not ours to remove
+    const listing = out.trim().split('\n').pop()!.split(' ');
+    assert.ok(!listing.includes('.rosvpn.AAAAAA'), listing.join(' '));
+    assert.ok(listing.includes('.rosvpn.BBBBBB'), listing.join(' '));
+  });
+
   it('a file with the wrong mode is written again, whatever an older snapshot said', () => {
     const { out } = sh(`printf 'x\\n' >"$DIR/f"; chmod 644 "$DIR/f"
 snap_files "$DIR/f"
