@@ -5,7 +5,8 @@
 // in the namespace and its output goes through the same code as `rosvpn check` (withGuardViews, with a record
 // in a temporary state dir). Proves: the counters the script prints are read; a flood shows as dropped in its
 // direction with a warning, and only there; a check with no traffic in between shows nothing new (deltas, not
-// totals); a reload of the guard is seen as a reset, also after it was missing; no table fails the check (the
+// totals); a reload of the guard is seen as a reset, also after it was missing, and by its load id even when the
+// counters grew past the previous check's; no table fails the check (the
 // negative control). The guard's rules themselves: guard.netns.test.ts.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
@@ -13,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { withGuardViews, type HostCheck } from '../../src/core/provision/check';
 import { parseGuardLines } from '../../src/core/provision/guard';
-import { readGuardRecord } from '../../src/core/provision/guardRecord';
+import { readGuardRecord, writeGuardRecord } from '../../src/core/provision/guardRecord';
 import { renderCheckScript } from '../../src/core/render/check';
 import { GUARD_TABLE, renderGuardNft } from '../../src/core/render/guard';
 import { must, requireTool, run } from '../../lab/sh';
@@ -159,5 +160,28 @@ describe('guard: counters on a real bridge, read by the check script', function 
     assert.equal(check(new Date('2026-11-30T18:06:00Z')).guard?.state, 'missing');
     loadGuard();
     assert.deepEqual(check(new Date('2026-11-30T18:07:00Z')).guard?.since, { kind: 'loaded', reason: 'reset' });
+  });
+
+  it('the load id (boot id / table handle) tells a reload even when every counter has since grown past the previous check', () => {
+    const record = () => readGuardRecord(topologyFile, { XDG_STATE_HOME: stateDir });
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    check(new Date('2026-11-30T18:08:00Z'));
+    const first = record().hosts.desktop.load;
+    assert.match(first ?? '', new RegExp(`^${boot}/\\d+$`));
+    // The record says the counters were all 0 at the previous check: without the load id, any reload would look
+    // like an ordinary interval.
+    const zero = (load: string) => {
+      const r = record();
+      for (const c of Object.values(r.hosts.desktop.counters)) Object.assign(c, { packets: 0, bytes: 0 });
+      r.hosts.desktop.load = load;
+      writeGuardRecord(topologyFile, r, { XDG_STATE_HOME: stateDir });
+    };
+    zero(first!);
+    assert.equal(check(new Date('2026-11-30T18:09:00Z')).guard?.since?.kind, 'last-check', 'negative control: the same load');
+    zero(first!);
+    loadGuard();
+    const h = check(new Date('2026-11-30T18:10:00Z'));
+    assert.deepEqual(h.guard?.since, { kind: 'loaded', reason: 'reset' }, JSON.stringify(h.guard));
+    assert.notEqual(record().hosts.desktop.load, first);
   });
 });

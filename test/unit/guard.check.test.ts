@@ -105,6 +105,40 @@ describe('guard: the check script lines, read as untrusted data', () => {
   });
 });
 
+describe('guard: the load id', () => {
+  const BOOT = '0f5e3c1a-9b2d-4e7f-8a6c-3d1b2e4f5a6b';
+  it('one line: the boot id and the table handle; a repeated one is reported, two that differ are no answer; malformed ones are rejected', () => {
+    assert.equal(parseGuardLines(`::guard-state on\n::guard-load ${BOOT}/12`).load, `${BOOT}/12`);
+    const twice = parseGuardLines(`::guard-load ${BOOT}/12\n::guard-load ${BOOT}/12`);
+    assert.equal(twice.load, `${BOOT}/12`);
+    assert.equal(twice.rejected.count, 1);
+    assert.equal(parseGuardLines(`::guard-load ${BOOT}/12\n::guard-load ${BOOT}/13`).load, undefined);
+    const bad = parseGuardLines(
+      `::guard-load ${BOOT.toUpperCase()}/12\n::guard-load ${BOOT}/x\n::guard-load ${BOOT}/12345678901\n::guard-load ../../x`,
+    );
+    assert.equal(bad.load, undefined);
+    assert.equal(bad.rejected.count, 4);
+  });
+
+  it('another load id is a restart even when every counter grew past the previous check (a reboot, then traffic)', () => {
+    const now = new Date('2026-11-30T18:10:00.000Z');
+    const before = { at: '2026-11-30T18:06:00.000Z', counters: counters(() => 10), load: `${BOOT}/12` };
+    const grown = guardLines(counters(() => 25));
+    const reloaded = guardView(t, parseGuardLines(`::guard-load ${BOOT}/13\n${grown}`), before, now);
+    assert.deepEqual(reloaded.view.since, { kind: 'loaded', reason: 'reset' });
+    assert.equal(reloaded.view.flows![1].dropped.packets, 25);
+    assert.equal(reloaded.next!.load, `${BOOT}/13`);
+    // negative control: the same load id, the same counters: the change since the last check
+    const same = guardView(t, parseGuardLines(`::guard-load ${BOOT}/12\n${grown}`), before, now);
+    assert.equal(same.view.since!.kind, 'last-check');
+    assert.equal(same.view.flows![1].dropped.packets, 15);
+    // a record or a host without load ids falls back to the counters
+    const old = guardView(t, parseGuardLines(grown), before, now);
+    assert.equal(old.view.since!.kind, 'last-check');
+    assert.equal(old.next!.load, undefined);
+  });
+});
+
 describe('guard: figures since the last check', () => {
   const now = new Date('2026-11-30T18:10:00.000Z');
   const before = { at: '2026-11-30T18:06:00.000Z', counters: counters(() => 10) };
@@ -225,7 +259,12 @@ describe('guard: the record in the state dir', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('per topology file, under $XDG_STATE_HOME/rosvpn/guard, 0600 in a 0700 directory; round trip', () => {
-    const entry = { at: '2026-11-30T18:06:00.000Z', host: 'localhost', counters: counters(() => 7) };
+    const entry = {
+      at: '2026-11-30T18:06:00.000Z',
+      host: 'localhost',
+      counters: counters(() => 7),
+      load: '0f5e3c1a-9b2d-4e7f-8a6c-3d1b2e4f5a6b/4',
+    };
     writeGuardRecord(file, { topologyFile: file, hosts: { desktop: entry } }, env);
     const p = guardRecordPath(file, env);
     assert.equal(path.dirname(p), path.join(dir, 'rosvpn', 'guard'));
@@ -252,6 +291,8 @@ describe('guard: the record in the state dir', () => {
       { ...good, counters: { ...good.counters, to_lan_arp: { packets: 1, bytes: 0, more: 1 } } },
       { ...good, counters: { ...good.counters, extra: { packets: 1, bytes: 0 } } },
       { ...good, counters: counters(() => 1e300) },
+      { ...good, load: 'not-a-boot-id/3' },
+      { ...good, load: 7 },
       [good],
       null,
     ];

@@ -1,12 +1,22 @@
 // The multicast guard as `rosvpn check` and the tree see it: the desktop's and the gateway's nftables guard
 // (table bridge rosvpn_guard, rendered by render/guard.ts) counts, per direction, what it passed (ARP, unicast,
 // DDS discovery, multicast/broadcast within the budget) and what it dropped (over the budget). The check script
-// prints `::guard-state on|off|missing` and one `::guard <counter> packets=N bytes=N` line per counter; this
+// prints `::guard-state on|off|missing`, `::guard-load BOOT/HANDLE` and one `::guard <counter> packets=N bytes=N` line per counter; this
 // module reads them as untrusted data (a known counter name, whole numbers, once each; anything else is
 // ignored and reported), and turns them into the figures since the previous check of that host, kept on this
-// machine (guardRecord.ts). Counters that went down were reset (the host rebooted, or provisioning reloaded
-// the guard): the figures are then the totals since, and say so.
-import { GUARD_COUNTERS, GUARD_DIRECTIONS, GUARD_PASSED_KINDS, GUARD_ROLES as ROLES, type GuardDirection } from '../render/guard';
+// machine (guardRecord.ts). A load id that differs from the previous check's, or counters that went down, mean
+// the counters restarted (the host rebooted, or provisioning reloaded the guard): the figures are then the totals
+// since, and say so.
+import {
+  GUARD_COUNTERS,
+  GUARD_DIRECTIONS,
+  GUARD_LOAD_RE,
+  GUARD_PASSED_KINDS,
+  GUARD_ROLES as ROLES,
+  GUARD_STATE_RE,
+  type GuardDirection,
+  type GuardState,
+} from '../render/guard';
 import type { ValidTopology } from '../topology/types';
 
 export type { GuardDirection };
@@ -29,13 +39,14 @@ export interface GuardReading {
    * on: the table is loaded; off (filter.enabled false) / missing: it is not; unreadable: the script had no
    * root to ask nft. Undefined: no (valid) state line.
    */
-  state?: 'on' | 'off' | 'missing' | 'unreadable';
+  state?: GuardState;
+  /** What the counters count since: `<boot id>/<table handle>` (undefined: not said, or said twice differently). */
+  load?: string;
   counters: GuardCounters;
   /** The `::guard…` lines that were not understood (at most 3 quoted samples) and how many there were. */
   rejected: { count: number; samples: string[] };
 }
 
-const STATE_LINE = /^::guard-state (on|off|missing|unreadable)$/;
 const COUNTER_LINE = /^::guard ([a-z_]{1,40}) packets=(\d{1,16}) bytes=(\d{1,16})$/;
 
 /** A rejected line as it may be shown: printable ASCII only, at most 60 characters, quoted. */
@@ -52,17 +63,25 @@ export function parseGuardLines(output: string): GuardReading {
     reading.rejected.count++;
     if (reading.rejected.samples.length < 3) reading.rejected.samples.push(sample(line));
   };
-  let states = 0;
+  // One state and one load id are expected; a repeated one is reported, and two that differ are no answer.
+  const seen = { state: 0, load: 0 };
+  const once = (key: 'state' | 'load', value: string, line: string) => {
+    if (++seen[key] === 1) (reading as Record<typeof key, string | undefined>)[key] = value;
+    else {
+      reject(line);
+      if (reading[key] !== value) reading[key] = undefined;
+    }
+  };
   for (const line of output.split('\n')) {
     if (!line.startsWith('::guard')) continue;
-    const s = STATE_LINE.exec(line);
+    const s = GUARD_STATE_RE.exec(line);
     if (s) {
-      // One answer is expected; a repeated one is reported, and two that differ are no answer.
-      if (++states === 1) reading.state = s[1] as GuardReading['state'];
-      else {
-        reject(line);
-        if (reading.state !== s[1]) reading.state = undefined;
-      }
+      once('state', s[1], line);
+      continue;
+    }
+    const l = GUARD_LOAD_RE.exec(line);
+    if (l) {
+      once('load', l[1], line);
       continue;
     }
     const m = COUNTER_LINE.exec(line);
@@ -141,6 +160,8 @@ const ROOT_ONLY = 'read only by a check with root (nft needs it; the periodic ch
 export interface GuardPrevious {
   at: string;
   counters: GuardCounters;
+  /** The load id the counters counted from (absent: a host or a record from before load ids). */
+  load?: string;
 }
 
 /**
@@ -162,13 +183,15 @@ export function guardView(
   if (!enabled) return { view: { state: 'stray', budgetKbps } };
   const absent = GUARD_COUNTER_NAMES.filter((n) => !(n in reading.counters));
   if (absent.length) return { view: { state: 'incomplete', budgetKbps, note: `no counter ${absent.join(', ')}` } };
-  const delta = previous ? counterDelta(previous.counters, reading.counters) : undefined;
+  // Another load (a reboot, a reload) restarted the counters, even where each has since grown past its old value.
+  const reloaded = previous?.load !== undefined && reading.load !== undefined && previous.load !== reading.load;
+  const delta = previous && !reloaded ? counterDelta(previous.counters, reading.counters) : undefined;
   const since: GuardSince = delta
     ? { kind: 'last-check', at: previous!.at, ms: Math.max(0, now.getTime() - Date.parse(previous!.at)) }
     : { kind: 'loaded', reason: previous ? 'reset' : 'first' };
   return {
     view: { state: 'on', flows: flowsOf(delta ?? reading.counters), since, budgetKbps },
-    next: { at: now.toISOString(), counters: reading.counters },
+    next: { at: now.toISOString(), counters: reading.counters, ...(reading.load ? { load: reading.load } : {}) },
   };
 }
 

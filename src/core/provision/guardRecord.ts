@@ -4,6 +4,7 @@
 // The record is data: every entry is validated on read, and one that is not valid counts as no previous check.
 import * as fs from 'fs';
 import * as path from 'path';
+import { GUARD_LOAD_RE } from '../render/guard';
 import { GUARD_COUNTER_NAMES, GUARD_ROLES, type GuardCounters, type GuardPrevious } from './guard';
 import { stateRecordPath } from './tracked';
 
@@ -29,12 +30,13 @@ const isCount = (v: unknown): boolean =>
   Object.keys(v).length === 2 &&
   [(v as { packets?: unknown }).packets, (v as { bytes?: unknown }).bytes].every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
 
-/** The entry when it is a valid one (every counter, whole non-negative numbers, a time, a host), else undefined. */
+/** The entry when it is a valid one (every counter, whole non-negative numbers, a time, a host, a load id if any), else undefined. */
 export function validEntry(v: unknown): GuardRecordEntry | undefined {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  const e = v as { at?: unknown; host?: unknown; counters?: unknown };
+  const e = v as { at?: unknown; host?: unknown; counters?: unknown; load?: unknown };
   if (typeof e.at !== 'string' || !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(e.at) || !Number.isFinite(Date.parse(e.at))) return undefined;
   if (typeof e.host !== 'string' || !e.host || e.host.length > 255) return undefined;
+  if (e.load !== undefined && (typeof e.load !== 'string' || !GUARD_LOAD_RE.test(`::guard-load ${e.load}`))) return undefined;
   const c = e.counters as Record<string, unknown> | undefined;
   if (!c || typeof c !== 'object' || Array.isArray(c)) return undefined;
   const keys = Object.keys(c);
@@ -44,7 +46,7 @@ export function validEntry(v: unknown): GuardRecordEntry | undefined {
     const x = c[n] as { packets: number; bytes: number };
     counters[n] = { packets: x.packets, bytes: x.bytes };
   }
-  return { at: e.at, host: e.host, counters };
+  return { at: e.at, host: e.host, counters, ...(e.load !== undefined ? { load: e.load as string } : {}) };
 }
 
 /** The record of `topologyFile`: only its valid entries of hosts with a guard; empty when none or unreadable. */

@@ -45,12 +45,14 @@ export const guardLimitName = (d: GuardDirection): string => `${d}_budget`;
  * The machine lines the check script prints on a host with a guard (desktop, gateway), in this order:
  *
  *   ::guard-state on|off|missing|unreadable
+ *   ::guard-load <boot id>/<table handle>          (only with state `on`: names the load the counters count from)
  *   ::guard <counter> packets=<n> bytes=<n>        (one per GUARD_COUNTERS entry, only with state `on`)
  *
  * `on`: the table is loaded; `off`: filter.enabled is false in the topology; `missing`: expected but not
  * loaded (not provisioned since the filter came in, or removed: run provision); `unreadable`: the check ran
  * without root, which nft needs to list the table. Counters count since the table was loaded (boot, or a
- * provision that changed the filter settings): a counter lower than at the previous check means a reload.
+ * provision that changed the filter settings): another load id, or a counter lower than at the previous check,
+ * means a reboot or a reload.
  * Hosts without a guard (seconds, clients) print none of these lines.
  */
 export const GUARD_LINE_FORMAT = '::guard <counter> packets=<n> bytes=<n>';
@@ -58,6 +60,8 @@ export const GUARD_STATES = ['on', 'off', 'missing', 'unreadable'] as const;
 export type GuardState = (typeof GUARD_STATES)[number];
 export const GUARD_LINE_RE = /^::guard ([a-z_]+) packets=(\d+) bytes=(\d+)$/;
 export const GUARD_STATE_RE = /^::guard-state (on|off|missing|unreadable)$/;
+/** The load id: the host's boot id (a UUID) and the table's handle. */
+export const GUARD_LOAD_RE = /^::guard-load ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/\d{1,10})$/;
 
 // ---- the ruleset --------------------------------------------------------------------------------------
 
