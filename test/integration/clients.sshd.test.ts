@@ -12,7 +12,7 @@ import type { ValidTopology } from '../../src/core/topology/types';
 import { validateTopology } from '../../src/core/topology/validate';
 import { PoolFactory } from '../support/pool';
 import { makeKey, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../support/sshd';
-import { fakeProfile } from '../support/profiles';
+import { fakeProfile, waitForProfileBash } from '../support/profiles';
 
 const DESKTOP_PROFILE = fakeProfile();
 const ALICE_PROFILE = fakeProfile({ tag: 'YWxpY2U=' });
@@ -61,19 +61,7 @@ function profileUser(label: string, marks: string): string {
 set -euo pipefail
 date +%s%N > '${marks}/${label}.start'
 printf '%s\\n' "$*" > '${marks}/${label}.args'
-if [ "\${1:-}" = --wait-for-profile ]; then
-  for _ in $(seq 1 400); do
-    if [ -e "$2.failed" ]; then
-      echo "::step name=openvpn-client status=failed msg=\\"no profile from the gateway: $(cat "$2.failed")\\""
-      echo "::summary role=x host=${label} changed=0 ok=0 skipped=0 failed=1"
-      exit 1
-    fi
-    if [ -s "$2" ]; then break; fi
-    sleep 0.05
-  done
-  date +%s%N > '${marks}/${label}.profile-time'
-  shift
-fi
+${waitForProfileBash(label, marks, 400)}
 cp "$1" '${marks}/${label}.profile'
 stat -c '%a %U' "$1" > '${marks}/${label}.profile-stat'
 echo "::step name=profile status=ok"

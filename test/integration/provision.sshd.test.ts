@@ -11,7 +11,7 @@ import { PoolFactory } from '../support/pool';
 import { freePort, makeKey, requireRootAndTools, Sshd, tempDir, type TestUser, TestUsers } from '../support/sshd';
 import { statusesFromProvision } from '../../src/extension/tree/model';
 import { run } from '../../lab/sh';
-import { fakeProfile } from '../support/profiles';
+import { fakeProfile, waitForProfileBash } from '../support/profiles';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const PROFILE = fakeProfile();
@@ -29,19 +29,7 @@ set -euo pipefail
 date +%s%N > '${marks}/${label}.start'
 echo "::step name=start status=ok"
 ${label === 'gateway' && !opts.fail ? 'echo "::step name=client-profile status=ok ms=1"' : ''}
-if [ "\${1:-}" = --wait-for-profile ]; then
-  for _ in $(seq 1 100); do
-    if [ -e "$2.failed" ]; then
-      echo "::step name=openvpn-client status=failed msg=\\"no profile from the gateway: $(cat "$2.failed")\\""
-      echo "::summary role=x host=${label} changed=0 ok=1 skipped=0 failed=1"
-      exit 1
-    fi
-    if [ -s "$2" ]; then break; fi
-    sleep 0.05
-  done
-  date +%s%N > '${marks}/${label}.profile-time'
-  shift
-fi
+${waitForProfileBash(label, marks, 100, 1)}
 if [ -n "\${1:-}" ]; then cp "$1" '${marks}/${label}.profile'; stat -c %a "$1" > '${marks}/${label}.profile-mode'; fi
 id -u > '${marks}/${label}.uid'
 sleep 1

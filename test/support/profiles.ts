@@ -29,3 +29,24 @@ const LAB_GATEWAY: GatewayConfig = {
 export function fakeProfile(opts: { gateway?: GatewayConfig; name?: string; mtu?: number; tag?: string } = {}): string {
   return `${renderClientOptions(opts.name ?? 'lab', opts.gateway ?? LAB_GATEWAY, opts.mtu ?? 1500)}${profileBlocks(opts.tag)}\n`;
 }
+
+/**
+ * The part of a stand-in host script that behaves like the real one run with `--wait-for-profile PATH`: waits
+ * for PATH (polling every 0.05 s, `tries` times), fails the openvpn-client step when PATH.failed appears, records
+ * when the profile came in MARKS/LABEL.profile-time, and shifts the two arguments away.
+ */
+export function waitForProfileBash(label: string, marks: string, tries: number, okSteps = 0): string {
+  return `if [ "\${1:-}" = --wait-for-profile ]; then
+  for _ in $(seq 1 ${tries}); do
+    if [ -e "$2.failed" ]; then
+      echo "::step name=openvpn-client status=failed msg=\\"no profile from the gateway: $(cat "$2.failed")\\""
+      echo "::summary role=x host=${label} changed=0 ok=${okSteps} skipped=0 failed=1"
+      exit 1
+    fi
+    if [ -s "$2" ]; then break; fi
+    sleep 0.05
+  done
+  date +%s%N > '${marks}/${label}.profile-time'
+  shift
+fi`;
+}
