@@ -51,6 +51,10 @@ const SETUP = [
   // Nothing in the hosts may reach for the outside: no apt timers, no time sync.
   'systemctl mask apt-daily.timer apt-daily-upgrade.timer systemd-timesyncd.service 2>/dev/null || true',
   'echo "PrintMotd no" > /etc/ssh/sshd_config.d/rosvpn-lab.conf',
+  // The login user's systemd --user manager stays once started. In a container its stop can hang ("Processes still
+  // around after final SIGKILL": cgroup kills fail with EIO under nspawn), and a login that comes during that stop
+  // (10 s after the last logout: the flood demo's 10 s floods) waits for it: seen as an SSH keepalive timeout.
+  "mkdir -p /etc/systemd/logind.conf.d && printf '[Login]\\nUserStopDelaySec=infinity\\n' > /etc/systemd/logind.conf.d/rosvpn-lab.conf",
   // No network manager on any host unless its flavour asks for one: the gateway and the seconds keep the
   // addresses the lab gives them. (A desktop flavour enables its manager in that host's overlay.)
   'systemctl disable NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service networking.service 2>/dev/null; true',
