@@ -548,30 +548,21 @@ async function guardSweep(
   }
   for (const h of ends) shIn(h, `systemctl restart ${GUARD_UNIT}`);
   const m = (xs: number[]) => Math.round(median(xs) * 10) / 10;
-  const tpRatio = median(runs.on.mbps) / median(runs.off.mbps);
-  const rttRatio = median(runs.on.rtt) / median(runs.off.rtt);
+  /** The figure with the guard on, off, and their ratio against its target. */
+  const onOff = (metric: string, unit: string, xs: number[], ys: number[], target: string, pass: (r: number) => boolean) => {
+    const ratio = median(xs) / median(ys);
+    return [
+      { metric: `${metric}, guard on`, value: m(xs), unit },
+      { metric: `${metric}, guard off`, value: m(ys), unit },
+      { metric: `${metric.split(',')[0]}, guard on / off`, value: Math.round(ratio * 100) / 100, unit: '×', target, pass: pass(ratio) },
+    ];
+  };
   return {
     id: 'guard',
     title: 'Data plane with the bridge guard on and off',
     rows: [
-      { metric: 'throughput, 64 KB samples, guard on', value: m(runs.on.mbps), unit: 'Mbit/s' },
-      { metric: 'throughput, 64 KB samples, guard off', value: m(runs.off.mbps), unit: 'Mbit/s' },
-      {
-        metric: 'throughput, guard on / off',
-        value: Math.round(tpRatio * 100) / 100,
-        unit: '×',
-        target: '≥ 0.9× (nothing measurable)',
-        pass: tpRatio >= 0.9,
-      },
-      { metric: 'round trip, 64 B, guard on', value: m(runs.on.rtt), unit: 'µs' },
-      { metric: 'round trip, 64 B, guard off', value: m(runs.off.rtt), unit: 'µs' },
-      {
-        metric: 'round trip, 64 B, guard on / off',
-        value: Math.round(rttRatio * 100) / 100,
-        unit: '×',
-        target: '≤ 1.1× (nothing measurable)',
-        pass: rttRatio <= 1.1,
-      },
+      ...onOff('throughput, 64 KB samples', 'Mbit/s', runs.on.mbps, runs.off.mbps, '≥ 0.9× (nothing measurable)', (r) => r >= 0.9),
+      ...onOff('round trip, 64 B', 'µs', runs.on.rtt, runs.off.rtt, '≤ 1.1× (nothing measurable)', (r) => r <= 1.1),
     ],
     notes: [
       `A lab of its own (gateway, desktop, one second, provisioned by rosvpn), robot <-> second through the whole VPN path; median of ${reps} run(s) of ${dur} s each way, on and off alternating (on off, off on, …). On: the guard as provisioned (filter defaults: domain 0, 100 kbit/s budget) on the gateway's and the desktop's tap ports; off: its nftables table deleted on both, checked before each run. DDS user data is unicast (AllowMulticast spdp), so every frame of these runs meets the guard's first rules (ARP, unicast).`,

@@ -14,6 +14,7 @@ import checkGuardSh from '../../src/core/render/lib/check-guard.sh';
 import { budgetRate, GUARD_TABLE, guardStep, renderGuardNft, spdpPort } from '../../src/core/render/guard';
 import { parseGuardLines, type GuardReading } from '../../src/core/provision/guard';
 import { must, requireTool, run, start } from '../../lab/sh';
+import { UDP_SENDER } from '../support/udpSender';
 
 /** Counts UDP datagrams per port for a while: joins 239.255.0.1 on ADDR, binds every port on all addresses. */
 const RECEIVER = `
@@ -37,23 +38,6 @@ while time.time() < end:
         got[socks[s]][0] += 1
         got[socks[s]][1] += n
 print(json.dumps(got), flush=True)
-`;
-
-/** Sends COUNT datagrams of SIZE bytes to DST:PORT from ADDR (multicast TTL 1), 50 at a time every 10 ms. */
-const SENDER = `
-import socket, sys, time
-addr, dst, port, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(addr))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
-s.bind((addr, 0))
-payload = b'x' * size
-for i in range(count):
-    s.sendto(payload, (dst, port))
-    if i % 50 == 49:
-        time.sleep(0.01)
 `;
 
 const GROUP = '239.255.0.1';
@@ -105,7 +89,7 @@ describe('the bridge guard (nftables, bridge family) on a tap port, in network n
         ns[from],
         'python3',
         '-c',
-        SENDER,
+        UDP_SENDER,
         addr[from],
         dst,
         String(port),

@@ -19,21 +19,10 @@ import { renderCheckScript } from '../../src/core/render/check';
 import { GUARD_TABLE, renderGuardNft } from '../../src/core/render/guard';
 import { must, requireTool, run } from '../../lab/sh';
 import { loadFixture } from '../support/fixtures';
+import { UDP_SENDER } from '../support/udpSender';
 
 const PREFIX = 'rvn2c';
 const NS = { desktop: `${PREFIX}-desk`, cloud: `${PREFIX}-cloud`, lan: `${PREFIX}-lan` };
-
-/** Sends `count` UDP datagrams of `size` bytes to group/broadcast `dst`:`port` from `src` (inside a namespace). */
-const SENDER = `
-import socket, sys
-src, dst, port, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(src))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-for _ in range(count):
-    s.sendto(b'x' * size, (dst, port))
-`;
 
 describe('guard: counters on a real bridge, read by the check script', function () {
   this.timeout(120000);
@@ -44,7 +33,7 @@ describe('guard: counters on a real bridge, read by the check script', function 
   const inNs = (ns: string, argv: string[], input?: string) =>
     must('ip', ['netns', 'exec', ns, ...argv], input === undefined ? {} : { input });
   const send = (ns: string, src: string, dst: string, port: number, count: number, size = 1000) =>
-    inNs(ns, ['python3', '-c', SENDER, src, dst, String(port), String(count), String(size)]);
+    inNs(ns, ['python3', '-c', UDP_SENDER, src, dst, String(port), String(count), String(size)]);
   const loadGuard = () => inNs(NS.desktop, ['nft', '-f', '-'], renderGuardNft('desktop', t.filter));
 
   /** The desktop's check as `rosvpn check` makes it: the script's output through withGuardViews. */
