@@ -425,10 +425,22 @@ export class Workbench {
   /** The titles of a row's inline actions (shown on hover/selection). */
   async treeInlineActions(label: TextMatch, viewTitle?: string): Promise<string[]> {
     const row = this.treeRow(label, viewTitle);
-    await row.hover();
-    return row
-      .locator('.actions .action-label')
-      .evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? e.getAttribute('title') ?? '').trim()));
+    await row.waitFor({ timeout: 10_000 });
+    const read = () =>
+      row
+        .locator('.actions .action-label')
+        .evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? e.getAttribute('title') ?? '').trim()));
+    // The action bar fills in once the row's menu is resolved, which a busy machine delays past the hover (CI17):
+    // wait for it, and give back what is there (maybe nothing) after 10 s.
+    return poll(
+      `inline actions on row ${label}`,
+      async () => {
+        await row.hover();
+        const actions = await read();
+        return actions.length ? actions : undefined;
+      },
+      10_000,
+    ).catch(() => read());
   }
 
   /** Hovers a row and clicks its inline action whose title (aria-label) matches. */
