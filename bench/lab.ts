@@ -554,7 +554,7 @@ async function guardSweep(
     return [
       { metric: `${metric}, guard on`, value: m(xs), unit },
       { metric: `${metric}, guard off`, value: m(ys), unit },
-      { metric: `${metric.split(',')[0]}, guard on / off`, value: Math.round(ratio * 100) / 100, unit: '×', target, pass: pass(ratio) },
+      { metric: `${metric}, guard on / off`, value: Math.round(ratio * 100) / 100, unit: '×', target, pass: pass(ratio) },
     ];
   };
   return {
