@@ -4,7 +4,7 @@
 // The record is data: every entry is validated on read, and one that is not valid counts as no previous check.
 import * as fs from 'fs';
 import * as path from 'path';
-import { GUARD_LOAD_RE } from '../render/guard';
+import { GUARD_LOAD_ID_RE } from '../render/guard';
 import { GUARD_COUNTER_NAMES, GUARD_ROLES, type GuardCounters, type GuardPrevious } from './guard';
 import { stateRecordPath } from './tracked';
 
@@ -36,7 +36,7 @@ export function validEntry(v: unknown): GuardRecordEntry | undefined {
   const e = v as { at?: unknown; host?: unknown; counters?: unknown; load?: unknown };
   if (typeof e.at !== 'string' || !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(e.at) || !Number.isFinite(Date.parse(e.at))) return undefined;
   if (typeof e.host !== 'string' || !e.host || e.host.length > 255) return undefined;
-  if (e.load !== undefined && (typeof e.load !== 'string' || !GUARD_LOAD_RE.test(`::guard-load ${e.load}`))) return undefined;
+  if (e.load !== undefined && (typeof e.load !== 'string' || !GUARD_LOAD_ID_RE.test(e.load))) return undefined;
   const c = e.counters as Record<string, unknown> | undefined;
   if (!c || typeof c !== 'object' || Array.isArray(c)) return undefined;
   const keys = Object.keys(c);

@@ -61,7 +61,9 @@ export type GuardState = (typeof GUARD_STATES)[number];
 export const GUARD_LINE_RE = /^::guard ([a-z_]+) packets=(\d+) bytes=(\d+)$/;
 export const GUARD_STATE_RE = /^::guard-state (on|off|missing|unreadable)$/;
 /** The load id: the host's boot id (a UUID) and the table's handle. */
-export const GUARD_LOAD_RE = /^::guard-load ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/\d{1,10})$/;
+const LOAD_ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/\d{1,10}/.source;
+export const GUARD_LOAD_ID_RE = new RegExp(`^${LOAD_ID}$`);
+export const GUARD_LOAD_RE = new RegExp(`^::guard-load (${LOAD_ID})$`);
 
 // ---- the ruleset --------------------------------------------------------------------------------------
 

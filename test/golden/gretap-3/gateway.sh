@@ -264,8 +264,8 @@ files_same() { # files_same A B: two text files with the same content (read by b
   if IFS= read -r -d '' a <"$1"; then cmp -s -- "$1" "$2"; else file_same "$2" "$a"; fi
 }
 # ---- idempotent helpers ------------------------------------------------------
-# write_file lists each temporary file it makes in $WRITE_PENDING before writing it, so that the next run removes
-# what a run cut short between mktemp and mv (the SSH session lost, Ctrl-C, a kill) left next to its target:
+# write_file lists each temporary file it makes in $WRITE_PENDING before making it (write_tmp), so that the next run
+# removes what a run cut short before its mv (the SSH session lost, Ctrl-C, a kill) left next to its target:
 # .rosvpn.XXXXXX files. write_pending_clear runs in the preflight of every provisioning script.
 WRITE_PENDING=/run/rosvpn-writes
 write_pending_clear() {
@@ -283,7 +283,7 @@ write_pending_clear() {
 # The name comes from bash's RANDOM and the file is made with noclobber (O_EXCL): no process, and never an existing file.
 WRITE_TMP_CHARS=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 write_tmp() {
-  local n i tries=0
+  local n i made tries=0
   while :; do
     n=''
     for i in 1 2 3 4 5 6; do n+=${WRITE_TMP_CHARS:RANDOM%62:1}; done
@@ -292,13 +292,10 @@ write_tmp() {
     # every script runs with umask 022 (its header); 077 only while the file is made, as mktemp would
     umask 077
     set -C
-    if { : >"$tmp"; } 2>/dev/null; then
-      set +C
-      umask 022
-      return 0
-    fi
+    if { : >"$tmp"; } 2>/dev/null; then made=1; else made=0; fi
     set +C
     umask 022
+    [ "$made" = 0 ] || return 0
     # a name taken is tried again; anything else (no such directory, read-only, no space) is an error
     tries=$((tries + 1))
     if [ ! -e "$tmp" ] || [ "$tries" -ge 20 ]; then die "cannot create a file in ${1:-/} (to write it atomically): check that it exists and is writable"; fi
@@ -315,10 +312,10 @@ write_file() {
   [ "$dir" != "$path" ] || dir=.
   if ! IFS= read -r -d '' content; then # all of stdin, and it holds no NUL byte
     if file_same "$path" "$content" && meta_is "$path" "$mode $owner"; then return 0; fi
-    write_tmp "${dir:-}"
+    write_tmp "$dir"
     printf '%s' "$content" >"$tmp"
   else
-    write_tmp "${dir:-}"
+    write_tmp "$dir"
     { printf '%s\0' "$content"; cat; } >"$tmp"
     if [ -f "$path" ] && cmp -s "$tmp" "$path" && meta_is "$path" "$mode $owner"; then
       rm -f "$tmp"

@@ -708,40 +708,41 @@ export class Workbench {
   /** The text of the Output panel's editor: its rendered lines (long output is virtualised), one per
    *  screen line, so a word-wrapped log line comes back as two. */
   async outputText(): Promise<string> {
-    const lines = this.page.locator('.part.panel .output-view .view-lines .view-line');
-    await lines.first().waitFor({ timeout: 10_000 });
+    await this.outputLines.first().waitFor({ timeout: 10_000 });
     // view-line elements are positioned, not ordered, in the DOM: sort by their top offset
-    const rows = await lines.evaluateAll((els) =>
-      els.map((e) => ({
-        top: parseFloat(/top:\s*([\d.]+)px/.exec(e.getAttribute('style') ?? '')?.[1] ?? '0'),
-        text: (e.textContent ?? '').replace(/\u00a0/g, ' '),
-      })),
-    );
-    return rows
+    return (await this.renderedOutputLines())
       .sort((a, b) => a.top - b.top)
       .map((r) => r.text)
       .join('\n');
+  }
+
+  private get outputLines(): Locator {
+    return this.page.locator('.part.panel .output-view .view-lines .view-line');
+  }
+
+  /** The Output editor's rendered lines, each with its style top: its offset in the document. */
+  private renderedOutputLines(): Promise<{ top: number; text: string }[]> {
+    return this.outputLines.evaluateAll((els) =>
+      els.map((e) => ({
+        top: parseFloat(/top:\s*(-?[\d.]+)px/.exec(e.getAttribute('style') ?? '')?.[1] ?? '0'),
+        text: (e.textContent ?? '').replace(/\u00a0/g, ' '),
+      })),
+    );
   }
 
   /** The whole text of the Output panel's editor, not only the lines on screen: it pages from the top to
    *  the end, collecting each screen line by its offset in the document (Monaco renders only what is in
    *  view), and leaves the view at the end, where it follows new output again. */
   async outputAllText(): Promise<string> {
-    const lines = this.page.locator('.part.panel .output-view .view-lines .view-line');
-    await lines.first().waitFor({ timeout: 10_000 });
+    await this.outputLines.first().waitFor({ timeout: 10_000 });
     // focus the editor where it is surely visible (its first rendered line can sit under the panel's title bar)
     await this.page.locator('.part.panel .output-view .view-lines').first().click();
     await this.page.keyboard.press('Control+Home');
     const byTop = new Map<number, string>();
     for (let idle = 0, i = 0; idle < 2 && i < 500; i++) {
       await this.page.waitForTimeout(50);
-      // a line's style top is its offset in the document, so pages overlap without duplicating lines
-      const rows = await lines.evaluateAll((els) =>
-        els.map((e) => ({
-          top: parseFloat(/top:\s*(-?[\d.]+)px/.exec(e.getAttribute('style') ?? '')?.[1] ?? '0'),
-          text: (e.textContent ?? '').replace(/\u00a0/g, ' '),
-        })),
-      );
+      // keyed by offset in the document, so pages overlap without duplicating lines
+      const rows = await this.renderedOutputLines();
       const before = byTop.size;
       for (const r of rows) byTop.set(r.top, r.text);
       idle = byTop.size === before ? idle + 1 : 0;
